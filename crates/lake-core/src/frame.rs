@@ -1,0 +1,607 @@
+//! Splits a byte stream into top-level JSON elements without parsing them.
+//!
+//! The framer is fed chunks of any size and finds where each element of a top-level array
+//! (or each value of an NDJSON / concatenated stream) begins and ends. Inside an element it
+//! only looks for quotes, backslashes and the element's own brackets (with `memchr`), so it
+//! runs far faster than a parser and holds at most one element: an element that completes
+//! inside the chunk is handed out as a slice of that chunk; only an element that straddles
+//! chunks is copied, and one larger than the limit is skipped without being kept.
+//!
+//! Repairs it makes, reported as warnings: a trailing comma before `]`, and `][` between
+//! two arrays (Prowler 4.0.0 wrote that). Faults that end the stream: data that is not a
+//! JSON array or value stream, a missing `,` between elements, data after the array, and a
+//! stream that ends inside the array (a truncated file).
+
+use memchr::{memchr2, memchr3};
+
+/// How an element of the stream starts, which decides how its end is found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ElementKind {
+    /// `{ ... }`
+    Object,
+    /// `[ ... ]`
+    Array,
+    /// `"..."`
+    String,
+    /// A number, `true`, `false`, `null`, or stray bytes.
+    Bare,
+}
+
+/// Where the bytes of a framed element are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ElementBytes {
+    /// In the chunk just scanned, at this range.
+    Input(std::ops::Range<usize>),
+    /// In [`Framer::pending`] (it straddled chunks).
+    Pending,
+    /// Larger than the limit; the bytes were not kept.
+    Oversized,
+}
+
+/// One complete element.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Element {
+    /// Absolute byte offset of its first byte in the stream.
+    pub offset: u64,
+    /// Its length in bytes.
+    pub len: u64,
+    /// How it starts.
+    pub kind: ElementKind,
+    /// Where its bytes are.
+    pub bytes: ElementBytes,
+}
+
+/// A fault that ends the stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FrameError {
+    /// Absolute byte offset of the fault.
+    pub offset: u64,
+    /// What is wrong.
+    pub reason: FrameFault,
+}
+
+/// The kinds of stream faults.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FrameFault {
+    /// No bytes but whitespace.
+    #[error("the file is empty")]
+    Empty,
+    /// The first byte is neither `[` nor `{`.
+    #[error("not a JSON array or NDJSON: starts with {0}")]
+    NotJsonStream(String),
+    /// Something other than `,` or `]` after an element.
+    #[error("expected ',' or ']' after a finding, found {0}")]
+    ExpectedCommaOrEnd(String),
+    /// `,` followed by `,`.
+    #[error("empty element between two commas")]
+    EmptyElement,
+    /// Bytes after the closing `]` that do not open another array.
+    #[error("unexpected {0} after the end of the array")]
+    TrailingData(String),
+    /// The stream ended inside the array.
+    #[error("the file ends before the array is closed (truncated; {0})")]
+    Truncated(&'static str),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Start,
+    /// After `[`: an element or `]`.
+    ArrayFirst,
+    /// After an element: `,` or `]`.
+    ArrayAfterElement,
+    /// After `,`: an element (or `]`, repaired).
+    ArrayAfterComma,
+    /// After the closing `]`.
+    AfterArray,
+    /// NDJSON / concatenated values, between elements.
+    Values,
+    InElement,
+}
+
+/// The push framer. See the module docs.
+#[derive(Debug)]
+pub struct Framer {
+    state: State,
+    in_array: bool,
+    /// Absolute offset of the next byte to be scanned.
+    pos: u64,
+    kind: ElementKind,
+    start: u64,
+    depth: u64,
+    in_string: bool,
+    escape: bool,
+    oversized: bool,
+    max_element: usize,
+    pending: Vec<u8>,
+    warnings: Vec<String>,
+}
+
+/// The result of one [`Framer::scan`] call.
+#[derive(Debug)]
+pub struct Scan {
+    /// Bytes of the input consumed.
+    pub consumed: usize,
+    /// The element completed by them, if any.
+    pub element: Option<Element>,
+}
+
+fn describe(b: u8) -> String {
+    if b.is_ascii_graphic() {
+        format!("'{}'", char::from(b))
+    } else {
+        format!("byte 0x{b:02x}")
+    }
+}
+
+fn is_ws(b: u8) -> bool {
+    matches!(b, b' ' | b'\n' | b'\r' | b'\t')
+}
+
+impl Framer {
+    /// A framer that skips (and reports as oversized) elements longer than `max_element` bytes.
+    pub fn new(max_element: usize) -> Self {
+        Framer {
+            state: State::Start,
+            in_array: false,
+            pos: 0,
+            kind: ElementKind::Object,
+            start: 0,
+            depth: 0,
+            in_string: false,
+            escape: false,
+            oversized: false,
+            max_element,
+            pending: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    /// Bytes scanned so far.
+    pub fn position(&self) -> u64 {
+        self.pos
+    }
+
+    /// The bytes of an element reported as [`ElementBytes::Pending`]; valid until the next scan.
+    pub fn pending(&self) -> &[u8] {
+        &self.pending
+    }
+
+    /// Repairs made so far.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    /// Whether the stream is an array (`false` for NDJSON or before the first byte).
+    pub fn is_array(&self) -> bool {
+        self.in_array
+    }
+
+    /// Scans `input` until one element completes or the input is used up.
+    pub fn scan(&mut self, input: &[u8]) -> Result<Scan, FrameError> {
+        if self.state != State::InElement {
+            self.pending.clear();
+        }
+        let mut i = 0;
+        while i < input.len() {
+            if self.state == State::InElement {
+                let elem_start_in_input = if self.start >= self.pos - i as u64 {
+                    Some((self.start - (self.pos - i as u64)) as usize)
+                } else {
+                    None
+                };
+                // `self.pos` is the offset of input[i]; rebase so that it is of input[0].
+                let base = self.pos - i as u64;
+                match self.scan_element(&input[i..]) {
+                    Some(end_rel) => {
+                        let end = i + end_rel; // exclusive, in input
+                        self.pos = base + end as u64;
+                        let len = self.pos - self.start;
+                        let bytes = if self.oversized || len > self.max_element as u64 {
+                            ElementBytes::Oversized
+                        } else if let Some(s) = elem_start_in_input {
+                            ElementBytes::Input(s..end)
+                        } else {
+                            self.pending.extend_from_slice(&input[..end]);
+                            ElementBytes::Pending
+                        };
+                        self.state = if self.in_array {
+                            State::ArrayAfterElement
+                        } else {
+                            State::Values
+                        };
+                        let element = Element {
+                            offset: self.start,
+                            len,
+                            kind: self.kind,
+                            bytes,
+                        };
+                        return Ok(Scan {
+                            consumed: end,
+                            element: Some(element),
+                        });
+                    }
+                    None => {
+                        self.pos = base + input.len() as u64;
+                        let keep_from = elem_start_in_input.unwrap_or(0);
+                        if !self.oversized {
+                            let total = self.pos - self.start;
+                            if total > self.max_element as u64 {
+                                self.oversized = true;
+                                self.pending = Vec::new();
+                            } else {
+                                self.pending.extend_from_slice(&input[keep_from..]);
+                            }
+                        }
+                        return Ok(Scan {
+                            consumed: input.len(),
+                            element: None,
+                        });
+                    }
+                }
+            }
+            let b = input[i];
+            let at = self.pos;
+            if is_ws(b) {
+                i += 1;
+                self.pos += 1;
+                continue;
+            }
+            match self.state {
+                State::Start => {
+                    // A UTF-8 byte order mark, possibly split across chunks.
+                    if at < 3 && b == b"\xEF\xBB\xBF"[at as usize] {
+                        i += 1;
+                        self.pos += 1;
+                        continue;
+                    }
+                    match b {
+                        b'[' => {
+                            self.in_array = true;
+                            self.state = State::ArrayFirst;
+                        }
+                        b'{' => {
+                            self.state = State::Values;
+                            continue; // begin the element on this byte
+                        }
+                        _ => return Err(self.fault(at, FrameFault::NotJsonStream(describe(b)))),
+                    }
+                }
+                State::ArrayFirst | State::ArrayAfterComma if b == b']' => {
+                    if self.state == State::ArrayAfterComma {
+                        self.warnings
+                            .push(format!("trailing comma before ']' at byte {at} (ignored)"));
+                    }
+                    self.state = State::AfterArray;
+                }
+                State::ArrayAfterComma if b == b',' => {
+                    return Err(self.fault(at, FrameFault::EmptyElement));
+                }
+                State::ArrayFirst | State::ArrayAfterComma | State::Values => {
+                    self.begin_element(b);
+                    // The element's first byte is scanned by scan_element.
+                    continue;
+                }
+                State::ArrayAfterElement => match b {
+                    b',' => self.state = State::ArrayAfterComma,
+                    b']' => self.state = State::AfterArray,
+                    _ => return Err(self.fault(at, FrameFault::ExpectedCommaOrEnd(describe(b)))),
+                },
+                State::AfterArray => match b {
+                    b'[' => {
+                        self.warnings.push(format!(
+                            "a second array starts at byte {at} (`][` between findings); read as one"
+                        ));
+                        self.state = State::ArrayFirst;
+                    }
+                    _ => return Err(self.fault(at, FrameFault::TrailingData(describe(b)))),
+                },
+                State::InElement => unreachable!("handled above"),
+            }
+            i += 1;
+            self.pos += 1;
+        }
+        Ok(Scan {
+            consumed: input.len(),
+            element: None,
+        })
+    }
+
+    /// Checks the end of the stream. Returns a last element that needed the end to complete
+    /// (a bare value on the last line of NDJSON).
+    pub fn finish(&mut self) -> Result<Option<Element>, FrameError> {
+        let at = self.pos;
+        match self.state {
+            State::Start => Err(self.fault(at, FrameFault::Empty)),
+            State::AfterArray | State::Values => Ok(None),
+            State::ArrayFirst | State::ArrayAfterComma => {
+                Err(self.fault(at, FrameFault::Truncated("no ']' after the last finding")))
+            }
+            State::ArrayAfterElement => {
+                Err(self.fault(at, FrameFault::Truncated("no ']' after the last finding")))
+            }
+            State::InElement if self.kind == ElementKind::Bare && !self.in_array => {
+                self.state = State::Values;
+                Ok(Some(Element {
+                    offset: self.start,
+                    len: at - self.start,
+                    kind: self.kind,
+                    bytes: if self.oversized {
+                        ElementBytes::Oversized
+                    } else {
+                        ElementBytes::Pending
+                    },
+                }))
+            }
+            State::InElement => {
+                let start = self.start;
+                Err(FrameError {
+                    offset: start,
+                    reason: FrameFault::Truncated("the last finding is cut off"),
+                })
+            }
+        }
+    }
+
+    fn fault(&mut self, offset: u64, reason: FrameFault) -> FrameError {
+        FrameError { offset, reason }
+    }
+
+    fn begin_element(&mut self, first: u8) {
+        self.state = State::InElement;
+        self.start = self.pos;
+        self.depth = 0;
+        self.in_string = false;
+        self.escape = false;
+        self.oversized = false;
+        self.pending.clear();
+        self.kind = match first {
+            b'{' => ElementKind::Object,
+            b'[' => ElementKind::Array,
+            b'"' => ElementKind::String,
+            _ => ElementKind::Bare,
+        };
+    }
+
+    /// Scans inside the current element. Returns the end (exclusive) within `input` when the
+    /// element completes there.
+    fn scan_element(&mut self, input: &[u8]) -> Option<usize> {
+        let mut i = 0;
+        let (open, close) = match self.kind {
+            ElementKind::Array => (b'[', b']'),
+            _ => (b'{', b'}'),
+        };
+        loop {
+            if self.escape {
+                if i >= input.len() {
+                    return None;
+                }
+                self.escape = false;
+                i += 1;
+                continue;
+            }
+            if self.in_string {
+                match memchr2(b'"', b'\\', &input[i..]) {
+                    None => return None,
+                    Some(j) => {
+                        i += j;
+                        if input[i] == b'\\' {
+                            self.escape = true;
+                        } else {
+                            self.in_string = false;
+                            if self.kind == ElementKind::String {
+                                return Some(i + 1);
+                            }
+                        }
+                        i += 1;
+                    }
+                }
+                continue;
+            }
+            match self.kind {
+                ElementKind::Bare => {
+                    let j = input[i..]
+                        .iter()
+                        .position(|&b| is_ws(b) || matches!(b, b',' | b']' | b'}' | b'[' | b'{'));
+                    return match j {
+                        // A bare value is at least one byte long.
+                        Some(0) if self.pos == self.start && i == 0 => Some(1),
+                        Some(j) => Some(i + j),
+                        None => None,
+                    };
+                }
+                ElementKind::String => {
+                    // The opening quote.
+                    self.in_string = true;
+                    i += 1;
+                    continue;
+                }
+                ElementKind::Object | ElementKind::Array => {}
+            }
+            match memchr3(b'"', open, close, &input[i..]) {
+                None => return None,
+                Some(j) => {
+                    i += j;
+                    let b = input[i];
+                    i += 1;
+                    if b == b'"' {
+                        self.in_string = true;
+                    } else if b == open {
+                        self.depth += 1;
+                    } else {
+                        self.depth -= 1;
+                        if self.depth == 0 {
+                            return Some(i);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Frames `input` fed in chunks of `chunk` bytes; returns the elements' texts (or
+    /// `<oversized>`), the warnings, and the fault if any.
+    fn frame(
+        input: &[u8],
+        chunk: usize,
+        max: usize,
+    ) -> (Vec<String>, Vec<String>, Option<FrameError>) {
+        let mut f = Framer::new(max);
+        let mut out = vec![];
+        let text = |f: &Framer, e: &Element, chunk: &[u8]| match &e.bytes {
+            ElementBytes::Input(r) => String::from_utf8_lossy(&chunk[r.clone()]).into_owned(),
+            ElementBytes::Pending => String::from_utf8_lossy(f.pending()).into_owned(),
+            ElementBytes::Oversized => format!("<oversized {}>", e.len),
+        };
+        for piece in input.chunks(chunk.max(1)) {
+            let mut rest = piece;
+            while !rest.is_empty() {
+                match f.scan(rest) {
+                    Ok(s) => {
+                        if let Some(e) = s.element {
+                            let t = text(&f, &e, rest);
+                            if e.bytes != ElementBytes::Oversized {
+                                assert_eq!(e.len as usize, t.len());
+                            }
+                            out.push(t);
+                        }
+                        rest = &rest[s.consumed..];
+                    }
+                    Err(e) => return (out, f.warnings().to_vec(), Some(e)),
+                }
+            }
+        }
+        match f.finish() {
+            Ok(Some(e)) => out.push(text(&f, &e, &[])),
+            Ok(None) => {}
+            Err(e) => return (out, f.warnings().to_vec(), Some(e)),
+        }
+        (out, f.warnings().to_vec(), None)
+    }
+
+    fn check(input: &str, elements: &[&str], warnings: usize, fault: Option<FrameFault>) {
+        for chunk in [1, 2, 3, 7, 64, 1 << 20] {
+            let (out, w, err) = frame(input.as_bytes(), chunk, 1 << 20);
+            assert_eq!(out, elements, "chunk {chunk}: {input}");
+            assert_eq!(w.len(), warnings, "chunk {chunk}: {input}");
+            assert_eq!(
+                err.map(|e| e.reason),
+                fault.clone(),
+                "chunk {chunk}: {input}"
+            );
+        }
+    }
+
+    #[test]
+    fn arrays_of_objects_in_every_form() {
+        check("[]", &[], 0, None);
+        check(" [ ] \n", &[], 0, None);
+        check("[{\"a\":1}]", &["{\"a\":1}"], 0, None);
+        check(
+            "[{\n    \"a\": \"}{][\\\"\",\n    \"b\": [{}]\n},{\"c\":{}}]",
+            &[
+                "{\n    \"a\": \"}{][\\\"\",\n    \"b\": [{}]\n}",
+                "{\"c\":{}}",
+            ],
+            0,
+            None,
+        );
+        check("\u{feff}[{}]", &["{}"], 0, None);
+    }
+
+    #[test]
+    fn ndjson_and_concatenated_values() {
+        check(
+            "{\"a\":1}\n{\"b\":2}\n",
+            &["{\"a\":1}", "{\"b\":2}"],
+            0,
+            None,
+        );
+        check("{}{}", &["{}", "{}"], 0, None);
+        check("{}\n42\n", &["{}", "42"], 0, None);
+        check("{}\n42", &["{}", "42"], 0, None);
+    }
+
+    #[test]
+    fn non_objects_are_framed_for_the_decoder_to_reject() {
+        check(
+            "[{}, 42, \"x,]\", true, [1,[2]], {}]",
+            &["{}", "42", "\"x,]\"", "true", "[1,[2]]", "{}"],
+            0,
+            None,
+        );
+    }
+
+    #[test]
+    fn repairs_are_warnings() {
+        check("[{},{},]", &["{}", "{}"], 1, None);
+        check("[{},{}][{}]", &["{}", "{}", "{}"], 1, None);
+        check("[{}]\n[{}]\n", &["{}", "{}"], 1, None);
+    }
+
+    #[test]
+    fn stream_faults() {
+        check("", &[], 0, Some(FrameFault::Empty));
+        check("  \n", &[], 0, Some(FrameFault::Empty));
+        check("x", &[], 0, Some(FrameFault::NotJsonStream("'x'".into())));
+        check(
+            "[{},{}",
+            &["{}", "{}"],
+            0,
+            Some(FrameFault::Truncated("no ']' after the last finding")),
+        );
+        check(
+            "[{},{},",
+            &["{}", "{}"],
+            0,
+            Some(FrameFault::Truncated("no ']' after the last finding")),
+        );
+        check(
+            "[{},{\"a\":",
+            &["{}"],
+            0,
+            Some(FrameFault::Truncated("the last finding is cut off")),
+        );
+        check(
+            "[{} {}]",
+            &["{}"],
+            0,
+            Some(FrameFault::ExpectedCommaOrEnd("'{'".into())),
+        );
+        check("[{},,{}]", &["{}"], 0, Some(FrameFault::EmptyElement));
+        check(
+            "[{}] x",
+            &["{}"],
+            0,
+            Some(FrameFault::TrailingData("'x'".into())),
+        );
+    }
+
+    #[test]
+    fn fault_offsets_are_absolute() {
+        let (_, _, err) = frame(b"[{}, {}\n x", 3, 1 << 20);
+        assert_eq!(err.unwrap().offset, 9);
+        let (_, _, err) = frame(b"[{}, {\"a\": 1", 2, 1 << 20);
+        assert_eq!(err.unwrap().offset, 5);
+    }
+
+    #[test]
+    fn oversized_elements_are_skipped_not_kept() {
+        let big = format!("[{{\"a\":\"{}\"}},{{}}]", "x".repeat(1000));
+        for chunk in [1, 10, 100, 5000] {
+            let (out, _, err) = frame(big.as_bytes(), chunk, 100);
+            assert_eq!(
+                out,
+                vec!["<oversized 1008>".to_string(), "{}".into()],
+                "chunk {chunk}"
+            );
+            assert!(err.is_none());
+        }
+    }
+}

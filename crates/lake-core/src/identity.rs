@@ -1,0 +1,411 @@
+//! Run identity: which run, account and week a scan file belongs to.
+//!
+//! The scanning task writes
+//! `<prefix>/<YYYY-Www>/<run-id>/<account>/json-ocsf/prowler-output-<account>-<YYYYMMDDHHMMSS>.ocsf.json`.
+//! When a source path has that shape it names the week, run and account; otherwise the file
+//! name may still name the account and scan time; whatever is still unknown comes from the
+//! first finding. Flags override everything. `week` belongs to the run, so the accounts of
+//! one run never straddle two weeks even when the run crosses midnight on a Sunday.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use sha2::{Digest, Sha256};
+
+/// An ISO 8601 week, written `2026-W21`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct IsoWeek {
+    /// ISO week-numbering year.
+    pub year: i32,
+    /// Week of that year, 1 to 53.
+    pub week: u32,
+}
+
+impl IsoWeek {
+    /// The ISO week a date falls in.
+    pub fn of(date: NaiveDate) -> Self {
+        let w = date.iso_week();
+        IsoWeek {
+            year: w.year(),
+            week: w.week(),
+        }
+    }
+
+    /// Monday of this week.
+    pub fn monday(self) -> NaiveDate {
+        NaiveDate::from_isoywd_opt(self.year, self.week, chrono::Weekday::Mon)
+            .unwrap_or(NaiveDate::MIN)
+    }
+}
+
+impl fmt::Display for IsoWeek {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "{:04}-W{:02}", self.year, self.week)
+    }
+}
+
+/// The error of parsing an [`IsoWeek`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not an ISO week like 2026-W21")]
+pub struct BadWeek(pub String);
+
+impl FromStr for IsoWeek {
+    type Err = BadWeek;
+
+    fn from_str(s: &str) -> Result<Self, BadWeek> {
+        let bad = || BadWeek(s.to_owned());
+        let (y, w) = s.split_once("-W").ok_or_else(bad)?;
+        if y.len() != 4 || w.len() != 2 {
+            return Err(bad());
+        }
+        let year: i32 = y.parse().map_err(|_| bad())?;
+        let week: u32 = w.parse().map_err(|_| bad())?;
+        NaiveDate::from_isoywd_opt(year, week, chrono::Weekday::Mon).ok_or_else(bad)?;
+        Ok(IsoWeek { year, week })
+    }
+}
+
+/// What a source's path says about its run, before its contents are read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PathHints {
+    /// Week folder of the S3 layout.
+    pub week: Option<IsoWeek>,
+    /// Run folder of the S3 layout.
+    pub run_id: Option<String>,
+    /// Account, from the layout folder or the file name.
+    pub account: Option<String>,
+    /// Scan start from the file name's `YYYYMMDDHHMMSS`.
+    pub file_time: Option<DateTime<Utc>>,
+}
+
+impl PathHints {
+    /// Reads the hints out of a path or URI (`/`-separated).
+    pub fn from_path(path: &str) -> Self {
+        let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+        let mut hints = PathHints::default();
+        let Some(file) = parts.last() else {
+            return hints;
+        };
+        if let Some((account, time)) = parse_file_name(file) {
+            hints.account = Some(account.to_owned());
+            hints.file_time = Some(time);
+        }
+        // <week>/<run-id>/<account>/json-ocsf/<file>
+        if parts.len() >= 5 && parts[parts.len() - 2] == "json-ocsf" {
+            let n = parts.len();
+            if let Ok(week) = parts[n - 5].parse::<IsoWeek>() {
+                hints.week = Some(week);
+                hints.run_id = Some(parts[n - 4].to_owned());
+                hints.account = Some(parts[n - 3].to_owned());
+            }
+        }
+        hints
+    }
+}
+
+/// `prowler-output-<account>-<YYYYMMDDHHMMSS>.<ext>` → (account, time).
+fn parse_file_name(file: &str) -> Option<(&str, DateTime<Utc>)> {
+    let stem = file.strip_prefix("prowler-output-")?;
+    let stem = stem.split_once('.').map_or(stem, |(s, _)| s);
+    let (account, ts) = stem.rsplit_once('-')?;
+    if ts.len() != 14 || !ts.bytes().all(|b| b.is_ascii_digit()) || account.is_empty() {
+        return None;
+    }
+    let t = NaiveDateTime::parse_from_str(ts, "%Y%m%d%H%M%S").ok()?;
+    Some((account, Utc.from_utc_datetime(&t)))
+}
+
+/// Identity given on the command line; each field overrides what the path and contents say.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Overrides {
+    /// `--run-id`.
+    pub run_id: Option<String>,
+    /// `--account`.
+    pub account: Option<String>,
+    /// `--week`.
+    pub week: Option<IsoWeek>,
+}
+
+/// The resolved identity of one account scan within a run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScanIdentity {
+    /// Run id.
+    pub run_id: String,
+    /// Account uid.
+    pub account: String,
+    /// Week of the run.
+    pub week: IsoWeek,
+    /// Scan time of the account.
+    pub scan_time: DateTime<Utc>,
+}
+
+impl ScanIdentity {
+    /// Resolves identity from the flags, the path, and the first finding (if any was read).
+    ///
+    /// `first` carries the first finding's account, scan time and Prowler scan id. Returns
+    /// `None` when no scan time is known at all (an empty or unreadable source without a
+    /// timestamped file name).
+    pub fn resolve(
+        overrides: &Overrides,
+        hints: &PathHints,
+        first: Option<&FirstFinding>,
+    ) -> Option<Self> {
+        let scan_time = first.map(|f| f.scan_time).or(hints.file_time)?;
+        let account = overrides
+            .account
+            .clone()
+            .or_else(|| hints.account.clone())
+            .or_else(|| first.map(|f| f.account.clone()))
+            .filter(|a| !a.is_empty())
+            .unwrap_or_else(|| "unknown".to_owned());
+        let run_id = overrides
+            .run_id
+            .clone()
+            .or_else(|| hints.run_id.clone())
+            .or_else(|| first.and_then(|f| f.scan_id.clone()))
+            .unwrap_or_else(|| scan_time.format("%Y%m%dT%H%M%SZ").to_string());
+        let week = overrides
+            .week
+            .or(hints.week)
+            .unwrap_or_else(|| IsoWeek::of(scan_time.date_naive()));
+        Some(ScanIdentity {
+            run_id,
+            account,
+            week,
+            scan_time,
+        })
+    }
+
+    /// The partition value `dt`: the UTC date of the account scan.
+    pub fn dt(&self) -> String {
+        self.scan_time.format("%Y-%m-%d").to_string()
+    }
+
+    /// File stem shared by the findings and scans files: `<account>-<run_id>`, made safe.
+    pub fn file_stem(&self) -> String {
+        format!("{}-{}", path_safe(&self.account), path_safe(&self.run_id))
+    }
+}
+
+/// What the first finding of a source says about its scan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FirstFinding {
+    /// Account uid.
+    pub account: String,
+    /// Scan time.
+    pub scan_time: DateTime<Utc>,
+    /// Prowler's scan id.
+    pub scan_id: Option<String>,
+}
+
+/// Keeps `[A-Za-z0-9._-]` and replaces every other byte by `_`, so that an id is one path
+/// segment that every engine lists.
+pub fn path_safe(s: &str) -> String {
+    let mut out: String = s
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    // Hive engines skip files starting with `_` or `.`.
+    if out.starts_with(['_', '.']) {
+        out.insert(0, 'x');
+    }
+    out
+}
+
+/// Parses Prowler's `time_dt` (ISO 8601, naive values are UTC) or falls back to `time`
+/// (epoch seconds; values past year 5000 are taken as milliseconds).
+pub fn scan_time(time_dt: Option<&str>, time: Option<i64>) -> Option<DateTime<Utc>> {
+    if let Some(s) = time_dt.map(str::trim).filter(|s| !s.is_empty()) {
+        if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+            return Some(t.with_timezone(&Utc));
+        }
+        for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"] {
+            if let Ok(t) = NaiveDateTime::parse_from_str(s, fmt) {
+                return Some(Utc.from_utc_datetime(&t));
+            }
+        }
+        for fmt in ["%Y-%m-%dT%H:%M:%S%.f%#z", "%Y-%m-%d %H:%M:%S%.f%#z"] {
+            if let Ok(t) = DateTime::parse_from_str(s, fmt) {
+                return Some(t.with_timezone(&Utc));
+            }
+        }
+    }
+    let t = time?;
+    if t > 95_617_584_000 {
+        Utc.timestamp_millis_opt(t).single()
+    } else {
+        Utc.timestamp_opt(t, 0).single()
+    }
+}
+
+/// The stable key of a finding: hex of the first 16 bytes of SHA-256 over its identity fields
+/// joined by 0x1F. Recomputable in SQL, e.g. DuckDB
+/// `left(sha256(concat_ws(chr(31), provider, account_uid, region, check_id, resource_uid)), 32)`.
+pub fn finding_key(
+    provider: &str,
+    account: &str,
+    region: &str,
+    check: &str,
+    resource: &str,
+) -> String {
+    let mut h = Sha256::new();
+    for (i, part) in [provider, account, region, check, resource]
+        .iter()
+        .enumerate()
+    {
+        if i > 0 {
+            h.update([0x1f]);
+        }
+        h.update(part.as_bytes());
+    }
+    let digest = h.finalize();
+    let mut out = String::with_capacity(32);
+    for b in &digest[..16] {
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 0xf)]));
+    }
+    out
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn iso_weeks_follow_iso_8601() {
+        for (date, week) in [
+            ("2026-05-18", "2026-W21"),
+            ("2026-05-24", "2026-W21"), // Sunday
+            ("2026-05-25", "2026-W22"),
+            ("2021-01-03", "2020-W53"),
+            ("2024-12-30", "2025-W01"),
+        ] {
+            let d: NaiveDate = date.parse().unwrap();
+            assert_eq!(IsoWeek::of(d).to_string(), week, "{date}");
+            assert_eq!(week.parse::<IsoWeek>().unwrap(), IsoWeek::of(d));
+        }
+        for bad in ["2026-21", "2026-W5", "2025-W53", "W21", "2026-W00"] {
+            assert!(bad.parse::<IsoWeek>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_s3_layout_names_week_run_and_account() {
+        let h = PathHints::from_path(
+            "s3://bucket/scans/2026-W21/run-42/111122223333/json-ocsf/prowler-output-111122223333-20260518020304.ocsf.json",
+        );
+        assert_eq!(h.week.unwrap().to_string(), "2026-W21");
+        assert_eq!(h.run_id.as_deref(), Some("run-42"));
+        assert_eq!(h.account.as_deref(), Some("111122223333"));
+        assert_eq!(h.file_time, Some(utc("2026-05-18T02:03:04Z")));
+    }
+
+    #[test]
+    fn a_bare_file_name_names_account_and_time() {
+        let h = PathHints::from_path(
+            "/tmp/prowler-output-a1b2c3d4-0000-1111-2222-333344445555-20260302031507.ocsf.json",
+        );
+        assert_eq!(
+            h.account.as_deref(),
+            Some("a1b2c3d4-0000-1111-2222-333344445555")
+        );
+        assert_eq!(h.week, None);
+        assert_eq!(h.run_id, None);
+        assert!(PathHints::from_path("/tmp/findings.json").account.is_none());
+    }
+
+    #[test]
+    fn identity_prefers_flags_then_path_then_contents() {
+        let first = FirstFinding {
+            account: "999".into(),
+            scan_time: utc("2026-05-24T23:59:00Z"),
+            scan_id: Some("scan-1".into()),
+        };
+        let none = Overrides::default();
+        let id = ScanIdentity::resolve(&none, &PathHints::default(), Some(&first)).unwrap();
+        assert_eq!(
+            (id.run_id.as_str(), id.account.as_str(), id.week.to_string()),
+            ("scan-1", "999", "2026-W21".into())
+        );
+        assert_eq!(id.dt(), "2026-05-24");
+
+        // The run's week folder wins over the scan time, even past midnight on Sunday.
+        let hints = PathHints {
+            week: Some("2026-W20".parse().unwrap()),
+            run_id: Some("r".into()),
+            account: Some("111".into()),
+            file_time: None,
+        };
+        let id = ScanIdentity::resolve(&none, &hints, Some(&first)).unwrap();
+        assert_eq!((id.run_id.as_str(), id.account.as_str()), ("r", "111"));
+        assert_eq!(id.week.to_string(), "2026-W20");
+
+        let flags = Overrides {
+            run_id: Some("flag".into()),
+            account: None,
+            week: Some("2026-W01".parse().unwrap()),
+        };
+        let id = ScanIdentity::resolve(&flags, &hints, Some(&first)).unwrap();
+        assert_eq!(
+            (id.run_id.as_str(), id.week.to_string()),
+            ("flag", "2026-W01".into())
+        );
+
+        let mut no_scan_id = first.clone();
+        no_scan_id.scan_id = None;
+        let id = ScanIdentity::resolve(&none, &PathHints::default(), Some(&no_scan_id)).unwrap();
+        assert_eq!(id.run_id, "20260524T235900Z");
+        assert!(ScanIdentity::resolve(&none, &PathHints::default(), None).is_none());
+    }
+
+    #[test]
+    fn prowler_times_are_utc() {
+        let want = utc("2026-03-02T03:15:07Z");
+        assert_eq!(scan_time(Some("2026-03-02T03:15:07"), None), Some(want));
+        assert_eq!(scan_time(Some("2026-03-02T03:15:07Z"), None), Some(want));
+        assert_eq!(
+            scan_time(Some("2026-03-02T04:15:07+01:00"), None),
+            Some(want)
+        );
+        assert_eq!(scan_time(None, Some(1772421307)), Some(want));
+        assert_eq!(scan_time(Some("garbage"), Some(1772421307_000)), Some(want));
+        assert_eq!(
+            scan_time(Some("2026-11-22T12:48:48.870655"), None),
+            Some(utc("2026-11-22T12:48:48.870655Z"))
+        );
+        assert_eq!(scan_time(None, None), None);
+    }
+
+    #[test]
+    fn finding_keys_are_stable_and_distinguish_resources() {
+        let a = finding_key("aws", "1", "us-east-1", "iam_x", "arn:key1");
+        assert_eq!(a, finding_key("aws", "1", "us-east-1", "iam_x", "arn:key1"));
+        assert_eq!(a.len(), 32);
+        assert_ne!(a, finding_key("aws", "1", "us-east-1", "iam_x", "arn:key2"));
+        // The separator keeps field boundaries apart.
+        assert_ne!(
+            finding_key("aws", "1", "a", "bc", "r"),
+            finding_key("aws", "1", "ab", "c", "r")
+        );
+    }
+
+    #[test]
+    fn path_safe_ids_are_one_visible_segment() {
+        assert_eq!(path_safe("run/42 x"), "run_42_x");
+        assert_eq!(path_safe("_hidden"), "x_hidden");
+        assert_eq!(path_safe("2026-W21.a"), "2026-W21.a");
+    }
+}

@@ -1,0 +1,474 @@
+//! The parts of a Prowler OCSF Detection Finding that lake reads, borrowed from the input.
+//!
+//! Prowler writes with `exclude_none` and its fields come and go between versions (OCSF 1.1 to
+//! 1.5), so every field is optional and unknown fields are skipped. Leaf values are read
+//! leniently: a string field that holds a number keeps its text, one that holds an object or
+//! array reads as absent. Only a structurally wrong finding (not an object, invalid JSON or
+//! UTF-8) fails to deserialize.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+
+/// A leniently read text value: strings as they are, numbers and booleans as their text,
+/// null, objects and arrays as absent.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Text<'a>(pub Option<Cow<'a, str>>);
+
+impl<'a> Text<'a> {
+    /// The text, or `None` when absent or empty.
+    pub fn non_empty(&self) -> Option<&str> {
+        self.0.as_deref().filter(|s| !s.is_empty())
+    }
+}
+
+struct TextVisitor<'a>(PhantomData<&'a ()>);
+
+impl<'de: 'a, 'a> Visitor<'de> for TextVisitor<'a> {
+    type Value = Text<'a>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a string")
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Text(Some(Cow::Borrowed(v))))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Text(Some(Cow::Owned(v.to_owned()))))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Text(Some(Cow::Owned(v))))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Text(Some(Cow::Owned(v.to_string()))))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(Text(Some(Cow::Owned(v.to_string()))))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(Text(Some(Cow::Owned(v.to_string()))))
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(Text(Some(Cow::Borrowed(if v { "true" } else { "false" }))))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Text(None))
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Text(None))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Text(None))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Text(None))
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(TextVisitor(PhantomData))
+    }
+}
+
+/// A leniently read integer: integers, integral floats and numeric strings; anything else absent.
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+pub struct Int(pub Option<i64>);
+
+struct IntVisitor;
+
+impl<'de> Visitor<'de> for IntVisitor {
+    type Value = Int;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an integer")
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Int, E> {
+        Ok(Int(Some(v)))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Int, E> {
+        Ok(Int(i64::try_from(v).ok()))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Int, E> {
+        Ok(Int(
+            (v.is_finite() && v.abs() < 9.0e15).then_some(v.trunc() as i64)
+        ))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Int, E> {
+        Ok(Int(v.trim().parse().ok()))
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Int, E> {
+        Ok(Int(None))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Int, E> {
+        Ok(Int(None))
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Int, E> {
+        Ok(Int(None))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Int, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Int(None))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Int, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Int(None))
+    }
+}
+
+impl<'de> Deserialize<'de> for Int {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(IntVisitor)
+    }
+}
+
+/// A leniently read list of texts: the non-null text items of an array, a lone string as a
+/// one-item list, anything else empty.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct TextList<'a>(pub Vec<Cow<'a, str>>);
+
+struct TextListVisitor<'a>(PhantomData<&'a ()>);
+
+impl<'de: 'a, 'a> Visitor<'de> for TextListVisitor<'a> {
+    type Value = TextList<'a>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a list of strings")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut out = Vec::new();
+        while let Some(Text(item)) = seq.next_element::<Text<'a>>()? {
+            out.extend(item);
+        }
+        Ok(TextList(out))
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(TextList(vec![Cow::Borrowed(v)]))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(TextList(vec![Cow::Owned(v.to_owned())]))
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(TextList::default())
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(TextList::default())
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(TextList::default())
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(TextList::default())
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(TextList::default())
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(TextList::default())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(TextList::default())
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for TextList<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(TextListVisitor(PhantomData))
+    }
+}
+
+/// `unmapped.compliance`: framework name to requirement ids, in file order.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Compliance<'a>(pub Vec<(Cow<'a, str>, Vec<Cow<'a, str>>)>);
+
+struct ComplianceVisitor<'a>(PhantomData<&'a ()>);
+
+impl<'de: 'a, 'a> Visitor<'de> for ComplianceVisitor<'a> {
+    type Value = Compliance<'a>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a map of framework to requirement ids")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut out = Vec::new();
+        while let Some((Text(key), TextList(ids))) = map.next_entry::<Text<'a>, TextList<'a>>()? {
+            if let Some(key) = key {
+                out.push((key, ids));
+            }
+        }
+        Ok(Compliance(out))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Compliance::default())
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(Compliance::default())
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(Compliance::default())
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(Compliance::default())
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(Compliance::default())
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(Compliance::default())
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Compliance::default())
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Compliance::default())
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Compliance<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(ComplianceVisitor(PhantomData))
+    }
+}
+
+/// A nested object that may be missing, null, or (in a broken file) of another type.
+#[derive(Debug, Default)]
+pub struct Obj<T>(pub Option<T>);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Obj<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        // Objects deserialize as T; null as absent. Other shapes are an error of the finding,
+        // which is what a non-object where an object belongs is.
+        Option::<T>::deserialize(d).map(Obj)
+    }
+}
+
+/// One Detection Finding as far as lake reads it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RawFinding<'a> {
+    /// OCSF class; 2004 is Detection Finding.
+    pub class_uid: Int,
+    /// `metadata`.
+    #[serde(borrow)]
+    pub metadata: Obj<RawMetadata<'a>>,
+    /// Severity name.
+    #[serde(borrow)]
+    pub severity: Text<'a>,
+    /// Severity id.
+    pub severity_id: Int,
+    /// OCSF status name: New, Suppressed, ...
+    #[serde(borrow)]
+    pub status: Text<'a>,
+    /// OCSF status id; 3 is Suppressed (muted).
+    pub status_id: Int,
+    /// PASS, FAIL or MANUAL.
+    #[serde(borrow)]
+    pub status_code: Text<'a>,
+    /// Why the check passed or failed.
+    #[serde(borrow)]
+    pub status_detail: Text<'a>,
+    /// Message, used when `status_detail` is missing.
+    #[serde(borrow)]
+    pub message: Text<'a>,
+    /// Prowler-specific fields.
+    #[serde(borrow)]
+    pub unmapped: Obj<RawUnmapped<'a>>,
+    /// `finding_info`.
+    #[serde(borrow)]
+    pub finding_info: Obj<RawFindingInfo<'a>>,
+    /// `resources`.
+    #[serde(borrow)]
+    pub resources: Option<Vec<RawResource<'a>>>,
+    /// `cloud` (absent for Kubernetes).
+    #[serde(borrow)]
+    pub cloud: Obj<RawCloud<'a>>,
+    /// `remediation`.
+    #[serde(borrow)]
+    pub remediation: Obj<RawRemediation<'a>>,
+    /// `risk_details`.
+    #[serde(borrow)]
+    pub risk_details: Text<'a>,
+    /// Epoch seconds.
+    pub time: Int,
+    /// ISO 8601 time, usually without zone (UTC).
+    #[serde(borrow)]
+    pub time_dt: Text<'a>,
+}
+
+/// `metadata`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RawMetadata<'a> {
+    /// The Prowler check id.
+    #[serde(borrow)]
+    pub event_code: Text<'a>,
+    /// OCSF version.
+    #[serde(borrow)]
+    pub version: Text<'a>,
+    /// Product (Prowler) with its version.
+    #[serde(borrow)]
+    pub product: Obj<RawProduct<'a>>,
+}
+
+/// `metadata.product`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RawProduct<'a> {
+    /// Prowler version.
+    #[serde(borrow)]
+    pub version: Text<'a>,
+}
+
+/// `unmapped`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RawUnmapped<'a> {
+    /// Check categories.
+    #[serde(borrow)]
+    pub categories: TextList<'a>,
+    /// Compliance frameworks.
+    #[serde(borrow)]
+    pub compliance: Compliance<'a>,
+    /// Prowler scan id (5.x).
+    #[serde(borrow)]
+    pub scan_id: Text<'a>,
+    /// Provider name (5.x).
+    #[serde(borrow)]
+    pub provider: Text<'a>,
+    /// Provider account uid (5.x).
+    #[serde(borrow)]
+    pub provider_uid: Text<'a>,
+    /// Further reading.
+    #[serde(borrow)]
+    pub additional_urls: TextList<'a>,
+}
+
+/// `finding_info`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RawFindingInfo<'a> {
+    /// Prowler's finding uid.
+    #[serde(borrow)]
+    pub uid: Text<'a>,
+    /// Check title.
+    #[serde(borrow)]
+    pub title: Text<'a>,
+    /// Check description.
+    #[serde(borrow)]
+    pub desc: Text<'a>,
+    /// Check types.
+    #[serde(borrow)]
+    pub types: TextList<'a>,
+}
+
+/// One element of `resources`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RawResource<'a> {
+    /// Resource uid (ARN, Azure resource id, ...).
+    #[serde(borrow)]
+    pub uid: Text<'a>,
+    /// Resource name.
+    #[serde(borrow)]
+    pub name: Text<'a>,
+    /// Resource type.
+    #[serde(rename = "type", borrow)]
+    pub kind: Text<'a>,
+    /// Region or location.
+    #[serde(borrow)]
+    pub region: Text<'a>,
+    /// Kubernetes namespace.
+    #[serde(borrow)]
+    pub namespace: Text<'a>,
+    /// `group.name`: the service.
+    #[serde(borrow)]
+    pub group: Obj<RawGroup<'a>>,
+    /// Tags as `key:value` strings.
+    #[serde(borrow)]
+    pub labels: TextList<'a>,
+}
+
+/// `resources[].group`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RawGroup<'a> {
+    /// Service name.
+    #[serde(borrow)]
+    pub name: Text<'a>,
+}
+
+/// `cloud`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RawCloud<'a> {
+    /// `cloud.account`.
+    #[serde(borrow)]
+    pub account: Obj<RawNamed<'a>>,
+    /// `cloud.org`.
+    #[serde(borrow)]
+    pub org: Obj<RawNamed<'a>>,
+    /// Provider name.
+    #[serde(borrow)]
+    pub provider: Text<'a>,
+    /// Region.
+    #[serde(borrow)]
+    pub region: Text<'a>,
+}
+
+/// An object with `uid` and `name`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RawNamed<'a> {
+    /// Id.
+    #[serde(borrow)]
+    pub uid: Text<'a>,
+    /// Display name.
+    #[serde(borrow)]
+    pub name: Text<'a>,
+}
+
+/// `remediation`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RawRemediation<'a> {
+    /// What to do.
+    #[serde(borrow)]
+    pub desc: Text<'a>,
+    /// Links.
+    #[serde(borrow)]
+    pub references: TextList<'a>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn leaf_values_are_read_leniently() {
+        let f: RawFinding = serde_json::from_str(
+            r#"{"severity": 3, "status_code": ["x"], "time": "1772421307",
+                "unmapped": {"categories": "logging", "compliance": {"CIS": ["1.1", null, 2]}},
+                "finding_info": {"uid": "u", "extra": {"deep": [1, 2]}}}"#,
+        )
+        .unwrap();
+        assert_eq!(f.severity.0.as_deref(), Some("3"));
+        assert_eq!(f.status_code.0, None);
+        assert_eq!(f.time.0, Some(1772421307));
+        let u = f.unmapped.0.unwrap();
+        assert_eq!(u.categories.0, vec!["logging"]);
+        assert_eq!(u.compliance.0[0].1, vec!["1.1", "2"]);
+    }
+
+    #[test]
+    fn escaped_strings_are_unescaped() {
+        let f: RawFinding = serde_json::from_str(r#"{"risk_details": "a\nb \u00e9"}"#).unwrap();
+        assert_eq!(f.risk_details.0.as_deref(), Some("a\nb é"));
+    }
+}
