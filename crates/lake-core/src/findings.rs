@@ -119,35 +119,42 @@ pub fn first_finding_facts(raw: &RawFinding<'_>) -> Option<crate::identity::Firs
     })
 }
 
-/// Checks that `raw` is a Detection Finding with what lake needs, and normalizes it.
-fn validate<'r, 'a>(
-    raw: &'r RawFinding<'a>,
-    identity: &'r ScanIdentity,
-) -> Result<Row<'r, 'a>, RejectReason> {
+/// The fields every finding must have, checked before anything else is read:
+/// returns the finding uid, the check id and the status code.
+pub fn required<'r>(
+    raw: &'r RawFinding<'_>,
+) -> Result<(&'r str, &'r str, &'static str), RejectReason> {
     if let Some(class) = raw.class_uid.0 {
         if class != DETECTION_FINDING_CLASS {
             return Err(RejectReason::OtherClass(class));
         }
     }
-    let (Some(metadata), Some(info)) = (raw.metadata.0.as_ref(), raw.finding_info.0.as_ref())
-    else {
-        if raw.metadata.0.is_none() && raw.finding_info.0.is_none() {
-            return Err(RejectReason::NotOcsf);
-        }
-        return Err(RejectReason::MissingField(if raw.metadata.0.is_none() {
-            "metadata.event_code"
-        } else {
-            "finding_info.uid"
-        }));
+    let (metadata, info) = match (raw.metadata.0.as_ref(), raw.finding_info.0.as_ref()) {
+        (None, None) => return Err(RejectReason::NotOcsf),
+        (m, i) => (m, i),
     };
-    let uid = text(&info.uid).ok_or(RejectReason::MissingField("finding_info.uid"))?;
-    let check =
-        text(&metadata.event_code).ok_or(RejectReason::MissingField("metadata.event_code"))?;
-    let status_raw = text(&raw.status_code).ok_or(RejectReason::MissingField("status_code"))?;
-    let status = crate::severity::STATUS_CODES
-        .into_iter()
-        .find(|s| s.eq_ignore_ascii_case(status_raw.trim()))
+    let uid = info
+        .and_then(|i| text(&i.uid))
+        .ok_or(RejectReason::MissingField("finding_info.uid"))?;
+    let check = metadata
+        .and_then(|m| text(&m.event_code))
+        .ok_or(RejectReason::MissingField("metadata.event_code"))?;
+    let status = text(&raw.status_code)
+        .and_then(|s| {
+            crate::severity::STATUS_CODES
+                .into_iter()
+                .find(|c| c.eq_ignore_ascii_case(s.trim()))
+        })
         .ok_or(RejectReason::MissingField("status_code"))?;
+    Ok((uid, check, status))
+}
+
+/// Checks that `raw` is a Detection Finding with what lake needs, and normalizes it.
+fn validate<'r, 'a>(
+    raw: &'r RawFinding<'a>,
+    identity: &'r ScanIdentity,
+) -> Result<Row<'r, 'a>, RejectReason> {
+    let (uid, check, status) = required(raw)?;
     let scan_time = scan_time(raw.time_dt.0.as_deref(), raw.time.0).unwrap_or(identity.scan_time);
     let cloud = raw.cloud.0.as_ref();
     let unmapped = raw.unmapped.0.as_ref();
