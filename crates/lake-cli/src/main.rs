@@ -1,1 +1,445 @@
-fn main() {}
+//! `lake`: turn Prowler OCSF scans into a Parquet lake and look at what landed.
+//!
+//! All policy lives here: arguments, output formats, progress bars and exit codes
+//! (0 success, 1 a source failed or was partial, 2 usage or setup error).
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand};
+use lake_core::{DecoderOptions, IsoWeek, Overrides};
+use lake_store::ingest::{self, IngestOptions};
+use lake_store::{Location, ScanRecord, Source};
+
+mod table;
+
+/// Turn the weekly Prowler OCSF scans of a cloud organisation into a Parquet data lake.
+#[derive(Parser, Debug)]
+#[command(name = "lake", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Debug, Clone)]
+struct LakeArg {
+    /// The lake: a local directory or s3://bucket/prefix.
+    #[arg(long, env = "LAKE_URL", default_value = "./lake")]
+    lake: String,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Ingest OCSF scan files into the lake.
+    Ingest {
+        /// Files, directories (every *.ocsf.json below), globs, or s3:// prefixes.
+        #[arg(required = true)]
+        sources: Vec<String>,
+        #[command(flatten)]
+        lake: LakeArg,
+        /// Run id for every source (default: the run folder of the S3 layout, else Prowler's scan id).
+        #[arg(long)]
+        run_id: Option<String>,
+        /// Account for every source (default: from the path, else the findings).
+        #[arg(long)]
+        account: Option<String>,
+        /// ISO week for every source, e.g. 2026-W21 (default: the layout's week folder, else the scan's week).
+        #[arg(long)]
+        week: Option<IsoWeek>,
+        /// Ingest again even when the manifest shows the same source already ingested.
+        #[arg(long)]
+        force: bool,
+        /// Sources ingested at once (default: the number of cores).
+        #[arg(long, short = 'j')]
+        jobs: Option<usize>,
+        /// Findings per Arrow batch.
+        #[arg(long, default_value_t = DecoderOptions::default().batch_size)]
+        batch_size: usize,
+        /// Output: a table for people, or one JSON object per source.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Show what was ingested: the scans manifest.
+    Scans {
+        #[command(flatten)]
+        lake: LakeArg,
+        /// Only this ISO week.
+        #[arg(long)]
+        week: Option<IsoWeek>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Print the raw OCSF JSON of a finding, read back from its source.
+    Show {
+        /// The finding key (see `findings.finding_key`).
+        finding_key: String,
+        #[command(flatten)]
+        lake: LakeArg,
+        /// Every scan of the finding, not only the latest.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Print the lake schema.
+    Schema {
+        /// As SCHEMA.md.
+        #[arg(long)]
+        markdown: bool,
+    },
+}
+
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Table,
+    Json,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("lake: cannot start the runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            if is_broken_pipe(&e) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("lake: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+async fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Ingest {
+            sources,
+            lake,
+            run_id,
+            account,
+            week,
+            force,
+            jobs,
+            batch_size,
+            format,
+        } => {
+            if batch_size == 0 {
+                bail!("--batch-size must be at least 1");
+            }
+            let options = IngestOptions {
+                overrides: Overrides {
+                    run_id,
+                    account,
+                    week,
+                },
+                decoder: DecoderOptions {
+                    batch_size,
+                    ..DecoderOptions::default()
+                },
+                force,
+                concurrency: jobs.unwrap_or_else(|| IngestOptions::default().concurrency),
+                ..IngestOptions::default()
+            };
+            ingest_cmd(&lake.lake, &sources, &options, format).await
+        }
+        Command::Scans { lake, week, format } => scans_cmd(&lake.lake, week, format).await,
+        Command::Show {
+            finding_key,
+            lake,
+            all,
+        } => show_cmd(&lake.lake, &finding_key, all).await,
+        Command::Schema { markdown } => {
+            let out = if markdown {
+                lake_core::schema::markdown()
+            } else {
+                let mut s = String::new();
+                for (name, cols) in [
+                    ("findings", lake_core::schema::findings_columns()),
+                    ("scans", lake_core::schema::scans_columns()),
+                ] {
+                    s.push_str(&format!("{name}\n"));
+                    for c in cols {
+                        s.push_str(&format!(
+                            "  {:<24} {}{}\n",
+                            c.name,
+                            lake_core::schema::sql_type(&c.data_type),
+                            if c.nullable { "" } else { " not null" }
+                        ));
+                    }
+                }
+                s
+            };
+            std::io::stdout().write_all(out.as_bytes())?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn ingest_cmd(
+    lake_url: &str,
+    specs: &[String],
+    options: &IngestOptions,
+    format: Format,
+) -> Result<ExitCode> {
+    let lake =
+        Location::parse(lake_url, true).with_context(|| format!("opening the lake {lake_url}"))?;
+    let mut sources = Vec::new();
+    for spec in specs {
+        sources.extend(Source::resolve(spec).await?);
+    }
+    sources.sort_by(|a, b| a.uri.cmp(&b.uri));
+    sources.dedup_by(|a, b| a.uri == b.uri);
+    let total: u64 = sources.iter().map(|s| s.size).sum();
+    let started = Instant::now();
+
+    let progress = ingest::Progress::default();
+    let bar = progress_bar(total);
+    let ticker = bar.clone().map(|bar| {
+        let progress = progress.clone();
+        tokio::spawn(async move {
+            loop {
+                bar.set_position(progress.load(Ordering::Relaxed));
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        })
+    });
+    let outcomes = ingest::ingest(&lake, sources, options, progress).await;
+    if let Some(t) = ticker {
+        t.abort();
+    }
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let elapsed = started.elapsed();
+
+    let mut out = std::io::stdout().lock();
+    match format {
+        Format::Json => {
+            for o in &outcomes {
+                let mut v = record_json(&o.record);
+                v["skipped"] = o.skipped.into();
+                writeln!(out, "{v}")?;
+            }
+        }
+        Format::Table => {
+            let rows: Vec<Vec<String>> = outcomes
+                .iter()
+                .map(|o| {
+                    let r = &o.record;
+                    vec![
+                        short_name(&r.source_uri),
+                        r.account_uid.clone(),
+                        r.run_id.clone(),
+                        r.week.clone().unwrap_or_default(),
+                        r.findings.to_string(),
+                        r.fail.to_string(),
+                        if o.skipped {
+                            format!("{} (unchanged, skipped)", r.status)
+                        } else {
+                            r.status.clone()
+                        },
+                    ]
+                })
+                .collect();
+            table::write(
+                &mut out,
+                &[
+                    "SOURCE", "ACCOUNT", "RUN", "WEEK", "FINDINGS", "FAIL", "STATUS",
+                ],
+                &rows,
+                &[4, 5],
+            )?;
+            for o in &outcomes {
+                if let Some(e) = &o.record.error {
+                    writeln!(out, "  {}: {e}", short_name(&o.record.source_uri))?;
+                }
+                for w in &o.record.warnings {
+                    writeln!(out, "  {}: warning: {w}", short_name(&o.record.source_uri))?;
+                }
+            }
+            let count = |s: &str| outcomes.iter().filter(|o| o.status() == s).count();
+            let findings: i64 = outcomes.iter().map(|o| o.record.findings).sum();
+            let fail: i64 = outcomes.iter().map(|o| o.record.fail).sum();
+            let skipped = outcomes.iter().filter(|o| o.skipped).count();
+            let mb = total as f64 / 1e6;
+            writeln!(
+                out,
+                "{} sources ({} succeeded, {} partial, {} failed{}), {findings} findings ({fail} FAIL), {mb:.1} MB in {:.2} s ({:.0} MB/s) into {}",
+                outcomes.len(),
+                count("succeeded"),
+                count("partial"),
+                count("failed"),
+                if skipped > 0 { format!(", {skipped} skipped as unchanged") } else { String::new() },
+                elapsed.as_secs_f64(),
+                mb / elapsed.as_secs_f64().max(1e-9),
+                lake.url,
+            )?;
+        }
+    }
+    out.flush()?;
+    let all_ok = outcomes.iter().all(|o| o.status() == "succeeded");
+    Ok(if all_ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn progress_bar(total: u64) -> Option<indicatif::ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(total);
+    let style = indicatif::ProgressStyle::with_template(
+        "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+    )
+    .ok()?;
+    bar.set_style(style);
+    Some(bar)
+}
+
+fn short_name(uri: &str) -> String {
+    uri.rsplit('/').next().unwrap_or(uri).to_owned()
+}
+
+fn record_json(r: &ScanRecord) -> serde_json::Value {
+    serde_json::json!({
+        "run_id": r.run_id,
+        "account_uid": r.account_uid,
+        "provider": r.provider,
+        "week": r.week,
+        "scan_time": r.scan_time.map(|t| t.to_rfc3339()),
+        "source_uri": r.source_uri,
+        "source_size": r.source_size,
+        "findings": r.findings,
+        "pass": r.pass,
+        "fail": r.fail,
+        "manual": r.manual,
+        "muted": r.muted,
+        "rejected": r.rejected,
+        "regions": r.regions,
+        "status": r.status,
+        "error": r.error,
+        "warnings": r.warnings,
+        "findings_path": r.findings_path,
+        "ingested_at": r.ingested_at.to_rfc3339(),
+    })
+}
+
+async fn scans_cmd(lake_url: &str, week: Option<IsoWeek>, format: Format) -> Result<ExitCode> {
+    let lake =
+        Location::parse(lake_url, false).with_context(|| format!("opening the lake {lake_url}"))?;
+    let mut records = lake_store::read::scans(&lake).await?;
+    if let Some(w) = week {
+        let w = w.to_string();
+        records.retain(|r| r.week.as_deref() == Some(w.as_str()));
+    }
+    let mut out = std::io::stdout().lock();
+    if format == Format::Json {
+        for r in &records {
+            writeln!(out, "{}", record_json(r))?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if records.is_empty() {
+        writeln!(out, "no scans in {}", lake.url)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let rows: Vec<Vec<String>> = records
+        .iter()
+        .map(|r| {
+            vec![
+                r.week.clone().unwrap_or_default(),
+                r.run_id.clone(),
+                r.account_uid.clone(),
+                r.provider.clone().unwrap_or_default(),
+                r.scan_time
+                    .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+                    .unwrap_or_default(),
+                r.findings.to_string(),
+                r.pass.to_string(),
+                r.fail.to_string(),
+                r.manual.to_string(),
+                r.muted.to_string(),
+                r.status.clone(),
+            ]
+        })
+        .collect();
+    table::write(
+        &mut out,
+        &[
+            "WEEK", "RUN", "ACCOUNT", "PROVIDER", "SCANNED", "FINDINGS", "PASS", "FAIL", "MANUAL",
+            "MUTED", "STATUS",
+        ],
+        &rows,
+        &[5, 6, 7, 8, 9],
+    )?;
+    for r in records.iter().filter(|r| r.error.is_some()) {
+        writeln!(
+            out,
+            "  {} {}: {}",
+            r.account_uid,
+            r.run_id,
+            r.error.as_deref().unwrap_or_default()
+        )?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn show_cmd(lake_url: &str, key: &str, all: bool) -> Result<ExitCode> {
+    if key.len() != 32 || !key.bytes().all(|b| b.is_ascii_hexdigit()) {
+        bail!("`{key}` is not a finding key (32 hex digits, the `finding_key` column)");
+    }
+    let lake =
+        Location::parse(lake_url, false).with_context(|| format!("opening the lake {lake_url}"))?;
+    let found = lake_store::read::find_evidence(&lake, &key.to_ascii_lowercase()).await?;
+    let Some(latest) = found.last() else {
+        bail!("no finding with key {key} in {}", lake.url);
+    };
+    let chosen: Vec<_> = if all {
+        found.iter().collect()
+    } else {
+        vec![latest]
+    };
+    let mut out = std::io::stdout().lock();
+    for e in chosen {
+        let raw = lake_store::read::fetch_raw(e).await.with_context(|| {
+            format!(
+                "reading the raw finding from {} at byte {}",
+                e.source_uri, e.offset
+            )
+        })?;
+        if all {
+            writeln!(
+                out,
+                "# run {} scanned {} from {} bytes {}..{}",
+                e.run_id,
+                e.scan_time.map(|t| t.to_rfc3339()).unwrap_or_default(),
+                e.source_uri,
+                e.offset,
+                e.offset + e.length
+            )?;
+        }
+        out.write_all(&raw)?;
+        writeln!(out)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}

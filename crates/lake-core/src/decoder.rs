@@ -3,7 +3,9 @@
 use arrow::error::ArrowError;
 use arrow::record_batch::RecordBatch;
 
-use crate::findings::{first_finding_facts, required, Counts, FindingsBuilder, RejectReason, RowContext};
+use crate::findings::{
+    first_finding_facts, required, Counts, FindingsBuilder, RejectReason, RowContext,
+};
 use crate::frame::{Element, ElementBytes, ElementKind, FrameError, FrameFault, Framer};
 use crate::identity::{Overrides, PathHints, ScanIdentity};
 use crate::ocsf::RawFinding;
@@ -367,7 +369,12 @@ mod tests {
     }
 
     fn decode(input: &[u8], chunk: usize, options: DecoderOptions) -> Decoded {
-        let mut d = OcsfDecoder::new("mem://x", PathHints::default(), Overrides::default(), options);
+        let mut d = OcsfDecoder::new(
+            "mem://x",
+            PathHints::default(),
+            Overrides::default(),
+            options,
+        );
         let mut batches = vec![];
         'outer: for piece in input.chunks(chunk.max(1)) {
             let mut rest = piece;
@@ -383,14 +390,22 @@ mod tests {
         }
         let _ = d.finish();
         batches.extend(d.flush().unwrap());
-        Decoded { batches, report: d.report().clone(), identity: d.identity().cloned() }
+        Decoded {
+            batches,
+            report: d.report().clone(),
+            identity: d.identity().cloned(),
+        }
     }
 
     fn uids(batches: &[RecordBatch]) -> Vec<String> {
         batches
             .iter()
             .flat_map(|b| {
-                let c = b.column_by_name("finding_uid").unwrap().as_string::<i32>().clone();
+                let c = b
+                    .column_by_name("finding_uid")
+                    .unwrap()
+                    .as_string::<i32>()
+                    .clone();
                 (0..c.len()).map(move |i| c.value(i).to_owned())
             })
             .collect()
@@ -402,12 +417,22 @@ mod tests {
 
     #[test]
     fn every_chunking_gives_the_same_batches() {
-        let items: Vec<String> =
-            (0..10).map(|i| finding(&format!("u{i}"), "iam_x", "FAIL", &format!("arn:{i}"))).collect();
+        let items: Vec<String> = (0..10)
+            .map(|i| finding(&format!("u{i}"), "iam_x", "FAIL", &format!("arn:{i}")))
+            .collect();
         let input = array(&items);
-        let options = DecoderOptions { batch_size: 3, ..Default::default() };
+        let options = DecoderOptions {
+            batch_size: 3,
+            ..Default::default()
+        };
         let want = decode(&input, input.len(), options);
-        assert_eq!(want.batches.iter().map(|b| b.num_rows()).collect::<Vec<_>>(), [3, 3, 3, 1]);
+        assert_eq!(
+            want.batches
+                .iter()
+                .map(|b| b.num_rows())
+                .collect::<Vec<_>>(),
+            [3, 3, 3, 1]
+        );
         for chunk in [1, 5, 97, 4096] {
             let got = decode(&input, chunk, options);
             assert_eq!(got.batches, want.batches, "chunk {chunk}");
@@ -418,12 +443,21 @@ mod tests {
 
     #[test]
     fn evidence_pointers_address_the_raw_finding() {
-        let items = vec![finding("a", "c", "PASS", "r1"), finding("b", "c", "FAIL", "r2")];
+        let items = vec![
+            finding("a", "c", "PASS", "r1"),
+            finding("b", "c", "FAIL", "r2"),
+        ];
         let input = array(&items);
         let d = decode(&input, 7, DecoderOptions::default());
         let b = &d.batches[0];
-        let off = b.column_by_name("source_offset").unwrap().as_primitive::<Int64Type>();
-        let len = b.column_by_name("source_length").unwrap().as_primitive::<Int64Type>();
+        let off = b
+            .column_by_name("source_offset")
+            .unwrap()
+            .as_primitive::<Int64Type>();
+        let len = b
+            .column_by_name("source_length")
+            .unwrap()
+            .as_primitive::<Int64Type>();
         for (i, item) in items.iter().enumerate() {
             let (o, l) = (off.value(i) as usize, len.value(i) as usize);
             assert_eq!(&input[o..o + l], item.as_bytes());
@@ -432,10 +466,20 @@ mod tests {
 
     #[test]
     fn identity_comes_from_the_first_finding() {
-        let d = decode(&array(&[finding("a", "c", "PASS", "r")]), 64, DecoderOptions::default());
+        let d = decode(
+            &array(&[finding("a", "c", "PASS", "r")]),
+            64,
+            DecoderOptions::default(),
+        );
         let id = d.identity.unwrap();
-        assert_eq!((id.run_id.as_str(), id.account.as_str()), ("scan-1", "111122223333"));
-        assert_eq!((id.week.to_string().as_str(), id.dt().as_str()), ("2026-W21", "2026-05-18"));
+        assert_eq!(
+            (id.run_id.as_str(), id.account.as_str()),
+            ("scan-1", "111122223333")
+        );
+        assert_eq!(
+            (id.week.to_string().as_str(), id.dt().as_str()),
+            ("2026-W21", "2026-05-18")
+        );
     }
 
     #[test]
@@ -445,20 +489,30 @@ mod tests {
         // Free-form resource data is skipped without recursion, however deep.
         let deep_data = good("deep-data").replace(
             "\"region\": \"us-east-1\", \"group\"",
-            &format!("\"region\": \"us-east-1\", \"data\": {{\"metadata\": {}1{}}}, \"group\"",
-                "{\"k\": [".repeat(50_000), "]}".repeat(50_000)),
+            &format!(
+                "\"region\": \"us-east-1\", \"data\": {{\"metadata\": {}1{}}}, \"group\"",
+                "{\"k\": [".repeat(50_000),
+                "]}".repeat(50_000)
+            ),
         );
         assert!(deep_data.len() > 400_000);
         let mut invalid_utf8 = good("bad-utf8").into_bytes();
-        let at = invalid_utf8.windows(6).position(|w| w == b"detail").unwrap();
+        let at = invalid_utf8
+            .windows(6)
+            .position(|w| w == b"detail")
+            .unwrap();
         invalid_utf8[at] = 0xff;
         let mut input = b"[".to_vec();
         for part in [
             good("g1").into_bytes(),
             b"42".to_vec(),
             b"\"text\"".to_vec(),
-            good("g2").replace("\"uid\": \"g2\"", "\"nouid\": 1").into_bytes(),
-            good("g3").replace("\"event_code\"", "\"code\"").into_bytes(),
+            good("g2")
+                .replace("\"uid\": \"g2\"", "\"nouid\": 1")
+                .into_bytes(),
+            good("g3")
+                .replace("\"event_code\"", "\"code\"")
+                .into_bytes(),
             good("g4").replace("2004", "2001").into_bytes(),
             b"{\"findings\": []}".to_vec(),
             invalid_utf8,
@@ -474,35 +528,65 @@ mod tests {
         input.push(b']');
         let d = decode(&input, 1000, DecoderOptions::default());
         assert_eq!(uids(&d.batches), ["g1", "deep-data", "g5"]);
-        let reasons: Vec<String> = d.report.rejections.iter().map(|r| r.reason.to_string()).collect();
+        let reasons: Vec<String> = d
+            .report
+            .rejections
+            .iter()
+            .map(|r| r.reason.to_string())
+            .collect();
         assert_eq!(reasons.len(), 8, "{reasons:#?}");
         assert_eq!(reasons[0], "element is not a JSON object");
         assert_eq!(reasons[1], "element is not a JSON object");
-        assert_eq!(reasons[2], "required field `finding_info.uid` is missing or empty");
-        assert_eq!(reasons[3], "required field `metadata.event_code` is missing or empty");
+        assert_eq!(
+            reasons[2],
+            "required field `finding_info.uid` is missing or empty"
+        );
+        assert_eq!(
+            reasons[3],
+            "required field `metadata.event_code` is missing or empty"
+        );
         assert_eq!(reasons[4], "not a Detection Finding (class_uid 2001)");
-        assert_eq!(reasons[5], "not an OCSF finding (no metadata or finding_info)");
+        assert_eq!(
+            reasons[5],
+            "not an OCSF finding (no metadata or finding_info)"
+        );
         assert!(reasons[6].contains("invalid unicode"), "{}", reasons[6]);
         assert_eq!(reasons[7], "element is not a JSON object");
         assert_eq!(d.report.status(), ScanStatus::Partial);
         // Offsets point at the element.
         let r = &d.report.rejections[0];
-        assert_eq!(&input[r.offset as usize..(r.offset + r.len) as usize], b"42");
+        assert_eq!(
+            &input[r.offset as usize..(r.offset + r.len) as usize],
+            b"42"
+        );
     }
 
     #[test]
     fn an_oversized_finding_is_rejected_without_being_held() {
         let big = finding("big", "c", "FAIL", "r").replace("fix it", &"x".repeat(200_000));
-        let input = array(&[finding("a", "c", "PASS", "r"), big, finding("b", "c", "PASS", "s")]);
-        let options = DecoderOptions { max_finding_bytes: 64 << 10, ..Default::default() };
+        let input = array(&[
+            finding("a", "c", "PASS", "r"),
+            big,
+            finding("b", "c", "PASS", "s"),
+        ]);
+        let options = DecoderOptions {
+            max_finding_bytes: 64 << 10,
+            ..Default::default()
+        };
         let d = decode(&input, 8192, options);
         assert_eq!(uids(&d.batches), ["a", "b"]);
-        assert!(matches!(d.report.rejections[0].reason, RejectReason::TooLarge { .. }));
+        assert!(matches!(
+            d.report.rejections[0].reason,
+            RejectReason::TooLarge { .. }
+        ));
     }
 
     #[test]
     fn a_truncated_file_keeps_the_findings_before_the_cut() {
-        let items = [finding("a", "c", "PASS", "r"), finding("b", "c", "PASS", "s")];
+        let items = [
+            finding("a", "c", "PASS", "r"),
+            finding("b", "c", "PASS", "s"),
+        ];
         let mut input = array(&items);
         input.truncate(input.len() - 40);
         let d = decode(&input, 100, DecoderOptions::default());
@@ -518,7 +602,13 @@ mod tests {
         let muted = finding("m", "c", "FAIL", "r").replace("\"status_id\": 1", "\"status_id\": 3");
         let d = decode(&array(&[muted]), 64, DecoderOptions::default());
         let b = &d.batches[0];
-        assert_eq!(b.column_by_name("status_code").unwrap().as_string::<i32>().value(0), "FAIL");
+        assert_eq!(
+            b.column_by_name("status_code")
+                .unwrap()
+                .as_string::<i32>()
+                .value(0),
+            "FAIL"
+        );
         assert!(b.column_by_name("muted").unwrap().as_boolean().value(0));
         assert_eq!((d.report.counts.fail, d.report.counts.muted), (1, 1));
     }

@@ -159,9 +159,10 @@ static FINDINGS: LazyLock<Vec<Column>> = LazyLock::new(|| {
     ]
 });
 
-static SCANS: LazyLock<Vec<Column>> = LazyLock::new(|| {
-    use DataType::{Int64, Utf8};
-    vec![
+static SCANS: LazyLock<Vec<Column>> =
+    LazyLock::new(|| {
+        use DataType::{Int64, Utf8};
+        vec![
         col("run_id", Utf8, false, "Run id, as in `findings.run_id`."),
         col(
             "account_uid",
@@ -189,6 +190,10 @@ static SCANS: LazyLock<Vec<Column>> = LazyLock::new(|| {
         ),
         col("source_uri", Utf8, false, "URI of the OCSF file."),
         col("source_size", Int64, false, "Size of the source in bytes."),
+        col("source_modified", timestamp_utc(), true, "Last-modified time of the source."),
+        col("source_etag", Utf8, true,
+            "ETag of the source object (S3). With the URI, size and last-modified time it \
+             tells whether a source was already ingested."),
         col(
             "findings",
             Int64,
@@ -265,7 +270,7 @@ static SCANS: LazyLock<Vec<Column>> = LazyLock::new(|| {
             "Version of lake that wrote the files.",
         ),
     ]
-});
+    });
 
 /// The columns of the `findings` table, in file order.
 pub fn findings_columns() -> &'static [Column] {

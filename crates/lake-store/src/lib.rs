@@ -1,1 +1,33 @@
-//! stub
+//! The lake on storage: where files go, how they are written, and the ingest pipeline.
+//!
+//! A lake is a directory (local or `s3://`) holding two Hive-partitioned Parquet tables,
+//! `findings` and `scans` (see [`layout`] and `SCHEMA.md`). [`ingest::ingest`] reads OCSF
+//! sources through [`lake_core::OcsfDecoder`] and writes them there.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), lake_store::StoreError> {
+//! use lake_store::{ingest, IngestOptions, Location, Source};
+//!
+//! let lake = Location::parse("./lake", true)?;
+//! let sources = Source::resolve("fixtures/runs").await?;
+//! let outcomes = ingest::ingest(&lake, sources, &IngestOptions::default(), Default::default()).await;
+//! for o in &outcomes {
+//!     println!("{} {} {}", o.record.source_uri, o.status(), o.record.findings);
+//! }
+//! # Ok(()) }
+//! ```
+
+pub mod error;
+pub mod ingest;
+pub mod layout;
+pub mod location;
+pub mod manifest;
+pub mod read;
+pub mod source;
+pub mod writer;
+
+pub use error::StoreError;
+pub use ingest::{IngestOptions, IngestOutcome};
+pub use location::Location;
+pub use manifest::ScanRecord;
+pub use source::Source;

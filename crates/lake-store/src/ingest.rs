@@ -1,0 +1,558 @@
+//! The ingest pipeline: sources in, Parquet files and manifest rows out.
+//!
+//! Each source is read and decoded on a blocking thread (plain file reads for local files,
+//! the object store's byte stream otherwise) while the async side sorts and encodes the
+//! batches into Parquet and uploads them. Sources run concurrently up to a limit; one source's
+//! memory is its decoder's batch, the channel of two batches, and the Parquet row group being
+//! encoded, whatever the size of the file.
+//!
+//! Visibility: a findings file appears under its final name only once it is complete (a
+//! rename from `_staging/` on a local lake, the completion of a multipart upload on S3), and
+//! its manifest row is written after it. Re-ingesting a source whose manifest row shows the
+//! same URI, size, modification time and ETag is skipped, so ingesting twice leaves the lake
+//! exactly as after once.
+
+use std::io::Read;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use arrow::array::RecordBatch;
+use bytes::Bytes;
+use futures::StreamExt;
+use lake_core::{
+    DecodeReport, DecoderOptions, OcsfDecoder, Overrides, PathHints, ScanIdentity, ScanStatus,
+};
+use object_store::buffered::BufWriter;
+use object_store::path::Path;
+use object_store::ObjectStoreExt;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::async_writer::AsyncArrowWriter;
+use parquet::arrow::ArrowWriter;
+use tokio::sync::mpsc;
+
+use crate::error::{Result, StoreError};
+use crate::layout::{table_file, FINDINGS_TABLE, SCANS_TABLE, STAGING_DIR};
+use crate::location::Location;
+use crate::manifest::{self, ScanRecord};
+use crate::source::{Source, SourceKind};
+use crate::writer::{sort_findings, writer_properties};
+
+/// How an ingest runs.
+#[derive(Debug, Clone)]
+pub struct IngestOptions {
+    /// Identity given on the command line.
+    pub overrides: Overrides,
+    /// Decoder buffering.
+    pub decoder: DecoderOptions,
+    /// Ingest even when the manifest shows the same source already ingested.
+    pub force: bool,
+    /// Sources ingested at once.
+    pub concurrency: usize,
+    /// Bytes read from local files per call.
+    pub read_buffer: usize,
+}
+
+impl Default for IngestOptions {
+    fn default() -> Self {
+        IngestOptions {
+            overrides: Overrides::default(),
+            decoder: DecoderOptions::default(),
+            force: false,
+            concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            read_buffer: 1 << 20,
+        }
+    }
+}
+
+/// What happened to one source.
+#[derive(Debug, Clone)]
+pub struct IngestOutcome {
+    /// The manifest row written (or found, when skipped).
+    pub record: ScanRecord,
+    /// The source was already ingested; nothing was written.
+    pub skipped: bool,
+    /// The first rejections and the stream fault, for the user.
+    pub report: DecodeReport,
+}
+
+impl IngestOutcome {
+    /// The outcome's status.
+    pub fn status(&self) -> &str {
+        &self.record.status
+    }
+}
+
+/// Counts bytes read, for progress bars.
+pub type Progress = Arc<AtomicU64>;
+
+/// Ingests `sources` into the lake at `lake`, `options.concurrency` at a time. Outcomes come
+/// back in the order of `sources`. Errors of one source (unreadable, invalid, unwritable)
+/// are recorded in its outcome; the others go on.
+pub async fn ingest(
+    lake: &Location,
+    sources: Vec<Source>,
+    options: &IngestOptions,
+    progress: Progress,
+) -> Vec<IngestOutcome> {
+    futures::stream::iter(sources)
+        .map(|source| {
+            let progress = progress.clone();
+            async move { ingest_one(lake, source, options, progress).await }
+        })
+        .buffered(options.concurrency.max(1))
+        .collect()
+        .await
+}
+
+/// What the decoding thread hands back.
+struct Decoded {
+    report: DecodeReport,
+    identity: Option<ScanIdentity>,
+    read_error: Option<String>,
+}
+
+/// A batch and the identity known when it was made.
+type Msg = (ScanIdentity, RecordBatch);
+
+async fn ingest_one(
+    lake: &Location,
+    source: Source,
+    options: &IngestOptions,
+    progress: Progress,
+) -> IngestOutcome {
+    let hints = PathHints::from_path(&source.uri);
+    let (tx, mut rx) = mpsc::channel::<Msg>(2);
+    let decoding = {
+        let source = source.clone();
+        let hints = hints.clone();
+        let options = options.clone();
+        let handle = tokio::runtime::Handle::current();
+        tokio::task::spawn_blocking(move || {
+            decode_source(&source, hints, &options, tx, &progress, &handle)
+        })
+    };
+
+    let mut sink: Option<FindingsSink> = None;
+    let mut write_error: Option<String> = None;
+    let mut skipped: Option<ScanRecord> = None;
+    while let Some((identity, batch)) = rx.recv().await {
+        if sink.is_none() {
+            if !options.force {
+                if let Some(existing) = already_ingested(lake, &identity, &source).await {
+                    skipped = Some(existing);
+                    break;
+                }
+            }
+            match FindingsSink::open(lake, &identity).await {
+                Ok(s) => sink = Some(s),
+                Err(e) => {
+                    write_error = Some(e.to_string());
+                    break;
+                }
+            }
+        }
+        if let Some(s) = sink.as_mut() {
+            if let Err(e) = s.write(&batch).await {
+                write_error = Some(e.to_string());
+                break;
+            }
+        }
+    }
+    // Stops the decoder early when we stopped reading.
+    drop(rx);
+    let decoded = match decoding.await {
+        Ok(d) => d,
+        Err(e) => Decoded {
+            report: DecodeReport::default(),
+            identity: None,
+            read_error: Some(format!("decoder thread failed: {e}")),
+        },
+    };
+    if let Some(existing) = skipped {
+        if let Some(s) = sink {
+            s.abort().await;
+        }
+        return IngestOutcome {
+            record: existing,
+            skipped: true,
+            report: decoded.report,
+        };
+    }
+
+    let known_scan = decoded.identity.is_some() || hints.file_time.is_some();
+    let identity = decoded
+        .identity
+        .clone()
+        .unwrap_or_else(|| fallback_identity(options, &hints, &source));
+    if sink.is_none() && write_error.is_none() && !options.force {
+        if let Some(existing) = already_ingested(lake, &identity, &source).await {
+            return IngestOutcome {
+                record: existing,
+                skipped: true,
+                report: decoded.report,
+            };
+        }
+    }
+
+    let report = decoded.report;
+    let mut status = report.status();
+    let mut errors: Vec<String> = report.error().into_iter().collect();
+    if let Some(e) = decoded.read_error {
+        errors.insert(0, e);
+        status = if report.counts.findings > 0 {
+            ScanStatus::Partial
+        } else {
+            ScanStatus::Failed
+        };
+    }
+    let findings_rel = table_file(FINDINGS_TABLE, &identity);
+    let mut findings_path = None;
+    match (sink, write_error) {
+        (Some(s), None) => match s.commit().await {
+            Ok(()) => findings_path = Some(findings_rel.clone()),
+            Err(e) => {
+                errors.insert(0, format!("writing the lake: {e}"));
+                status = ScanStatus::Failed;
+            }
+        },
+        (sink, Some(e)) => {
+            if let Some(s) = sink {
+                s.abort().await;
+            }
+            errors.insert(0, format!("writing the lake: {e}"));
+            status = ScanStatus::Failed;
+        }
+        (None, None) => {}
+    }
+    if findings_path.is_none() {
+        // No findings from this source now: a file from an earlier ingest of the same
+        // (account, run) must not outlive it.
+        let stale = lake.child(&findings_rel);
+        if let Err(e) = lake.store.delete(&stale).await {
+            if !matches!(e, object_store::Error::NotFound { .. }) {
+                errors.push(format!("removing stale {findings_rel}: {e}"));
+            }
+        }
+    }
+    let error = (!errors.is_empty()).then(|| errors.join("; "));
+    let mut report = report;
+    if status == ScanStatus::Failed {
+        report.counts = Default::default();
+    }
+    let record = ScanRecord::new(
+        &source,
+        &identity,
+        known_scan,
+        &report,
+        status,
+        error,
+        findings_path,
+    );
+    if let Err(e) = write_manifest(lake, &identity, &record).await {
+        let mut record = record;
+        record.status = ScanStatus::Failed.as_str().to_owned();
+        record.error = Some(format!("writing the manifest: {e}"));
+        return IngestOutcome {
+            record,
+            skipped: false,
+            report,
+        };
+    }
+    IngestOutcome {
+        record,
+        skipped: false,
+        report,
+    }
+}
+
+/// The identity of a source none of whose findings could be read: from the flags and path,
+/// with the source's modification time (or now) as scan time.
+fn fallback_identity(options: &IngestOptions, hints: &PathHints, source: &Source) -> ScanIdentity {
+    let mut hints = hints.clone();
+    if hints.file_time.is_none() {
+        hints.file_time = Some(source.modified.unwrap_or_else(chrono::Utc::now));
+    }
+    let mut identity = ScanIdentity::resolve(&options.overrides, &hints, None)
+        .unwrap_or_else(|| unreachable_identity(source));
+    if hints.run_id.is_none() && options.overrides.run_id.is_none() && hints.account.is_none() {
+        // Nothing names this source: key its manifest row by the source itself.
+        identity.run_id = format!(
+            "source-{}",
+            &lake_core::finding_key("", "", "", "", &source.uri)[..16]
+        );
+    }
+    identity
+}
+
+fn unreachable_identity(source: &Source) -> ScanIdentity {
+    let now = chrono::Utc::now();
+    ScanIdentity {
+        run_id: source.uri.clone(),
+        account: "unknown".into(),
+        week: lake_core::IsoWeek::of(now.date_naive()),
+        scan_time: now,
+    }
+}
+
+/// The manifest row of an earlier ingest of the same bytes, if there is one.
+async fn already_ingested(
+    lake: &Location,
+    identity: &ScanIdentity,
+    source: &Source,
+) -> Option<ScanRecord> {
+    let path = lake.child(&table_file(SCANS_TABLE, identity));
+    let records = read_parquet(lake, &path).await.ok()?;
+    records
+        .iter()
+        .flat_map(manifest::from_batch)
+        .find(|r| r.same_source(source))
+}
+
+/// Reads a whole (small) Parquet object.
+pub async fn read_parquet(lake: &Location, path: &Path) -> Result<Vec<RecordBatch>> {
+    let bytes = lake
+        .store
+        .get(path)
+        .await
+        .map_err(StoreError::store("reading", path))?
+        .bytes()
+        .await
+        .map_err(StoreError::store("reading", path))?;
+    ParquetRecordBatchReaderBuilder::try_new(bytes)
+        .map_err(StoreError::parquet(path))?
+        .build()
+        .map_err(StoreError::parquet(path))?
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| StoreError::Arrow(e))
+}
+
+async fn write_manifest(
+    lake: &Location,
+    identity: &ScanIdentity,
+    record: &ScanRecord,
+) -> Result<()> {
+    let batch = manifest::to_batch(record)?;
+    let rel = table_file(SCANS_TABLE, identity);
+    let mut buf = Vec::new();
+    let mut w = ArrowWriter::try_new(&mut buf, batch.schema(), Some(writer_properties()))
+        .map_err(StoreError::parquet(&rel))?;
+    w.write(&batch).map_err(StoreError::parquet(&rel))?;
+    w.close().map_err(StoreError::parquet(&rel))?;
+    put_atomic(lake, &rel, Bytes::from(buf)).await
+}
+
+/// Writes a small object so that readers see all of it or nothing.
+async fn put_atomic(lake: &Location, rel: &str, bytes: Bytes) -> Result<()> {
+    let target = lake.child(rel);
+    if lake.atomic_rename() {
+        let staging = lake.child(&staging_name(rel));
+        lake.store
+            .put(&staging, bytes.into())
+            .await
+            .map_err(StoreError::store("writing", &staging))?;
+        lake.store
+            .rename(&staging, &target)
+            .await
+            .map_err(StoreError::store("renaming", &target))
+    } else {
+        // A single PUT is atomic on S3.
+        lake.store
+            .put(&target, bytes.into())
+            .await
+            .map(|_| ())
+            .map_err(StoreError::store("writing", &target))
+    }
+}
+
+fn staging_name(rel: &str) -> String {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!(
+        "{STAGING_DIR}/{}-{}-{nanos}",
+        std::process::id(),
+        rel.replace('/', "~")
+    )
+}
+
+/// A findings file being written: to `_staging` then renamed (local), or straight to its
+/// final key by a multipart upload that only completes at the end (S3).
+struct FindingsSink {
+    writer: AsyncArrowWriter<BufWriter>,
+    lake: Location,
+    written_to: Path,
+    target: Path,
+}
+
+impl FindingsSink {
+    async fn open(lake: &Location, identity: &ScanIdentity) -> Result<Self> {
+        let rel = table_file(FINDINGS_TABLE, identity);
+        let target = lake.child(&rel);
+        let written_to = if lake.atomic_rename() {
+            lake.child(&staging_name(&rel))
+        } else {
+            target.clone()
+        };
+        let object = BufWriter::new(lake.store.clone(), written_to.clone());
+        let writer = AsyncArrowWriter::try_new(
+            object,
+            lake_core::schema::findings_schema(),
+            Some(writer_properties()),
+        )
+        .map_err(StoreError::parquet(&rel))?;
+        Ok(FindingsSink {
+            writer,
+            lake: lake.clone(),
+            written_to,
+            target,
+        })
+    }
+
+    async fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        let sorted = sort_findings(batch)?;
+        self.writer
+            .write(&sorted)
+            .await
+            .map_err(StoreError::parquet(&self.target))
+    }
+
+    async fn commit(self) -> Result<()> {
+        self.writer
+            .close()
+            .await
+            .map_err(StoreError::parquet(&self.target))?;
+        if self.written_to != self.target {
+            self.lake
+                .store
+                .rename(&self.written_to, &self.target)
+                .await
+                .map_err(StoreError::store("renaming", &self.target))?;
+        }
+        Ok(())
+    }
+
+    /// Drops the file being written. An unfinished multipart upload is never visible; a
+    /// staging file is removed.
+    async fn abort(self) {
+        let FindingsSink {
+            writer,
+            lake,
+            written_to,
+            target,
+        } = self;
+        drop(writer);
+        if written_to != target {
+            let _ = lake.store.delete(&written_to).await;
+        }
+    }
+}
+
+/// Reads and decodes one source on a blocking thread, sending batches to the writer.
+fn decode_source(
+    source: &Source,
+    hints: PathHints,
+    options: &IngestOptions,
+    tx: mpsc::Sender<Msg>,
+    progress: &AtomicU64,
+    handle: &tokio::runtime::Handle,
+) -> Decoded {
+    let mut decoder = OcsfDecoder::new(
+        source.uri.clone(),
+        hints,
+        options.overrides.clone(),
+        options.decoder,
+    );
+    let mut receiver_gone = false;
+    // Feeds one chunk; returns false when reading should stop.
+    let mut feed = |decoder: &mut OcsfDecoder, mut chunk: &[u8]| -> bool {
+        progress.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+        while !chunk.is_empty() {
+            match decoder.decode(chunk) {
+                Ok(n) => chunk = &chunk[n..],
+                Err(_) => return false,
+            }
+            if decoder.is_full() && !send(decoder, &tx, &mut receiver_gone) {
+                return false;
+            }
+        }
+        true
+    };
+    let mut read_error = None;
+    match &source.kind {
+        SourceKind::Local(path) => match std::fs::File::open(path) {
+            Ok(mut file) => {
+                let mut buf = vec![0u8; options.read_buffer.max(4096)];
+                let mut offset = 0u64;
+                loop {
+                    match file.read(&mut buf) {
+                        Ok(0) => break,
+                        Ok(n) => {
+                            offset += n as u64;
+                            if !feed(&mut decoder, &buf[..n]) {
+                                break;
+                            }
+                        }
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                        Err(e) => {
+                            read_error = Some(format!("reading at byte {offset}: {e}"));
+                            break;
+                        }
+                    }
+                }
+            }
+            Err(e) => read_error = Some(format!("opening: {e}")),
+        },
+        SourceKind::Object { store, path } => match handle.block_on(store.get(path)) {
+            Ok(result) => {
+                let mut stream = result.into_stream();
+                let mut offset = 0u64;
+                loop {
+                    match handle.block_on(stream.next()) {
+                        None => break,
+                        Some(Ok(bytes)) => {
+                            offset += bytes.len() as u64;
+                            if !feed(&mut decoder, &bytes) {
+                                break;
+                            }
+                        }
+                        Some(Err(e)) => {
+                            read_error = Some(format!("reading at byte {offset}: {e}"));
+                            break;
+                        }
+                    }
+                }
+            }
+            Err(e) => read_error = Some(format!("opening: {e}")),
+        },
+    }
+    if read_error.is_none() && !receiver_gone && decoder.report().fault.is_none() {
+        // A fault here (a truncated file) keeps what was read; the report carries it.
+        let _ = decoder.finish();
+    }
+    if !receiver_gone {
+        send(&mut decoder, &tx, &mut receiver_gone);
+    }
+    Decoded {
+        report: decoder.report().clone(),
+        identity: decoder.identity().cloned(),
+        read_error,
+    }
+}
+
+/// Flushes the decoder's batch to the writer. Returns false when the writer is gone.
+fn send(decoder: &mut OcsfDecoder, tx: &mpsc::Sender<Msg>, gone: &mut bool) -> bool {
+    let batch = match decoder.flush() {
+        Ok(Some(b)) => b,
+        Ok(None) => return true,
+        Err(_) => return false,
+    };
+    let Some(identity) = decoder.identity().cloned() else {
+        return true;
+    };
+    if tx.blocking_send((identity, batch)).is_err() {
+        *gone = true;
+        return false;
+    }
+    true
+}

@@ -1,0 +1,60 @@
+//! The partition layout of the lake: the one place that knows where files go.
+//!
+//! ```text
+//! <lake>/findings/dt=YYYY-MM-DD/<account>-<run_id>.parquet   one file per (account, run)
+//! <lake>/scans/dt=YYYY-MM-DD/<account>-<run_id>.parquet      one manifest row per source
+//! <lake>/_staging/...                                        local lakes only: files being written
+//! ```
+//!
+//! `dt` is the UTC date of the account scan. Engines read the tables as Hive-partitioned
+//! directories (`findings/`, `scans/`); files whose names start with `_` or `.` are ignored
+//! by all of them, which is why staging lives under `_staging`.
+
+use lake_core::schema::PARTITION_COLUMN;
+use lake_core::ScanIdentity;
+
+/// The findings table directory.
+pub const FINDINGS_TABLE: &str = "findings";
+/// The scans (ingest manifest) table directory.
+pub const SCANS_TABLE: &str = "scans";
+/// Where local lakes stage files before the atomic rename.
+pub const STAGING_DIR: &str = "_staging";
+
+/// The relative path of a table's file for one account scan.
+pub fn table_file(table: &str, identity: &ScanIdentity) -> String {
+    format!(
+        "{table}/{PARTITION_COLUMN}={}/{}.parquet",
+        identity.dt(),
+        identity.file_stem()
+    )
+}
+
+/// The relative directory of one partition of a table.
+pub fn partition_dir(table: &str, dt: &str) -> String {
+    format!("{table}/{PARTITION_COLUMN}={dt}")
+}
+
+/// Reads `dt` back out of a relative file path.
+pub fn dt_of(path: &str) -> Option<&str> {
+    path.split('/')
+        .find_map(|seg| seg.strip_prefix(PARTITION_COLUMN)?.strip_prefix('='))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn files_are_partitioned_by_scan_date() {
+        let id = ScanIdentity {
+            run_id: "run/1".into(),
+            account: "111122223333".into(),
+            week: "2026-W21".parse().unwrap(),
+            scan_time: chrono::Utc.with_ymd_and_hms(2026, 5, 18, 2, 0, 0).unwrap(),
+        };
+        let p = table_file(FINDINGS_TABLE, &id);
+        assert_eq!(p, "findings/dt=2026-05-18/111122223333-run_1.parquet");
+        assert_eq!(dt_of(&p), Some("2026-05-18"));
+    }
+}

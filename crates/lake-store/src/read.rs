@@ -1,0 +1,185 @@
+//! Reading the lake back without a query engine: the manifest, and the raw JSON of a finding.
+
+use std::io::{Read, Seek, SeekFrom};
+
+use arrow::array::{Array, AsArray};
+use arrow::datatypes::{Int64Type, TimestampMicrosecondType};
+use chrono::{DateTime, Utc};
+use futures::TryStreamExt;
+use object_store::path::Path;
+use object_store::ObjectStoreExt;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::ProjectionMask;
+
+use crate::error::{Result, StoreError};
+use crate::ingest::read_parquet;
+use crate::layout::{dt_of, FINDINGS_TABLE, SCANS_TABLE};
+use crate::location::Location;
+use crate::manifest::{self, ScanRecord};
+
+/// The Parquet files of a table, sorted by path.
+pub async fn table_files(lake: &Location, table: &str) -> Result<Vec<Path>> {
+    let prefix = lake.child(table);
+    let mut files: Vec<Path> = lake
+        .store
+        .list(Some(&prefix))
+        .map_ok(|m| m.location)
+        .try_filter(|p| {
+            let keep = p.filename().is_some_and(|f| f.ends_with(".parquet"))
+                && dt_of(p.as_ref()).is_some();
+            futures::future::ready(keep)
+        })
+        .try_collect()
+        .await
+        .map_err(StoreError::store("listing", &prefix))?;
+    files.sort();
+    Ok(files)
+}
+
+/// Every manifest row, ordered by scan time, account and source.
+pub async fn scans(lake: &Location) -> Result<Vec<ScanRecord>> {
+    let mut out = Vec::new();
+    for file in table_files(lake, SCANS_TABLE).await? {
+        for batch in read_parquet(lake, &file).await? {
+            out.extend(manifest::from_batch(&batch));
+        }
+    }
+    out.sort_by(|a, b| {
+        (a.scan_time, &a.account_uid, &a.source_uri).cmp(&(
+            b.scan_time,
+            &b.account_uid,
+            &b.source_uri,
+        ))
+    });
+    Ok(out)
+}
+
+/// Where the raw JSON of one finding is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Evidence {
+    /// The finding key.
+    pub finding_key: String,
+    /// Run id.
+    pub run_id: String,
+    /// Scan time.
+    pub scan_time: Option<DateTime<Utc>>,
+    /// Source URI.
+    pub source_uri: String,
+    /// Byte offset.
+    pub offset: u64,
+    /// Length.
+    pub length: u64,
+}
+
+/// Every scan of the finding with this key, oldest first.
+pub async fn find_evidence(lake: &Location, key: &str) -> Result<Vec<Evidence>> {
+    const COLUMNS: [&str; 6] = [
+        "finding_key",
+        "run_id",
+        "scan_time",
+        "source_uri",
+        "source_offset",
+        "source_length",
+    ];
+    let mut out = Vec::new();
+    for file in table_files(lake, FINDINGS_TABLE).await? {
+        let batches = read_columns(lake, &file, &COLUMNS).await?;
+        for b in batches {
+            let col = |n: &str| b.column_by_name(n).cloned();
+            let (Some(keys), Some(runs), Some(times), Some(uris), Some(offs), Some(lens)) = (
+                col("finding_key"),
+                col("run_id"),
+                col("scan_time"),
+                col("source_uri"),
+                col("source_offset"),
+                col("source_length"),
+            ) else {
+                continue;
+            };
+            let keys = keys.as_string::<i32>();
+            for row in (0..keys.len()).filter(|&r| keys.value(r) == key) {
+                let times = times.as_primitive::<TimestampMicrosecondType>();
+                out.push(Evidence {
+                    finding_key: key.to_owned(),
+                    run_id: runs.as_string::<i32>().value(row).to_owned(),
+                    scan_time: times
+                        .is_valid(row)
+                        .then(|| DateTime::from_timestamp_micros(times.value(row)))
+                        .flatten(),
+                    source_uri: uris.as_string::<i32>().value(row).to_owned(),
+                    offset: offs.as_primitive::<Int64Type>().value(row).max(0) as u64,
+                    length: lens.as_primitive::<Int64Type>().value(row).max(0) as u64,
+                });
+            }
+        }
+    }
+    out.sort_by(|a, b| (a.scan_time, &a.source_uri).cmp(&(b.scan_time, &b.source_uri)));
+    Ok(out)
+}
+
+/// Reads some columns of a Parquet file: a local file in place, an object whole.
+async fn read_columns(
+    lake: &Location,
+    file: &Path,
+    columns: &[&str],
+) -> Result<Vec<arrow::array::RecordBatch>> {
+    fn read<R: parquet::file::reader::ChunkReader + 'static>(
+        reader: R,
+        columns: &[&str],
+        file: &Path,
+    ) -> Result<Vec<arrow::array::RecordBatch>> {
+        let builder =
+            ParquetRecordBatchReaderBuilder::try_new(reader).map_err(StoreError::parquet(file))?;
+        let mask = ProjectionMask::columns(builder.parquet_schema(), columns.iter().copied());
+        builder
+            .with_projection(mask)
+            .build()
+            .map_err(StoreError::parquet(file))?
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(StoreError::Arrow)
+    }
+    if let Some(dir) = &lake.local_dir {
+        let fs_path = dir.join(file.as_ref());
+        let f = std::fs::File::open(&fs_path).map_err(|source| StoreError::Read {
+            path: fs_path,
+            offset: 0,
+            source,
+        })?;
+        return read(f, columns, file);
+    }
+    let bytes = lake
+        .store
+        .get(file)
+        .await
+        .map_err(StoreError::store("reading", file))?
+        .bytes()
+        .await
+        .map_err(StoreError::store("reading", file))?;
+    read(bytes, columns, file)
+}
+
+/// The raw bytes of a finding, read back from its source.
+pub async fn fetch_raw(evidence: &Evidence) -> Result<Vec<u8>> {
+    let range = evidence.offset..evidence.offset + evidence.length;
+    if let Some(path) = evidence.source_uri.strip_prefix("file://") {
+        let read = || -> std::io::Result<Vec<u8>> {
+            let mut f = std::fs::File::open(path)?;
+            f.seek(SeekFrom::Start(range.start))?;
+            let mut buf = vec![0u8; evidence.length as usize];
+            f.read_exact(&mut buf)?;
+            Ok(buf)
+        };
+        return read().map_err(|source| StoreError::Read {
+            path: path.into(),
+            offset: range.start,
+            source,
+        });
+    }
+    let loc = Location::parse(&evidence.source_uri, false)?;
+    let bytes = loc
+        .store
+        .get_range(&loc.prefix, range)
+        .await
+        .map_err(StoreError::store("reading", &evidence.source_uri))?;
+    Ok(bytes.to_vec())
+}
