@@ -1,0 +1,502 @@
+//! Ingest, specified end to end: sources on disk or in a real S3 API server, lake files out.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use arrow::array::{Array, AsArray, RecordBatch};
+use lake_core::{DecoderOptions, Overrides};
+use lake_store::ingest::{ingest, IngestOptions, IngestOutcome};
+use lake_store::{read, Location, Source};
+use lake_synth::{write_scan, ScanSpec};
+use object_store::path::Path as ObjPath;
+use object_store::ObjectStoreExt;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures")
+}
+
+/// A scan file in the scanning task's layout under `root`.
+fn layout_file(
+    root: &Path,
+    week: &str,
+    run: &str,
+    account: &str,
+    findings: usize,
+    seed: u64,
+) -> PathBuf {
+    let dir = root.join(week).join(run).join(account).join("json-ocsf");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("prowler-output-{account}-20260518020000.ocsf.json"));
+    let mut spec = ScanSpec::new(seed, account, findings);
+    spec.scan_id = format!("scan-{seed}");
+    write_scan(&spec, &mut std::fs::File::create(&path).unwrap()).unwrap();
+    path
+}
+
+async fn run(lake: &Location, specs: &[&str], options: &IngestOptions) -> Vec<IngestOutcome> {
+    let mut sources = Vec::new();
+    for s in specs {
+        sources.extend(Source::resolve(s).await.unwrap());
+    }
+    ingest(lake, sources, options, Default::default()).await
+}
+
+/// Every file under a local directory with its bytes.
+fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(dir).unwrap().display().to_string();
+                out.insert(rel, std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+fn read_local(path: &Path) -> Vec<RecordBatch> {
+    let f = std::fs::File::open(path).unwrap();
+    ParquetRecordBatchReaderBuilder::try_new(f)
+        .unwrap()
+        .build()
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+fn strings(batches: &[RecordBatch], column: &str) -> Vec<String> {
+    batches
+        .iter()
+        .flat_map(|b| {
+            let c = b.column_by_name(column).unwrap().as_string::<i32>().clone();
+            (0..c.len()).map(move |i| c.value(i).to_owned())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn ingesting_twice_leaves_the_lake_as_after_once() {
+    let src = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    layout_file(src.path(), "2026-W21", "run-1", "111111111111", 300, 1);
+    layout_file(src.path(), "2026-W21", "run-1", "222222222222", 200, 2);
+    let lake = Location::local(dir.path(), true).unwrap();
+    let spec = src.path().to_str().unwrap();
+
+    let first = run(&lake, &[spec], &IngestOptions::default()).await;
+    assert!(first
+        .iter()
+        .all(|o| o.status() == "succeeded" && !o.skipped));
+    assert_eq!(first.iter().map(|o| o.record.findings).sum::<i64>(), 500);
+    let once = snapshot(dir.path());
+    let tables: Vec<&String> = once.keys().filter(|k| !k.starts_with("_staging")).collect();
+    assert_eq!(
+        tables,
+        [
+            "findings/dt=2026-05-18/111111111111-run-1.parquet",
+            "findings/dt=2026-05-18/222222222222-run-1.parquet",
+            "scans/dt=2026-05-18/111111111111-run-1.parquet",
+            "scans/dt=2026-05-18/222222222222-run-1.parquet",
+        ]
+    );
+    assert!(
+        once.keys().all(|k| !k.starts_with("_staging")),
+        "staging left behind: {once:?}"
+    );
+
+    let second = run(&lake, &[spec], &IngestOptions::default()).await;
+    assert!(
+        second.iter().all(|o| o.skipped),
+        "second ingest should skip unchanged sources"
+    );
+    assert_eq!(snapshot(dir.path()), once);
+
+    // --force rewrites: the findings files come out byte for byte the same.
+    let forced = IngestOptions {
+        force: true,
+        ..Default::default()
+    };
+    let third = run(&lake, &[spec], &forced).await;
+    assert!(third.iter().all(|o| !o.skipped));
+    let after = snapshot(dir.path());
+    for (k, v) in &once {
+        if k.starts_with("findings/") {
+            assert_eq!(&after[k], v, "{k} changed on a forced re-ingest");
+        }
+    }
+    assert_eq!(after.len(), once.len());
+}
+
+#[tokio::test]
+async fn a_rerun_in_the_same_week_is_a_new_run() {
+    let src = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    layout_file(src.path(), "2026-W21", "run-1", "111111111111", 50, 1);
+    layout_file(src.path(), "2026-W21", "run-2", "111111111111", 60, 2);
+    let lake = Location::local(dir.path(), true).unwrap();
+    let out = run(
+        &lake,
+        &[src.path().to_str().unwrap()],
+        &IngestOptions::default(),
+    )
+    .await;
+    let runs: Vec<(&str, i64)> = out
+        .iter()
+        .map(|o| (o.record.run_id.as_str(), o.record.findings))
+        .collect();
+    assert_eq!(runs, [("run-1", 50), ("run-2", 60)]);
+    let scans = read::scans(&lake).await.unwrap();
+    assert_eq!(scans.len(), 2);
+    assert!(scans.iter().all(|s| s.week.as_deref() == Some("2026-W21")));
+}
+
+#[tokio::test]
+async fn findings_files_carry_the_documented_schema_sorted_by_check() {
+    let src = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = layout_file(src.path(), "2026-W21", "run-1", "111111111111", 2000, 9);
+    let lake = Location::local(dir.path(), true).unwrap();
+    let options = IngestOptions {
+        decoder: DecoderOptions {
+            batch_size: 256,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let out = run(&lake, &[file.to_str().unwrap()], &options).await;
+    assert_eq!(out[0].status(), "succeeded");
+    let batches = read_local(
+        &dir.path()
+            .join("findings/dt=2026-05-18/111111111111-run-1.parquet"),
+    );
+    assert_eq!(
+        batches[0].schema().fields(),
+        lake_core::schema::findings_schema().fields()
+    );
+    let checks = strings(&batches, "check_id");
+    assert_eq!(checks.len(), 2000);
+    // Prowler writes checks in order and each batch is sorted, so the file is sorted.
+    assert!(checks.windows(2).all(|w| w[0] <= w[1]));
+    let keys = strings(&batches, "finding_key");
+    let mut unique = keys.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(
+        unique.len(),
+        keys.len(),
+        "finding keys must be unique within a scan"
+    );
+}
+
+#[tokio::test]
+async fn show_reads_the_raw_finding_back() {
+    let src = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = layout_file(src.path(), "2026-W21", "run-1", "111111111111", 40, 3);
+    let lake = Location::local(dir.path(), true).unwrap();
+    run(&lake, &[file.to_str().unwrap()], &IngestOptions::default()).await;
+    let batches = read_local(
+        &dir.path()
+            .join("findings/dt=2026-05-18/111111111111-run-1.parquet"),
+    );
+    let key = strings(&batches, "finding_key")[7].clone();
+    let uid = strings(&batches, "finding_uid")[7].clone();
+    let found = read::find_evidence(&lake, &key).await.unwrap();
+    assert_eq!(found.len(), 1);
+    let raw = read::fetch_raw(&found[0]).await.unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&raw).unwrap();
+    assert_eq!(v["finding_info"]["uid"], uid.as_str());
+}
+
+#[tokio::test]
+async fn flags_override_the_layout() {
+    let src = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = layout_file(src.path(), "2026-W21", "run-1", "111111111111", 5, 3);
+    let lake = Location::local(dir.path(), true).unwrap();
+    let options = IngestOptions {
+        overrides: Overrides {
+            run_id: Some("manual".into()),
+            account: None,
+            week: Some("2026-W22".parse().unwrap()),
+        },
+        ..Default::default()
+    };
+    let out = run(&lake, &[file.to_str().unwrap()], &options).await;
+    assert_eq!(
+        (out[0].record.run_id.as_str(), out[0].record.week.as_deref()),
+        ("manual", Some("2026-W22"))
+    );
+    let batches = read_local(
+        &dir.path()
+            .join("findings/dt=2026-05-18/111111111111-manual.parquet"),
+    );
+    assert!(strings(&batches, "week").iter().all(|w| w == "2026-W22"));
+}
+
+#[tokio::test]
+async fn a_finding_over_the_size_limit_is_rejected_and_the_rest_land() {
+    // A 100 MB string inside one finding: the decoder never holds it.
+    let src = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = src
+        .path()
+        .join("prowler-output-111111111111-20260518020000.ocsf.json");
+    let mut good = Vec::new();
+    write_scan(&ScanSpec::new(1, "111111111111", 3), &mut good).unwrap();
+    let good = std::str::from_utf8(&good).unwrap();
+    let inner = &good[1..good.len() - 1];
+    let first_end = inner.find("},{").unwrap() + 1;
+    let (f1, rest) = inner.split_at(first_end);
+    let huge = f1.replacen(
+        "\"risk_details\": \"",
+        &format!("\"risk_details\": \"{}", "x".repeat(100 << 20)),
+        1,
+    );
+    std::fs::write(&path, format!("[{f1},{huge}{rest}]")).unwrap();
+    let lake = Location::local(dir.path(), true).unwrap();
+    let out = run(&lake, &[path.to_str().unwrap()], &IngestOptions::default()).await;
+    let r = &out[0].record;
+    assert_eq!(
+        (r.status.as_str(), r.findings, r.rejected),
+        ("partial", 3, 1)
+    );
+    let error = r.error.as_deref().unwrap();
+    assert!(error.contains("over the 16777216-byte limit"), "{error}");
+}
+
+// ---------------------------------------------------------------------------------------
+// S3: a real S3 API server (moto) on loopback.
+
+/// The server runs under a shell that kills it when our end of its stdin closes, which
+/// happens when this test process exits, however it exits.
+struct Moto {
+    _child: Child,
+}
+
+fn moto_binary() -> PathBuf {
+    if let Some(p) = std::env::var_os("MOTO_SERVER") {
+        return p.into();
+    }
+    let candidates = std::env::var_os("PATH")
+        .map(|p| {
+            std::env::split_paths(&p)
+                .map(|d| d.join("moto_server"))
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_default();
+    candidates
+        .into_iter()
+        .chain([home.join(".cache/lake-venv/bin/moto_server")])
+        .find(|p| p.is_file())
+        .expect("moto_server not found: run scripts/test, which installs it (or set MOTO_SERVER)")
+}
+
+fn http(endpoint: &str, request: &str) -> std::io::Result<String> {
+    use std::io::{Read, Write};
+    let addr = endpoint.trim_start_matches("http://");
+    let mut s = std::net::TcpStream::connect(addr)?;
+    s.set_read_timeout(Some(Duration::from_secs(5)))?;
+    s.write_all(request.as_bytes())?;
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    Ok(out)
+}
+
+/// Starts one moto server for the whole test binary and points the AWS variables at it.
+fn moto() -> &'static str {
+    static SERVER: OnceLock<std::sync::Mutex<Moto>> = OnceLock::new();
+    static ENDPOINT: OnceLock<String> = OnceLock::new();
+    ENDPOINT.get_or_init(|| {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let script = format!(
+            "'{}' -H 127.0.0.1 -p {port} >/dev/null 2>&1 & pid=$!; read _; kill $pid",
+            moto_binary().display()
+        );
+        let child = Command::new("sh")
+            .args(["-c", &script])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("starting moto_server");
+        let endpoint = format!("http://127.0.0.1:{port}");
+        let started = Instant::now();
+        while http(&endpoint, "GET / HTTP/1.0\r\n\r\n").is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "moto_server did not start"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        // Safety of set_var: done once, before any S3 client reads the environment.
+        std::env::set_var("AWS_ACCESS_KEY_ID", "test");
+        std::env::set_var("AWS_SECRET_ACCESS_KEY", "test");
+        std::env::set_var("AWS_REGION", "us-east-1");
+        std::env::set_var("AWS_ENDPOINT_URL", &endpoint);
+        let _ = SERVER.set(std::sync::Mutex::new(Moto { _child: child }));
+        endpoint
+    })
+}
+
+fn create_bucket(name: &str) {
+    let endpoint = moto();
+    let host = endpoint.trim_start_matches("http://");
+    let resp = http(endpoint, &format!("PUT /{name} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")).unwrap();
+    assert!(
+        resp.starts_with("HTTP/1.1 200") || resp.starts_with("HTTP/1.0 200"),
+        "{resp}"
+    );
+}
+
+async fn put_object(bucket: &str, key: &str, body: Vec<u8>) {
+    let loc = Location::parse(&format!("s3://{bucket}"), false).unwrap();
+    loc.store
+        .put(&ObjPath::from(key), body.into())
+        .await
+        .unwrap();
+}
+
+async fn list_objects(url: &str) -> BTreeMap<String, (u64, Option<String>)> {
+    use futures::TryStreamExt;
+    let loc = Location::parse(url, false).unwrap();
+    let metas: Vec<_> = loc
+        .store
+        .list(Some(&loc.prefix))
+        .try_collect()
+        .await
+        .unwrap();
+    metas
+        .into_iter()
+        .map(|m| (m.location.to_string(), (m.size, m.e_tag)))
+        .collect()
+}
+
+#[tokio::test]
+async fn s3_sources_into_an_s3_lake_round_trip() {
+    moto();
+    create_bucket("scans-a");
+    create_bucket("lake-a");
+    for (account, n, seed) in [("111111111111", 120, 1), ("222222222222", 80, 2)] {
+        let mut body = Vec::new();
+        let mut spec = ScanSpec::new(seed, account, n);
+        spec.scan_id = format!("scan-{seed}");
+        write_scan(&spec, &mut body).unwrap();
+        let key = format!("prowler/2026-W21/run-7/{account}/json-ocsf/prowler-output-{account}-20260518020000.ocsf.json");
+        put_object("scans-a", &key, body).await;
+    }
+    // Not a scan file: ignored by prefix listing.
+    put_object(
+        "scans-a",
+        "prowler/2026-W21/run-7/run.complete",
+        b"{}".to_vec(),
+    )
+    .await;
+
+    let lake = Location::parse("s3://lake-a/security/lake", false).unwrap();
+    let out = run(
+        &lake,
+        &["s3://scans-a/prowler/2026-W21/"],
+        &IngestOptions::default(),
+    )
+    .await;
+    assert_eq!(out.len(), 2);
+    for o in &out {
+        assert_eq!(o.status(), "succeeded", "{:?}", o.record.error);
+        assert!(o
+            .record
+            .source_uri
+            .starts_with("s3://scans-a/prowler/2026-W21/run-7/"));
+        assert_eq!(o.record.week.as_deref(), Some("2026-W21"));
+    }
+    let objects = list_objects("s3://lake-a/security/lake").await;
+    let keys: Vec<&String> = objects.keys().collect();
+    assert_eq!(
+        keys,
+        [
+            "security/lake/findings/dt=2026-05-18/111111111111-run-7.parquet",
+            "security/lake/findings/dt=2026-05-18/222222222222-run-7.parquet",
+            "security/lake/scans/dt=2026-05-18/111111111111-run-7.parquet",
+            "security/lake/scans/dt=2026-05-18/222222222222-run-7.parquet",
+        ]
+    );
+    let scans = read::scans(&lake).await.unwrap();
+    assert_eq!(
+        scans.iter().map(|s| s.findings).collect::<Vec<_>>(),
+        [120, 80]
+    );
+
+    // Raw findings are read back from S3 by range.
+    let batches = lake_store::ingest::read_parquet(
+        &lake,
+        &ObjPath::from("security/lake/findings/dt=2026-05-18/222222222222-run-7.parquet"),
+    )
+    .await
+    .unwrap();
+    let key = strings(&batches, "finding_key")[0].clone();
+    let evidence = read::find_evidence(&lake, &key).await.unwrap();
+    let raw = read::fetch_raw(&evidence[0]).await.unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&raw).unwrap();
+    assert_eq!(v["cloud"]["account"]["uid"], "222222222222");
+
+    // Twice is once.
+    let again = run(
+        &lake,
+        &["s3://scans-a/prowler/2026-W21/"],
+        &IngestOptions::default(),
+    )
+    .await;
+    assert!(again.iter().all(|o| o.skipped));
+    assert_eq!(list_objects("s3://lake-a/security/lake").await, objects);
+}
+
+#[tokio::test]
+async fn s3_sources_into_a_local_lake() {
+    moto();
+    create_bucket("scans-b");
+    let mut body = Vec::new();
+    write_scan(&ScanSpec::new(5, "333333333333", 30), &mut body).unwrap();
+    let mut truncated = body.clone();
+    truncated.truncate(body.len() / 2);
+    put_object(
+        "scans-b",
+        "w/prowler-output-333333333333-20260518020000.ocsf.json",
+        body,
+    )
+    .await;
+    put_object(
+        "scans-b",
+        "w/prowler-output-444444444444-20260518020000.ocsf.json",
+        truncated,
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Location::local(dir.path(), true).unwrap();
+    let out = run(&lake, &["s3://scans-b/w"], &IngestOptions::default()).await;
+    assert_eq!(out[0].status(), "succeeded");
+    assert_eq!(out[0].record.findings, 30);
+    assert_eq!(out[1].status(), "partial");
+    assert!(out[1]
+        .record
+        .error
+        .as_deref()
+        .unwrap()
+        .contains("truncated"));
+    assert!(out[1].record.findings > 0 && out[1].record.findings < 30);
+}
