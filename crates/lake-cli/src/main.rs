@@ -86,8 +86,11 @@ enum Command {
     /// Print the lake schema.
     Schema {
         /// As SCHEMA.md.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "json")]
         markdown: bool,
+        /// As JSON: tables, columns, SQL types, nullability.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -166,15 +169,34 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             lake,
             all,
         } => show_cmd(&lake.lake, &finding_key, all).await,
-        Command::Schema { markdown } => {
+        Command::Schema { markdown, json } => {
+            let tables = [
+                ("findings", lake_core::schema::findings_columns()),
+                ("scans", lake_core::schema::scans_columns()),
+            ];
             let out = if markdown {
                 lake_core::schema::markdown()
+            } else if json {
+                let v: serde_json::Map<String, serde_json::Value> = tables
+                    .iter()
+                    .map(|(name, cols)| {
+                        let cols: Vec<serde_json::Value> = cols
+                            .iter()
+                            .map(|c| {
+                                serde_json::json!({
+                                    "name": c.name,
+                                    "type": lake_core::schema::sql_type(&c.data_type),
+                                    "nullable": c.nullable,
+                                })
+                            })
+                            .collect();
+                        ((*name).to_owned(), serde_json::Value::from(cols))
+                    })
+                    .collect();
+                format!("{}\n", serde_json::Value::Object(v))
             } else {
                 let mut s = String::new();
-                for (name, cols) in [
-                    ("findings", lake_core::schema::findings_columns()),
-                    ("scans", lake_core::schema::scans_columns()),
-                ] {
+                for (name, cols) in tables {
                     s.push_str(&format!("{name}\n"));
                     for c in cols {
                         s.push_str(&format!(
