@@ -323,7 +323,7 @@ pub async fn read_parquet(lake: &Location, path: &Path) -> Result<Vec<RecordBatc
         .build()
         .map_err(StoreError::parquet(path))?
         .collect::<std::result::Result<Vec<_>, _>>()
-        .map_err(|e| StoreError::Arrow(e))
+        .map_err(StoreError::Arrow)
 }
 
 async fn write_manifest(

@@ -1,5 +1,7 @@
 //! Ingest, specified end to end: sources on disk or in a real S3 API server, lake files out.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -14,10 +16,6 @@ use lake_synth::{write_scan, ScanSpec};
 use object_store::path::Path as ObjPath;
 use object_store::ObjectStoreExt;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures")
-}
 
 /// A scan file in the scanning task's layout under `root`.
 fn layout_file(

@@ -216,7 +216,8 @@ fn sentence(rng: &mut Rng, min: usize, spread: u64) -> String {
         if i > 0 {
             s.push(' ');
         }
-        s.push_str(*rng.pick(&WORDS));
+        let word: &&str = rng.pick(&WORDS);
+        s.push_str(word);
     }
     s.push('.');
     s
