@@ -23,7 +23,7 @@ pub struct DecoderOptions {
 impl Default for DecoderOptions {
     fn default() -> Self {
         DecoderOptions {
-            batch_size: 4096,
+            batch_size: 2048,
             max_finding_bytes: 16 << 20,
         }
     }

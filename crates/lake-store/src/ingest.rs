@@ -26,7 +26,7 @@ use object_store::buffered::BufWriter;
 use object_store::path::Path;
 use object_store::ObjectStoreExt;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use parquet::arrow::async_writer::AsyncArrowWriter;
+use parquet::arrow::async_writer::{AsyncArrowWriter, AsyncFileWriter};
 use parquet::arrow::ArrowWriter;
 use tokio::sync::mpsc;
 
@@ -369,17 +369,25 @@ fn staging_name(rel: &str) -> String {
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());
-    format!(
-        "{STAGING_DIR}/{}-{}-{nanos}",
-        std::process::id(),
-        rel.replace('/', "~")
-    )
+    // Only characters that need no escaping in an object path.
+    let stem: String = rel
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("{STAGING_DIR}/{}-{nanos}-{stem}", std::process::id())
 }
 
-/// A findings file being written: to `_staging` then renamed (local), or straight to its
-/// final key by a multipart upload that only completes at the end (S3).
+/// A findings file being written: to a local file under `_staging` then renamed (local
+/// lakes), or straight to its final key by a multipart upload that only completes at the end
+/// (object stores).
 struct FindingsSink {
-    writer: AsyncArrowWriter<BufWriter>,
+    writer: AsyncArrowWriter<Box<dyn AsyncFileWriter>>,
     lake: Location,
     written_to: Path,
     target: Path,
@@ -389,14 +397,38 @@ impl FindingsSink {
     async fn open(lake: &Location, identity: &ScanIdentity) -> Result<Self> {
         let rel = table_file(FINDINGS_TABLE, identity);
         let target = lake.child(&rel);
-        let written_to = if lake.atomic_rename() {
-            lake.child(&staging_name(&rel))
-        } else {
-            target.clone()
+        let (written_to, sink): (Path, Box<dyn AsyncFileWriter>) = match &lake.local_dir {
+            Some(dir) => {
+                let staging = staging_name(&rel);
+                let fs_path = dir.join(&staging);
+                if let Some(parent) = fs_path.parent() {
+                    tokio::fs::create_dir_all(parent)
+                        .await
+                        .map_err(|source| StoreError::Read {
+                            path: parent.to_owned(),
+                            offset: 0,
+                            source,
+                        })?;
+                }
+                let file =
+                    tokio::fs::File::create(&fs_path)
+                        .await
+                        .map_err(|source| StoreError::Read {
+                            path: fs_path.clone(),
+                            offset: 0,
+                            source,
+                        })?;
+                (lake.child(&staging), Box::new(file))
+            }
+            None => {
+                // Parts of 5 MiB (S3's minimum), two in flight: what an upload holds in memory.
+                let upload = BufWriter::with_capacity(lake.store.clone(), target.clone(), 5 << 20)
+                    .with_max_concurrency(2);
+                (target.clone(), Box::new(upload))
+            }
         };
-        let object = BufWriter::new(lake.store.clone(), written_to.clone());
         let writer = AsyncArrowWriter::try_new(
-            object,
+            sink,
             lake_core::schema::findings_schema(),
             Some(writer_properties()),
         )

@@ -12,7 +12,7 @@ use crate::error::Result;
 
 /// Rows per row group. Each (account, run) file of a large account holds a few row groups,
 /// each covering a run of checks, so that min/max statistics prune by `check_id`.
-pub const ROW_GROUP_ROWS: usize = 16 * 1024;
+pub const ROW_GROUP_ROWS: usize = 8 * 1024;
 
 /// The writer properties of every lake file: ZSTD, dictionary encoding, page statistics,
 /// and a `created_by` without build details, so that the same input gives the same bytes.
