@@ -107,21 +107,26 @@ def test_duckdb_reads_the_partitions_with_manifest_counts(lake_dir, manifest):
     con = duckdb.connect()
     glob = str(lake_dir / "findings/*/*.parquet")
     rows = con.execute(
-        f"""select dt, account_uid, run_id, count(*) as n,
-                   count(*) filter (where status_code = 'FAIL') as fail
-            from read_parquet('{glob}', hive_partitioning = true, hive_types = {{'dt': 'VARCHAR'}})
+        f"""select filename, any_value(dt), count(*) as n,
+                   count(*) filter (where status_code = 'FAIL') as fail,
+                   count(*) filter (where muted) as muted
+            from read_parquet('{glob}', hive_partitioning = true, hive_types = {{'dt': 'VARCHAR'}},
+                              filename = true)
             group by all order by all"""
     ).fetchall()
-    landed = {(r[1], r[2]): (r[3], r[4]) for r in rows}
+    landed = {str(Path(r[0]).relative_to(lake_dir)): (r[2], r[3], r[4]) for r in rows}
     expected = {
-        (m["account_uid"], m["run_id"]): (m["findings"], m["fail"])
+        m["findings_path"]: (m["findings"], m["fail"], m["muted"])
         for m in manifest
         if m["findings"] > 0
     }
     assert landed == expected
-    # dt is the partition string, the scan's UTC date.
-    for dt, *_ in rows:
-        assert len(dt) == 10 and dt[4] == "-"
+    # dt is the partition string, the scan's UTC date, and matches the manifest's scan time.
+    for path, dt, *_ in rows:
+        assert f"/dt={dt}/" in path
+    for m in manifest:
+        if m["findings_path"]:
+            assert f"dt={m['scan_time'][:10]}/" in m["findings_path"]
 
 
 def test_duckdb_answers_compliance_questions(lake_dir):
@@ -147,7 +152,7 @@ def test_finding_keys_recompute_in_sql(lake_dir):
     mismatched = con.execute(
         f"""select count(*) from read_parquet('{glob}')
             where finding_key <> left(sha256(concat_ws(chr(31), provider, account_uid, region,
-                                                       check_id, resource_uid)), 32)"""
+                                                       check_id, resource_uid, finding_uid)), 32)"""
     ).fetchone()[0]
     assert mismatched == 0
 

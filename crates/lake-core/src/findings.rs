@@ -13,7 +13,7 @@ use arrow::error::ArrowError;
 use arrow::record_batch::RecordBatch;
 use chrono::{DateTime, Utc};
 
-use crate::identity::{finding_key, scan_time, ScanIdentity};
+use crate::identity::{finding_key, scan_time_with, ScanIdentity};
 use crate::ocsf::{RawFinding, Text, TextList};
 use crate::schema::{self, LIST_ELEMENT, MAP_ENTRIES, MAP_KEY, MAP_VALUE};
 use crate::severity::{Severity, DETECTION_FINDING_CLASS, STATUS_ID_SUPPRESSED};
@@ -37,6 +37,9 @@ pub enum RejectReason {
     /// A field every finding needs is missing or empty.
     #[error("required field `{0}` is missing or empty")]
     MissingField(&'static str),
+    /// A `status_code` other than PASS, FAIL or MANUAL.
+    #[error("status_code `{0}` is not PASS, FAIL or MANUAL")]
+    InvalidStatus(String),
     /// Neither `time_dt` nor `time` is readable and the path gives no scan time.
     #[error("no readable `time_dt` or `time`")]
     NoTime,
@@ -101,9 +104,23 @@ fn text<'r>(t: &'r Text<'_>) -> Option<&'r str> {
     t.non_empty()
 }
 
+/// The scan time of a finding, from whichever time fields its Prowler version wrote.
+fn finding_time(raw: &RawFinding<'_>) -> Option<DateTime<Utc>> {
+    let info = raw.finding_info.0.as_ref();
+    scan_time_with(
+        raw.time_dt.0.as_deref(),
+        raw.time.0,
+        &[
+            raw.event_time.0.as_deref(),
+            info.and_then(|i| i.created_time_dt.0.as_deref()),
+            info.and_then(|i| i.created_time.0.as_deref()),
+        ],
+    )
+}
+
 /// The first finding's scan time, account and scan id, for identity resolution.
 pub fn first_finding_facts(raw: &RawFinding<'_>) -> Option<crate::identity::FirstFinding> {
-    let time = scan_time(raw.time_dt.0.as_deref(), raw.time.0)?;
+    let time = finding_time(raw)?;
     let cloud = raw.cloud.0.as_ref();
     let unmapped = raw.unmapped.0.as_ref();
     let account = cloud
@@ -139,13 +156,11 @@ pub fn required<'r>(
     let check = metadata
         .and_then(|m| text(&m.event_code))
         .ok_or(RejectReason::MissingField("metadata.event_code"))?;
-    let status = text(&raw.status_code)
-        .and_then(|s| {
-            crate::severity::STATUS_CODES
-                .into_iter()
-                .find(|c| c.eq_ignore_ascii_case(s.trim()))
-        })
-        .ok_or(RejectReason::MissingField("status_code"))?;
+    let status_raw = text(&raw.status_code).ok_or(RejectReason::MissingField("status_code"))?;
+    let status = crate::severity::STATUS_CODES
+        .into_iter()
+        .find(|c| c.eq_ignore_ascii_case(status_raw.trim()))
+        .ok_or_else(|| RejectReason::InvalidStatus(status_raw.to_owned()))?;
     Ok((uid, check, status))
 }
 
@@ -155,7 +170,7 @@ fn validate<'r, 'a>(
     identity: &'r ScanIdentity,
 ) -> Result<Row<'r, 'a>, RejectReason> {
     let (uid, check, status) = required(raw)?;
-    let scan_time = scan_time(raw.time_dt.0.as_deref(), raw.time.0).unwrap_or(identity.scan_time);
+    let scan_time = finding_time(raw).unwrap_or(identity.scan_time);
     let cloud = raw.cloud.0.as_ref();
     let unmapped = raw.unmapped.0.as_ref();
     let first_resource = raw.resources.as_ref().and_then(|r| r.first());
@@ -173,9 +188,10 @@ fn validate<'r, 'a>(
         .and_then(|a| text(&a.uid))
         .or_else(|| unmapped.and_then(|u| text(&u.provider_uid)))
         .unwrap_or(&identity.account);
+    // Kubernetes has no region: its scope is the namespace (`cluster-wide` for cluster objects).
     let region = cloud
         .and_then(|c| text(&c.region))
-        .or_else(|| first_resource.and_then(|r| text(&r.region)))
+        .or_else(|| first_resource.and_then(|r| text(&r.region).or_else(|| text(&r.namespace))))
         .unwrap_or("");
     let resource_uid = first_resource
         .and_then(|r| text(&r.uid).or_else(|| text(&r.name)))
@@ -274,6 +290,18 @@ fn append_opt(b: &mut StringBuilder, v: Option<&str>) {
     }
 }
 
+/// Splits a Prowler label into tags: `key:value` (Prowler 5), or `k=v | k=v` (Prowler 4,
+/// several tags in one label). A label without a separator is a key without a value.
+fn tags(label: &str) -> impl Iterator<Item = (&str, Option<&str>)> {
+    label.split(" | ").filter(|t| !t.is_empty()).map(|t| {
+        let sep = if t.contains(':') { ':' } else { '=' };
+        match t.split_once(sep) {
+            Some((k, v)) => (k.trim(), Some(v.trim())),
+            None => (t.trim(), None),
+        }
+    })
+}
+
 /// The `resources` column: a list of structs, built from one builder per struct field.
 struct ResourcesBuilder {
     offsets: Vec<i32>,
@@ -316,11 +344,7 @@ impl ResourcesBuilder {
                 &mut self.service,
                 r.group.0.as_ref().and_then(|g| text(&g.name)),
             );
-            for label in &r.labels.0 {
-                let (k, v) = match label.split_once(':') {
-                    Some((k, v)) => (k, Some(v)),
-                    None => (label.as_ref(), None),
-                };
+            for (k, v) in r.labels.0.iter().flat_map(|l| tags(l)) {
                 self.tags.keys().append_value(k);
                 append_opt(self.tags.values(), v);
             }
@@ -470,6 +494,7 @@ impl FindingsBuilder {
             row.region,
             row.check,
             row.resource_uid,
+            row.uid,
         ));
         self.finding_uid.append_value(row.uid);
         self.run_id.append_value(&id.run_id);

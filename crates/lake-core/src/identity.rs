@@ -219,25 +219,33 @@ pub fn path_safe(s: &str) -> String {
     out
 }
 
-/// Parses Prowler's `time_dt` (ISO 8601, naive values are UTC) or falls back to `time`
-/// (epoch seconds; values past year 5000 are taken as milliseconds).
-pub fn scan_time(time_dt: Option<&str>, time: Option<i64>) -> Option<DateTime<Utc>> {
-    if let Some(s) = time_dt.map(str::trim).filter(|s| !s.is_empty()) {
-        if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-            return Some(t.with_timezone(&Utc));
-        }
-        for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"] {
-            if let Ok(t) = NaiveDateTime::parse_from_str(s, fmt) {
-                return Some(Utc.from_utc_datetime(&t));
-            }
-        }
-        for fmt in ["%Y-%m-%dT%H:%M:%S%.f%#z", "%Y-%m-%d %H:%M:%S%.f%#z"] {
-            if let Ok(t) = DateTime::parse_from_str(s, fmt) {
-                return Some(t.with_timezone(&Utc));
-            }
+/// Parses an ISO 8601 time (naive values are UTC) or a string of epoch seconds.
+pub fn parse_time(s: &str) -> Option<DateTime<Utc>> {
+    let s = s.trim();
+    if s.is_empty() {
+        return None;
+    }
+    if s.bytes().all(|b| b.is_ascii_digit()) {
+        return epoch(s.parse().ok()?);
+    }
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(t.with_timezone(&Utc));
+    }
+    for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(s, fmt) {
+            return Some(Utc.from_utc_datetime(&t));
         }
     }
-    let t = time?;
+    for fmt in ["%Y-%m-%dT%H:%M:%S%.f%#z", "%Y-%m-%d %H:%M:%S%.f%#z"] {
+        if let Ok(t) = DateTime::parse_from_str(s, fmt) {
+            return Some(t.with_timezone(&Utc));
+        }
+    }
+    None
+}
+
+/// Epoch seconds (values past year 5000 are taken as milliseconds).
+fn epoch(t: i64) -> Option<DateTime<Utc>> {
     if t > 95_617_584_000 {
         Utc.timestamp_millis_opt(t).single()
     } else {
@@ -245,18 +253,47 @@ pub fn scan_time(time_dt: Option<&str>, time: Option<i64>) -> Option<DateTime<Ut
     }
 }
 
+/// The scan time of a finding. Prowler writes `time` (epoch seconds, absolute) and `time_dt`
+/// (the scanning machine's *local* naive time, with microseconds). `time_dt` is used when it
+/// agrees with `time` to the second (the scanner ran in UTC), keeping its precision; when
+/// they disagree, `time` wins. Without `time`, `time_dt` is taken as UTC; older files (Prowler
+/// 4.0-4.4) have only `fallbacks` such as `event_time` and `finding_info.created_time`.
+pub fn scan_time(time_dt: Option<&str>, time: Option<i64>) -> Option<DateTime<Utc>> {
+    scan_time_with(time_dt, time, &[])
+}
+
+/// [`scan_time`] with further candidates, tried in order when neither `time_dt` nor `time` is
+/// readable.
+pub fn scan_time_with(
+    time_dt: Option<&str>,
+    time: Option<i64>,
+    fallbacks: &[Option<&str>],
+) -> Option<DateTime<Utc>> {
+    let precise = time_dt.and_then(parse_time);
+    match (precise, time.and_then(epoch)) {
+        (Some(p), Some(t)) if (p - t).num_milliseconds().abs() < 1000 => Some(p),
+        (_, Some(t)) => Some(t),
+        (Some(p), None) => Some(p),
+        (None, None) => fallbacks.iter().flatten().find_map(|s| parse_time(s)),
+    }
+}
+
 /// The stable key of a finding: hex of the first 16 bytes of SHA-256 over its identity fields
-/// joined by 0x1F. Recomputable in SQL, e.g. DuckDB
-/// `left(sha256(concat_ws(chr(31), provider, account_uid, region, check_id, resource_uid)), 32)`.
+/// joined by 0x1F. Prowler's finding uid alone repeats when two resources share a name, and
+/// the resource uid alone repeats when one resource yields several findings of a check (two
+/// access keys of one user); together with provider, account, region and check they are
+/// unique. Recomputable in SQL, e.g. DuckDB `left(sha256(concat_ws(chr(31), provider,
+/// account_uid, region, check_id, resource_uid, finding_uid)), 32)`.
 pub fn finding_key(
     provider: &str,
     account: &str,
     region: &str,
     check: &str,
     resource: &str,
+    finding_uid: &str,
 ) -> String {
     let mut h = Sha256::new();
-    for (i, part) in [provider, account, region, check, resource]
+    for (i, part) in [provider, account, region, check, resource, finding_uid]
         .iter()
         .enumerate()
     {
@@ -382,6 +419,20 @@ mod tests {
         );
         assert_eq!(scan_time(None, Some(1772421307)), Some(want));
         assert_eq!(scan_time(Some("garbage"), Some(1772421307_000)), Some(want));
+        // A scanner in another time zone writes local time_dt; the epoch wins.
+        assert_eq!(
+            scan_time(Some("2026-03-02T04:15:07"), Some(1772421307)),
+            Some(want)
+        );
+        // Prowler 4.x: only event_time / created_time.
+        assert_eq!(
+            scan_time_with(None, None, &[None, Some("2026-03-02T03:15:07")]),
+            Some(want)
+        );
+        assert_eq!(
+            scan_time_with(None, None, &[Some("1772421307")]),
+            Some(want)
+        );
         assert_eq!(
             scan_time(Some("2026-11-22T12:48:48.870655"), None),
             Some(utc("2026-11-22T12:48:48.870655Z"))
@@ -391,14 +442,54 @@ mod tests {
 
     #[test]
     fn finding_keys_are_stable_and_distinguish_resources() {
-        let a = finding_key("aws", "1", "us-east-1", "iam_x", "arn:key1");
-        assert_eq!(a, finding_key("aws", "1", "us-east-1", "iam_x", "arn:key1"));
+        let a = finding_key(
+            "aws",
+            "1",
+            "us-east-1",
+            "ecs_x",
+            "arn:prod-a/web",
+            "uid-web",
+        );
+        assert_eq!(
+            a,
+            finding_key(
+                "aws",
+                "1",
+                "us-east-1",
+                "ecs_x",
+                "arn:prod-a/web",
+                "uid-web"
+            )
+        );
         assert_eq!(a.len(), 32);
-        assert_ne!(a, finding_key("aws", "1", "us-east-1", "iam_x", "arn:key2"));
+        // Same finding uid, two resources (two ECS services named `web`).
+        assert_ne!(
+            a,
+            finding_key(
+                "aws",
+                "1",
+                "us-east-1",
+                "ecs_x",
+                "arn:prod-b/web",
+                "uid-web"
+            )
+        );
+        // Same resource, two findings (two access keys of one user).
+        assert_ne!(
+            a,
+            finding_key(
+                "aws",
+                "1",
+                "us-east-1",
+                "ecs_x",
+                "arn:prod-a/web",
+                "uid-key-2"
+            )
+        );
         // The separator keeps field boundaries apart.
         assert_ne!(
-            finding_key("aws", "1", "a", "bc", "r"),
-            finding_key("aws", "1", "ab", "c", "r")
+            finding_key("aws", "1", "a", "bc", "r", "u"),
+            finding_key("aws", "1", "ab", "c", "r", "u")
         );
     }
 

@@ -127,8 +127,9 @@ impl<'de> Deserialize<'de> for Int {
     }
 }
 
-/// A leniently read list of texts: the non-null text items of an array, a lone string as a
-/// one-item list, anything else empty.
+/// A leniently read list of texts: the non-null text items of an array; a lone string as a
+/// list split at `" | "` (Prowler 4.x joined lists that way), an empty string as no items;
+/// anything else empty.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct TextList<'a>(pub Vec<Cow<'a, str>>);
 
@@ -148,10 +149,22 @@ impl<'de: 'a, 'a> Visitor<'de> for TextListVisitor<'a> {
         Ok(TextList(out))
     }
     fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-        Ok(TextList(vec![Cow::Borrowed(v)]))
+        Ok(TextList(
+            v.split(" | ")
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(Cow::Borrowed)
+                .collect(),
+        ))
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(TextList(vec![Cow::Owned(v.to_owned())]))
+        Ok(TextList(
+            v.split(" | ")
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| Cow::Owned(s.to_owned()))
+                .collect(),
+        ))
     }
     fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
         Ok(TextList::default())
@@ -300,6 +313,9 @@ pub struct RawFinding<'a> {
     /// ISO 8601 time, usually without zone (UTC).
     #[serde(borrow)]
     pub time_dt: Text<'a>,
+    /// Prowler 4.0-4.4 (OCSF 1.1-1.2): ISO time instead of `time` / `time_dt`.
+    #[serde(borrow)]
+    pub event_time: Text<'a>,
 }
 
 /// `metadata`.
@@ -366,6 +382,12 @@ pub struct RawFindingInfo<'a> {
     /// Check types.
     #[serde(borrow)]
     pub types: TextList<'a>,
+    /// Creation time: epoch seconds (Prowler 4.5+) or an ISO string (4.0-4.4).
+    #[serde(borrow)]
+    pub created_time: Text<'a>,
+    /// Creation time, ISO.
+    #[serde(borrow)]
+    pub created_time_dt: Text<'a>,
 }
 
 /// One element of `resources`.
@@ -463,6 +485,14 @@ mod tests {
         assert_eq!(f.time.0, Some(1772421307));
         let u = f.unmapped.0.unwrap();
         assert_eq!(u.categories.0, vec!["logging"]);
+        let f: RawFinding =
+            serde_json::from_str(r#"{"unmapped": {"categories": "a | b", "additional_urls": ""}}"#)
+                .unwrap();
+        let u = f.unmapped.0.unwrap();
+        assert_eq!(
+            (u.categories.0, u.additional_urls.0.len()),
+            (vec!["a".into(), "b".into()], 0)
+        );
         assert_eq!(u.compliance.0[0].1, vec!["1.1", "2"]);
     }
 

@@ -88,9 +88,11 @@ static FINDINGS: LazyLock<Vec<Column>> = LazyLock::new(|| {
     vec![
         col("finding_key", Utf8, false,
             "Stable identity of a finding across scans: lower-case hex of the first 16 bytes of \
-             SHA-256 over `provider`, `account_uid`, `region`, `check_id` and `resource_uid`, \
-             joined by the byte 0x1F. Unique per (provider, account, region, check, resource), \
-             unlike Prowler's `finding_info.uid`."),
+             SHA-256 over `provider`, `account_uid`, `region`, `check_id`, `resource_uid` and \
+             `finding_uid`, joined by the byte 0x1F. Unique per (provider, account, region, \
+             check, resource), unlike Prowler's `finding_info.uid` (which repeats when two \
+             resources share a name); the finding uid tells apart several findings of one \
+             resource (two access keys of one user)."),
         col("finding_uid", Utf8, false,
             "Prowler's `finding_info.uid` (`prowler-<provider>-<check>-<account>-<region>-<resource name>`); \
              not unique when two resources share a name."),
@@ -99,8 +101,9 @@ static FINDINGS: LazyLock<Vec<Column>> = LazyLock::new(|| {
              `unmapped.scan_id`, else the scan time as `YYYYMMDDTHHMMSSZ`; `--run-id` overrides."),
         col("scan_id", Utf8, true, "Prowler's own scan id (`unmapped.scan_id`, Prowler 5+)."),
         col("scan_time", timestamp_utc(), false,
-            "When the account was scanned, UTC: `time_dt` (naive values are UTC), else `time` \
-             (epoch seconds)."),
+            "When the account was scanned, UTC: `time_dt` when it agrees with `time` (epoch \
+             seconds) to the second, else `time` (Prowler writes `time_dt` in the scanner's local \
+             time); Prowler 4.0-4.4 files: `event_time` / `finding_info.created_time`."),
         col("scan_date", Date32, false, "UTC date of `scan_time`."),
         col("week", Utf8, false,
             "ISO 8601 week of the run, `YYYY-Www`: the week folder of the S3 layout when present, \
@@ -115,8 +118,8 @@ static FINDINGS: LazyLock<Vec<Column>> = LazyLock::new(|| {
         col("org_uid", Utf8, true, "`cloud.org.uid`; null when empty."),
         col("org_name", Utf8, true, "`cloud.org.name`; null when empty."),
         col("region", Utf8, false,
-            "Region (or location / namespace scope) of the finding: `cloud.region`, else the first \
-             resource's region, else empty."),
+            "Region (or location) of the finding: `cloud.region`, else the first resource's \
+             region, else its namespace (Kubernetes, `cluster-wide` for cluster objects), else empty."),
         col("check_id", Utf8, false, "Prowler check id (`metadata.event_code`)."),
         col("title", Utf8, true, "`finding_info.title`."),
         col("description", Utf8, true, "`finding_info.desc`."),

@@ -85,6 +85,26 @@ impl IngestOutcome {
 /// Counts bytes read, for progress bars.
 pub type Progress = Arc<AtomicU64>;
 
+/// Which source of this ingest writes which (account, run) file: two sources that resolve to
+/// the same file would silently replace each other, so the second one fails instead.
+#[derive(Debug, Default)]
+struct Claims(std::sync::Mutex<std::collections::HashMap<String, String>>);
+
+impl Claims {
+    /// Claims `file` for `source`; returns the other source that holds it.
+    fn claim(&self, file: &str, source: &str) -> Option<String> {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        match map.get(file) {
+            Some(owner) if owner != source => Some(owner.clone()),
+            Some(_) => None,
+            None => {
+                map.insert(file.to_owned(), source.to_owned());
+                None
+            }
+        }
+    }
+}
+
 /// Ingests `sources` into the lake at `lake`, `options.concurrency` at a time. Outcomes come
 /// back in the order of `sources`. Errors of one source (unreadable, invalid, unwritable)
 /// are recorded in its outcome; the others go on.
@@ -94,10 +114,12 @@ pub async fn ingest(
     options: &IngestOptions,
     progress: Progress,
 ) -> Vec<IngestOutcome> {
+    let claims = Claims::default();
+    let claims = &claims;
     futures::stream::iter(sources)
         .map(|source| {
             let progress = progress.clone();
-            async move { ingest_one(lake, source, options, progress).await }
+            async move { ingest_one(lake, source, options, progress, claims).await }
         })
         .buffered(options.concurrency.max(1))
         .collect()
@@ -119,6 +141,7 @@ async fn ingest_one(
     source: Source,
     options: &IngestOptions,
     progress: Progress,
+    claims: &Claims,
 ) -> IngestOutcome {
     let hints = PathHints::from_path(&source.uri);
     let (tx, mut rx) = mpsc::channel::<Msg>(2);
@@ -134,9 +157,20 @@ async fn ingest_one(
 
     let mut sink: Option<FindingsSink> = None;
     let mut write_error: Option<String> = None;
+    let mut conflict = false;
     let mut skipped: Option<ScanRecord> = None;
     while let Some((identity, batch)) = rx.recv().await {
         if sink.is_none() {
+            let file = table_file(FINDINGS_TABLE, &identity);
+            if let Some(owner) = claims.claim(&file, &source.uri) {
+                conflict = true;
+                write_error = Some(format!(
+                    "{owner} of this ingest also resolves to account {} run {}; ingest them \
+                     separately or give --run-id",
+                    identity.account, identity.run_id
+                ));
+                break;
+            }
             if !options.force {
                 if let Some(existing) = already_ingested(lake, &identity, &source).await {
                     skipped = Some(existing);
@@ -224,7 +258,7 @@ async fn ingest_one(
         }
         (None, None) => {}
     }
-    if findings_path.is_none() {
+    if findings_path.is_none() && !conflict {
         // No findings from this source now: a file from an earlier ingest of the same
         // (account, run) must not outlive it.
         let stale = lake.child(&findings_rel);
@@ -248,6 +282,14 @@ async fn ingest_one(
         error,
         findings_path,
     );
+    if conflict {
+        // The (account, run) belongs to another source of this ingest: its files stay as they are.
+        return IngestOutcome {
+            record,
+            skipped: false,
+            report,
+        };
+    }
     if let Err(e) = write_manifest(lake, &identity, &record).await {
         let mut record = record;
         record.status = ScanStatus::Failed.as_str().to_owned();
@@ -276,12 +318,18 @@ fn fallback_identity(options: &IngestOptions, hints: &PathHints, source: &Source
         .unwrap_or_else(|| unreachable_identity(source));
     if hints.run_id.is_none() && options.overrides.run_id.is_none() && hints.account.is_none() {
         // Nothing names this source: key its manifest row by the source itself.
-        identity.run_id = format!(
-            "source-{}",
-            &lake_core::finding_key("", "", "", "", &source.uri)[..16]
-        );
+        identity.run_id = format!("source-{}", source_tag(&source.uri));
     }
     identity
+}
+
+/// A short stable tag of a source URI: the first 8 bytes of its SHA-256, in hex.
+fn source_tag(uri: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(uri.as_bytes())[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn unreachable_identity(source: &Source) -> ScanIdentity {

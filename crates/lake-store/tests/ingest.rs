@@ -498,3 +498,338 @@ async fn s3_sources_into_a_local_lake() {
         .contains("truncated"));
     assert!(out[1].record.findings > 0 && out[1].record.findings < 30);
 }
+
+// ---------------------------------------------------------------------------------------
+// The curated fixtures (see fixtures/README.md for where each shape comes from).
+
+fn fixture(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures")
+        .join(rel)
+}
+
+/// Ingests one fixture into a fresh local lake; returns the outcome and the findings landed.
+async fn ingest_fixture(rel: &str) -> (IngestOutcome, Vec<RecordBatch>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Location::local(dir.path(), true).unwrap();
+    let source = Source::local(&fixture(rel)).unwrap();
+    let mut out = ingest(
+        &lake,
+        vec![source],
+        &IngestOptions::default(),
+        Default::default(),
+    )
+    .await;
+    let outcome = out.remove(0);
+    let batches = outcome
+        .record
+        .findings_path
+        .as_ref()
+        .map(|p| read_local(&dir.path().join(p)))
+        .unwrap_or_default();
+    let files = snapshot(dir.path());
+    assert!(
+        files.keys().all(|k| !k.starts_with("_staging")),
+        "{rel}: staging left: {files:?}"
+    );
+    let findings_files = files.keys().filter(|k| k.starts_with("findings/")).count();
+    assert_eq!(
+        findings_files,
+        usize::from(outcome.record.findings > 0),
+        "{rel}"
+    );
+    (outcome, batches, dir)
+}
+
+struct Bad {
+    file: &'static str,
+    status: &'static str,
+    landed: i64,
+    rejected: i64,
+    error: Option<&'static str>,
+    warning: Option<&'static str>,
+}
+
+const fn bad(
+    file: &'static str,
+    status: &'static str,
+    landed: i64,
+    rejected: i64,
+    error: Option<&'static str>,
+    warning: Option<&'static str>,
+) -> Bad {
+    Bad {
+        file,
+        status,
+        landed,
+        rejected,
+        error,
+        warning,
+    }
+}
+
+#[tokio::test]
+async fn every_bad_input_reports_file_offset_and_reason_and_the_good_data_lands() {
+    let cases = [
+        bad("truncated.ocsf.json", "partial", 2, 0,
+            Some("byte 9640: the file ends before the array is closed (truncated; the last finding is cut off)"), None),
+        bad("concatenated-arrays.ocsf.json", "succeeded", 3, 0, None,
+            Some("a second array starts at byte 9640 (`][` between findings); read as one")),
+        bad("trailing-comma.ocsf.json", "succeeded", 2, 0, None,
+            Some("trailing comma before ']' at byte 9640 (ignored)")),
+        bad("invalid-utf8.ocsf.json", "partial", 2, 1,
+            Some("byte 4770: invalid JSON: invalid unicode code point at line 22 column 28"), None),
+        bad("not-an-object.ocsf.json", "partial", 2, 2,
+            Some("byte 4770: element is not a JSON object (and 1 more rejected)"), None),
+        bad("missing-uid.ocsf.json", "partial", 2, 1,
+            Some("byte 4770: required field `finding_info.uid` is missing or empty"), None),
+        bad("missing-event-code.ocsf.json", "partial", 2, 1,
+            Some("byte 4770: required field `metadata.event_code` is missing or empty"), None),
+        bad("invalid-status-code.ocsf.json", "partial", 2, 1,
+            Some("byte 4770: status_code `WARN` is not PASS, FAIL or MANUAL"), None),
+        bad("missing-comma.ocsf.json", "partial", 2, 0,
+            Some("byte 9639: expected ',' or ']' after a finding, found '{'"), None),
+        bad("garbage-after-array.ocsf.json", "partial", 2, 0,
+            Some("byte 9641: unexpected 'p' after the end of the array"), None),
+        bad("other-class.ocsf.json", "partial", 2, 1,
+            Some("byte 4770: not a Detection Finding (class_uid 2001)"), None),
+        bad("not-ocsf-array.ocsf.json", "failed", 0, 2,
+            Some("byte 1: not a Detection Finding (class_uid 2001) (and 1 more rejected)"), None),
+        bad("not-ocsf-object.ocsf.json", "failed", 0, 1,
+            Some("byte 0: not an OCSF finding (no metadata or finding_info)"), None),
+        bad("not-ocsf.json", "failed", 0, 1,
+            Some("byte 6: not an OCSF finding (no metadata or finding_info)"), None),
+        bad("not-json.ocsf.json", "failed", 0, 0,
+            Some("byte 0: not a JSON array or NDJSON: starts with 'A'"), None),
+        bad("empty.ocsf.json", "failed", 0, 0, Some("byte 0: the file is empty"), None),
+        bad("whitespace.ocsf.json", "failed", 0, 0, Some("byte 10: the file is empty"), None),
+    ];
+    for case in cases {
+        let (outcome, batches, _dir) = ingest_fixture(&format!("bad/{}", case.file)).await;
+        let r = &outcome.record;
+        assert_eq!(r.status, case.status, "{}: {:?}", case.file, r.error);
+        assert_eq!(
+            (r.findings, r.rejected),
+            (case.landed, case.rejected),
+            "{}",
+            case.file
+        );
+        assert_eq!(r.error.as_deref(), case.error, "{}", case.file);
+        assert_eq!(
+            r.warnings.first().map(String::as_str),
+            case.warning,
+            "{}",
+            case.file
+        );
+        assert_eq!(
+            batches.iter().map(|b| b.num_rows() as i64).sum::<i64>(),
+            case.landed,
+            "{}",
+            case.file
+        );
+        assert!(r.source_uri.ends_with(case.file));
+    }
+}
+
+#[tokio::test]
+async fn generated_extremes_stay_bounded() {
+    // 100,000-deep nesting: as a top-level element it is rejected; in free-form resource data
+    // it is skipped without recursion and the finding lands.
+    let src = tempfile::tempdir().unwrap();
+    let mut good = Vec::new();
+    write_scan(&ScanSpec::new(1, "111111111111", 2), &mut good).unwrap();
+    let good = String::from_utf8(good).unwrap();
+    let inner = &good[1..good.len() - 1];
+    let deep_data = inner.replacen(
+        "\"data\": {",
+        &format!(
+            "\"data\": {{\"deep\": {}0{},",
+            "[".repeat(100_000),
+            "]".repeat(100_000)
+        ),
+        1,
+    );
+    let deep_element = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let path = src
+        .path()
+        .join("prowler-output-111111111111-20260518020000.ocsf.json");
+    std::fs::write(&path, format!("[{deep_data},{deep_element}]")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Location::local(dir.path(), true).unwrap();
+    let out = run(&lake, &[path.to_str().unwrap()], &IngestOptions::default()).await;
+    let r = &out[0].record;
+    assert_eq!(
+        (r.status.as_str(), r.findings, r.rejected),
+        ("partial", 2, 1)
+    );
+    assert!(r
+        .error
+        .as_deref()
+        .unwrap()
+        .ends_with("element is not a JSON object"));
+}
+
+/// (file, findings, pass, fail, manual, muted)
+const PROVIDERS: [(&str, i64, i64, i64, i64, i64); 11] = [
+    ("azure.ocsf.json", 6, 1, 4, 1, 1),
+    ("gcp.ocsf.json", 6, 2, 3, 1, 2),
+    ("kubernetes.ocsf.json", 5, 1, 3, 1, 1),
+    ("m365.ocsf.json", 5, 1, 3, 1, 1),
+    ("github.ocsf.json", 5, 2, 2, 1, 1),
+    ("aws-ocsf-1.1.ocsf.json", 3, 1, 2, 0, 1),
+    ("aws-ocsf-1.3.ocsf.json", 3, 1, 2, 0, 1),
+    ("aws-compact.ocsf.json", 4, 1, 2, 1, 0),
+    ("aws.ndjson", 4, 1, 2, 1, 0),
+    ("aws-duplicate-uid.ocsf.json", 2, 1, 1, 0, 0),
+    ("aws-same-resource-uid.ocsf.json", 2, 0, 2, 0, 0),
+];
+
+#[tokio::test]
+async fn every_provider_and_prowler_version_lands_with_its_counts() {
+    for (file, findings, pass, fail, manual, muted) in PROVIDERS {
+        let (outcome, batches, _dir) = ingest_fixture(&format!("providers/{file}")).await;
+        let r = &outcome.record;
+        assert_eq!(r.status, "succeeded", "{file}: {:?}", r.error);
+        assert_eq!(
+            (r.findings, r.pass, r.fail, r.manual, r.muted),
+            (findings, pass, fail, manual, muted),
+            "{file}"
+        );
+        let keys = strings(&batches, "finding_key");
+        let mut unique = keys.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), keys.len(), "{file}: finding keys collide");
+    }
+    let (outcome, _, _dir) = ingest_fixture("providers/empty.ocsf.json").await;
+    assert_eq!(
+        (outcome.record.status.as_str(), outcome.record.findings),
+        ("succeeded", 0)
+    );
+}
+
+#[tokio::test]
+async fn provider_identities_are_normalized() {
+    // Kubernetes: no cloud object; the context is the account, the namespace the region.
+    let (_, b, _d) = ingest_fixture("providers/kubernetes.ocsf.json").await;
+    assert!(strings(&b, "account_uid").iter().all(|a| a == "prod-eks"));
+    assert!(strings(&b, "provider").iter().all(|p| p == "kubernetes"));
+    let mut regions = strings(&b, "region");
+    regions.sort();
+    regions.dedup();
+    assert_eq!(
+        regions,
+        ["cluster-wide", "default", "kube-system", "monitoring"]
+    );
+
+    // Azure: subscription and tenant-level findings in one file keep their own accounts.
+    let (outcome, b, _d) = ingest_fixture("providers/azure.ocsf.json").await;
+    assert_eq!(
+        outcome.record.account_uid,
+        "8b5e3c2d-7f1a-4e9b-a6c3-2d4f8e1b9a70"
+    );
+    let mut accounts = strings(&b, "account_uid");
+    accounts.sort();
+    accounts.dedup();
+    assert_eq!(
+        accounts,
+        [
+            "3f1c2b7a-9d4e-4c51-8a2f-6e0b9c7d1a24",
+            "8b5e3c2d-7f1a-4e9b-a6c3-2d4f8e1b9a70"
+        ]
+    );
+
+    // Prowler 4.1: event_time, `k=v | k=v` labels, PASS with status "Other" is not muted.
+    let (outcome, b, _d) = ingest_fixture("providers/aws-ocsf-1.1.ocsf.json").await;
+    assert_eq!(
+        outcome.record.scan_time.unwrap().to_rfc3339(),
+        "2024-04-22T06:12:31.927361+00:00"
+    );
+    let resources = b[0].column_by_name("resources").unwrap().as_list::<i32>();
+    let tags: Vec<(String, String)> = (0..resources.len())
+        .flat_map(|row| {
+            let structs = resources.value(row);
+            let structs = structs.as_struct();
+            let maps = structs.column_by_name("tags").unwrap().as_map().clone();
+            (0..maps.len()).flat_map(move |i| {
+                let entries = maps.value(i);
+                let k = entries.column(0).as_string::<i32>().clone();
+                let v = entries.column(1).as_string::<i32>().clone();
+                (0..k.len()).map(move |j| (k.value(j).to_owned(), v.value(j).to_owned()))
+            })
+        })
+        .collect();
+    assert!(
+        tags.contains(&("Name".into(), "globex-prod-reports".into())),
+        "{tags:?}"
+    );
+    assert!(
+        tags.contains(&("Équipe".into(), "Sécurité".into())),
+        "{tags:?}"
+    );
+
+    // The same four findings, compact or NDJSON, get the same keys.
+    let (_, compact, _d1) = ingest_fixture("providers/aws-compact.ocsf.json").await;
+    let (_, ndjson, _d2) = ingest_fixture("providers/aws.ndjson").await;
+    assert_eq!(
+        strings(&compact, "finding_key"),
+        strings(&ndjson, "finding_key")
+    );
+
+    // Prowler's uid repeats for two ECS services named `web`; the keys do not.
+    let (_, b, _d) = ingest_fixture("providers/aws-duplicate-uid.ocsf.json").await;
+    let uids = strings(&b, "finding_uid");
+    assert_eq!(uids[0], uids[1]);
+    assert_ne!(strings(&b, "finding_key")[0], strings(&b, "finding_key")[1]);
+}
+
+#[tokio::test]
+async fn a_multi_week_organisation_run_lands_per_account_and_week() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Location::local(dir.path(), true).unwrap();
+    let out = run(
+        &lake,
+        &[fixture("runs").to_str().unwrap()],
+        &IngestOptions::default(),
+    )
+    .await;
+    let got: Vec<(String, String, String, i64, i64, i64, i64, i64)> = out
+        .iter()
+        .map(|o| {
+            let r = &o.record;
+            (
+                r.week.clone().unwrap(),
+                r.account_uid.clone(),
+                r.status.clone(),
+                r.findings,
+                r.pass,
+                r.fail,
+                r.manual,
+                r.muted,
+            )
+        })
+        .collect();
+    let row = |w: &str, a: &str, s: &str, n, p, f, m, mu| {
+        (w.to_owned(), a.to_owned(), s.to_owned(), n, p, f, m, mu)
+    };
+    assert_eq!(
+        got,
+        [
+            row("2026-W19", "111111111111", "succeeded", 30, 9, 20, 1, 0),
+            row("2026-W19", "222222222222", "succeeded", 30, 4, 25, 1, 0),
+            row("2026-W19", "333333333333", "succeeded", 26, 6, 20, 0, 0),
+            row("2026-W20", "111111111111", "succeeded", 30, 10, 19, 1, 0),
+            row("2026-W20", "222222222222", "succeeded", 30, 4, 25, 1, 0),
+            row("2026-W20", "333333333333", "succeeded", 26, 6, 20, 0, 0),
+            row("2026-W21", "111111111111", "succeeded", 30, 10, 19, 1, 0),
+            row("2026-W21", "222222222222", "succeeded", 30, 4, 25, 1, 1),
+            row("2026-W21", "333333333333", "partial", 4, 1, 3, 0, 0),
+        ]
+    );
+    assert!(out.iter().all(|o| o.record.run_id
+        == format!(
+            "run-{}T020000Z",
+            o.record.scan_time.unwrap().format("%Y%m%d")
+        )));
+    assert_eq!(out[8].record.regions, ["eu-west-1", "us-east-1"]);
+}
