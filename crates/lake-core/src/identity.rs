@@ -418,7 +418,10 @@ mod tests {
             Some(want)
         );
         assert_eq!(scan_time(None, Some(1772421307)), Some(want));
-        assert_eq!(scan_time(Some("garbage"), Some(1772421307_000)), Some(want));
+        assert_eq!(
+            scan_time(Some("garbage"), Some(1_772_421_307_000)),
+            Some(want)
+        );
         // A scanner in another time zone writes local time_dt; the epoch wins.
         assert_eq!(
             scan_time(Some("2026-03-02T04:15:07"), Some(1772421307)),

@@ -485,6 +485,7 @@ mod tests {
         assert_eq!(f.time.0, Some(1772421307));
         let u = f.unmapped.0.unwrap();
         assert_eq!(u.categories.0, vec!["logging"]);
+        assert_eq!(u.compliance.0[0].1, vec!["1.1", "2"]);
         let f: RawFinding =
             serde_json::from_str(r#"{"unmapped": {"categories": "a | b", "additional_urls": ""}}"#)
                 .unwrap();
@@ -493,7 +494,6 @@ mod tests {
             (u.categories.0, u.additional_urls.0.len()),
             (vec!["a".into(), "b".into()], 0)
         );
-        assert_eq!(u.compliance.0[0].1, vec!["1.1", "2"]);
     }
 
     #[test]

@@ -783,6 +783,9 @@ async fn provider_identities_are_normalized() {
     assert_ne!(strings(&b, "finding_key")[0], strings(&b, "finding_key")[1]);
 }
 
+/// (week, account, status, findings, pass, fail, manual, muted)
+type ManifestRow = (String, String, String, i64, i64, i64, i64, i64);
+
 #[tokio::test]
 async fn a_multi_week_organisation_run_lands_per_account_and_week() {
     let dir = tempfile::tempdir().unwrap();
@@ -793,7 +796,7 @@ async fn a_multi_week_organisation_run_lands_per_account_and_week() {
         &IngestOptions::default(),
     )
     .await;
-    let got: Vec<(String, String, String, i64, i64, i64, i64, i64)> = out
+    let got: Vec<ManifestRow> = out
         .iter()
         .map(|o| {
             let r = &o.record;
