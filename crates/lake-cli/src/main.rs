@@ -11,9 +11,12 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 use lake_core::{DecoderOptions, IsoWeek, Overrides};
+use lake_query::{named_queries, Params};
 use lake_store::ingest::{self, IngestOptions};
 use lake_store::{Location, ScanRecord, Source};
+use output::OutputFormat;
 
+mod output;
 mod table;
 
 /// Turn the weekly Prowler OCSF scans of a cloud organisation into a Parquet data lake.
@@ -83,6 +86,38 @@ enum Command {
         #[arg(long)]
         all: bool,
     },
+    /// Run a named query (see `lake queries`) or ad-hoc SQL over the lake.
+    Query {
+        /// The named query: diff, lookback, posture, trend, compliance, summary.
+        #[arg(required_unless_present = "sql", conflicts_with = "sql")]
+        name: Option<String>,
+        /// Ad-hoc SQL over the tables `findings` and `scans` and the views `latest_scans`,
+        /// `latest_findings`.
+        #[arg(long)]
+        sql: Option<String>,
+        #[command(flatten)]
+        params: QueryParams,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+        format: OutputFormat,
+        /// Write to this file instead of standard output.
+        #[arg(long, short = 'o')]
+        output: Option<std::path::PathBuf>,
+        #[command(flatten)]
+        lake: LakeArg,
+    },
+    /// List the named queries and their parameters.
+    Queries,
+    /// The summary-inputs JSON of a week (shorthand for `lake query summary --format json`).
+    Summary {
+        #[command(flatten)]
+        params: QueryParams,
+        /// Write to this file instead of standard output.
+        #[arg(long, short = 'o')]
+        output: Option<std::path::PathBuf>,
+        #[command(flatten)]
+        lake: LakeArg,
+    },
     /// Print the lake schema.
     Schema {
         /// As SCHEMA.md.
@@ -92,6 +127,56 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// Parameters of the named queries; each is validated before it reaches SQL.
+#[derive(Args, Debug, Clone, Default)]
+struct QueryParams {
+    /// ISO week, e.g. 2026-W21.
+    #[arg(long)]
+    week: Option<IsoWeek>,
+    /// Week to compare with (default: the latest earlier week with data).
+    #[arg(long)]
+    against: Option<IsoWeek>,
+    /// Check id (lookback).
+    #[arg(long)]
+    check: Option<String>,
+    /// Window length in days (lookback, default 90).
+    #[arg(long)]
+    days: Option<u32>,
+    /// Last day of the window, YYYY-MM-DD (lookback, default today).
+    #[arg(long)]
+    as_of: Option<chrono::NaiveDate>,
+    /// Number of latest weeks (trend, default 12).
+    #[arg(long)]
+    weeks: Option<u32>,
+    /// Compliance framework, e.g. CIS-3.0 (compliance).
+    #[arg(long)]
+    framework: Option<String>,
+    /// Sample size (summary, default 50).
+    #[arg(long)]
+    sample: Option<u32>,
+}
+
+impl QueryParams {
+    fn to_params(&self) -> Result<Params> {
+        let mut p = Params {
+            week: self.week,
+            against: self.against,
+            days: self.days,
+            as_of: self.as_of,
+            weeks: self.weeks,
+            sample: self.sample,
+            ..Params::default()
+        };
+        if let Some(c) = &self.check {
+            p.set_check(c)?;
+        }
+        if let Some(f) = &self.framework {
+            p.set_framework(f)?;
+        }
+        Ok(p)
+    }
 }
 
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -169,6 +254,60 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             lake,
             all,
         } => show_cmd(&lake.lake, &finding_key, all).await,
+        Command::Query {
+            name,
+            sql,
+            params,
+            format,
+            output,
+            lake,
+        } => {
+            let lake = open_lake(&lake.lake)?;
+            let batches = match (&name, &sql) {
+                (_, Some(sql)) => lake.sql(sql).await?,
+                (Some(name), None) if name == "summary" && matches!(format, OutputFormat::Json) => {
+                    let summary = lake.summary(&params.to_params()?).await?;
+                    return emit(output.as_deref(), |out| {
+                        writeln!(out, "{}", serde_json::to_string_pretty(&summary)?)?;
+                        Ok(())
+                    });
+                }
+                (Some(name), None) => lake.run(name, &params.to_params()?).await?,
+                (None, None) => bail!("give a query name or --sql"),
+            };
+            emit(output.as_deref(), |out| {
+                output::write(out, &batches, format)
+            })
+        }
+        Command::Queries => {
+            let mut out = std::io::stdout().lock();
+            for q in named_queries() {
+                writeln!(out, "{:<11} {}", q.name, q.about)?;
+                for p in q.params {
+                    writeln!(
+                        out,
+                        "    --{:<10} {}{}",
+                        p.name,
+                        p.about,
+                        if p.required { " (required)" } else { "" }
+                    )?;
+                }
+            }
+            writeln!(out, "\nlake query --sql \"...\" runs ad-hoc SQL over findings, scans, latest_scans, latest_findings.")?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Summary {
+            params,
+            output,
+            lake,
+        } => {
+            let lake = open_lake(&lake.lake)?;
+            let summary = lake.summary(&params.to_params()?).await?;
+            emit(output.as_deref(), |out| {
+                writeln!(out, "{}", serde_json::to_string_pretty(&summary)?)?;
+                Ok(())
+            })
+        }
         Command::Schema { markdown, json } => {
             let tables = [
                 ("findings", lake_core::schema::findings_columns()),
@@ -213,6 +352,38 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+fn open_lake(url: &str) -> Result<lake_query::Lake> {
+    let location =
+        Location::parse(url, false).with_context(|| format!("opening the lake {url}"))?;
+    Ok(lake_query::Lake::from_location(location))
+}
+
+/// Writes to `path` (atomically: a temporary file renamed into place) or to standard output.
+fn emit(
+    path: Option<&std::path::Path>,
+    write: impl FnOnce(&mut dyn Write) -> Result<()>,
+) -> Result<ExitCode> {
+    match path {
+        None => {
+            let mut out = std::io::stdout().lock();
+            write(&mut out)?;
+            out.flush()?;
+        }
+        Some(path) => {
+            let dir = path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(std::path::Path::new("."));
+            let mut tmp = tempfile::NamedTempFile::new_in(dir)
+                .with_context(|| format!("writing {}", path.display()))?;
+            write(tmp.as_file_mut())?;
+            tmp.persist(path)
+                .with_context(|| format!("writing {}", path.display()))?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn ingest_cmd(

@@ -17,7 +17,7 @@ fn cut(s: &str) -> String {
 
 /// Writes `rows` under `headers`, columns padded; `right` lists the right-aligned columns.
 pub fn write(
-    out: &mut impl Write,
+    out: &mut dyn Write,
     headers: &[&str],
     rows: &[Vec<String>],
     right: &[usize],

@@ -425,7 +425,7 @@ impl FindingsBuilder {
             .with_values_field(Arc::new(Field::new(
                 MAP_VALUE,
                 schema::string_list(),
-                false,
+                true,
             ))),
             risk_details: StringBuilder::new(),
             remediation: StringBuilder::new(),

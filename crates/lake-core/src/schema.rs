@@ -146,7 +146,7 @@ static FINDINGS: LazyLock<Vec<Column>> = LazyLock::new(|| {
                 LIST_ELEMENT, DataType::Struct(resource_fields()), false))), false,
             "Every resource of the finding: uid, name, type, region, namespace (Kubernetes), \
              service, and tags (`labels` \"key:value\" split at the first colon)."),
-        col("compliance", string_map(string_list(), false), false,
+        col("compliance", string_map(string_list(), true), false,
             "Framework -> requirement ids (`unmapped.compliance`), e.g. `CIS-3.0` -> [`1.4`, `1.10`]."),
         col("risk_details", Utf8, true, "`risk_details`."),
         col("remediation", Utf8, true, "`remediation.desc`."),

@@ -1,0 +1,29 @@
+//! DataFusion over the lake: the `findings` and `scans` tables, the latest-run views, and the
+//! named queries whose SQL lives once in `queries/`.
+//!
+//! Every query runs in a fresh DataFusion `SessionContext` over the same lake: the two tables are
+//! Hive-partitioned listing tables (partition pruning on `dt`), `queries/views.sql` defines
+//! `latest_scans` and `latest_findings` (the latest run per account per week), and
+//! `queries/changes.sql` classifies findings between the weeks of a `diff_pairs` table.
+//! Parameters are typed and validated ([`Params`]) and bound as placeholders, never pasted
+//! into SQL.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), lake_query::QueryError> {
+//! use lake_query::{Lake, Params};
+//!
+//! let lake = Lake::from_location(lake_store::Location::parse("./lake", false)?);
+//! let mut params = Params::default();
+//! params.week = Some("2026-W21".parse().unwrap());
+//! let batches = lake.run("diff", &params).await?;
+//! # Ok(()) }
+//! ```
+
+mod error;
+mod named;
+mod session;
+pub mod summary;
+
+pub use error::QueryError;
+pub use named::{named_queries, NamedQuery, ParamSpec, Params};
+pub use session::Lake;

@@ -1,0 +1,502 @@
+//! The named queries, specified on lakes ingested from the fixtures (fixtures/README.md and
+//! fixtures/runs.expected.json state the facts asserted here).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use arrow::array::{AsArray, RecordBatch};
+use arrow::datatypes::Int64Type;
+use lake_query::{Lake, Params, QueryError};
+use lake_store::ingest::{ingest, IngestOptions};
+use lake_store::{Location, Source};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures")
+}
+
+/// A lake holding every file under each of `dirs`.
+async fn lake_of(dirs: &[&Path]) -> (Lake, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let location = Location::local(dir.path(), true).unwrap();
+    for d in dirs {
+        let sources = Source::resolve(d.to_str().unwrap()).await.unwrap();
+        ingest(
+            &location,
+            sources,
+            &IngestOptions::default(),
+            Default::default(),
+        )
+        .await;
+    }
+    (Lake::from_location(location), dir)
+}
+
+async fn runs_lake() -> (Lake, tempfile::TempDir) {
+    lake_of(&[&fixtures().join("runs")]).await
+}
+
+fn week(w: &str) -> Params {
+    Params {
+        week: Some(w.parse().unwrap()),
+        ..Params::default()
+    }
+}
+
+/// Rows as maps of column name to display text.
+fn rows(batches: &[RecordBatch]) -> Vec<BTreeMap<String, String>> {
+    let options = arrow::util::display::FormatOptions::default().with_null("");
+    let mut out = Vec::new();
+    for b in batches {
+        let schema = b.schema();
+        let formatters: Vec<_> = b
+            .columns()
+            .iter()
+            .map(|c| arrow::util::display::ArrayFormatter::try_new(c.as_ref(), &options).unwrap())
+            .collect();
+        for r in 0..b.num_rows() {
+            out.push(
+                schema
+                    .fields()
+                    .iter()
+                    .zip(&formatters)
+                    .map(|(f, fmt)| (f.name().clone(), fmt.value(r).to_string()))
+                    .collect(),
+            );
+        }
+    }
+    out
+}
+
+fn expected() -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(fixtures().join("runs.expected.json")).unwrap())
+        .unwrap()
+}
+
+fn uids(v: &serde_json::Value, status: Option<&str>) -> BTreeSet<String> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| status.is_none_or(|s| x["status_code"] == s))
+        .map(|x| x["finding_uid"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn diff_classifies_every_change_of_the_fixture_weeks() {
+    let (lake, _dir) = runs_lake().await;
+    let diff = rows(&lake.run("diff", &week("2026-W21")).await.unwrap());
+    let by_change = |c: &str| -> BTreeSet<String> {
+        diff.iter()
+            .filter(|r| r["change"] == c)
+            .map(|r| r["finding_uid"].clone())
+            .collect()
+    };
+    let exp = &expected()["changes"]["2026-W20->2026-W21"];
+    assert_eq!(by_change("new"), uids(&exp["new"], None));
+    assert_eq!(by_change("regressed"), uids(&exp["regressed"], None));
+    // Fixed (now PASS) and gone while its account and region were scanned: both resolved.
+    let resolved: BTreeSet<String> = uids(&exp["fixed"], None)
+        .union(&uids(&exp["resolved_by_absence"], None))
+        .cloned()
+        .collect();
+    assert_eq!(by_change("resolved"), resolved);
+    // The truncated account's failing findings are unverified, never resolved.
+    assert_eq!(
+        by_change("unverified"),
+        uids(&exp["unverified"], Some("FAIL"))
+    );
+    assert_eq!(by_change("unverified").len(), 17);
+    // Every row is one finding key, and it names the week pair.
+    let keys: BTreeSet<&String> = diff.iter().map(|r| &r["finding_key"]).collect();
+    assert_eq!(keys.len(), diff.len());
+    assert!(diff
+        .iter()
+        .all(|r| r["week"] == "2026-W21" && r["against"] == "2026-W20"));
+    // Newly muted: still failing, persisting, flagged muted.
+    let muted: Vec<_> = diff.iter().filter(|r| r["muted"] == "true").collect();
+    assert_eq!(muted.len(), 1);
+    assert_eq!(
+        muted[0]["finding_uid"],
+        "prowler-aws-iam_user_hardware_mfa_enabled-222222222222-us-east-1-alice"
+    );
+    assert_eq!(muted[0]["change"], "persisting");
+    // The same check and resource name in two regions: two rows.
+    let short: Vec<_> = diff
+        .iter()
+        .filter(|r| {
+            r["account_uid"] == "111111111111"
+                && r["check_id"] == "cloudwatch_log_group_kms_encryption_enabled"
+                && r["resource_uid"].contains("/app/short-retention")
+        })
+        .map(|r| r["region"].clone())
+        .collect();
+    assert_eq!(short, ["eu-west-1", "us-east-1"]);
+    // W19 -> W20 has exactly one change: the password policy fixed.
+    let mut p = week("2026-W20");
+    p.against = Some("2026-W19".parse().unwrap());
+    let early = rows(&lake.run("diff", &p).await.unwrap());
+    let changed: Vec<_> = early
+        .iter()
+        .filter(|r| r["change"] != "persisting")
+        .collect();
+    assert_eq!(changed.len(), 1);
+    assert_eq!(changed[0]["change"], "resolved");
+    assert_eq!(
+        changed[0]["finding_uid"],
+        "prowler-aws-iam_password_policy_minimum_length_14-111111111111-us-east-1-111111111111"
+    );
+}
+
+/// Copies the fixture runs of `weeks` into a new layout root, applying `edit` to each file.
+fn copy_runs(
+    weeks: &[&str],
+    edit: impl Fn(&Path, Vec<u8>) -> Option<(PathBuf, Vec<u8>)>,
+) -> tempfile::TempDir {
+    let root = tempfile::tempdir().unwrap();
+    let src = fixtures().join("runs");
+    let mut stack: Vec<PathBuf> = weeks.iter().map(|w| src.join(w)).collect();
+    while let Some(p) = stack.pop() {
+        if p.is_dir() {
+            stack.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
+            continue;
+        }
+        let rel = p.strip_prefix(&src).unwrap();
+        if let Some((rel, bytes)) = edit(rel, std::fs::read(&p).unwrap()) {
+            let dest = root.path().join(rel);
+            std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
+            std::fs::write(dest, bytes).unwrap();
+        }
+    }
+    root
+}
+
+#[tokio::test]
+async fn an_account_whose_scan_failed_is_unverified_not_resolved() {
+    // W21's scan of 222222222222 is an empty file: failed, nothing landed.
+    let root = copy_runs(&["2026-W20", "2026-W21"], |rel, bytes| {
+        let failed = rel.to_str().unwrap().contains("2026-W21")
+            && rel.to_str().unwrap().contains("/222222222222/");
+        Some((rel.to_owned(), if failed { Vec::new() } else { bytes }))
+    });
+    let (lake, _dir) = lake_of(&[root.path()]).await;
+    let diff = rows(&lake.run("diff", &week("2026-W21")).await.unwrap());
+    let of_222: Vec<_> = diff
+        .iter()
+        .filter(|r| r["account_uid"] == "222222222222")
+        .collect();
+    assert_eq!(of_222.len(), 25, "W20's 25 FAIL findings of the account");
+    assert!(of_222.iter().all(|r| r["change"] == "unverified"));
+    let summary = lake.summary(&week("2026-W21")).await.unwrap();
+    assert_eq!(
+        summary["scope"]["accounts_failed"][0]["account"],
+        "222222222222"
+    );
+    assert_eq!(
+        summary["scope"]["accounts_missing"],
+        serde_json::json!(["222222222222"])
+    );
+}
+
+#[tokio::test]
+async fn a_rerun_in_the_same_week_wins() {
+    // A second W21 run of 111111111111 later that day in which the new FAIL is gone.
+    let root = copy_runs(&["2026-W20", "2026-W21"], |rel, bytes| {
+        Some((rel.to_owned(), bytes))
+    });
+    let original = root
+        .path()
+        .join("2026-W21/run-20260518T020000Z/111111111111/json-ocsf/prowler-output-111111111111-20260518020007.ocsf.json");
+    let text = std::fs::read_to_string(&original).unwrap();
+    let rerun = text
+        .replace("2026-05-18T02:00:07", "2026-05-18T09:00:07")
+        .replace("1779069607", "1779094807")
+        .replace(
+            "\"status_code\": \"FAIL\",\n    \"status_detail\": \"Security group all-open (sg-ff15e7cd670b082fb)",
+            "\"status_code\": \"PASS\",\n    \"status_detail\": \"Security group all-open (sg-ff15e7cd670b082fb)",
+        );
+    assert_ne!(rerun, text);
+    let dir = root
+        .path()
+        .join("2026-W21/run-20260518T090000Z/111111111111/json-ocsf");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("prowler-output-111111111111-20260518090007.ocsf.json"),
+        rerun,
+    )
+    .unwrap();
+    let (lake, _d) = lake_of(&[root.path()]).await;
+    let diff = rows(&lake.run("diff", &week("2026-W21")).await.unwrap());
+    let sg: Vec<_> = diff
+        .iter()
+        .filter(|r| r["finding_uid"] == "prowler-aws-ec2_securitygroup_not_used-111111111111-us-east-1-sg-ff15e7cd670b082fb")
+        .collect();
+    assert!(
+        sg.is_empty(),
+        "the re-run's PASS replaces the first run's FAIL: {sg:?}"
+    );
+    let scans = rows(&lake.sql("SELECT run_id FROM latest_scans WHERE week = '2026-W21' AND account_uid = '111111111111'").await.unwrap());
+    assert_eq!(scans[0]["run_id"], "run-20260518T090000Z");
+}
+
+#[tokio::test]
+async fn non_unique_prowler_uids_stay_two_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    let location = Location::local(dir.path(), true).unwrap();
+    let mut sources = Vec::new();
+    for f in [
+        "aws-duplicate-uid.ocsf.json",
+        "aws-same-resource-uid.ocsf.json",
+    ] {
+        sources.push(Source::local(&fixtures().join("providers").join(f)).unwrap());
+    }
+    ingest(
+        &location,
+        sources,
+        &IngestOptions::default(),
+        Default::default(),
+    )
+    .await;
+    let lake = Lake::from_location(location);
+    let w = rows(&lake.sql("SELECT week, count(*) AS n, count(DISTINCT finding_key) AS keys, count(DISTINCT finding_uid) AS uids FROM latest_findings GROUP BY week ORDER BY week").await.unwrap());
+    assert_eq!(w.len(), 2);
+    for r in &w {
+        assert_eq!((r["n"].as_str(), r["keys"].as_str()), ("2", "2"), "{r:?}");
+    }
+    let diff = rows(&lake.run("diff", &week("2026-W11")).await.unwrap());
+    assert_eq!(diff.len(), 2);
+}
+
+#[tokio::test]
+async fn a_week_without_data_is_a_clear_error() {
+    let (lake, _dir) = runs_lake().await;
+    let err = lake.run("diff", &week("2026-W30")).await.unwrap_err();
+    assert!(matches!(err, QueryError::NoData { .. }));
+    assert_eq!(
+        err.to_string(),
+        "no scans in week 2026-W30 in this lake (weeks with data: 2026-W19, 2026-W20, 2026-W21)"
+    );
+    let (empty, _d) = lake_of(&[]).await;
+    let err = empty.run("posture", &week("2026-W21")).await.unwrap_err();
+    assert!(
+        err.to_string()
+            .ends_with("(the lake has no scans yet: run `lake ingest` first)"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn lookback_answers_whether_a_control_failed_in_the_window() {
+    let (lake, _dir) = runs_lake().await;
+    let mut p = Params {
+        as_of: Some("2026-05-18".parse().unwrap()),
+        ..Params::default()
+    };
+    p.set_check("iam_password_policy_minimum_length_14")
+        .unwrap();
+    let r = rows(&lake.run("lookback", &p).await.unwrap());
+    let a111: Vec<_> = r
+        .iter()
+        .filter(|r| r["account_uid"] == "111111111111")
+        .collect();
+    assert_eq!(a111.len(), 1);
+    assert!(
+        a111[0]["first_failing_scan"].starts_with("2026-05-04T02:00:07."),
+        "{a111:?}"
+    );
+    assert!(
+        a111[0]["last_failing_scan"].starts_with("2026-05-18T02:00:07."),
+        "{a111:?}"
+    );
+    assert_eq!(
+        (a111[0]["scans_failing"].as_str(), a111[0]["scans"].as_str()),
+        ("2", "3")
+    );
+    assert_eq!(a111[0]["failing_now"], "true");
+    // Windows that end before the regression: eight days reach back to W19's failing scan,
+    // seven do not (the window is inclusive of both ends).
+    p.as_of = Some("2026-05-11".parse().unwrap());
+    for (days, failing) in [(8, "1"), (7, "0")] {
+        p.days = Some(days);
+        let r = rows(&lake.run("lookback", &p).await.unwrap());
+        let a111: Vec<_> = r
+            .iter()
+            .filter(|r| r["account_uid"] == "111111111111")
+            .collect();
+        assert_eq!(
+            (
+                a111[0]["scans_failing"].as_str(),
+                a111[0]["failing_now"].as_str()
+            ),
+            (failing, "false"),
+            "{days} days"
+        );
+    }
+}
+
+#[tokio::test]
+async fn parameters_are_bound_never_pasted() {
+    let (lake, _dir) = runs_lake().await;
+    let mut p = week("2026-W21");
+    p.set_framework("x' OR 1=1 --").unwrap();
+    assert!(rows(&lake.run("compliance", &p).await.unwrap()).is_empty());
+    let mut p = Params::default();
+    assert!(p.set_check("x' OR 1=1 --").is_err());
+}
+
+#[tokio::test]
+async fn posture_rates_exclude_muted_and_manual() {
+    let (lake, _dir) = runs_lake().await;
+    let r = rows(&lake.run("posture", &week("2026-W21")).await.unwrap());
+    let overall = &r[0];
+    assert_eq!(overall["dimension"], "overall");
+    // W21: PASS 10 + 4 + 1; open FAIL 19 + 24 + 3 (one FAIL muted); MANUAL 2.
+    assert_eq!(
+        (
+            overall["pass"].as_str(),
+            overall["fail"].as_str(),
+            overall["muted"].as_str(),
+            overall["manual"].as_str()
+        ),
+        ("15", "46", "1", "2")
+    );
+    assert_eq!(overall["pass_rate"], "24.6");
+    // W20: PASS 20, FAIL 64 -> 23.8 %.
+    assert_eq!(overall["previous_pass_rate"], "23.8");
+    assert_eq!(overall["pass_rate_delta"], "0.8");
+    let accounts: Vec<_> = r
+        .iter()
+        .filter(|r| r["dimension"] == "account")
+        .map(|r| r["value"].clone())
+        .collect();
+    assert_eq!(accounts, ["111111111111", "222222222222", "333333333333"]);
+}
+
+#[tokio::test]
+async fn trend_counts_changes_week_by_week() {
+    let (lake, _dir) = runs_lake().await;
+    let r = rows(&lake.run("trend", &Params::default()).await.unwrap());
+    let weeks: Vec<_> = r.iter().map(|r| r["week"].clone()).collect();
+    assert_eq!(weeks, ["2026-W19", "2026-W20", "2026-W21"]);
+    let pick = |i: usize, k: &str| r[i][k].clone();
+    assert_eq!(
+        (
+            pick(0, "open_fail"),
+            pick(1, "open_fail"),
+            pick(2, "open_fail")
+        ),
+        ("65".into(), "64".into(), "46".into())
+    );
+    assert_eq!(
+        (pick(1, "resolved"), pick(1, "new")),
+        ("1".into(), "0".into())
+    );
+    assert_eq!(
+        (
+            pick(2, "new"),
+            pick(2, "regressed"),
+            pick(2, "resolved"),
+            pick(2, "unverified"),
+            pick(2, "muted_fail")
+        ),
+        ("1".into(), "1".into(), "2".into(), "17".into(), "1".into())
+    );
+    let two = rows(
+        &lake
+            .run(
+                "trend",
+                &Params {
+                    weeks: Some(2),
+                    ..Params::default()
+                },
+            )
+            .await
+            .unwrap(),
+    );
+    assert_eq!(two.len(), 2);
+    assert_eq!(two[0]["resolved"], "1", "W20 is still compared with W19");
+}
+
+#[tokio::test]
+async fn compliance_lists_failing_requirements() {
+    let (lake, _dir) = runs_lake().await;
+    let all = rows(&lake.run("compliance", &week("2026-W21")).await.unwrap());
+    let frameworks: BTreeSet<_> = all.iter().map(|r| r["framework"].clone()).collect();
+    assert!(frameworks.len() > 5, "{frameworks:?}");
+    let mut p = week("2026-W21");
+    p.set_framework("CIS-3.0").unwrap();
+    let cis = rows(&lake.run("compliance", &p).await.unwrap());
+    assert!(!cis.is_empty());
+    assert!(cis
+        .iter()
+        .all(|r| r["framework"] == "CIS-3.0" && r["failing_findings"] != "0"));
+}
+
+#[tokio::test]
+async fn the_summary_is_compact_spread_and_byte_identical() {
+    let (lake, _dir) = runs_lake().await;
+    let p = week("2026-W21");
+    let a = serde_json::to_string_pretty(&lake.summary(&p).await.unwrap()).unwrap();
+    let b = serde_json::to_string_pretty(&lake.summary(&p).await.unwrap()).unwrap();
+    assert_eq!(a, b);
+    let s: serde_json::Value = serde_json::from_str(&a).unwrap();
+    assert_eq!(s["week"], "2026-W21");
+    assert_eq!(s["previous_week"], "2026-W20");
+    assert_eq!(s["totals"]["findings"], 64);
+    assert_eq!(s["muted_fail"]["current"], 1);
+    let sev = &s["open_fail_by_severity"];
+    let total: i64 = ["critical", "high", "medium", "low", "informational"]
+        .iter()
+        .map(|k| sev["current"][k].as_i64().unwrap())
+        .sum();
+    assert_eq!(total, 46);
+    assert_eq!(
+        sev["delta"]["critical"].as_i64().unwrap(),
+        sev["current"]["critical"].as_i64().unwrap()
+            - sev["previous"]["critical"].as_i64().unwrap()
+    );
+    assert_eq!(s["changes"]["unverified"], 17);
+    assert_eq!(s["changes"]["new"], 1);
+    assert_eq!(s["scope"]["accounts_partial"][0]["account"], "333333333333");
+    let sample = s["sample"].as_array().unwrap();
+    assert_eq!(
+        sample.len(),
+        46,
+        "every open failure fits in a sample of 50"
+    );
+    // Most severe first; every check gives one finding before any gives a second.
+    let tiers: Vec<i64> = sample
+        .iter()
+        .map(|x| {
+            lake_core::Severity::from_name(x["severity"].as_str().unwrap())
+                .unwrap()
+                .id()
+                .into()
+        })
+        .collect();
+    assert!(tiers.windows(2).all(|w| w[0] >= w[1]));
+    let small = lake
+        .summary(&Params {
+            sample: Some(5),
+            ..week("2026-W21")
+        })
+        .await
+        .unwrap();
+    let checks: BTreeSet<_> = small["sample"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["check_id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(checks.len(), 5, "five samples, five checks");
+    assert!(a.len() < 40_000, "summary is {} bytes", a.len());
+}
+
+#[tokio::test]
+async fn lookback_and_trend_read_counts_as_integers() {
+    let (lake, _dir) = runs_lake().await;
+    let batches = lake.run("trend", &Params::default()).await.unwrap();
+    let col = batches[0].column_by_name("open_fail").unwrap();
+    assert_eq!(col.as_primitive::<Int64Type>().value(0), 65);
+}

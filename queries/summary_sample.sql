@@ -1,0 +1,25 @@
+-- summary sample: open (unmuted) failing findings of $week (diff_pairs holds $week and the
+-- week before), most severe first, spread across checks and accounts: every check gives its
+-- first finding before any check gives a second, and within a check accounts take turns.
+WITH open AS (
+    SELECT c.*,
+           CASE change WHEN 'new' THEN 1 WHEN 'regressed' THEN 2 ELSE 3 END AS change_rank
+    FROM finding_changes c
+    WHERE change IN ('new', 'regressed', 'persisting') AND NOT muted
+),
+per_account AS (
+    SELECT *, row_number() OVER (PARTITION BY check_id, account_uid
+                                 ORDER BY change_rank, region, resource_uid, finding_key) AS account_turn
+    FROM open
+),
+per_check AS (
+    SELECT *, row_number() OVER (PARTITION BY check_id
+                                 ORDER BY account_turn, change_rank, account_uid, finding_key) AS check_turn
+    FROM per_account
+)
+SELECT s.finding_key, s.finding_uid, s.title, s.severity, s.check_id, s.account_uid, s.region,
+       s.change, s.status_detail, f.resources
+FROM per_check s
+JOIN latest_findings f ON f.finding_key = s.finding_key AND f.week = s.week
+ORDER BY s.severity_id DESC, s.check_turn, s.change_rank, s.check_id, s.account_uid, s.finding_key
+LIMIT $sample;
