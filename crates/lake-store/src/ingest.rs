@@ -85,57 +85,187 @@ impl IngestOutcome {
 /// Counts bytes read, for progress bars.
 pub type Progress = Arc<AtomicU64>;
 
-/// Which source of this ingest writes which (account, run) file: two sources that resolve to
-/// the same file would silently replace each other, so the second one fails instead.
+/// Which source of this ingest writes which (account, run) file. Two sources that resolve
+/// to the same file would silently replace each other; instead the later scan wins (by scan
+/// time, then by URI, so the answer does not depend on which finished first) and the other
+/// writes nothing and says why.
 #[derive(Debug, Default)]
-struct Claims(std::sync::Mutex<std::collections::HashMap<String, String>>);
+struct Claims {
+    owners: std::sync::Mutex<std::collections::HashMap<String, Owner>>,
+    /// The file each source claimed.
+    files: std::sync::Mutex<std::collections::HashMap<String, String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Claim {
+    scan_time: chrono::DateTime<chrono::Utc>,
+    source: String,
+}
+
+#[derive(Debug, Clone)]
+struct Owner {
+    best: Claim,
+    /// Held while a source commits its files, so a takeover cannot interleave with it.
+    commit: Arc<tokio::sync::Mutex<()>>,
+}
 
 impl Claims {
-    /// Claims `file` for `source`; returns the other source that holds it.
-    fn claim(&self, file: &str, source: &str) -> Option<String> {
-        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+    /// Claims `file` for `source`; returns the source that holds it instead, if any.
+    fn claim(&self, file: &str, identity: &ScanIdentity, source: &str) -> Option<String> {
+        let mine = Claim {
+            scan_time: identity.scan_time,
+            source: source.to_owned(),
+        };
+        self.files
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(source.to_owned(), file.to_owned());
+        let mut map = self.owners.lock().unwrap_or_else(|e| e.into_inner());
+        let owner = map.entry(file.to_owned()).or_insert_with(|| Owner {
+            best: mine.clone(),
+            commit: Arc::default(),
+        });
+        if mine > owner.best {
+            owner.best = mine;
+        }
+        (owner.best.source != source).then(|| owner.best.source.clone())
+    }
+
+    /// The source whose scan replaced what `source` wrote, if one did.
+    fn superseded_by(&self, source: &str) -> Option<String> {
+        let file = self
+            .files
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(source)
+            .cloned()?;
+        let map = self.owners.lock().unwrap_or_else(|e| e.into_inner());
+        let winner = &map.get(&file)?.best.source;
+        (winner != source).then(|| winner.clone())
+    }
+
+    /// Waits for the right to commit `file`; `Err` names the source that took it over.
+    async fn commit_guard(
+        &self,
+        file: &str,
+        source: &str,
+    ) -> std::result::Result<tokio::sync::OwnedMutexGuard<()>, String> {
+        let lock = {
+            let map = self.owners.lock().unwrap_or_else(|e| e.into_inner());
+            map.get(file).map(|o| o.commit.clone())
+        };
+        let Some(lock) = lock else {
+            return Err("nobody".into());
+        };
+        let guard = lock.lock_owned().await;
+        let map = self.owners.lock().unwrap_or_else(|e| e.into_inner());
         match map.get(file) {
-            Some(owner) if owner != source => Some(owner.clone()),
-            Some(_) => None,
-            None => {
-                map.insert(file.to_owned(), source.to_owned());
-                None
-            }
+            Some(o) if o.best.source == source => Ok(guard),
+            Some(o) => Err(o.best.source.clone()),
+            None => Err("nobody".into()),
         }
     }
 }
 
-/// Ingests `sources` into the lake at `lake`, `options.concurrency` at a time. Outcomes come
-/// back in the order of `sources`. Errors of one source (unreadable, invalid, unwritable)
-/// are recorded in its outcome; the others go on.
+/// Ingests `sources` into the lake at `lake`, `options.concurrency` at a time, each source
+/// on its own task so that encoding spreads over the runtime's threads. Outcomes come back
+/// in the order of `sources`. Errors of one source (unreadable, invalid, unwritable) are
+/// recorded in its outcome; the others go on.
 pub async fn ingest(
     lake: &Location,
     sources: Vec<Source>,
     options: &IngestOptions,
     progress: Progress,
 ) -> Vec<IngestOutcome> {
-    let claims = Claims::default();
-    let claims = &claims;
+    let claims = Arc::new(Claims::default());
+    let options = Arc::new(options.clone());
     futures::stream::iter(sources)
         .map(|source| {
-            let progress = progress.clone();
-            async move { ingest_one(lake, source, options, progress, claims).await }
+            let (lake, options, claims, progress) = (
+                lake.clone(),
+                options.clone(),
+                claims.clone(),
+                progress.clone(),
+            );
+            async move {
+                let kept = source.clone();
+                let task = tokio::spawn({
+                    let options = options.clone();
+                    async move { ingest_one(&lake, source, &options, progress, &claims).await }
+                });
+                match task.await {
+                    Ok(outcome) => outcome,
+                    Err(e) => crashed(&kept, &options, &e.to_string()),
+                }
+            }
         })
         .buffered(options.concurrency.max(1))
-        .collect()
+        .collect::<Vec<_>>()
         .await
+        .into_iter()
+        .map(|mut outcome: IngestOutcome| {
+            // A source that committed before a later scan of its (account, run) took over
+            // was replaced by it.
+            if !outcome.skipped && outcome.record.status != ScanStatus::Failed.as_str() {
+                if let Some(winner) = claims.superseded_by(&outcome.record.source_uri) {
+                    let r = &mut outcome.record;
+                    r.status = ScanStatus::Failed.as_str().to_owned();
+                    r.findings_path = None;
+                    r.error = Some(format!(
+                        "{winner}, a later scan in this ingest, also resolves to account {} \
+                         run {} and replaced this source's files: ingest them separately or \
+                         give --run-id",
+                        r.account_uid, r.run_id
+                    ));
+                }
+            }
+            outcome
+        })
+        .collect()
+}
+
+/// The outcome of a source whose ingest task died: failed, nothing written by it.
+fn crashed(source: &Source, options: &IngestOptions, why: &str) -> IngestOutcome {
+    let hints = PathHints::from_path(&source.uri);
+    let identity = fallback_identity(options, &hints, source);
+    let report = DecodeReport::default();
+    let record = ScanRecord::new(
+        source,
+        &identity,
+        false,
+        &report,
+        ScanStatus::Failed,
+        Some(format!("ingest task failed: {why}")),
+        None,
+    );
+    IngestOutcome {
+        record,
+        skipped: false,
+        report,
+    }
 }
 
 /// What the decoding thread hands back.
 struct Decoded {
     report: DecodeReport,
     identity: Option<ScanIdentity>,
-    read_error: Option<String>,
+    /// A failure of the machinery rather than of the input: reading the source, building a
+    /// batch, the thread itself.
+    io_error: Option<String>,
 }
 
 /// A batch and the identity known when it was made.
 type Msg = (ScanIdentity, RecordBatch);
 
+/// Ingests one source.
+///
+/// Two kinds of failure are told apart. A fault of the *input* (not JSON, truncated, no
+/// valid finding) is a property of the bytes: what could be read lands, the manifest says
+/// partial or failed, and re-ingesting gives the same answer. A failure of the *machinery*
+/// (reading the source, writing the lake) says nothing about the scan: no findings file is
+/// committed, nothing an earlier ingest wrote for the same (account, run) is touched, and a
+/// manifest row is written only when there is none yet (so the account shows as not
+/// scanned rather than disappearing); the next ingest retries it.
 async fn ingest_one(
     lake: &Location,
     source: Source,
@@ -157,18 +287,13 @@ async fn ingest_one(
 
     let mut sink: Option<FindingsSink> = None;
     let mut write_error: Option<String> = None;
-    let mut conflict = false;
+    let mut conflict: Option<String> = None;
     let mut skipped: Option<ScanRecord> = None;
     while let Some((identity, batch)) = rx.recv().await {
         if sink.is_none() {
             let file = table_file(FINDINGS_TABLE, &identity);
-            if let Some(owner) = claims.claim(&file, &source.uri) {
-                conflict = true;
-                write_error = Some(format!(
-                    "{owner} of this ingest also resolves to account {} run {}; ingest them \
-                     separately or give --run-id",
-                    identity.account, identity.run_id
-                ));
+            if let Some(owner) = claims.claim(&file, &identity, &source.uri) {
+                conflict = Some(owner);
                 break;
             }
             if !options.force {
@@ -199,7 +324,7 @@ async fn ingest_one(
         Err(e) => Decoded {
             report: DecodeReport::default(),
             identity: None,
-            read_error: Some(format!("decoder thread failed: {e}")),
+            io_error: Some(format!("decoder thread failed: {e}")),
         },
     };
     if let Some(existing) = skipped {
@@ -218,62 +343,124 @@ async fn ingest_one(
         .identity
         .clone()
         .unwrap_or_else(|| fallback_identity(options, &hints, &source));
-    if sink.is_none() && write_error.is_none() && !options.force {
-        if let Some(existing) = already_ingested(lake, &identity, &source).await {
-            return IngestOutcome {
-                record: existing,
-                skipped: true,
-                report: decoded.report,
-            };
+    let findings_rel = table_file(FINDINGS_TABLE, &identity);
+    if sink.is_none() && conflict.is_none() && write_error.is_none() {
+        // A source without findings still speaks for its (account, run).
+        conflict = claims.claim(&findings_rel, &identity, &source.uri);
+        if conflict.is_none() && !options.force {
+            if let Some(existing) = already_ingested(lake, &identity, &source).await {
+                return IngestOutcome {
+                    record: existing,
+                    skipped: true,
+                    report: decoded.report,
+                };
+            }
         }
     }
-
-    let report = decoded.report;
-    let mut status = report.status();
-    let mut errors: Vec<String> = report.error().into_iter().collect();
-    if let Some(e) = decoded.read_error {
-        errors.insert(0, e);
-        status = if report.counts.findings > 0 {
-            ScanStatus::Partial
-        } else {
-            ScanStatus::Failed
-        };
-    }
-    let findings_rel = table_file(FINDINGS_TABLE, &identity);
-    let mut findings_path = None;
-    match (sink, write_error) {
-        (Some(s), None) => match s.commit().await {
-            Ok(()) => findings_path = Some(findings_rel.clone()),
-            Err(e) => {
-                errors.insert(0, format!("writing the lake: {e}"));
-                status = ScanStatus::Failed;
+    let mut report = decoded.report;
+    // From here to the end this source alone writes its (account, run), if it still may.
+    let _guard = match conflict {
+        Some(_) => None,
+        None => match claims.commit_guard(&findings_rel, &source.uri).await {
+            Ok(guard) => Some(guard),
+            Err(owner) => {
+                conflict = Some(owner);
+                None
             }
         },
-        (sink, Some(e)) => {
-            if let Some(s) = sink {
-                s.abort().await;
-            }
-            errors.insert(0, format!("writing the lake: {e}"));
-            status = ScanStatus::Failed;
+    };
+
+    if let Some(owner) = conflict {
+        // The (account, run) belongs to another source of this ingest: nothing is written.
+        if let Some(s) = sink {
+            s.abort().await;
         }
-        (None, None) => {}
+        report.counts = Default::default();
+        let error = format!(
+            "{owner}, a later scan in this ingest, also resolves to account {} run {}; \
+             nothing was written for this source: ingest them separately or give --run-id",
+            identity.account, identity.run_id
+        );
+        let record = ScanRecord::new(
+            &source,
+            &identity,
+            known_scan,
+            &report,
+            ScanStatus::Failed,
+            Some(error),
+            None,
+        );
+        return IngestOutcome {
+            record,
+            skipped: false,
+            report,
+        };
     }
-    if findings_path.is_none() && !conflict {
-        // No findings from this source now: a file from an earlier ingest of the same
-        // (account, run) must not outlive it.
-        let stale = lake.child(&findings_rel);
-        if let Err(e) = lake.store.delete(&stale).await {
-            if !matches!(e, object_store::Error::NotFound { .. }) {
-                errors.push(format!("removing stale {findings_rel}: {e}"));
+
+    let mut machinery: Vec<String> = decoded.io_error.into_iter().collect();
+    if let Some(e) = write_error {
+        machinery.push(format!("writing the lake: {e}"));
+    }
+    let mut findings_path = None;
+    if machinery.is_empty() {
+        match sink {
+            Some(s) => match s.commit().await {
+                Ok(()) => findings_path = Some(findings_rel.clone()),
+                Err(e) => machinery.push(format!("writing the lake: {e}")),
+            },
+            None => {
+                // The source was read to its end and holds no findings: a file from an
+                // earlier ingest of the same (account, run) must not outlive it.
+                let stale = lake.child(&findings_rel);
+                if let Err(e) = lake.store.delete(&stale).await {
+                    if !matches!(e, object_store::Error::NotFound { .. }) {
+                        machinery.push(format!("removing stale {findings_rel}: {e}"));
+                    }
+                }
             }
         }
+    } else if let Some(s) = sink {
+        s.abort().await;
     }
-    let error = (!errors.is_empty()).then(|| errors.join("; "));
-    let mut report = report;
+
+    if !machinery.is_empty() {
+        report.counts = Default::default();
+        let mut error = machinery.join("; ");
+        let manifest = lake.child(&table_file(SCANS_TABLE, &identity));
+        let earlier = lake.store.head(&manifest).await.is_ok();
+        if earlier {
+            error.push_str("; the lake keeps what an earlier ingest wrote for this scan");
+        }
+        let mut record = ScanRecord::new(
+            &source,
+            &identity,
+            known_scan,
+            &report,
+            ScanStatus::Failed,
+            Some(error),
+            None,
+        );
+        if !earlier {
+            if let Err(e) = write_manifest(lake, &identity, &record).await {
+                record.error = Some(format!(
+                    "{}; writing the manifest: {e}",
+                    record.error.unwrap_or_default()
+                ));
+            }
+        }
+        return IngestOutcome {
+            record,
+            skipped: false,
+            report,
+        };
+    }
+
+    let status = report.status();
+    let error = report.error();
     if status == ScanStatus::Failed {
         report.counts = Default::default();
     }
-    let record = ScanRecord::new(
+    let mut record = ScanRecord::new(
         &source,
         &identity,
         known_scan,
@@ -282,23 +469,9 @@ async fn ingest_one(
         error,
         findings_path,
     );
-    if conflict {
-        // The (account, run) belongs to another source of this ingest: its files stay as they are.
-        return IngestOutcome {
-            record,
-            skipped: false,
-            report,
-        };
-    }
     if let Err(e) = write_manifest(lake, &identity, &record).await {
-        let mut record = record;
         record.status = ScanStatus::Failed.as_str().to_owned();
         record.error = Some(format!("writing the manifest: {e}"));
-        return IngestOutcome {
-            record,
-            skipped: false,
-            report,
-        };
     }
     IngestOutcome {
         record,
@@ -497,19 +670,33 @@ impl FindingsSink {
             .map_err(StoreError::parquet(&self.target))
     }
 
+    /// Completes the file under its final name; on failure nothing new is visible and the
+    /// staging file is gone.
     async fn commit(self) -> Result<()> {
-        self.writer
+        let FindingsSink {
+            writer,
+            lake,
+            written_to,
+            target,
+        } = self;
+        let mut result = writer
             .close()
             .await
-            .map_err(StoreError::parquet(&self.target))?;
-        if self.written_to != self.target {
-            self.lake
-                .store
-                .rename(&self.written_to, &self.target)
-                .await
-                .map_err(StoreError::store("renaming", &self.target))?;
+            .map(|_| ())
+            .map_err(StoreError::parquet(&target));
+        if written_to != target {
+            if result.is_ok() {
+                result = lake
+                    .store
+                    .rename(&written_to, &target)
+                    .await
+                    .map_err(StoreError::store("renaming", &target));
+            }
+            if result.is_err() {
+                let _ = lake.store.delete(&written_to).await;
+            }
         }
-        Ok(())
+        result
     }
 
     /// Drops the file being written. An unfinished multipart upload is never visible; a
@@ -544,6 +731,7 @@ fn decode_source(
         options.decoder,
     );
     let mut receiver_gone = false;
+    let mut build_error = None;
     // Feeds one chunk; returns false when reading should stop.
     let mut feed = |decoder: &mut OcsfDecoder, mut chunk: &[u8]| -> bool {
         progress.fetch_add(chunk.len() as u64, Ordering::Relaxed);
@@ -552,7 +740,7 @@ fn decode_source(
                 Ok(n) => chunk = &chunk[n..],
                 Err(_) => return false,
             }
-            if decoder.is_full() && !send(decoder, &tx, &mut receiver_gone) {
+            if decoder.is_full() && !send(decoder, &tx, &mut receiver_gone, &mut build_error) {
                 return false;
             }
         }
@@ -611,21 +799,30 @@ fn decode_source(
         let _ = decoder.finish();
     }
     if !receiver_gone {
-        send(&mut decoder, &tx, &mut receiver_gone);
+        send(&mut decoder, &tx, &mut receiver_gone, &mut build_error);
     }
     Decoded {
         report: decoder.report().clone(),
         identity: decoder.identity().cloned(),
-        read_error,
+        io_error: read_error.or(build_error),
     }
 }
 
-/// Flushes the decoder's batch to the writer. Returns false when the writer is gone.
-fn send(decoder: &mut OcsfDecoder, tx: &mpsc::Sender<Msg>, gone: &mut bool) -> bool {
+/// Flushes the decoder's batch to the writer. Returns false when the writer is gone or the
+/// batch could not be built (the error is kept in `failed`).
+fn send(
+    decoder: &mut OcsfDecoder,
+    tx: &mpsc::Sender<Msg>,
+    gone: &mut bool,
+    failed: &mut Option<String>,
+) -> bool {
     let batch = match decoder.flush() {
         Ok(Some(b)) => b,
         Ok(None) => return true,
-        Err(_) => return false,
+        Err(e) => {
+            *failed = Some(format!("building a batch: {e}"));
+            return false;
+        }
     };
     let Some(identity) = decoder.identity().cloned() else {
         return true;

@@ -102,9 +102,11 @@ impl ScanRecord {
         }
     }
 
-    /// Whether this record was made from the same bytes as `source` by this version of lake.
+    /// Whether ingesting `source` again would give this record: it was made from the same
+    /// bytes by this version of lake, and did not fail (a failed ingest is always retried).
     pub fn same_source(&self, source: &Source) -> bool {
-        self.source_uri == source.uri
+        self.status != ScanStatus::Failed.as_str()
+            && self.source_uri == source.uri
             && self.source_size == i64::try_from(source.size).unwrap_or(i64::MAX)
             && self.source_modified.map(|t| t.timestamp_micros())
                 == source.modified.map(|t| t.timestamp_micros())

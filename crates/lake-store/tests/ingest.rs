@@ -157,6 +157,150 @@ async fn a_rerun_in_the_same_week_is_a_new_run() {
     assert!(scans.iter().all(|s| s.week.as_deref() == Some("2026-W21")));
 }
 
+/// A scan of `account` in run `run` of week 2026-W21 at `hour`:00 UTC, named like Prowler names it.
+fn scan_at(root: &Path, run: &str, account: &str, hour: u32, findings: usize) -> PathBuf {
+    let dir = root
+        .join("2026-W21")
+        .join(run)
+        .join(account)
+        .join("json-ocsf");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!(
+        "prowler-output-{account}-202605180{hour}0000.ocsf.json"
+    ));
+    let mut spec = ScanSpec::new(u64::from(hour), account, findings);
+    spec.time_dt = format!("2026-05-18T0{hour}:00:00");
+    spec.time = 1_779_062_400 + i64::from(hour) * 3600;
+    if findings == 0 {
+        std::fs::write(&path, "[]").unwrap();
+    } else {
+        write_scan(&spec, &mut std::fs::File::create(&path).unwrap()).unwrap();
+    }
+    path
+}
+
+#[tokio::test]
+async fn two_sources_of_one_account_and_run_the_later_scan_wins_whatever_the_order() {
+    for (concurrency, later_has_findings) in [(1, true), (2, true), (1, false), (2, false)] {
+        let src = tempfile::tempdir().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let (early_n, late_n) = if later_has_findings {
+            (30, 40)
+        } else {
+            (30, 0)
+        };
+        let early = scan_at(src.path(), "run-1", "111111111111", 2, early_n);
+        let late = scan_at(src.path(), "run-1", "111111111111", 5, late_n);
+        let lake = Location::local(dir.path(), true).unwrap();
+        let options = IngestOptions {
+            concurrency,
+            ..Default::default()
+        };
+        for order in [[&early, &late], [&late, &early]] {
+            let specs: Vec<&str> = order.iter().map(|p| p.to_str().unwrap()).collect();
+            let out = run(
+                &lake,
+                &specs,
+                &IngestOptions {
+                    force: true,
+                    ..options.clone()
+                },
+            )
+            .await;
+            let by_uri = |p: &PathBuf| {
+                out.iter()
+                    .find(|o| {
+                        o.record
+                            .source_uri
+                            .ends_with(p.file_name().unwrap().to_str().unwrap())
+                    })
+                    .unwrap()
+            };
+            let loser = by_uri(&early);
+            assert_eq!(
+                loser.status(),
+                "failed",
+                "{concurrency} {later_has_findings}"
+            );
+            let error = loser.record.error.as_deref().unwrap();
+            assert!(error.contains("a later scan in this ingest"), "{error}");
+            assert_eq!(by_uri(&late).status(), "succeeded");
+
+            let scans = read::scans(&lake).await.unwrap();
+            assert_eq!(scans.len(), 1);
+            assert!(scans[0].source_uri.ends_with("20260518050000.ocsf.json"));
+            assert_eq!(scans[0].findings, late_n as i64);
+            let file = dir
+                .path()
+                .join("findings/dt=2026-05-18/111111111111-run-1.parquet");
+            if later_has_findings {
+                assert_eq!(strings(&read_local(&file), "finding_key").len(), late_n);
+            } else {
+                assert!(
+                    !file.exists(),
+                    "the later, empty scan leaves no findings file"
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_failed_write_keeps_the_earlier_scan_and_the_next_ingest_retries() {
+    let src = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = scan_at(src.path(), "run-1", "111111111111", 2, 30);
+    let lake = Location::local(dir.path(), true).unwrap();
+    let spec = [file.to_str().unwrap()];
+    let first = run(&lake, &spec, &IngestOptions::default()).await;
+    assert_eq!(first[0].status(), "succeeded");
+    let before = snapshot(dir.path());
+
+    // The source changes (a re-scan into the same key) while the lake cannot be written:
+    // a plain file where the staging directory goes.
+    scan_at(src.path(), "run-1", "111111111111", 2, 45);
+    std::fs::remove_dir_all(dir.path().join("_staging")).ok();
+    std::fs::write(dir.path().join("_staging"), "in the way").unwrap();
+    let failed = run(&lake, &spec, &IngestOptions::default()).await;
+    assert_eq!(failed[0].status(), "failed");
+    let error = failed[0].record.error.as_deref().unwrap();
+    assert!(error.contains("writing the lake"), "{error}");
+    assert!(
+        error.contains("keeps what an earlier ingest wrote"),
+        "{error}"
+    );
+    let mut after = snapshot(dir.path());
+    after.remove("_staging");
+    let mut kept = before.clone();
+    kept.retain(|k, _| !k.starts_with("_staging"));
+    assert_eq!(after, kept, "the earlier scan's files are untouched");
+
+    // Once the lake is writable again, the same ingest is not skipped: it lands.
+    std::fs::remove_file(dir.path().join("_staging")).unwrap();
+    let retried = run(&lake, &spec, &IngestOptions::default()).await;
+    assert_eq!(retried[0].status(), "succeeded");
+    assert!(!retried[0].skipped);
+    assert_eq!(retried[0].record.findings, 45);
+    let scans = read::scans(&lake).await.unwrap();
+    assert_eq!(scans[0].findings, 45);
+}
+
+#[tokio::test]
+async fn a_failed_ingest_is_retried_not_skipped() {
+    let src = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = scan_at(src.path(), "run-1", "111111111111", 2, 0);
+    std::fs::write(&file, "this is not JSON").unwrap();
+    let lake = Location::local(dir.path(), true).unwrap();
+    let spec = [file.to_str().unwrap()];
+    let first = run(&lake, &spec, &IngestOptions::default()).await;
+    assert_eq!(first[0].status(), "failed");
+    let again = run(&lake, &spec, &IngestOptions::default()).await;
+    assert!(!again[0].skipped, "a failed ingest is read again");
+    assert_eq!(again[0].status(), "failed");
+    assert_eq!(read::scans(&lake).await.unwrap().len(), 1);
+}
+
 #[tokio::test]
 async fn findings_files_carry_the_documented_schema_sorted_by_check() {
     let src = tempfile::tempdir().unwrap();
