@@ -25,8 +25,11 @@ now_any AS (
     FROM diff_pairs p JOIN latest_findings f ON f.week = p.week
 ),
 earlier AS (
+    -- Any earlier scan counts, not only the latest run of its week; only two columns of
+    -- the whole history are read.
     SELECT DISTINCT p.week AS pair_week, f.finding_key
-    FROM diff_pairs p JOIN fails f ON f.week < p.week
+    FROM diff_pairs p JOIN findings_history f ON f.week < p.week
+    WHERE f.status_code = 'FAIL'
 ),
 coverage AS (
     SELECT week, account_uid, status, regions FROM latest_scans

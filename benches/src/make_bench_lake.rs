@@ -25,7 +25,8 @@ use lake_core::{
 use lake_store::layout::{table_file, FINDINGS_TABLE, SCANS_TABLE};
 use lake_store::manifest::{to_batch, ScanRecord};
 use lake_store::source::{Source, SourceKind};
-use lake_store::writer::{sort_findings, writer_properties};
+use lake_store::writer::{manifest_properties, sort_findings, writer_properties};
+use parquet::file::properties::WriterProperties;
 use parquet::arrow::ArrowWriter;
 use rayon::prelude::*;
 
@@ -129,13 +130,9 @@ fn week_batch(
     Ok(sort_findings(&filter_record_batch(&batch, &keep)?)?)
 }
 
-fn write_parquet(path: &Path, batch: &RecordBatch) -> Result<()> {
+fn write_parquet(path: &Path, batch: &RecordBatch, props: WriterProperties) -> Result<()> {
     std::fs::create_dir_all(path.parent().context("parent")?)?;
-    let mut w = ArrowWriter::try_new(
-        File::create(path)?,
-        batch.schema(),
-        Some(writer_properties()),
-    )?;
+    let mut w = ArrowWriter::try_new(File::create(path)?, batch.schema(), Some(props))?;
     w.write(batch)?;
     w.close()?;
     Ok(())
@@ -183,7 +180,7 @@ fn main() -> Result<()> {
         );
         let batch = week_batch(&templates[a], a as u64, week, &identity, &source_uri)?;
         let rel = table_file(FINDINGS_TABLE, &identity);
-        write_parquet(&args.out.join(&rel), &batch)?;
+        write_parquet(&args.out.join(&rel), &batch, writer_properties())?;
         let status = batch.column_by_name("status_code").context("status")?.as_string::<i32>();
         let count = |s: &str| status.iter().filter(|v| *v == Some(s)).count() as i64;
         let mut report = DecodeReport::default();
@@ -202,7 +199,11 @@ fn main() -> Result<()> {
             etag: None,
         };
         let record = ScanRecord::new(&source, &identity, true, &report, ScanStatus::Succeeded, None, Some(rel));
-        write_parquet(&args.out.join(table_file(SCANS_TABLE, &identity)), &to_batch(&record)?)?;
+        write_parquet(
+            &args.out.join(table_file(SCANS_TABLE, &identity)),
+            &to_batch(&record)?,
+            manifest_properties(),
+        )?;
         Ok(())
     })?;
     eprintln!("done: {}", args.out.display());

@@ -21,6 +21,7 @@
 
 mod error;
 mod named;
+mod pruned;
 mod session;
 pub mod summary;
 

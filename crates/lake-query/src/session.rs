@@ -9,16 +9,17 @@ use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
-use datafusion::datasource::MemTable;
+use datafusion::datasource::{MemTable, TableProvider};
 use datafusion::prelude::{SessionConfig, SessionContext};
 use datafusion::scalar::ScalarValue;
-use lake_core::schema::{findings_schema, scans_schema, PARTITION_COLUMN};
+use lake_core::schema::{findings_schema, PARTITION_COLUMN};
 use lake_core::IsoWeek;
 use lake_store::layout::{FINDINGS_TABLE, SCANS_TABLE};
 use lake_store::Location;
 
 use crate::error::{QueryError, Result};
 use crate::named::{named, Params};
+use crate::pruned::Pruned;
 
 const VIEWS: &str = include_str!("../../../queries/views.sql");
 const CHANGES: &str = include_str!("../../../queries/changes.sql");
@@ -43,12 +44,27 @@ impl Lake {
         &self.location
     }
 
-    /// A session with the tables, the views, and `diff_pairs` holding `pairs`.
-    pub(crate) async fn context(&self, pairs: &Pairs) -> Result<SessionContext> {
+    /// Reads the `scans` manifest, the one table every query reads whole (one small row
+    /// per ingested source). Read once per query, it answers which weeks have data and in
+    /// which partitions their findings lie.
+    pub(crate) async fn manifest(&self) -> Result<Manifest> {
+        let batches = lake_store::read::scan_batches(&self.location).await?;
+        let schema = lake_store::read::scans_table_schema();
+        Ok(Manifest {
+            table: Arc::new(MemTable::try_new(schema, vec![batches])?),
+        })
+    }
+
+    fn bare_context(&self) -> Result<SessionContext> {
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-        let config = SessionConfig::new()
+        let mut config = SessionConfig::new()
             .with_target_partitions(threads)
-            .with_information_schema(true);
+            .with_information_schema(true)
+            .with_collect_statistics(false);
+        // Late materialization: decode the filter columns first, the rest only for the
+        // rows that pass.
+        config.options_mut().execution.parquet.pushdown_filters = true;
+        config.options_mut().execution.parquet.reorder_filters = true;
         let ctx = SessionContext::new_with_config(config);
         if self.location.local_dir.is_none() {
             let bucket = self
@@ -63,12 +79,30 @@ impl Lake {
             })?;
             ctx.register_object_store(&url, self.location.store.clone());
         }
-        for (name, schema) in [
-            (FINDINGS_TABLE, findings_schema()),
-            (SCANS_TABLE, scans_schema()),
-        ] {
-            self.register_table(&ctx, name, schema).await?;
-        }
+        Ok(ctx)
+    }
+
+    /// A session with `scans` (from `manifest`), `findings` (the partitions of `scope`),
+    /// `findings_history` (every partition, for "did it ever fail before"), the views, and
+    /// `diff_pairs` holding `pairs`.
+    pub(crate) async fn context(
+        &self,
+        manifest: &Manifest,
+        pairs: &Pairs,
+        scope: &Scope,
+    ) -> Result<SessionContext> {
+        let ctx = self.bare_context()?;
+        ctx.register_table(SCANS_TABLE, manifest.table.clone())?;
+        let history = self.listing(FINDINGS_TABLE, findings_schema()).await?;
+        let findings: Arc<dyn TableProvider> = match scope {
+            Scope::All => history.clone(),
+            Scope::Partitions(dts) if dts.is_empty() => {
+                Arc::new(MemTable::try_new(history.schema(), vec![vec![]])?)
+            }
+            Scope::Partitions(dts) => Arc::new(Pruned::new(history.clone(), dts)),
+        };
+        ctx.register_table(FINDINGS_TABLE, findings)?;
+        ctx.register_table("findings_history", history)?;
         let pair_schema = Arc::new(Schema::new(vec![
             Field::new("week", DataType::Utf8, false),
             Field::new("against", DataType::Utf8, true),
@@ -91,20 +125,34 @@ impl Lake {
         Ok(ctx)
     }
 
-    async fn register_table(
+    /// The partitions holding the findings of the latest scans of `weeks`.
+    pub(crate) async fn partitions_of_weeks(
         &self,
-        ctx: &SessionContext,
-        name: &str,
-        schema: SchemaRef,
-    ) -> Result<()> {
+        manifest: &Manifest,
+        weeks: &[String],
+    ) -> Result<Vec<String>> {
+        let ctx = self.context(manifest, &Vec::new(), &Scope::Partitions(Vec::new())).await?;
+        let list: StringArray = weeks.iter().map(|w| Some(w.as_str())).collect();
+        let schema = Arc::new(Schema::new(vec![Field::new("week", DataType::Utf8, false)]));
+        let batch = RecordBatch::try_new(schema.clone(), vec![Arc::new(list)])?;
+        ctx.register_table("wanted", Arc::new(MemTable::try_new(schema, vec![vec![batch]])?))?;
+        let batches = ctx
+            .sql("SELECT DISTINCT s.dt FROM latest_scans s JOIN wanted w ON s.week = w.week ORDER BY 1")
+            .await?
+            .collect()
+            .await?;
+        Ok(strings(&batches, 0))
+    }
+
+    /// The listing table `name` of the lake, or an empty table with its columns when the
+    /// lake has none yet.
+    async fn listing(&self, name: &str, schema: SchemaRef) -> Result<Arc<dyn TableProvider>> {
         let mut fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
         fields.push(Field::new(PARTITION_COLUMN, DataType::Utf8, false));
         if let Some(dir) = &self.location.local_dir {
             if !dir.join(name).is_dir() {
-                // A lake without this table yet: an empty one with the same columns.
                 let empty = MemTable::try_new(Arc::new(Schema::new(fields)), vec![vec![]])?;
-                ctx.register_table(name, Arc::new(empty))?;
-                return Ok(());
+                return Ok(Arc::new(empty));
             }
         }
         let url = format!("{}/{name}/", self.location.url);
@@ -114,20 +162,27 @@ impl Lake {
         let config = ListingTableConfig::new(ListingTableUrl::parse(&url)?)
             .with_listing_options(options)
             .with_schema(schema);
-        ctx.register_table(name, Arc::new(ListingTable::try_new(config)?))?;
-        Ok(())
+        Ok(Arc::new(ListingTable::try_new(config)?))
     }
 
     /// Runs ad-hoc SQL over `findings`, `scans` and the views.
     pub async fn sql(&self, sql: &str) -> Result<Vec<RecordBatch>> {
-        let ctx = self.context(&Vec::new()).await?;
+        let manifest = self.manifest().await?;
+        let ctx = self.context(&manifest, &Vec::new(), &Scope::All).await?;
         Ok(ctx.sql(sql).await?.collect().await?)
     }
 
     /// The ISO weeks with at least one scan that landed, oldest first.
     pub async fn weeks(&self) -> Result<Vec<String>> {
-        let batches = self
+        self.weeks_in(&self.manifest().await?).await
+    }
+
+    pub(crate) async fn weeks_in(&self, manifest: &Manifest) -> Result<Vec<String>> {
+        let ctx = self.context(manifest, &Vec::new(), &Scope::Partitions(Vec::new())).await?;
+        let batches = ctx
             .sql("SELECT DISTINCT week FROM latest_scans ORDER BY week")
+            .await?
+            .collect()
             .await?;
         Ok(strings(&batches, 0))
     }
@@ -135,24 +190,22 @@ impl Lake {
     /// Checks that `week` has data; returns the latest earlier week that has, if any.
     pub async fn week_and_previous(&self, week: IsoWeek) -> Result<Option<String>> {
         let weeks = self.weeks().await?;
-        let week = week.to_string();
-        if !weeks.contains(&week) {
-            return Err(QueryError::NoData {
-                week,
-                available: weeks,
-            });
-        }
-        Ok(weeks.into_iter().rfind(|w| *w < week))
+        previous_of(&weeks, week)
     }
 
     /// The week to compare `week` with: `--against` (which must have data) or the latest
     /// earlier week with data.
-    pub(crate) async fn pair(&self, params: &Params) -> Result<(String, Option<String>)> {
+    pub(crate) async fn pair(
+        &self,
+        manifest: &Manifest,
+        params: &Params,
+    ) -> Result<(String, Option<String>)> {
+        let weeks = self.weeks_in(manifest).await?;
         let week = params.week()?;
-        let previous = self.week_and_previous(week).await?;
+        let previous = previous_of(&weeks, week)?;
         let against = match params.against {
             Some(a) => {
-                self.week_and_previous(a).await?;
+                previous_of(&weeks, a)?;
                 Some(a.to_string())
             }
             None => previous,
@@ -163,13 +216,17 @@ impl Lake {
     /// Runs the named query `name` with `params`.
     pub async fn run(&self, name: &str, params: &Params) -> Result<Vec<RecordBatch>> {
         let query = named(name)?;
+        let manifest = self.manifest().await?;
         let mut pairs: Pairs = Vec::new();
         let mut values: Vec<(&str, ScalarValue)> = Vec::new();
+        let mut scope = Scope::All;
         match name {
             "diff" | "posture" | "summary" => {
-                let (week, against) = self.pair(params).await?;
+                let (week, against) = self.pair(&manifest, params).await?;
                 values.push(("week", ScalarValue::Utf8(Some(week.clone()))));
                 values.push(("against", ScalarValue::Utf8(against.clone())));
+                let weeks: Vec<String> = std::iter::once(week.clone()).chain(against.clone()).collect();
+                scope = Scope::Partitions(self.partitions_of_weeks(&manifest, &weeks).await?);
                 pairs.push((week, against));
                 if name == "summary" {
                     values.push((
@@ -180,8 +237,12 @@ impl Lake {
             }
             "compliance" => {
                 let week = params.week()?;
-                self.week_and_previous(week).await?;
-                values.push(("week", ScalarValue::Utf8(Some(week.to_string()))));
+                previous_of(&self.weeks_in(&manifest).await?, week)?;
+                let week = week.to_string();
+                scope = Scope::Partitions(
+                    self.partitions_of_weeks(&manifest, std::slice::from_ref(&week)).await?,
+                );
+                values.push(("week", ScalarValue::Utf8(Some(week))));
                 values.push((
                     "framework",
                     ScalarValue::Utf8(Some(params.framework.clone().unwrap_or_default())),
@@ -195,23 +256,52 @@ impl Lake {
                 values.push(("to", ScalarValue::Utf8(Some(to.to_string()))));
             }
             "trend" => {
-                let weeks = self.weeks().await?;
+                let weeks = self.weeks_in(&manifest).await?;
                 let n = params.weeks()? as usize;
                 let first = weeks.len().saturating_sub(n);
                 for (i, week) in weeks.iter().enumerate().skip(first) {
                     let against = i.checked_sub(1).map(|j| weeks[j].clone());
                     pairs.push((week.clone(), against));
                 }
+                let wanted: Vec<String> = weeks[first.saturating_sub(1)..].to_vec();
+                scope = Scope::Partitions(self.partitions_of_weeks(&manifest, &wanted).await?);
             }
             _ => {}
         }
-        let ctx = self.context(&pairs).await?;
+        let ctx = self.context(&manifest, &pairs, &scope).await?;
         let mut frame = ctx.sql(query.sql).await?;
         if !values.is_empty() {
             frame = frame.with_param_values(values)?;
         }
         Ok(frame.collect().await?)
     }
+}
+
+/// The `scans` table of a lake, read once.
+#[derive(Debug, Clone)]
+pub(crate) struct Manifest {
+    table: Arc<MemTable>,
+}
+
+/// Which partitions of `findings` a query reads.
+#[derive(Debug, Clone)]
+pub(crate) enum Scope {
+    /// All of them.
+    All,
+    /// Only these `dt` values.
+    Partitions(Vec<String>),
+}
+
+/// Checks that `week` is among `weeks`; returns the latest earlier one, if any.
+fn previous_of(weeks: &[String], week: IsoWeek) -> Result<Option<String>> {
+    let week = week.to_string();
+    if !weeks.contains(&week) {
+        return Err(QueryError::NoData {
+            week,
+            available: weeks.to_vec(),
+        });
+    }
+    Ok(weeks.iter().rfind(|w| **w < week).cloned())
 }
 
 /// The first day of a window of `days` days ending on `to` (inclusive).

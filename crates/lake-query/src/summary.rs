@@ -16,7 +16,7 @@ use serde_json::{json, Map, Value};
 
 use crate::error::Result;
 use crate::named::Params;
-use crate::session::Lake;
+use crate::session::{Lake, Scope};
 
 const COUNTS: &str = include_str!("../../../queries/summary_counts.sql");
 const SCOPE: &str = include_str!("../../../queries/summary_scope.sql");
@@ -91,9 +91,14 @@ impl Lake {
     /// The summary inputs of `params.week` against `params.against` (default: the latest
     /// earlier week with data), with at most `params.sample` sample findings (default 50).
     pub async fn summary(&self, params: &Params) -> Result<Value> {
-        let (week, against) = self.pair(params).await?;
+        let manifest = self.manifest().await?;
+        let (week, against) = self.pair(&manifest, params).await?;
         let sample_size = params.sample()?;
-        let ctx = self.context(&vec![(week.clone(), against.clone())]).await?;
+        let weeks: Vec<String> = std::iter::once(week.clone()).chain(against.clone()).collect();
+        let scope = Scope::Partitions(self.partitions_of_weeks(&manifest, &weeks).await?);
+        let ctx = self
+            .context(&manifest, &vec![(week.clone(), against.clone())], &scope)
+            .await?;
         let bind = |sql: &'static str| {
             let ctx = ctx.clone();
             let values = vec![

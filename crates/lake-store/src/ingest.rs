@@ -35,7 +35,7 @@ use crate::layout::{table_file, FINDINGS_TABLE, SCANS_TABLE, STAGING_DIR};
 use crate::location::Location;
 use crate::manifest::{self, ScanRecord};
 use crate::source::{Source, SourceKind};
-use crate::writer::{sort_findings, writer_properties};
+use crate::writer::{manifest_properties, sort_findings, writer_properties};
 
 /// How an ingest runs.
 #[derive(Debug, Clone)]
@@ -555,7 +555,7 @@ async fn write_manifest(
     let batch = manifest::to_batch(record)?;
     let rel = table_file(SCANS_TABLE, identity);
     let mut buf = Vec::new();
-    let mut w = ArrowWriter::try_new(&mut buf, batch.schema(), Some(writer_properties()))
+    let mut w = ArrowWriter::try_new(&mut buf, batch.schema(), Some(manifest_properties()))
         .map_err(StoreError::parquet(&rel))?;
     w.write(&batch).map_err(StoreError::parquet(&rel))?;
     w.close().map_err(StoreError::parquet(&rel))?;

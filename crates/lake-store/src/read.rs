@@ -2,10 +2,15 @@
 
 use std::io::{Read, Seek, SeekFrom};
 
-use arrow::array::{Array, AsArray};
-use arrow::datatypes::{Int64Type, TimestampMicrosecondType};
+use std::sync::Arc;
+
+use arrow::array::{Array, AsArray, RecordBatch, StringArray};
+use arrow::datatypes::{
+    DataType, Field, FieldRef, Int64Type, Schema, SchemaRef, TimestampMicrosecondType,
+};
 use chrono::{DateTime, Utc};
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt};
+use lake_core::schema::{scans_schema, PARTITION_COLUMN};
 use object_store::path::Path;
 use object_store::ObjectStoreExt;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -36,13 +41,51 @@ pub async fn table_files(lake: &Location, table: &str) -> Result<Vec<Path>> {
     Ok(files)
 }
 
+/// Files of the manifest read at once: each is a few kilobytes, so latency, not bandwidth,
+/// bounds reading them (thousands of them on a lake of a year of a large organisation).
+const MANIFEST_READS_IN_FLIGHT: usize = 32;
+
+/// The whole `scans` table as Arrow batches with its partition column `dt` appended (the
+/// schema of [`lake_core::schema::scans_schema`] plus `dt`), in path order.
+pub async fn scan_batches(lake: &Location) -> Result<Vec<RecordBatch>> {
+    let schema = scans_table_schema();
+    let files = table_files(lake, SCANS_TABLE).await?;
+    let per_file: Vec<Vec<RecordBatch>> = futures::stream::iter(files)
+        .map(|file| {
+            let schema = schema.clone();
+            async move {
+                let dt = dt_of(file.as_ref()).unwrap_or_default().to_owned();
+                let mut out = Vec::new();
+                for batch in read_parquet(lake, &file).await? {
+                    let mut columns = batch.columns().to_vec();
+                    let rows = batch.num_rows();
+                    columns.push(Arc::new(StringArray::from(vec![dt.as_str(); rows])));
+                    out.push(
+                        RecordBatch::try_new(schema.clone(), columns)
+                            .map_err(StoreError::Arrow)?,
+                    );
+                }
+                Ok::<_, StoreError>(out)
+            }
+        })
+        .buffered(MANIFEST_READS_IN_FLIGHT)
+        .try_collect()
+        .await?;
+    Ok(per_file.into_iter().flatten().collect())
+}
+
+/// The schema of [`scan_batches`]: the manifest's columns and `dt`.
+pub fn scans_table_schema() -> SchemaRef {
+    let mut fields: Vec<FieldRef> = scans_schema().fields().iter().cloned().collect();
+    fields.push(Arc::new(Field::new(PARTITION_COLUMN, DataType::Utf8, false)));
+    Arc::new(Schema::new(fields))
+}
+
 /// Every manifest row, ordered by scan time, account and source.
 pub async fn scans(lake: &Location) -> Result<Vec<ScanRecord>> {
     let mut out = Vec::new();
-    for file in table_files(lake, SCANS_TABLE).await? {
-        for batch in read_parquet(lake, &file).await? {
-            out.extend(manifest::from_batch(&batch));
-        }
+    for batch in scan_batches(lake).await? {
+        out.extend(manifest::from_batch(&batch));
     }
     out.sort_by(|a, b| {
         (a.scan_time, &a.account_uid, &a.source_uri).cmp(&(

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Query benchmark: a generated lake of 52 weekly scans of a 100-account organisation
+# (5,000 findings per account per week, ~26 M findings), the named queries run by the
+# release `lake` beside DuckDB running the same SQL files (queries/*.sql) with the same
+# views and partition scope on the same Parquet files. Whole process, warm page cache,
+# alternating tools, median of N runs.
+#
+#   benches/queries.sh                      # 3 runs of each query
+#   RUNS=5 QUERIES="diff posture" benches/queries.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/lake-target}"
+RUNS="${RUNS:-3}"
+QUERIES="${QUERIES:-diff lookback posture summary}"
+LAKE_DIR="${BENCH_LAKE:-$PWD/bench-data/orglake}"
+VENV="${LAKE_VENV:-$HOME/.cache/lake-venv}"
+PY="${PYTHON:-$VENV/bin/python}"
+WEEK=2025-W52
+
+cargo build --release --quiet -p lake-cli -p lake-benches
+LAKE="$CARGO_TARGET_DIR/release/lake"
+[ -d "$LAKE_DIR/scans" ] || "$CARGO_TARGET_DIR/release/make-bench-lake" --out "$LAKE_DIR"
+CHECK=$("$LAKE" query --lake "$LAKE_DIR" --format csv --sql \
+  "SELECT check_id FROM findings WHERE dt = '2025-12-22' AND status_code = 'FAIL' GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1" | tail -1)
+
+args_of() {
+  case "$1" in
+    diff|posture|summary) echo "--week $WEEK" ;;
+    lookback) echo "--check $CHECK --days 90 --as-of 2025-12-28" ;;
+  esac
+}
+
+measure() {
+  local out; out=$(mktemp)
+  /usr/bin/time -f '%e %M' -o "$out" "$@" >/dev/null 2>&1 || echo "FAILED: $*" >&2
+  cat "$out"; rm -f "$out"
+}
+median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+
+files=$(find "$LAKE_DIR/findings" -name '*.parquet' | wc -l)
+rows=$("$LAKE" query --lake "$LAKE_DIR" --format csv --sql "SELECT sum(findings) FROM scans" | tail -1)
+echo "lake: $LAKE_DIR ($files findings files, $rows findings, $(du -sh "$LAKE_DIR" | cut -f1)); $(nproc) cores; runs=$RUNS"
+printf '| query | lake (s) | DuckDB %s (s) | lake / DuckDB | lake peak RSS | DuckDB peak RSS |\n|---|---|---|---|---|---|\n' \
+  "$("$PY" -c 'import duckdb; print(duckdb.__version__)')"
+for q in $QUERIES; do
+  a=$(args_of "$q")
+  lt=(); dtm=(); lm=(); dm=()
+  for _ in $(seq "$RUNS"); do
+    # shellcheck disable=SC2086
+    read -r t m < <(measure "$LAKE" query "$q" $a --lake "$LAKE_DIR" --format json --output /dev/null)
+    lt+=("$t"); lm+=("$m")
+    # shellcheck disable=SC2086
+    read -r t m < <(measure "$PY" benches/queries_duckdb.py "$LAKE_DIR" "$q" $a)
+    dtm+=("$t"); dm+=("$m")
+  done
+  l=$(printf '%s\n' "${lt[@]}" | median); d=$(printf '%s\n' "${dtm[@]}" | median)
+  lmm=$(printf '%s\n' "${lm[@]}" | median); dmm=$(printf '%s\n' "${dm[@]}" | median)
+  printf '| `%s %s` | %.2f | %.2f | %.2f | %d MB | %d MB |\n' "$q" "$a" "$l" "$d" \
+    "$(echo "$l / $d" | bc -l)" $((${lmm%.*} / 1024)) $((${dmm%.*} / 1024))
+done

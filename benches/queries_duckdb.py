@@ -1,0 +1,84 @@
+"""DuckDB baseline for the query benchmark: runs lake's own SQL (queries/*.sql) on the same
+Parquet files, with the same views and the same partition scope lake uses.
+
+    python benches/queries_duckdb.py LAKE_DIR QUERY [--week W] [--check ID --days N --as-of D]
+
+Prints the rows returned and the in-process seconds (view setup + query). The partition
+scope is the one lake computes from the manifest: the dt partitions holding the latest scans
+of the weeks the query reads (all partitions for the history of finding_changes).
+"""
+
+import argparse
+import datetime as dt
+import pathlib
+import re
+import sys
+import time
+
+import duckdb
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+QUERIES = ROOT / "queries"
+
+
+def statements(script):
+    for s in script.split(";\n"):
+        s = s.strip()
+        if any(l.strip() and not l.strip().startswith("--") for l in s.splitlines()):
+            yield s
+
+
+def run(con, sql, params):
+    used = {k: v for k, v in params.items() if re.search(r"\$" + k + r"\b", sql)}
+    return con.execute(sql, used).fetchall()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("lake")
+    ap.add_argument("query")
+    ap.add_argument("--week")
+    ap.add_argument("--check")
+    ap.add_argument("--days", type=int, default=90)
+    ap.add_argument("--as-of")
+    ap.add_argument("--threads", type=int, default=2)
+    a = ap.parse_args()
+    lake = pathlib.Path(a.lake).resolve()
+    t0 = time.perf_counter()
+    con = duckdb.connect()
+    con.execute(f"SET threads={a.threads}")
+    hive = "hive_partitioning=true, hive_types={'dt': VARCHAR}"
+    con.execute(f"CREATE TABLE scans AS SELECT * FROM read_parquet('{lake}/scans/*/*.parquet', {hive})")
+    con.execute(f"CREATE VIEW findings_history AS SELECT * FROM read_parquet('{lake}/findings/*/*.parquet', {hive})")
+    # The views and the week list, before findings is scoped.
+    con.execute("CREATE TABLE diff_pairs (week VARCHAR, against VARCHAR)")
+    con.execute("CREATE VIEW findings AS SELECT * FROM findings_history")
+    views = (QUERIES / "views.sql").read_text() + ";\n" + (QUERIES / "changes.sql").read_text()
+    for s in statements(views):
+        con.execute(s)
+    weeks = [r[0] for r in con.execute("SELECT DISTINCT week FROM latest_scans ORDER BY 1").fetchall()]
+    params = {}
+    scope_weeks = None
+    if a.query in ("diff", "posture", "summary"):
+        against = max((w for w in weeks if w < a.week), default=None)
+        params = {"week": a.week, "against": against, "sample": 50}
+        con.execute("INSERT INTO diff_pairs VALUES (?, ?)", [a.week, against])
+        scope_weeks = [w for w in (a.week, against) if w]
+    elif a.query == "lookback":
+        to = dt.date.fromisoformat(a.as_of)
+        params = {"check": a.check, "from": str(to - dt.timedelta(days=a.days - 1)), "to": str(to)}
+    if scope_weeks is not None:
+        dts = [r[0] for r in con.execute(
+            "SELECT DISTINCT dt FROM latest_scans WHERE list_contains($w, week) ORDER BY 1",
+            {"w": scope_weeks}).fetchall()]
+        files = [str(p) for d in dts for p in sorted((lake / "findings" / f"dt={d}").glob("*.parquet"))]
+        con.execute(f"CREATE OR REPLACE VIEW findings AS SELECT * FROM read_parquet({files!r}, {hive})")
+    names = {"summary": ["summary_counts", "summary_scope", "summary_checks", "summary_sample"]}
+    rows = 0
+    for name in names.get(a.query, [a.query]):
+        rows += len(run(con, (QUERIES / f"{name}.sql").read_text(), params))
+    print(f"{rows} rows {time.perf_counter() - t0:.3f} s")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
