@@ -26,8 +26,8 @@ use lake_store::layout::{table_file, FINDINGS_TABLE, SCANS_TABLE};
 use lake_store::manifest::{to_batch, ScanRecord};
 use lake_store::source::{Source, SourceKind};
 use lake_store::writer::{manifest_properties, sort_findings, writer_properties};
-use parquet::file::properties::WriterProperties;
 use parquet::arrow::ArrowWriter;
+use parquet::file::properties::WriterProperties;
 use rayon::prelude::*;
 
 /// Generate a benchmark lake.

@@ -27,7 +27,8 @@ pub(crate) struct Pruned {
 impl Pruned {
     /// `inner` restricted to the partitions `dt IN dts` (`dts` must not be empty).
     pub(crate) fn new(inner: Arc<dyn TableProvider>, dts: &[String]) -> Self {
-        let only = col(PARTITION_COLUMN).in_list(dts.iter().map(|d| lit(d.as_str())).collect(), false);
+        let only =
+            col(PARTITION_COLUMN).in_list(dts.iter().map(|d| lit(d.as_str())).collect(), false);
         Pruned { inner, only }
     }
 }

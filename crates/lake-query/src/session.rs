@@ -131,11 +131,16 @@ impl Lake {
         manifest: &Manifest,
         weeks: &[String],
     ) -> Result<Vec<String>> {
-        let ctx = self.context(manifest, &Vec::new(), &Scope::Partitions(Vec::new())).await?;
+        let ctx = self
+            .context(manifest, &Vec::new(), &Scope::Partitions(Vec::new()))
+            .await?;
         let list: StringArray = weeks.iter().map(|w| Some(w.as_str())).collect();
         let schema = Arc::new(Schema::new(vec![Field::new("week", DataType::Utf8, false)]));
         let batch = RecordBatch::try_new(schema.clone(), vec![Arc::new(list)])?;
-        ctx.register_table("wanted", Arc::new(MemTable::try_new(schema, vec![vec![batch]])?))?;
+        ctx.register_table(
+            "wanted",
+            Arc::new(MemTable::try_new(schema, vec![vec![batch]])?),
+        )?;
         let batches = ctx
             .sql("SELECT DISTINCT s.dt FROM latest_scans s JOIN wanted w ON s.week = w.week ORDER BY 1")
             .await?
@@ -178,7 +183,9 @@ impl Lake {
     }
 
     pub(crate) async fn weeks_in(&self, manifest: &Manifest) -> Result<Vec<String>> {
-        let ctx = self.context(manifest, &Vec::new(), &Scope::Partitions(Vec::new())).await?;
+        let ctx = self
+            .context(manifest, &Vec::new(), &Scope::Partitions(Vec::new()))
+            .await?;
         let batches = ctx
             .sql("SELECT DISTINCT week FROM latest_scans ORDER BY week")
             .await?
@@ -225,7 +232,9 @@ impl Lake {
                 let (week, against) = self.pair(&manifest, params).await?;
                 values.push(("week", ScalarValue::Utf8(Some(week.clone()))));
                 values.push(("against", ScalarValue::Utf8(against.clone())));
-                let weeks: Vec<String> = std::iter::once(week.clone()).chain(against.clone()).collect();
+                let weeks: Vec<String> = std::iter::once(week.clone())
+                    .chain(against.clone())
+                    .collect();
                 scope = Scope::Partitions(self.partitions_of_weeks(&manifest, &weeks).await?);
                 pairs.push((week, against));
                 if name == "summary" {
@@ -240,7 +249,8 @@ impl Lake {
                 previous_of(&self.weeks_in(&manifest).await?, week)?;
                 let week = week.to_string();
                 scope = Scope::Partitions(
-                    self.partitions_of_weeks(&manifest, std::slice::from_ref(&week)).await?,
+                    self.partitions_of_weeks(&manifest, std::slice::from_ref(&week))
+                        .await?,
                 );
                 values.push(("week", ScalarValue::Utf8(Some(week))));
                 values.push((

@@ -94,7 +94,9 @@ impl Lake {
         let manifest = self.manifest().await?;
         let (week, against) = self.pair(&manifest, params).await?;
         let sample_size = params.sample()?;
-        let weeks: Vec<String> = std::iter::once(week.clone()).chain(against.clone()).collect();
+        let weeks: Vec<String> = std::iter::once(week.clone())
+            .chain(against.clone())
+            .collect();
         let scope = Scope::Partitions(self.partitions_of_weeks(&manifest, &weeks).await?);
         let ctx = self
             .context(&manifest, &vec![(week.clone(), against.clone())], &scope)

@@ -61,8 +61,7 @@ pub async fn scan_batches(lake: &Location) -> Result<Vec<RecordBatch>> {
                     let rows = batch.num_rows();
                     columns.push(Arc::new(StringArray::from(vec![dt.as_str(); rows])));
                     out.push(
-                        RecordBatch::try_new(schema.clone(), columns)
-                            .map_err(StoreError::Arrow)?,
+                        RecordBatch::try_new(schema.clone(), columns).map_err(StoreError::Arrow)?,
                     );
                 }
                 Ok::<_, StoreError>(out)
@@ -77,7 +76,11 @@ pub async fn scan_batches(lake: &Location) -> Result<Vec<RecordBatch>> {
 /// The schema of [`scan_batches`]: the manifest's columns and `dt`.
 pub fn scans_table_schema() -> SchemaRef {
     let mut fields: Vec<FieldRef> = scans_schema().fields().iter().cloned().collect();
-    fields.push(Arc::new(Field::new(PARTITION_COLUMN, DataType::Utf8, false)));
+    fields.push(Arc::new(Field::new(
+        PARTITION_COLUMN,
+        DataType::Utf8,
+        false,
+    )));
     Arc::new(Schema::new(fields))
 }
 
