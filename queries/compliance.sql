@@ -1,16 +1,9 @@
 -- compliance: requirements of each framework with open failures in $week.
 -- Parameters: $week, $framework ('' for every framework).
-WITH entries AS (
-    SELECT finding_key, check_id, account_uid, status_code, muted,
-           unnest(map_entries(compliance)) AS entry
-    FROM latest_findings
-    WHERE week = $week
-),
-expanded AS (
-    SELECT finding_key, check_id, account_uid, status_code, muted,
-           entry['key'] AS framework, unnest(entry['value']) AS requirement
-    FROM entries
-    WHERE $framework = '' OR entry['key'] = $framework
+WITH expanded AS (
+    SELECT finding_key, check_id, account_uid, status_code, muted, framework, requirement
+    FROM compliance_requirements
+    WHERE week = $week AND ($framework = '' OR framework = $framework)
 )
 SELECT framework, requirement,
        count(DISTINCT CASE WHEN status_code = 'FAIL' AND NOT muted THEN finding_key END) AS failing_findings,

@@ -15,7 +15,20 @@ WHERE rn = 1;
 
 -- latest_findings: the findings of those scans, with the scan they came from: its account
 -- (a file may hold findings of several accounts, e.g. an Azure tenant), status and regions.
+-- A scan's findings share its `dt`; joining on it lets engines prune partitions (Athena's
+-- dynamic partition pruning, DataFusion's dynamic filters).
 CREATE VIEW latest_findings AS
 SELECT f.*, s.account_uid AS scan_account, s.status AS scan_status, s.regions AS scan_regions
 FROM findings f
-JOIN latest_scans s ON f.source_uri = s.source_uri AND f.run_id = s.run_id;
+JOIN latest_scans s ON f.dt = s.dt AND f.source_uri = s.source_uri AND f.run_id = s.run_id;
+
+-- compliance_requirements: the compliance map of latest_findings flattened, one row per
+-- (finding, framework, requirement). Athena spells the unnesting differently (see athena.sql).
+CREATE VIEW compliance_requirements AS
+SELECT finding_key, check_id, account_uid, week, status_code, muted,
+       entry['key'] AS framework, unnest(entry['value']) AS requirement
+FROM (
+    SELECT finding_key, check_id, account_uid, week, status_code, muted,
+           unnest(map_entries(compliance)) AS entry
+    FROM latest_findings
+) entries;

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 use lake_core::{DecoderOptions, IsoWeek, Overrides};
-use lake_query::{named_queries, Params};
+use lake_query::{named_queries, Dialect, Params};
 use lake_store::ingest::{self, IngestOptions};
 use lake_store::{Location, ScanRecord, Source};
 use output::OutputFormat;
@@ -97,6 +97,10 @@ enum Command {
         sql: Option<String>,
         #[command(flatten)]
         params: QueryParams,
+        /// Print the named query in this SQL dialect with its parameters bound, instead of
+        /// running it (`athena`: Trino SQL over the tables of `lake athena ddl`).
+        #[arg(long, value_enum, conflicts_with = "sql")]
+        dialect: Option<DialectArg>,
         /// Output format.
         #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
         format: OutputFormat,
@@ -118,6 +122,11 @@ enum Command {
         #[command(flatten)]
         lake: LakeArg,
     },
+    /// Athena: the DDL of the lake's tables (named queries: `lake query NAME --dialect athena`).
+    Athena {
+        #[command(subcommand)]
+        command: AthenaCommand,
+    },
     /// Print the lake schema.
     Schema {
         /// As SCHEMA.md.
@@ -126,6 +135,32 @@ enum Command {
         /// As JSON: tables, columns, SQL types, nullability.
         #[arg(long)]
         json: bool,
+    },
+}
+
+/// SQL dialects a named query can be printed in.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+enum DialectArg {
+    /// Athena engine v3 (Trino SQL).
+    Athena,
+    /// DataFusion, as `lake query` runs it (parameters as `$name` placeholders).
+    Datafusion,
+}
+
+#[derive(Subcommand, Debug)]
+enum AthenaCommand {
+    /// Print CREATE EXTERNAL TABLE statements for `findings` and `scans` (Parquet, partition
+    /// projection on dt), generated from the schema the writer uses.
+    Ddl {
+        /// The lake's S3 location, e.g. s3://bucket/prefix.
+        #[arg(long)]
+        location: String,
+        /// Glue database.
+        #[arg(long, default_value = "lake")]
+        database: String,
+        /// First dt partition projection enumerates, YYYY-MM-DD.
+        #[arg(long, default_value = lake_core::athena::DEFAULT_PROJECTION_START)]
+        start: chrono::NaiveDate,
     },
 }
 
@@ -258,10 +293,25 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             name,
             sql,
             params,
+            dialect,
             format,
             output,
             lake,
         } => {
+            if let Some(dialect) = dialect {
+                let Some(name) = &name else {
+                    bail!("--dialect prints a named query: give its name");
+                };
+                let dialect = match dialect {
+                    DialectArg::Athena => Dialect::Athena,
+                    DialectArg::Datafusion => Dialect::DataFusion,
+                };
+                let sql = lake_query::dialect::render(name, &params.to_params()?, dialect)?;
+                return emit(output.as_deref(), |out| {
+                    out.write_all(sql.as_bytes())?;
+                    Ok(())
+                });
+            }
             let lake = open_lake(&lake.lake)?;
             let batches = match (&name, &sql) {
                 (_, Some(sql)) => lake.sql(sql).await?,
@@ -278,6 +328,35 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             emit(output.as_deref(), |out| {
                 output::write(out, &batches, format)
             })
+        }
+        Command::Athena {
+            command:
+                AthenaCommand::Ddl {
+                    location,
+                    database,
+                    start,
+                },
+        } => {
+            if !location.starts_with("s3://") {
+                bail!("--location must be an s3:// URL, e.g. s3://bucket/prefix");
+            }
+            if database.is_empty()
+                || !database
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+            {
+                bail!("--database must be lower-case letters, digits and _ (a Glue database name)");
+            }
+            if location.contains(['\'', '`', '$']) {
+                bail!("--location must not contain quotes or $");
+            }
+            let ddl = lake_core::athena::ddl(&lake_core::athena::DdlOptions {
+                location,
+                database,
+                projection_start: start.to_string(),
+            })?;
+            print!("{ddl}");
+            Ok(ExitCode::SUCCESS)
         }
         Command::Queries => {
             let mut out = std::io::stdout().lock();

@@ -18,6 +18,7 @@
 //! assert_eq!(decoder.report().status().as_str(), "succeeded");
 //! ```
 
+pub mod athena;
 pub mod decoder;
 pub mod findings;
 pub mod frame;

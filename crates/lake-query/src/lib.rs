@@ -19,12 +19,14 @@
 //! # Ok(()) }
 //! ```
 
+pub mod dialect;
 mod error;
 mod named;
 mod pruned;
 mod session;
 pub mod summary;
 
+pub use dialect::Dialect;
 pub use error::QueryError;
 pub use named::{named_queries, NamedQuery, ParamSpec, Params};
 pub use session::Lake;

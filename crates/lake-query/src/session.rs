@@ -315,13 +315,13 @@ fn previous_of(weeks: &[String], week: IsoWeek) -> Result<Option<String>> {
 }
 
 /// The first day of a window of `days` days ending on `to` (inclusive).
-fn window_start(to: NaiveDate, days: u32) -> NaiveDate {
+pub(crate) fn window_start(to: NaiveDate, days: u32) -> NaiveDate {
     to.checked_sub_days(Days::new(u64::from(days.saturating_sub(1))))
         .unwrap_or(NaiveDate::MIN)
 }
 
 /// The statements of a SQL script (split at `;` ending a line; comments kept).
-fn statements(script: &str) -> impl Iterator<Item = &str> {
+pub(crate) fn statements(script: &str) -> impl Iterator<Item = &str> {
     script.split(";\n").map(str::trim).filter(|s| {
         s.lines()
             .any(|l| !l.trim().is_empty() && !l.trim_start().starts_with("--"))

@@ -23,6 +23,9 @@ const SCOPE: &str = include_str!("../../../queries/summary_scope.sql");
 const CHECKS: &str = include_str!("../../../queries/summary_checks.sql");
 const SAMPLE: &str = include_str!("../../../queries/summary_sample.sql");
 
+/// The statements the summary is assembled from, in the order it runs them.
+pub(crate) const SOURCES: [&str; 4] = [SCOPE, COUNTS, CHECKS, SAMPLE];
+
 /// Per (week, account): the scan's status, regions and error.
 type ScopeEntry = (String, Vec<String>, Option<String>);
 

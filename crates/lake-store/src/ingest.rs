@@ -179,7 +179,7 @@ pub async fn ingest(
 ) -> Vec<IngestOutcome> {
     let claims = Arc::new(Claims::default());
     let options = Arc::new(options.clone());
-    futures::stream::iter(sources)
+    let outcomes: Vec<IngestOutcome> = futures::stream::iter(sources)
         .map(|source| {
             let (lake, options, claims, progress) = (
                 lake.clone(),
@@ -221,7 +221,11 @@ pub async fn ingest(
             }
             outcome
         })
-        .collect()
+        .collect();
+    // The manifest snapshot is a cache that readers check against the files: failing to
+    // refresh it makes the next queries slower, never wrong, so it fails nothing here.
+    let _ = crate::snapshot::refresh(lake).await;
+    outcomes
 }
 
 /// The outcome of a source whose ingest task died: failed, nothing written by it.
@@ -563,7 +567,7 @@ async fn write_manifest(
 }
 
 /// Writes a small object so that readers see all of it or nothing.
-async fn put_atomic(lake: &Location, rel: &str, bytes: Bytes) -> Result<()> {
+pub(crate) async fn put_atomic(lake: &Location, rel: &str, bytes: Bytes) -> Result<()> {
     let target = lake.child(rel);
     if lake.atomic_rename() {
         let staging = lake.child(&staging_name(rel));

@@ -23,6 +23,7 @@ pub mod layout;
 pub mod location;
 pub mod manifest;
 pub mod read;
+pub mod snapshot;
 pub mod source;
 pub mod writer;
 

@@ -4,12 +4,12 @@ use std::io::{Read, Seek, SeekFrom};
 
 use std::sync::Arc;
 
-use arrow::array::{Array, AsArray, RecordBatch, StringArray};
+use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::{
     DataType, Field, FieldRef, Int64Type, Schema, SchemaRef, TimestampMicrosecondType,
 };
 use chrono::{DateTime, Utc};
-use futures::{StreamExt, TryStreamExt};
+use futures::TryStreamExt;
 use lake_core::schema::{scans_schema, PARTITION_COLUMN};
 use object_store::path::Path;
 use object_store::ObjectStoreExt;
@@ -17,8 +17,7 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ProjectionMask;
 
 use crate::error::{Result, StoreError};
-use crate::ingest::read_parquet;
-use crate::layout::{dt_of, FINDINGS_TABLE, SCANS_TABLE};
+use crate::layout::{dt_of, FINDINGS_TABLE};
 use crate::location::Location;
 use crate::manifest::{self, ScanRecord};
 
@@ -41,36 +40,11 @@ pub async fn table_files(lake: &Location, table: &str) -> Result<Vec<Path>> {
     Ok(files)
 }
 
-/// Files of the manifest read at once: each is a few kilobytes, so latency, not bandwidth,
-/// bounds reading them (thousands of them on a lake of a year of a large organisation).
-const MANIFEST_READS_IN_FLIGHT: usize = 32;
-
 /// The whole `scans` table as Arrow batches with its partition column `dt` appended (the
-/// schema of [`lake_core::schema::scans_schema`] plus `dt`), in path order.
+/// schema of [`scans_table_schema`]), in file path order. Reads through the manifest
+/// snapshot (see [`crate::snapshot`]): one object plus whatever it does not cover.
 pub async fn scan_batches(lake: &Location) -> Result<Vec<RecordBatch>> {
-    let schema = scans_table_schema();
-    let files = table_files(lake, SCANS_TABLE).await?;
-    let per_file: Vec<Vec<RecordBatch>> = futures::stream::iter(files)
-        .map(|file| {
-            let schema = schema.clone();
-            async move {
-                let dt = dt_of(file.as_ref()).unwrap_or_default().to_owned();
-                let mut out = Vec::new();
-                for batch in read_parquet(lake, &file).await? {
-                    let mut columns = batch.columns().to_vec();
-                    let rows = batch.num_rows();
-                    columns.push(Arc::new(StringArray::from(vec![dt.as_str(); rows])));
-                    out.push(
-                        RecordBatch::try_new(schema.clone(), columns).map_err(StoreError::Arrow)?,
-                    );
-                }
-                Ok::<_, StoreError>(out)
-            }
-        })
-        .buffered(MANIFEST_READS_IN_FLIGHT)
-        .try_collect()
-        .await?;
-    Ok(per_file.into_iter().flatten().collect())
+    crate::snapshot::scan_batches(lake).await
 }
 
 /// The schema of [`scan_batches`]: the manifest's columns and `dt`.

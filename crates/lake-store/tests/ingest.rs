@@ -100,6 +100,7 @@ async fn ingesting_twice_leaves_the_lake_as_after_once() {
     assert_eq!(
         tables,
         [
+            "_manifest/scans.parquet",
             "findings/dt=2026-05-18/111111111111-run-1.parquet",
             "findings/dt=2026-05-18/222222222222-run-1.parquet",
             "scans/dt=2026-05-18/111111111111-run-1.parquet",
@@ -243,6 +244,86 @@ async fn two_sources_of_one_account_and_run_the_later_scan_wins_whatever_the_ord
             }
         }
     }
+}
+
+/// The accounts of the manifest as readers see it, in file order.
+async fn manifest_accounts(lake: &Location) -> Vec<String> {
+    let batches = read::scan_batches(lake).await.unwrap();
+    strings(&batches, "account_uid")
+}
+
+#[tokio::test]
+async fn the_manifest_snapshot_is_a_cache_that_readers_check_against_the_files() {
+    let src = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Location::local(dir.path(), true).unwrap();
+    let snap = dir.path().join("_manifest/scans.parquet");
+    let scans_file = |account: &str| {
+        dir.path()
+            .join(format!("scans/dt=2026-05-18/{account}-run-1.parquet"))
+    };
+
+    let a = scan_at(src.path(), "run-1", "111111111111", 2, 30);
+    run(&lake, &[a.to_str().unwrap()], &IngestOptions::default()).await;
+    let first = std::fs::read(&snap).expect("ingest writes the snapshot");
+    assert_eq!(strings(&read_local(&snap), "account_uid"), ["111111111111"]);
+
+    let b = scan_at(src.path(), "run-1", "222222222222", 2, 20);
+    run(&lake, &[b.to_str().unwrap()], &IngestOptions::default()).await;
+    assert_eq!(
+        strings(&read_local(&snap), "account_uid"),
+        ["111111111111", "222222222222"],
+        "the next ingest refreshes it"
+    );
+    assert!(
+        !lake_store::snapshot::refresh(&lake).await.unwrap(),
+        "already current"
+    );
+
+    // A stale snapshot (a concurrent ingest refreshed last): the file it lacks is read.
+    std::fs::write(&snap, &first).unwrap();
+    assert_eq!(
+        manifest_accounts(&lake).await,
+        ["111111111111", "222222222222"]
+    );
+
+    // A file replaced behind it: a later scan of account 1's run; the snapshot's row for
+    // the old file is not used.
+    std::fs::write(&snap, &first).unwrap();
+    let later = scan_at(src.path(), "run-1", "111111111111", 5, 40);
+    let before = std::fs::read(&snap).unwrap();
+    let out = lake_store::ingest::ingest(
+        &Location::local(dir.path(), true).unwrap(),
+        Source::resolve(later.to_str().unwrap()).await.unwrap(),
+        &IngestOptions::default(),
+        Default::default(),
+    )
+    .await;
+    assert_eq!(out[0].status(), "succeeded");
+    std::fs::write(&snap, &before).unwrap();
+    // (ordered by scan time: account 2 at 02:00, account 1's later scan at 05:00)
+    let scans = read::scans(&lake).await.unwrap();
+    let counts: Vec<(String, i64)> = scans
+        .iter()
+        .map(|s| (s.account_uid.clone(), s.findings))
+        .collect();
+    assert_eq!(
+        counts,
+        [
+            ("222222222222".to_owned(), 20),
+            ("111111111111".to_owned(), 40)
+        ]
+    );
+
+    // A file deleted behind it is gone for readers too.
+    std::fs::remove_file(scans_file("222222222222")).unwrap();
+    assert_eq!(manifest_accounts(&lake).await, ["111111111111"]);
+
+    // An unreadable snapshot is no snapshot.
+    std::fs::write(&snap, b"PAR1 not really").unwrap();
+    assert_eq!(manifest_accounts(&lake).await, ["111111111111"]);
+    assert!(lake_store::snapshot::refresh(&lake).await.unwrap());
+    assert_eq!(strings(&read_local(&snap), "account_uid"), ["111111111111"]);
 }
 
 #[tokio::test]
@@ -572,6 +653,7 @@ async fn s3_sources_into_an_s3_lake_round_trip() {
     assert_eq!(
         keys,
         [
+            "security/lake/_manifest/scans.parquet",
             "security/lake/findings/dt=2026-05-18/111111111111-run-7.parquet",
             "security/lake/findings/dt=2026-05-18/222222222222-run-7.parquet",
             "security/lake/scans/dt=2026-05-18/111111111111-run-7.parquet",

@@ -1,0 +1,473 @@
+//! The named queries in Athena's dialect (Trino SQL), ready to paste into the console.
+//!
+//! One source of truth per query: the SQL files of `queries/` are written in the part of SQL
+//! that DataFusion and Trino share, and this module is the one place where the dialects
+//! differ. An Athena rendering of a named query is that same file with
+//! - the views it reads (`queries/views.sql`, `queries/changes.sql`) inlined as CTEs, in
+//!   dependency order, with the Athena spelling of a view from `queries/athena.sql` where
+//!   one exists (only where the SQL itself must differ, e.g. unnesting a map);
+//! - `diff_pairs`, which DataFusion gets as a table computed from the manifest, written as a
+//!   CTE over `latest_scans` (the previous week with data is a subquery, so the statement
+//!   stays right as the lake grows);
+//! - the parameters bound as literals (validated first; quotes doubled);
+//! - the identifiers of [`RENAMES`] rewritten.
+//!
+//! Nothing is rewritten inside string literals, quoted identifiers or comments.
+
+use std::collections::BTreeSet;
+
+use crate::error::{QueryError, Result};
+use crate::named::{named, Params};
+use crate::session::window_start;
+
+const VIEWS: &str = include_str!("../../../queries/views.sql");
+const CHANGES: &str = include_str!("../../../queries/changes.sql");
+const ATHENA_VIEWS: &str = include_str!("../../../queries/athena.sql");
+
+/// Identifiers spelled differently in Athena: DataFusion's name, Athena's.
+pub const RENAMES: &[(&str, &str)] = &[
+    // array membership
+    ("array_has", "contains"),
+    // DataFusion reads the whole history through its own (unpruned) table; Athena prunes
+    // `findings` itself.
+    ("findings_history", "findings"),
+];
+
+/// A dialect the named queries can be printed in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// DataFusion, as `lake query` runs them (parameters as placeholders).
+    DataFusion,
+    /// Athena engine v3 (Trino SQL).
+    Athena,
+}
+
+impl std::str::FromStr for Dialect {
+    type Err = QueryError;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "datafusion" => Ok(Dialect::DataFusion),
+            "athena" | "trino" => Ok(Dialect::Athena),
+            other => Err(QueryError::InvalidParam {
+                param: "dialect",
+                reason: format!("`{other}` is not a dialect (athena, datafusion)"),
+            }),
+        }
+    }
+}
+
+/// A view: its name and the query that defines it.
+#[derive(Debug, Clone)]
+struct View {
+    name: String,
+    body: String,
+}
+
+/// The statements of a script that define views, in order.
+fn views_of(script: &str) -> Vec<View> {
+    crate::session::statements(script)
+        .filter_map(|s| {
+            let code = strip_leading_comments(s);
+            let rest = strip_prefix_ci(code, "CREATE VIEW ")?;
+            let (name, rest) = rest.trim_start().split_once(char::is_whitespace)?;
+            let body = strip_prefix_ci(rest.trim_start(), "AS")?;
+            Some(View {
+                name: name.to_owned(),
+                body: body.trim().to_owned(),
+            })
+        })
+        .collect()
+}
+
+fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = s.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &s[prefix.len()..])
+}
+
+fn strip_leading_comments(s: &str) -> &str {
+    let mut rest = s.trim_start();
+    while rest.starts_with("--") {
+        rest = rest.split_once('\n').map_or("", |(_, r)| r).trim_start();
+    }
+    rest
+}
+
+/// The leading comment lines of a script.
+fn header(s: &str) -> String {
+    s.lines()
+        .take_while(|l| l.trim_start().starts_with("--"))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
+/// A piece of SQL text: code (rewritable) or something to keep as is.
+#[derive(Debug, PartialEq, Eq)]
+enum Piece<'a> {
+    Code(&'a str),
+    Verbatim(&'a str),
+}
+
+/// Splits SQL into code and the parts nothing may rewrite: string literals, quoted
+/// identifiers and comments.
+fn pieces(sql: &str) -> Vec<Piece<'_>> {
+    let bytes = sql.as_bytes();
+    let mut out = Vec::new();
+    let (mut start, mut i) = (0, 0);
+    while i < bytes.len() {
+        let end = match bytes[i] {
+            b'\'' | b'"' => {
+                let quote = bytes[i];
+                let mut j = i + 1;
+                loop {
+                    match bytes.get(j) {
+                        None => break j,
+                        Some(&b) if b == quote => {
+                            if bytes.get(j + 1) == Some(&quote) {
+                                j += 2;
+                            } else {
+                                break j + 1;
+                            }
+                        }
+                        Some(_) => j += 1,
+                    }
+                }
+            }
+            b'-' if bytes.get(i + 1) == Some(&b'-') => {
+                sql[i..].find('\n').map_or(bytes.len(), |n| i + n)
+            }
+            _ => {
+                i += 1;
+                continue;
+            }
+        };
+        if start < i {
+            out.push(Piece::Code(&sql[start..i]));
+        }
+        out.push(Piece::Verbatim(&sql[i..end]));
+        start = end;
+        i = end;
+    }
+    if start < bytes.len() {
+        out.push(Piece::Code(&sql[start..]));
+    }
+    out
+}
+
+/// Rewrites the code of `sql` word by word: `f` gets each identifier-like word (with a
+/// leading `$` for parameters) and returns its replacement, if any.
+fn rewrite_words(sql: &str, mut f: impl FnMut(&str) -> Option<String>) -> String {
+    let mut out = String::with_capacity(sql.len());
+    for piece in pieces(sql) {
+        let code = match piece {
+            Piece::Verbatim(v) => {
+                out.push_str(v);
+                continue;
+            }
+            Piece::Code(c) => c,
+        };
+        let mut word = String::new();
+        let mut flush = |word: &mut String, out: &mut String| {
+            if !word.is_empty() {
+                match f(word) {
+                    Some(r) => out.push_str(&r),
+                    None => out.push_str(word),
+                }
+                word.clear();
+            }
+        };
+        for ch in code.chars() {
+            let starts_param = ch == '$' && word.is_empty();
+            if ch.is_ascii_alphanumeric() || ch == '_' || starts_param {
+                word.push(ch);
+            } else {
+                flush(&mut word, &mut out);
+                out.push(ch);
+            }
+        }
+        flush(&mut word, &mut out);
+    }
+    out
+}
+
+/// The identifiers a piece of SQL mentions (lower-cased), outside literals and comments.
+fn words(sql: &str) -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    rewrite_words(sql, |w| {
+        found.insert(w.to_ascii_lowercase());
+        None
+    });
+    found
+}
+
+/// A string literal: quotes doubled, as Trino (and standard SQL) read it.
+fn literal(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// The SQL text each parameter of `name` binds to.
+fn bindings(name: &str, params: &Params) -> Result<Vec<(&'static str, String)>> {
+    let mut out: Vec<(&'static str, String)> = Vec::new();
+    match name {
+        "diff" | "posture" | "summary" => {
+            out.push(("week", literal(&params.week()?.to_string())));
+            out.push(("against", "(SELECT against FROM diff_pairs)".into()));
+            if name == "summary" {
+                out.push(("sample", params.sample()?.to_string()));
+            }
+        }
+        "compliance" => {
+            out.push(("week", literal(&params.week()?.to_string())));
+            out.push((
+                "framework",
+                literal(params.framework.as_deref().unwrap_or_default()),
+            ));
+        }
+        "lookback" => {
+            let to = params
+                .as_of
+                .unwrap_or_else(|| chrono::Utc::now().date_naive());
+            let from = window_start(to, params.days()?);
+            out.push(("check", literal(params.check()?)));
+            out.push(("from", literal(&from.to_string())));
+            out.push(("to", literal(&to.to_string())));
+        }
+        _ => {}
+    }
+    Ok(out)
+}
+
+/// `diff_pairs` for `name`: the weeks `finding_changes` classifies.
+fn diff_pairs(name: &str, params: &Params) -> Result<Option<String>> {
+    Ok(match name {
+        "diff" | "posture" | "summary" => {
+            let week = literal(&params.week()?.to_string());
+            let against = match params.against {
+                Some(a) => literal(&a.to_string()),
+                None => format!("(SELECT max(week) FROM latest_scans WHERE week < {week})"),
+            };
+            Some(format!(
+                "SELECT {week} AS week, CAST({against} AS varchar) AS against"
+            ))
+        }
+        "trend" => {
+            let n = params.weeks()?;
+            Some(format!(
+                "SELECT week, against\n    FROM (\n        \
+                 SELECT week, lag(week) OVER (ORDER BY week) AS against,\n               \
+                 row_number() OVER (ORDER BY week DESC) AS back\n        \
+                 FROM (SELECT DISTINCT week FROM latest_scans) w\n    ) t\n    \
+                 WHERE back <= {n}"
+            ))
+        }
+        _ => None,
+    })
+}
+
+/// The statements behind the named query `name` (the summary is assembled from several).
+fn sources(name: &str) -> Result<Vec<&'static str>> {
+    Ok(match name {
+        "summary" => crate::summary::SOURCES.to_vec(),
+        other => vec![named(other)?.sql],
+    })
+}
+
+/// The named query `name` in `dialect` with `params` bound: for Athena, self-contained
+/// statements that read only the tables `findings` and `scans`.
+pub fn render(name: &str, params: &Params, dialect: Dialect) -> Result<String> {
+    let query = named(name)?;
+    if dialect == Dialect::DataFusion {
+        return Ok(sources(name)?.join("\n"));
+    }
+    let mut views = views_of(VIEWS);
+    views.extend(views_of(CHANGES));
+    for over in views_of(ATHENA_VIEWS) {
+        match views.iter_mut().find(|v| v.name == over.name) {
+            Some(v) => *v = over,
+            None => views.push(over),
+        }
+    }
+    if let Some(body) = diff_pairs(name, params)? {
+        views.push(View {
+            name: "diff_pairs".into(),
+            body,
+        });
+    }
+    let bound = bindings(name, params)?;
+    let bind = |sql: &str| {
+        rewrite_words(sql, |w| {
+            if let Some(p) = w.strip_prefix('$') {
+                return bound
+                    .iter()
+                    .find(|(n, _)| *n == p)
+                    .map(|(_, v)| v.clone())
+                    .or_else(|| Some(format!("${p}")));
+            }
+            RENAMES
+                .iter()
+                .find(|(from, _)| w.eq_ignore_ascii_case(from))
+                .map(|(_, to)| (*to).to_owned())
+        })
+    };
+
+    let mut statements = Vec::new();
+    for sql in sources(name)? {
+        let used = needed(sql, &views);
+        let mut text = header(sql);
+        text.push_str(&format!(
+            "-- Athena (Trino SQL), printed by `lake query {} --dialect athena`.\n",
+            query.name
+        ));
+        let code = strip_leading_comments(sql).trim_end().trim_end_matches(';');
+        let own_ctes = strip_prefix_ci(code, "WITH")
+            .filter(|rest| rest.starts_with(char::is_whitespace))
+            .map(str::trim_start);
+        if used.is_empty() {
+            text.push_str(code);
+        } else {
+            text.push_str("WITH\n");
+            let ctes: Vec<String> = used
+                .iter()
+                .map(|v| format!("{} AS (\n{}\n)", v.name, indent(&v.body)))
+                .collect();
+            text.push_str(&ctes.join(",\n"));
+            match own_ctes {
+                Some(rest) => {
+                    text.push_str(",\n");
+                    text.push_str(rest);
+                }
+                None => {
+                    text.push('\n');
+                    text.push_str(code);
+                }
+            }
+        }
+        let text = bind(&text);
+        if let Some(p) = words(&text).iter().find(|w| w.starts_with('$')) {
+            return Err(QueryError::InvalidParam {
+                param: "dialect",
+                reason: format!("parameter {p} of {name} has no Athena binding"),
+            });
+        }
+        statements.push(format!("{text};\n"));
+    }
+    Ok(statements.join("\n"))
+}
+
+/// The views `sql` reads, directly or through other views, each after those it reads.
+fn needed<'a>(sql: &str, views: &'a [View]) -> Vec<&'a View> {
+    fn visit<'a>(
+        text: &str,
+        views: &'a [View],
+        out: &mut Vec<&'a View>,
+        seen: &mut BTreeSet<String>,
+    ) {
+        let mentioned = words(text);
+        for v in views {
+            if mentioned.contains(&v.name.to_ascii_lowercase()) && seen.insert(v.name.clone()) {
+                visit(&v.body, views, out, seen);
+                out.push(v);
+            }
+        }
+    }
+    let mut text = sql.to_owned();
+    // `$against` is bound to a subquery over `diff_pairs`.
+    if text.contains("$against") {
+        text.push_str(" diff_pairs");
+    }
+    let mut out = Vec::new();
+    visit(&text, views, &mut out, &mut BTreeSet::new());
+    out
+}
+
+fn indent(s: &str) -> String {
+    s.lines()
+        .map(|l| {
+            if l.is_empty() {
+                String::new()
+            } else {
+                format!("    {l}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(week: &str) -> Params {
+        Params {
+            week: Some(week.parse().unwrap()),
+            ..Params::default()
+        }
+    }
+
+    #[test]
+    fn nothing_is_rewritten_inside_literals_or_comments() {
+        let sql =
+            "SELECT array_has(a, 'array_has $week') -- $week array_has\nFROM t WHERE w = $week";
+        let out = rewrite_words(sql, |w| match w {
+            "$week" => Some("'2026-W21'".into()),
+            "array_has" => Some("contains".into()),
+            _ => None,
+        });
+        assert_eq!(
+            out,
+            "SELECT contains(a, 'array_has $week') -- $week array_has\nFROM t WHERE w = '2026-W21'"
+        );
+    }
+
+    #[test]
+    fn literals_double_their_quotes() {
+        let mut p = params("2026-W21");
+        p.set_framework("CIS' OR 1=1 --").unwrap();
+        let sql = render("compliance", &p, Dialect::Athena).unwrap();
+        assert!(sql.contains("'CIS'' OR 1=1 --'"), "{sql}");
+    }
+
+    #[test]
+    fn every_named_query_renders_self_contained() {
+        for q in crate::named::named_queries() {
+            let mut p = params("2026-W21");
+            p.set_check("iam_root_mfa_enabled").unwrap();
+            p.as_of = Some("2026-05-24".parse().unwrap());
+            let sql = render(q.name, &p, Dialect::Athena).unwrap();
+            let w = words(&sql);
+            for gone in [
+                "findings_history",
+                "array_has",
+                "map_entries",
+                "$week",
+                "$against",
+            ] {
+                assert!(!w.contains(gone), "{}: {gone} left in\n{sql}", q.name);
+            }
+            assert!(w.contains("findings") || w.contains("scans"), "{}", q.name);
+            assert!(sql.trim_end().ends_with(';'), "{}", q.name);
+        }
+    }
+
+    #[test]
+    fn views_come_before_what_reads_them() {
+        let sql = render("diff", &params("2026-W21"), Dialect::Athena).unwrap();
+        let at = |name: &str| sql.find(&format!("{name} AS (")).unwrap();
+        assert!(at("latest_scans") < at("diff_pairs"));
+        assert!(at("latest_scans") < at("latest_findings"));
+        assert!(at("latest_findings") < at("finding_changes"));
+        assert!(at("diff_pairs") < at("finding_changes"));
+        assert!(sql.contains("WHERE week < '2026-W21'"), "{sql}");
+    }
+
+    #[test]
+    fn an_explicit_against_is_bound() {
+        let mut p = params("2026-W21");
+        p.against = Some("2026-W19".parse().unwrap());
+        let sql = render("posture", &p, Dialect::Athena).unwrap();
+        assert!(
+            sql.contains("CAST('2026-W19' AS varchar) AS against"),
+            "{sql}"
+        );
+    }
+}

@@ -1,0 +1,265 @@
+//! The manifest in one object: a snapshot of the `scans` table that saves a query from
+//! opening one small file per ingested source (5,200 of them for a year of a 100-account
+//! organisation).
+//!
+//! The snapshot is a cache, never the truth. It lives at [`SNAPSHOT_PATH`], outside the
+//! table directories (engines reading `scans/` never see it), and records for each of its
+//! rows the manifest file it came from with that file's size, modification time and ETag.
+//! A reader lists `scans/` as before, keeps the snapshot rows whose file is still listed
+//! unchanged, and reads only the files the snapshot does not cover (new, replaced). So a
+//! stale, missing, partly overwritten or unreadable snapshot costs time, never correctness,
+//! and concurrent ingests refreshing it at once need no coordination: the last one wins and
+//! readers make up for whatever it missed.
+//!
+//! Ingest refreshes it after writing (see [`refresh`]); queries only read it.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use arrow::array::{
+    Array, AsArray, BooleanArray, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray,
+};
+use arrow::compute::{concat_batches, filter_record_batch, sort_to_indices, take_record_batch};
+use arrow::datatypes::{DataType, Field, FieldRef, Schema, SchemaRef, TimeUnit};
+use bytes::Bytes;
+use futures::{StreamExt, TryStreamExt};
+use object_store::path::Path;
+use object_store::{ObjectMeta, ObjectStoreExt};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::ArrowWriter;
+
+use crate::error::{Result, StoreError};
+use crate::ingest::{put_atomic, read_parquet};
+use crate::layout::{dt_of, SCANS_TABLE};
+use crate::location::Location;
+use crate::read::scans_table_schema;
+use crate::writer::manifest_properties;
+
+/// Where the snapshot lives, relative to the lake root.
+pub const SNAPSHOT_PATH: &str = "_manifest/scans.parquet";
+
+/// Files of the manifest read at once: each is a few kilobytes, so latency, not bandwidth,
+/// bounds reading them.
+const MANIFEST_READS_IN_FLIGHT: usize = 32;
+
+/// The columns that tie a snapshot row to the manifest file it was read from.
+const FILE_COLUMNS: usize = 4;
+
+/// The snapshot's schema: the `scans` table's columns, `dt`, and the source file's identity.
+fn snapshot_schema() -> SchemaRef {
+    let mut fields: Vec<FieldRef> = scans_table_schema().fields().iter().cloned().collect();
+    fields.extend([
+        Arc::new(Field::new("file", DataType::Utf8, false)),
+        Arc::new(Field::new("file_size", DataType::Int64, false)),
+        Arc::new(Field::new(
+            "file_modified",
+            DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+            false,
+        )),
+        Arc::new(Field::new("file_etag", DataType::Utf8, true)),
+    ]);
+    Arc::new(Schema::new(fields))
+}
+
+/// What identifies one version of a manifest file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct FileVersion {
+    size: i64,
+    modified: i64,
+    etag: Option<String>,
+}
+
+impl FileVersion {
+    fn of(meta: &ObjectMeta) -> Self {
+        FileVersion {
+            size: i64::try_from(meta.size).unwrap_or(i64::MAX),
+            modified: meta.last_modified.timestamp_micros(),
+            etag: meta.e_tag.clone(),
+        }
+    }
+}
+
+/// The manifest as it is now: the snapshot's rows still valid plus the files it lacks,
+/// with the file columns, sorted by file path. `stale` tells whether the stored snapshot
+/// differs from it.
+struct Current {
+    batch: RecordBatch,
+    stale: bool,
+}
+
+/// The whole `scans` table with `dt` (the schema of [`scans_table_schema`]), in file path
+/// order, read through the snapshot.
+pub async fn scan_batches(lake: &Location) -> Result<Vec<RecordBatch>> {
+    let current = current(lake).await?;
+    let keep: Vec<usize> = (0..current.batch.num_columns() - FILE_COLUMNS).collect();
+    let batch = current.batch.project(&keep).map_err(StoreError::Arrow)?;
+    Ok(if batch.num_rows() == 0 {
+        Vec::new()
+    } else {
+        vec![batch]
+    })
+}
+
+/// Rewrites the snapshot if it no longer matches the manifest files. Returns whether it
+/// wrote. Called by ingest after it commits; safe to call at any time, from anywhere.
+pub async fn refresh(lake: &Location) -> Result<bool> {
+    let current = current(lake).await?;
+    if !current.stale {
+        return Ok(false);
+    }
+    let mut buf = Vec::new();
+    let mut w = ArrowWriter::try_new(
+        &mut buf,
+        current.batch.schema(),
+        Some(manifest_properties()),
+    )
+    .map_err(StoreError::parquet(SNAPSHOT_PATH))?;
+    w.write(&current.batch)
+        .map_err(StoreError::parquet(SNAPSHOT_PATH))?;
+    w.close().map_err(StoreError::parquet(SNAPSHOT_PATH))?;
+    put_atomic(lake, SNAPSHOT_PATH, Bytes::from(buf)).await?;
+    Ok(true)
+}
+
+async fn current(lake: &Location) -> Result<Current> {
+    let schema = snapshot_schema();
+    let listed = list_manifest(lake).await?;
+    let versions: HashMap<&str, FileVersion> = listed
+        .iter()
+        .map(|m| (m.location.as_ref(), FileVersion::of(m)))
+        .collect();
+
+    // The snapshot's rows whose file is still there, unchanged.
+    let stored = read_snapshot(lake, &schema).await;
+    let stored_rows = stored.as_ref().map_or(0, RecordBatch::num_rows);
+    let mut covered: HashSet<String> = HashSet::new();
+    let mut parts = Vec::new();
+    if let Some(stored) = stored {
+        let files = stored.column(schema.fields().len() - 4).as_string::<i32>();
+        let sizes = stored
+            .column(schema.fields().len() - 3)
+            .as_primitive::<arrow::datatypes::Int64Type>();
+        let modified = stored
+            .column(schema.fields().len() - 2)
+            .as_primitive::<arrow::datatypes::TimestampMicrosecondType>();
+        let etags = stored.column(schema.fields().len() - 1).as_string::<i32>();
+        let valid: BooleanArray = (0..stored.num_rows())
+            .map(|r| {
+                let version = FileVersion {
+                    size: sizes.value(r),
+                    modified: modified.value(r),
+                    etag: etags.is_valid(r).then(|| etags.value(r).to_owned()),
+                };
+                Some(versions.get(files.value(r)) == Some(&version))
+            })
+            .collect();
+        let kept = filter_record_batch(&stored, &valid).map_err(StoreError::Arrow)?;
+        let kept_files = kept.column(schema.fields().len() - 4).as_string::<i32>();
+        for r in 0..kept.num_rows() {
+            covered.insert(kept_files.value(r).to_owned());
+        }
+        parts.push(kept);
+    }
+    let kept_rows = parts.first().map_or(0, RecordBatch::num_rows);
+
+    // The files it does not cover.
+    let missing: Vec<&ObjectMeta> = listed
+        .iter()
+        .filter(|m| !covered.contains(m.location.as_ref()))
+        .collect();
+    let fresh = missing.len();
+    let read: Vec<Vec<RecordBatch>> = futures::stream::iter(missing)
+        .map(|meta| {
+            let schema = schema.clone();
+            async move { read_manifest_file(lake, meta, &schema).await }
+        })
+        .buffered(MANIFEST_READS_IN_FLIGHT)
+        .try_collect()
+        .await?;
+    parts.extend(read.into_iter().flatten());
+
+    let all = concat_batches(&schema, &parts).map_err(StoreError::Arrow)?;
+    let order = sort_to_indices(all.column(schema.fields().len() - 4), None, None)
+        .map_err(StoreError::Arrow)?;
+    let batch = take_record_batch(&all, &order).map_err(StoreError::Arrow)?;
+    Ok(Current {
+        batch,
+        stale: fresh > 0 || kept_rows != stored_rows,
+    })
+}
+
+/// The manifest files, sorted by path.
+async fn list_manifest(lake: &Location) -> Result<Vec<ObjectMeta>> {
+    let prefix = lake.child(SCANS_TABLE);
+    let mut listed: Vec<ObjectMeta> = lake
+        .store
+        .list(Some(&prefix))
+        .try_filter(|m| {
+            let p = &m.location;
+            let keep = p.filename().is_some_and(|f| f.ends_with(".parquet"))
+                && dt_of(p.as_ref()).is_some();
+            futures::future::ready(keep)
+        })
+        .try_collect()
+        .await
+        .map_err(StoreError::store("listing", &prefix))?;
+    listed.sort_by(|a, b| a.location.cmp(&b.location));
+    Ok(listed)
+}
+
+/// The stored snapshot, if there is one that this version can use. Any problem reading it
+/// (absent, cut short, written by a version with other columns) means "no snapshot".
+async fn read_snapshot(lake: &Location, schema: &SchemaRef) -> Option<RecordBatch> {
+    let path = lake.child(SNAPSHOT_PATH);
+    let bytes = lake.store.get(&path).await.ok()?.bytes().await.ok()?;
+    let reader = ParquetRecordBatchReaderBuilder::try_new(bytes)
+        .ok()?
+        .build()
+        .ok()?;
+    let batches: Vec<RecordBatch> = reader.collect::<std::result::Result<_, _>>().ok()?;
+    let same_columns = |b: &RecordBatch| {
+        b.schema().fields().len() == schema.fields().len()
+            && b.schema()
+                .fields()
+                .iter()
+                .zip(schema.fields())
+                .all(|(a, e)| a.name() == e.name() && a.data_type() == e.data_type())
+    };
+    if !batches.iter().all(same_columns) {
+        return None;
+    }
+    let batches: Vec<RecordBatch> = batches
+        .into_iter()
+        .map(|b| RecordBatch::try_new(schema.clone(), b.columns().to_vec()))
+        .collect::<std::result::Result<_, _>>()
+        .ok()?;
+    concat_batches(schema, &batches).ok()
+}
+
+/// One manifest file's rows with `dt` and its file columns.
+async fn read_manifest_file(
+    lake: &Location,
+    meta: &ObjectMeta,
+    schema: &SchemaRef,
+) -> Result<Vec<RecordBatch>> {
+    let file: &Path = &meta.location;
+    let dt = dt_of(file.as_ref()).unwrap_or_default().to_owned();
+    let version = FileVersion::of(meta);
+    let mut out = Vec::new();
+    for batch in read_parquet(lake, file).await? {
+        let rows = batch.num_rows();
+        let mut columns = batch.columns().to_vec();
+        columns.push(Arc::new(StringArray::from(vec![dt.as_str(); rows])));
+        columns.push(Arc::new(StringArray::from(vec![file.as_ref(); rows])));
+        columns.push(Arc::new(Int64Array::from(vec![version.size; rows])));
+        columns.push(Arc::new(
+            TimestampMicrosecondArray::from(vec![version.modified; rows]).with_timezone("UTC"),
+        ));
+        columns.push(Arc::new(StringArray::from(vec![
+            version.etag.as_deref();
+            rows
+        ])));
+        out.push(RecordBatch::try_new(schema.clone(), columns).map_err(StoreError::Arrow)?);
+    }
+    Ok(out)
+}

@@ -1,0 +1,11 @@
+-- Athena (Trino SQL) spellings of the views that cannot be written the same way in both
+-- dialects. Everything else in queries/ is shared; lake-query's dialect module inlines these
+-- in place of the views of the same name when printing `lake query NAME --dialect athena`.
+
+-- compliance_requirements: Trino unnests a map into (key, value) rows in FROM.
+CREATE VIEW compliance_requirements AS
+SELECT f.finding_key, f.check_id, f.account_uid, f.week, f.status_code, f.muted,
+       c.framework, r.requirement
+FROM latest_findings f
+CROSS JOIN UNNEST(f.compliance) AS c (framework, requirements)
+CROSS JOIN UNNEST(c.requirements) AS r (requirement);
