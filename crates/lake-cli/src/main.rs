@@ -152,7 +152,7 @@ enum AthenaCommand {
     /// Print CREATE EXTERNAL TABLE statements for `findings` and `scans` (Parquet, partition
     /// projection on dt), generated from the schema the writer uses.
     Ddl {
-        /// The lake's S3 location, e.g. s3://bucket/prefix.
+        /// The lake's location, e.g. s3://bucket/prefix (file:///path for Spark on a local lake).
         #[arg(long)]
         location: String,
         /// Glue database.
@@ -337,7 +337,11 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     start,
                 },
         } => {
-            if !location.starts_with("s3://") {
+            // file:// serves Spark or Hive over a local lake (and the tests).
+            if !["s3://", "s3a://", "file:///"]
+                .iter()
+                .any(|scheme| location.starts_with(scheme))
+            {
                 bail!("--location must be an s3:// URL, e.g. s3://bucket/prefix");
             }
             if database.is_empty()
