@@ -47,7 +47,7 @@ for q in $QUERIES; do
   lt=(); dtm=(); lm=(); dm=()
   for _ in $(seq "$RUNS"); do
     # shellcheck disable=SC2086
-    read -r t m < <(measure "$LAKE" query "$q" $a --lake "$LAKE_DIR" --format json --output /dev/null)
+    read -r t m < <(measure "$LAKE" query "$q" $a --lake "$LAKE_DIR" --format json)
     lt+=("$t"); lm+=("$m")
     # shellcheck disable=SC2086
     read -r t m < <(measure "$PY" benches/queries_duckdb.py "$LAKE_DIR" "$q" $a)

@@ -206,6 +206,12 @@ fn main() -> Result<()> {
         )?;
         Ok(())
     })?;
+    eprintln!("writing the manifest snapshot");
+    let lake = lake_store::Location::local(&args.out, true)?;
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(lake_store::snapshot::refresh(&lake))?;
     eprintln!("done: {}", args.out.display());
     Ok(())
 }

@@ -70,3 +70,17 @@ def test_adhoc_sql_sees_tables_and_views(lake_dir):
                            "SELECT week, count(*) AS n FROM latest_findings GROUP BY week ORDER BY week",
                            "--format", "json", "--lake", lake_dir).stdout)
     assert rows == [{"week": "2026-W19", "n": 86}, {"week": "2026-W20", "n": 86}, {"week": "2026-W21", "n": 64}]
+
+
+def test_output_to_a_pipe_writes_through_it_and_leaves_it_a_pipe(lake_dir, tmp_path):
+    import stat
+    import threading
+    fifo = tmp_path / "out.fifo"
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_text()))
+    reader.start()
+    lake("query", "trend", "--format", "json", "--output", str(fifo), "--lake", lake_dir)
+    reader.join(30)
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode), "the pipe was replaced by a file"
+    assert [r["week"] for r in json.loads(got[0])] == ["2026-W19", "2026-W20", "2026-W21"]

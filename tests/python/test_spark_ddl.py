@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-pyspark = pytest.importorskip("pyspark", reason="pyspark is in tests/requirements.txt")
-from pyspark.sql import SparkSession  # noqa: E402
+from pyspark.sql import SparkSession
 
 ROOT = Path(__file__).resolve().parents[2]
 LAKE_BIN = os.environ.get("LAKE_BIN", str(Path.home() / ".cache/lake-target/debug/lake"))

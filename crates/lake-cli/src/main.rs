@@ -450,9 +450,21 @@ fn emit(
 ) -> Result<ExitCode> {
     match path {
         None => {
-            let mut out = std::io::stdout().lock();
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
             write(&mut out)?;
             out.flush()?;
+        }
+        // A device or pipe (`/dev/null`, `/dev/stdout`, a FIFO) is written in place: renaming
+        // a temporary file over it would replace the device with a file.
+        Some(path) if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) => {
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .with_context(|| format!("writing {}", path.display()))?;
+            let mut out = std::io::BufWriter::new(file);
+            write(&mut out)?;
+            out.flush()
+                .with_context(|| format!("writing {}", path.display()))?;
         }
         Some(path) => {
             let dir = path
@@ -461,7 +473,11 @@ fn emit(
                 .unwrap_or(std::path::Path::new("."));
             let mut tmp = tempfile::NamedTempFile::new_in(dir)
                 .with_context(|| format!("writing {}", path.display()))?;
-            write(tmp.as_file_mut())?;
+            let mut out = std::io::BufWriter::new(tmp.as_file_mut());
+            write(&mut out)?;
+            out.flush()
+                .with_context(|| format!("writing {}", path.display()))?;
+            drop(out);
             tmp.persist(path)
                 .with_context(|| format!("writing {}", path.display()))?;
         }

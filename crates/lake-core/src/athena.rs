@@ -137,6 +137,21 @@ pub fn ddl(options: &DdlOptions) -> Result<String, UnsupportedType> {
     Ok(out)
 }
 
+/// The `Columns` of a Glue table (CloudFormation YAML, `AWS::Glue::Table`), each line
+/// indented by `indent` spaces: what `deploy/template.yaml` declares, checked by a test.
+pub fn glue_columns_yaml(columns: &[Column], indent: usize) -> Result<String, UnsupportedType> {
+    let pad = " ".repeat(indent);
+    let mut out = String::new();
+    for c in columns {
+        let t = athena_type(&c.data_type).ok_or_else(|| UnsupportedType {
+            column: c.name.to_owned(),
+            data_type: c.data_type.to_string(),
+        })?;
+        let _ = writeln!(out, "{pad}- Name: {}\n{pad}  Type: \"{t}\"", c.name);
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -155,6 +170,18 @@ mod tests {
     fn every_column_of_both_tables_has_an_athena_type() {
         for c in findings_columns().iter().chain(scans_columns()) {
             assert!(athena_type(&c.data_type).is_some(), "{}", c.name);
+        }
+    }
+
+    #[test]
+    fn the_deploy_template_declares_the_tables_of_the_schema() {
+        let template = include_str!("../../../deploy/template.yaml");
+        for (table, columns) in [("findings", findings_columns()), ("scans", scans_columns())] {
+            let block = glue_columns_yaml(columns, 12).unwrap();
+            assert!(
+                template.contains(&block),
+                "deploy/template.yaml: the Columns of the {table} table must be exactly:\n{block}"
+            );
         }
     }
 

@@ -21,6 +21,7 @@
 
 pub mod dialect;
 mod error;
+pub mod json;
 mod named;
 mod pruned;
 mod session;

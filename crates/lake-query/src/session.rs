@@ -10,6 +10,7 @@ use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
 use datafusion::datasource::{MemTable, TableProvider};
+use datafusion::execution::runtime_env::RuntimeEnv;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use datafusion::scalar::ScalarValue;
 use lake_core::schema::{findings_schema, PARTITION_COLUMN};
@@ -28,6 +29,10 @@ const CHANGES: &str = include_str!("../../../queries/changes.sql");
 #[derive(Debug, Clone)]
 pub struct Lake {
     location: Location,
+    /// Shared by every query of this `Lake`: its caches (Parquet footers, the object
+    /// stores) serve the several statements of a summary, or a summary then a diff, without
+    /// reading the same footers again (each read is a round trip on S3).
+    runtime: Arc<RuntimeEnv>,
 }
 
 /// The pairs of (week, against) that `finding_changes` classifies.
@@ -36,7 +41,10 @@ pub(crate) type Pairs = Vec<(String, Option<String>)>;
 impl Lake {
     /// Opens the lake at `location` for reading. Nothing is read until a query runs.
     pub fn from_location(location: Location) -> Self {
-        Lake { location }
+        Lake {
+            location,
+            runtime: Arc::new(RuntimeEnv::default()),
+        }
     }
 
     /// The lake's location.
@@ -65,7 +73,7 @@ impl Lake {
         // rows that pass.
         config.options_mut().execution.parquet.pushdown_filters = true;
         config.options_mut().execution.parquet.reorder_filters = true;
-        let ctx = SessionContext::new_with_config(config);
+        let ctx = SessionContext::new_with_config_rt(config, self.runtime.clone());
         if self.location.local_dir.is_none() {
             let bucket = self
                 .location

@@ -567,7 +567,7 @@ async fn write_manifest(
 }
 
 /// Writes a small object so that readers see all of it or nothing.
-pub(crate) async fn put_atomic(lake: &Location, rel: &str, bytes: Bytes) -> Result<()> {
+pub async fn put_atomic(lake: &Location, rel: &str, bytes: Bytes) -> Result<()> {
     let target = lake.child(rel);
     if lake.atomic_rename() {
         let staging = lake.child(&staging_name(rel));

@@ -1,0 +1,529 @@
+//! The lake Lambda: fired by S3 when a scan run finishes, it ingests the run's OCSF files
+//! streaming from S3 into the lake and writes the week's summary inputs and diff.
+//!
+//! Events (S3 ObjectCreated notifications; each record handled on its own):
+//! - `<prefix>/<week>/<run-id>/run.complete` (any key ending in `.complete`): every
+//!   `*.ocsf.json` object under the marker's folder is ingested (those already in the
+//!   manifest are skipped: with per-object notifications the `.complete` invocation only
+//!   checks and fills gaps), then the run's week is summarized against the previous week
+//!   with data: `summaries/week=<W>/summary.json` and `summaries/week=<W>/diff.json` in the
+//!   lake, and the summary is returned.
+//! - a key ending in `.ocsf.json`: that one object is ingested (the fan-out path for
+//!   organisations too large for one invocation).
+//! - anything else is ignored, with the reason logged and returned.
+//!
+//! Redelivery is harmless: ingest skips sources whose manifest row matches, and the summary
+//! and diff are rewritten only when their bytes change, so a second delivery of an event
+//! leaves the lake as the first left it.
+
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use aws_lambda_events::event::s3::S3Event;
+use bytes::Bytes;
+use chrono::Utc;
+use lake_core::IsoWeek;
+use lake_query::{Lake, Params};
+use lake_store::ingest::{self, IngestOptions, IngestOutcome};
+use lake_store::{Location, Source};
+use object_store::ObjectStoreExt;
+use serde::Serialize;
+use serde_json::Value;
+
+pub mod metrics;
+
+/// The function's configuration, from environment variables.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// `LAKE_URL` (required): the lake, `s3://bucket/prefix` (or a local directory).
+    pub lake_url: String,
+    /// `LAKE_SAMPLE`: sample findings in the summary (default 50, at most 1000).
+    pub sample: u32,
+    /// `LAKE_METRIC_NAMESPACE`: CloudWatch namespace of the metrics (default `Lake`).
+    pub metric_namespace: String,
+    /// `LAKE_CONCURRENCY`: scan files ingested at once (default 2; memory grows with it,
+    /// by about 70 MB per file in flight).
+    pub concurrency: usize,
+    /// `AWS_LAMBDA_FUNCTION_NAME` (set by Lambda): the metrics' dimension.
+    pub function_name: String,
+}
+
+impl Config {
+    /// Reads the configuration from `var` (the environment, or a map in tests).
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self> {
+        let lake_url = var("LAKE_URL")
+            .filter(|v| !v.is_empty())
+            .context("LAKE_URL is not set: the lake, e.g. s3://bucket/lake")?;
+        let number = |name: &str, default: u64, max: u64| -> Result<u64> {
+            match var(name) {
+                None => Ok(default),
+                Some(v) => {
+                    let n: u64 = v
+                        .trim()
+                        .parse()
+                        .with_context(|| format!("{name}={v} is not a number"))?;
+                    anyhow::ensure!(n <= max, "{name}={v} is above {max}");
+                    Ok(n)
+                }
+            }
+        };
+        Ok(Config {
+            lake_url,
+            sample: u32::try_from(number("LAKE_SAMPLE", 50, 1000)?)?,
+            metric_namespace: var("LAKE_METRIC_NAMESPACE")
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| "Lake".into()),
+            concurrency: usize::try_from(number("LAKE_CONCURRENCY", 2, 64)?.max(1))?,
+            function_name: var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|| "lake".into()),
+        })
+    }
+
+    /// Reads the configuration from the process environment.
+    pub fn from_env() -> Result<Self> {
+        Self::from_vars(|name| std::env::var(name).ok())
+    }
+}
+
+/// What one S3 event record asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Trigger {
+    /// A run's `.complete` marker: ingest the run's folder, then summarize its week.
+    RunComplete {
+        /// Bucket.
+        bucket: String,
+        /// The marker's key.
+        key: String,
+        /// The folder holding the run's files (the marker's folder, with a trailing `/`).
+        run_prefix: String,
+    },
+    /// One scan file: ingest it.
+    ScanFile {
+        /// Bucket.
+        bucket: String,
+        /// Key.
+        key: String,
+    },
+    /// Nothing to do.
+    Ignored {
+        /// The key (or what stood for it).
+        key: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Decodes an S3 event key: S3 URL-encodes keys in notifications (`+` for a space).
+pub fn decode_key(raw: &str) -> String {
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3])
+                    .ok()
+                    .and_then(|h| u8::from_str_radix(h, 16).ok());
+                match hex {
+                    Some(b) => {
+                        out.push(b);
+                        i += 3;
+                        continue;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// What each record of `event` asks for.
+pub fn triggers(event: &S3Event) -> Vec<Trigger> {
+    event
+        .records
+        .iter()
+        .map(|r| {
+            let key = r.s3.object.key.as_deref().map(decode_key);
+            let bucket = r.s3.bucket.name.clone();
+            let name = r.event_name.clone().unwrap_or_default();
+            match (bucket, key) {
+                (_, None) | (None, _) => Trigger::Ignored {
+                    key: String::new(),
+                    reason: "the record names no bucket or key".into(),
+                },
+                (Some(_), Some(key)) if !name.is_empty() && !name.starts_with("ObjectCreated") => {
+                    Trigger::Ignored {
+                        key,
+                        reason: format!("event {name} is not an object creation"),
+                    }
+                }
+                (Some(bucket), Some(key)) if key.ends_with(".complete") => {
+                    let run_prefix = match key.rfind('/') {
+                        Some(i) => key[..=i].to_owned(),
+                        None => String::new(),
+                    };
+                    Trigger::RunComplete {
+                        bucket,
+                        key,
+                        run_prefix,
+                    }
+                }
+                (Some(bucket), Some(key)) if key.ends_with(".ocsf.json") => {
+                    Trigger::ScanFile { bucket, key }
+                }
+                (Some(_), Some(key)) => Trigger::Ignored {
+                    reason: "neither a `.complete` run marker nor a `.ocsf.json` scan file".into(),
+                    key,
+                },
+            }
+        })
+        .collect()
+}
+
+/// One scan file's outcome.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileResult {
+    /// Source URI.
+    pub source: String,
+    /// Account.
+    pub account: String,
+    /// succeeded, partial or failed.
+    pub status: String,
+    /// Already ingested with the same content: nothing written.
+    pub skipped: bool,
+    /// Findings landed.
+    pub findings: i64,
+    /// Of those, FAIL.
+    pub fail: i64,
+    /// Why it failed or is partial.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// What one event record did.
+#[derive(Debug, Clone, Serialize)]
+pub struct RecordResult {
+    /// `run_complete`, `scan_file` or `ignored`.
+    pub trigger: &'static str,
+    /// The object key.
+    pub key: String,
+    /// Why it was ignored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The scan files of the record.
+    pub files: Vec<FileResult>,
+    /// Bytes of the scan files ingested (not skipped).
+    pub bytes: i64,
+    /// The week summarized.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub week: Option<String>,
+    /// Where the summary was written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary_uri: Option<String>,
+    /// Where the diff was written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diff_uri: Option<String>,
+    /// The summary inputs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary: Option<Value>,
+    /// What went wrong, when the record could not be completed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl RecordResult {
+    pub(crate) fn new(trigger: &'static str, key: &str) -> Self {
+        RecordResult {
+            trigger,
+            key: key.to_owned(),
+            reason: None,
+            files: Vec::new(),
+            bytes: 0,
+            week: None,
+            summary_uri: None,
+            diff_uri: None,
+            summary: None,
+            error: None,
+        }
+    }
+}
+
+/// The function's answer: one result per event record.
+#[derive(Debug, Clone, Serialize)]
+pub struct Response {
+    /// Per record, in order.
+    pub results: Vec<RecordResult>,
+}
+
+/// Handles one S3 event. Errors that a retry could cure (the lake cannot be reached) are
+/// returned as errors, so that Lambda retries; bad input is reported in the response.
+pub async fn handle(config: &Config, event: &S3Event) -> Result<Response> {
+    let started = Instant::now();
+    let lake = Location::parse(&config.lake_url, true)
+        .with_context(|| format!("opening the lake {}", config.lake_url))?;
+    let mut results = Vec::new();
+    for trigger in triggers(event) {
+        let result = match trigger {
+            Trigger::Ignored { key, reason } => {
+                tracing::info!(key = %key, reason = %reason, "ignored");
+                let mut r = RecordResult::new("ignored", &key);
+                r.reason = Some(reason);
+                r
+            }
+            Trigger::ScanFile { bucket, key } => {
+                let mut r = RecordResult::new("scan_file", &key);
+                let uri = format!("s3://{bucket}/{key}");
+                let outcomes = ingest_uri(config, &lake, &uri).await?;
+                r.files = outcomes.iter().map(file_result).collect();
+                r.bytes = ingested_bytes(&outcomes);
+                r
+            }
+            Trigger::RunComplete {
+                bucket,
+                key,
+                run_prefix,
+            } => run_complete(config, &lake, &bucket, &key, &run_prefix).await?,
+        };
+        results.push(result);
+    }
+    let response = Response { results };
+    println!(
+        "{}",
+        metrics::invocation(config, &response, started.elapsed(), Utc::now())
+    );
+    Ok(response)
+}
+
+async fn ingest_uri(config: &Config, lake: &Location, uri: &str) -> Result<Vec<IngestOutcome>> {
+    let sources = match Source::resolve(uri).await {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(source = %uri, error = %e, "no scan files");
+            return Ok(Vec::new());
+        }
+    };
+    let options = IngestOptions {
+        concurrency: config.concurrency,
+        ..IngestOptions::default()
+    };
+    let outcomes = ingest::ingest(lake, sources, &options, Default::default()).await;
+    for o in &outcomes {
+        let r = &o.record;
+        tracing::info!(
+            source = %r.source_uri, account = %r.account_uid, run = %r.run_id,
+            status = %r.status, skipped = o.skipped, findings = r.findings, fail = r.fail,
+            error = r.error.as_deref().unwrap_or(""), "scan file"
+        );
+    }
+    Ok(outcomes)
+}
+
+fn ingested_bytes(outcomes: &[IngestOutcome]) -> i64 {
+    outcomes
+        .iter()
+        .filter(|o| !o.skipped)
+        .map(|o| o.record.source_size)
+        .sum()
+}
+
+fn file_result(o: &IngestOutcome) -> FileResult {
+    let r = &o.record;
+    FileResult {
+        source: r.source_uri.clone(),
+        account: r.account_uid.clone(),
+        status: r.status.clone(),
+        skipped: o.skipped,
+        findings: r.findings,
+        fail: r.fail,
+        error: r.error.clone(),
+    }
+}
+
+/// The week a run belongs to: its files' week, else a `YYYY-Www` folder of its prefix.
+fn run_week(outcomes: &[IngestOutcome], run_prefix: &str) -> Option<IsoWeek> {
+    let from_files = outcomes
+        .iter()
+        .filter_map(|o| o.record.week.as_deref())
+        .filter_map(|w| w.parse::<IsoWeek>().ok())
+        .max();
+    from_files.or_else(|| {
+        run_prefix
+            .split('/')
+            .filter_map(|s| s.parse::<IsoWeek>().ok())
+            .next_back()
+    })
+}
+
+async fn run_complete(
+    config: &Config,
+    lake: &Location,
+    bucket: &str,
+    key: &str,
+    run_prefix: &str,
+) -> Result<RecordResult> {
+    let mut r = RecordResult::new("run_complete", key);
+    let uri = format!("s3://{bucket}/{run_prefix}");
+    let outcomes = ingest_uri(config, lake, &uri).await?;
+    r.files = outcomes.iter().map(file_result).collect();
+    r.bytes = ingested_bytes(&outcomes);
+    if outcomes.is_empty() {
+        r.error = Some(format!("no *.ocsf.json scan files under {uri}"));
+        return Ok(r);
+    }
+    let Some(week) = run_week(&outcomes, run_prefix) else {
+        r.error = Some(format!("no ISO week for the run under {uri}"));
+        return Ok(r);
+    };
+    r.week = Some(week.to_string());
+
+    let query = Lake::from_location(lake.clone());
+    let params = Params {
+        week: Some(week),
+        sample: Some(config.sample),
+        ..Params::default()
+    };
+    let summary = match query.summary(&params).await {
+        Ok(s) => s,
+        Err(e) => {
+            // E.g. every account of the run failed: the week has no data to summarize.
+            tracing::error!(week = %week, error = %e, "no summary");
+            r.error = Some(format!("summary of {week}: {e}"));
+            return Ok(r);
+        }
+    };
+    let diff = query.run("diff", &params).await?;
+    let dir = format!("summaries/week={week}");
+    let mut summary_bytes = serde_json::to_vec_pretty(&summary)?;
+    summary_bytes.push(b'\n');
+    let mut diff_bytes = serde_json::to_vec_pretty(&lake_query::json::rows(&diff))?;
+    diff_bytes.push(b'\n');
+    r.summary_uri =
+        Some(write_if_changed(lake, &format!("{dir}/summary.json"), summary_bytes).await?);
+    r.diff_uri = Some(write_if_changed(lake, &format!("{dir}/diff.json"), diff_bytes).await?);
+    tracing::info!(week = %week, summary = r.summary_uri.as_deref().unwrap_or(""), "summary written");
+    r.summary = Some(summary);
+    Ok(r)
+}
+
+/// Writes `bytes` at `rel` in the lake unless the object already holds exactly them.
+async fn write_if_changed(lake: &Location, rel: &str, bytes: Vec<u8>) -> Result<String> {
+    let path = lake.child(rel);
+    let uri = format!("{}/{rel}", lake.url.trim_end_matches('/'));
+    if let Ok(existing) = lake.store.get(&path).await {
+        if existing
+            .bytes()
+            .await
+            .is_ok_and(|b| b.as_ref() == bytes.as_slice())
+        {
+            return Ok(uri);
+        }
+    }
+    lake_store::ingest::put_atomic(lake, rel, Bytes::from(bytes))
+        .await
+        .with_context(|| format!("writing {uri}"))?;
+    Ok(uri)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(records: &[(&str, &str)]) -> S3Event {
+        let records: Vec<Value> = records
+            .iter()
+            .map(|(name, key)| {
+                serde_json::json!({
+                    "eventVersion": "2.1",
+                    "eventSource": "aws:s3",
+                    "awsRegion": "us-east-1",
+                    "eventTime": "2026-05-18T06:00:00.000Z",
+                    "eventName": name,
+                    "userIdentity": {"principalId": "AWS:EXAMPLE"},
+                    "requestParameters": {"sourceIPAddress": "10.0.0.1"},
+                    "responseElements": {"x-amz-request-id": "X", "x-amz-id-2": "Y"},
+                    "s3": {
+                        "s3SchemaVersion": "1.0",
+                        "configurationId": "lake",
+                        "bucket": {"name": "scans", "ownerIdentity": {"principalId": "X"},
+                                   "arn": "arn:aws:s3:::scans"},
+                        "object": {"key": key, "size": 1, "eTag": "0", "sequencer": "0"}
+                    }
+                })
+            })
+            .collect();
+        serde_json::from_value(serde_json::json!({ "Records": records })).unwrap()
+    }
+
+    #[test]
+    fn markers_scan_files_and_the_rest_are_told_apart() {
+        let e = event(&[
+            ("ObjectCreated:Put", "prowler/2026-W21/run-7/run.complete"),
+            (
+                "ObjectCreated:CompleteMultipartUpload",
+                "prowler/2026-W21/run-7/111122223333/json-ocsf/prowler-output-111122223333-20260518020000.ocsf.json",
+            ),
+            ("ObjectCreated:Put", "prowler/2026-W21/run-7/111122223333/csv/out.csv"),
+            ("ObjectRemoved:Delete", "prowler/2026-W21/run-7/run.complete"),
+        ]);
+        let t = triggers(&e);
+        assert_eq!(
+            t[0],
+            Trigger::RunComplete {
+                bucket: "scans".into(),
+                key: "prowler/2026-W21/run-7/run.complete".into(),
+                run_prefix: "prowler/2026-W21/run-7/".into(),
+            }
+        );
+        assert!(matches!(&t[1], Trigger::ScanFile { key, .. } if key.ends_with(".ocsf.json")));
+        assert!(matches!(&t[2], Trigger::Ignored { reason, .. } if reason.contains("neither")));
+        assert!(
+            matches!(&t[3], Trigger::Ignored { reason, .. } if reason.contains("ObjectRemoved"))
+        );
+    }
+
+    #[test]
+    fn event_keys_are_url_decoded() {
+        assert_eq!(decode_key("a+b/c%3Dd%2Fe.complete"), "a b/c=d/e.complete");
+        assert_eq!(decode_key("100%"), "100%");
+        assert_eq!(decode_key("%zz"), "%zz");
+        let e = event(&[(
+            "ObjectCreated:Put",
+            "my+scans/2026-W21/run%231/run.complete",
+        )]);
+        assert!(matches!(&triggers(&e)[0],
+            Trigger::RunComplete { run_prefix, .. } if run_prefix == "my scans/2026-W21/run#1/"));
+    }
+
+    #[test]
+    fn configuration_comes_from_the_environment() {
+        let vars = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| (*v).to_owned())
+            }
+        };
+        let c = Config::from_vars(vars(&[("LAKE_URL", "s3://lake/x")])).unwrap();
+        assert_eq!(
+            (c.sample, c.metric_namespace.as_str(), c.concurrency),
+            (50, "Lake", 2)
+        );
+        let c = Config::from_vars(vars(&[
+            ("LAKE_URL", "s3://lake/x"),
+            ("LAKE_SAMPLE", "20"),
+            ("LAKE_METRIC_NAMESPACE", "Security"),
+        ]))
+        .unwrap();
+        assert_eq!((c.sample, c.metric_namespace.as_str()), (20, "Security"));
+        let err = Config::from_vars(vars(&[])).unwrap_err().to_string();
+        assert!(err.contains("LAKE_URL"), "{err}");
+        let err = Config::from_vars(vars(&[("LAKE_URL", "s3://l"), ("LAKE_SAMPLE", "lots")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("LAKE_SAMPLE=lots"), "{err}");
+    }
+}
