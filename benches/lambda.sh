@@ -19,6 +19,8 @@ BIN="$CARGO_TARGET_DIR/release/lake-lambda"
 SYNTH="$CARGO_TARGET_DIR/release/lake-synth"
 [ -d "$DATA/week/2026-W21" ] || "$SYNTH" week --out "$DATA/week" --accounts 15 --total-mb 635 --seed 42 >/dev/null
 
+# As deploy/template.yaml runs the function (fewer glibc arenas, lower peak RSS).
+export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
 PORT="${PORT:-$((20000 + RANDOM % 10000))}"
 "$VENV/bin/moto_server" -H 127.0.0.1 -p "$PORT" >/dev/null 2>&1 &
 MOTO=$!

@@ -29,7 +29,8 @@ def statements(script):
 
 
 def run(con, sql, params):
-    used = {k: v for k, v in params.items() if re.search(r"\$" + k + r"\b", sql)}
+    code = "\n".join(l.split("--")[0] for l in sql.splitlines())  # parameters named in comments are not used
+    used = {k: v for k, v in params.items() if re.search(r"\$" + k + r"\b", code)}
     return con.execute(sql, used).fetchall()
 
 
