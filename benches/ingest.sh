@@ -8,8 +8,11 @@
 #
 # Cases: file100 (one 100 MB account file), file1000 (one 1 GB file), week (15 accounts,
 # ~635 MB, largest ~131 MB, in the scanning task's S3 layout).
-# Baselines: Python json.load + normalize (the approach lake replaces) and DuckDB
-# read_json -> Parquet (narrow projection), when the test venv has duckdb.
+# Baselines (benches/baselines.py, from the venv of scripts/test plus `pip install chdb ijson`):
+# chDB and DuckDB writing ZSTD Parquet of a narrow (9) and a wide (17) column projection,
+# the Python approach lake replaces (json.load + keep FAIL + normalize) and streaming
+# Python (ijson). `lake_1core` is lake pinned to one core (taskset), for the scaling ratio.
+# SKIP_BUILD=1 uses the release binaries as they are.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/lake-target}"
@@ -19,8 +22,9 @@ DATA="${BENCH_DATA:-$PWD/bench-data}"
 VENV="${LAKE_VENV:-$HOME/.cache/lake-venv}"
 PY="${PYTHON:-$VENV/bin/python}"
 [ -x "$PY" ] || PY=python3
+TOOLS="${TOOLS:-lake lake_1core chdb_narrow chdb_wide duckdb_narrow duckdb_wide python_json_load python_ijson}"
 
-cargo build --release --quiet -p lake-cli -p lake-synth
+[ "${SKIP_BUILD:-0}" = 1 ] || cargo build --release --quiet -p lake-cli -p lake-synth
 LAKE="$CARGO_TARGET_DIR/release/lake"
 SYNTH="$CARGO_TARGET_DIR/release/lake-synth"
 mkdir -p "$DATA"
@@ -49,68 +53,54 @@ measure() {
 
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
-python_baseline() {
-  cat <<'PY'
-import json, sys
-rows = []
-for path in sys.argv[1:]:
-    with open(path) as f:
-        for x in json.load(f):
-            if x.get("status_code") != "FAIL":
-                continue
-            r = x.get("resources") or [{}]
-            rows.append({"uid": x["finding_info"]["uid"], "check": x["metadata"]["event_code"],
-                         "severity": x.get("severity"), "account": x.get("cloud", {}).get("account", {}).get("uid"),
-                         "region": x.get("cloud", {}).get("region"), "resource": r[0].get("uid"),
-                         "title": x["finding_info"].get("title"), "time": x.get("time_dt")})
-print(len(rows))
-PY
+available() {
+  case "$1" in
+    chdb_*) "$PY" -c 'import chdb' 2>/dev/null ;;
+    duckdb_*) "$PY" -c 'import duckdb' 2>/dev/null ;;
+    python_ijson) "$PY" -c 'import ijson' 2>/dev/null ;;
+    *) true ;;
+  esac
 }
 
-duckdb_narrow() {
-  cat <<'PY'
-import duckdb, sys
-files, out = sys.argv[1:-1], sys.argv[-1]
-con = duckdb.connect()
-con.execute("set threads = 2")
-con.execute(f"""copy (select finding_info.uid as uid, metadata.event_code as check_id, severity, status_code,
-    cloud.account.uid as account, cloud.region as region, resources[1].uid as resource,
-    finding_info.title as title, time_dt
-  from read_json({files!r}, format = 'array', maximum_object_size = 268435456))
-  to '{out}' (format parquet, compression zstd)""")
-PY
-}
-
-have_duckdb=0
-"$PY" -c 'import duckdb' 2>/dev/null && have_duckdb=1
-
-printf '%-9s %-22s %8s %9s %9s %10s\n' case tool MB median_s MB/s peak_RSS_MB
+echo "$(nproc) cores; $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); runs=$RUNS; $(date -u +%F)"
+echo "| case | tool | MB | median s | MB/s | peak RSS MB | lake speed-up | lake / its RSS |"
+echo "|---|---|---:|---:|---:|---:|---:|---:|"
 for case in $CASES; do
   input=$(input_of "$case")
   mapfile -t files < <(files_of "$input")
   mb=$(du -cb "${files[@]}" | tail -1 | awk '{printf "%.0f", $1/1e6}')
   cat "${files[@]}" > /dev/null  # warm the page cache
   declare -A T=() R=()
-  tools=(lake python_json_load)
-  [ "$have_duckdb" = 1 ] && tools+=(duckdb_narrow)
+  tools=()
+  for tool in $TOOLS; do available "$tool" && tools+=("$tool"); done
   for ((i = 0; i < RUNS; i++)); do
     for tool in "${tools[@]}"; do
       out=$(mktemp -d)
       case "$tool" in
         lake) m=$(measure "$LAKE" ingest "$input" --lake "$out/lake" --force) ;;
-        python_json_load) [ "$case" = file1000 ] && continue
-                          m=$(measure "$PY" -c "$(python_baseline)" "${files[@]}") ;;
-        duckdb_narrow) m=$(measure "$PY" -c "$(duckdb_narrow)" "${files[@]}" "$out/out.parquet") ;;
+        lake_1core) m=$(measure taskset -c 0 "$LAKE" ingest "$input" --lake "$out/lake" --force) ;;
+        chdb_*|duckdb_*) m=$(measure "$PY" benches/baselines.py "${tool%_*}" "${tool#*_}" "$out/out.parquet" "${files[@]}") ;;
+        python_json_load) [ "$case" = file1000 ] && { rm -rf "$out"; continue; }  # ~5 GB of Python objects
+                          m=$(measure "$PY" benches/baselines.py python-json-load "${files[@]}") ;;
+        python_ijson) m=$(measure "$PY" benches/baselines.py python-ijson "${files[@]}") ;;
       esac
       rm -rf "$out"
       T[$tool]+="${m% *} "; R[$tool]+="${m#* } "
     done
   done
+  lt=$(tr ' ' '\n' <<<"${T[lake]:-}" | grep . | median || true)
+  lr=$(tr ' ' '\n' <<<"${R[lake]:-}" | grep . | sort -g | tail -1 || true)
   for tool in "${tools[@]}"; do
     [ -n "${T[$tool]:-}" ] || continue
     t=$(tr ' ' '\n' <<<"${T[$tool]}" | grep . | median)
     r=$(tr ' ' '\n' <<<"${R[$tool]}" | grep . | sort -g | tail -1)
-    printf '%-9s %-22s %8s %9.2f %9.0f %10.0f\n' "$case" "$tool" "$mb" "$t" "$(echo "$mb / $t" | bc -l)" "$(echo "$r / 1024" | bc -l)"
+    speedup=-; mem=-
+    if [ -n "$lt" ] && [ "$tool" != lake ]; then
+      speedup=$(printf '%.2f' "$(echo "$t / $lt" | bc -l)")
+      mem=$(printf '%.2f' "$(echo "$lr / $r" | bc -l)")
+    fi
+    printf '| %s | %s | %s | %.2f | %.0f | %.0f | %s | %s |\n' "$case" "$tool" "$mb" "$t" \
+      "$(echo "$mb / $t" | bc -l)" "$(echo "$r / 1024" | bc -l)" "$speedup" "$mem"
   done
   unset T R
 done

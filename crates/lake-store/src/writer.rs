@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, RecordBatch};
-use arrow::compute::{lexsort_to_indices, take_record_batch, SortColumn};
+use arrow::array::{Array, AsArray, RecordBatch, UInt32Array};
+use arrow::compute::take_record_batch;
 use parquet::basic::Compression;
 use parquet::file::properties::{EnabledStatistics, WriterProperties, WriterVersion};
 use parquet::schema::types::ColumnPath;
@@ -14,8 +14,53 @@ use crate::error::Result;
 /// each covering a run of checks, so that min/max statistics prune by `check_id`.
 pub const ROW_GROUP_ROWS: usize = 8 * 1024;
 
-/// The writer properties of findings files: Snappy, dictionary encoding, page statistics,
-/// and a `created_by` without build details, so that the same input gives the same bytes.
+/// Columns whose values are (nearly) unique per finding: a dictionary would only be
+/// built and then abandoned at its size limit, at the cost of hashing every value.
+const NO_DICTIONARY: &[&str] = &[
+    "finding_key",
+    "finding_uid",
+    "status_detail",
+    "resource_uid",
+    "resource_name",
+    "resources.list.element.uid",
+    "resources.list.element.name",
+    "description",
+    "risk_details",
+    "remediation",
+    "source_offset",
+    "source_length",
+];
+
+/// Free-text and nested columns that no query filters by range: min/max statistics would
+/// cost a comparison of every (long) value and prune nothing.
+const NO_STATISTICS: &[&str] = &[
+    "title",
+    "description",
+    "status_detail",
+    "risk_details",
+    "remediation",
+    "remediation_references.list.element",
+    "additional_urls.list.element",
+    "resource_name",
+    "resources.list.element.uid",
+    "resources.list.element.name",
+    "resources.list.element.type",
+    "resources.list.element.region",
+    "resources.list.element.namespace",
+    "resources.list.element.service",
+    "resources.list.element.tags.key_value.key",
+    "resources.list.element.tags.key_value.value",
+    "compliance.key_value.key",
+    "compliance.key_value.value.list.element",
+    "categories.list.element",
+    "check_types.list.element",
+    "source_offset",
+    "source_length",
+];
+
+/// The writer properties of findings files: Snappy, dictionary encoding of the columns
+/// that repeat, statistics on the columns queries filter by, and a `created_by` without
+/// build details, so that the same input gives the same bytes.
 ///
 /// Snappy rather than ZSTD: files come out about a third larger, but a query over a year
 /// of an organisation opens thousands of column chunks, and the Rust Parquet reader sets up
@@ -23,19 +68,19 @@ pub const ROW_GROUP_ROWS: usize = 8 * 1024;
 /// machines), which dominated week-scoped queries; Snappy needs no context, and encodes
 /// faster at ingest.
 pub fn writer_properties() -> WriterProperties {
-    WriterProperties::builder()
+    let mut b = WriterProperties::builder()
         .set_writer_version(WriterVersion::PARQUET_1_0)
         .set_compression(Compression::SNAPPY)
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
         .set_statistics_enabled(EnabledStatistics::Page)
-        .set_created_by(format!("lake {}", env!("CARGO_PKG_VERSION")))
-        // Long free text gains nothing from dictionaries.
-        .set_column_dictionary_enabled(ColumnPath::from("description"), false)
-        .set_column_dictionary_enabled(ColumnPath::from("risk_details"), false)
-        .set_column_dictionary_enabled(ColumnPath::from("remediation"), false)
-        .set_column_dictionary_enabled(ColumnPath::from("finding_key"), false)
-        .set_column_dictionary_enabled(ColumnPath::from("source_offset"), false)
-        .build()
+        .set_created_by(format!("lake {}", env!("CARGO_PKG_VERSION")));
+    for column in NO_DICTIONARY {
+        b = b.set_column_dictionary_enabled(ColumnPath::from(*column), false);
+    }
+    for column in NO_STATISTICS {
+        b = b.set_column_statistics_enabled(ColumnPath::from(*column), EnabledStatistics::None);
+    }
+    b.build()
 }
 
 /// The writer properties of manifest (`scans`) files: a few kilobytes each, read whole by
@@ -48,25 +93,24 @@ pub fn manifest_properties() -> WriterProperties {
         .build()
 }
 
-/// Sorts a batch of findings by `check_id`, `region`, `resource_uid`: Prowler already writes
-/// checks in order, so this keeps each row group's range of checks narrow.
+/// Orders a batch of findings by `check_id`, keeping the input order within a check (a
+/// stable sort). Prowler writes checks in order, so a batch is usually sorted already and
+/// is returned as it is; either way each row group's range of checks stays narrow, which
+/// is what min/max statistics prune by.
 pub fn sort_findings(batch: &RecordBatch) -> Result<RecordBatch> {
-    let column = |name: &str| -> Result<ArrayRef> {
-        batch.column_by_name(name).cloned().ok_or_else(|| {
-            arrow::error::ArrowError::SchemaError(format!("no column {name}")).into()
-        })
-    };
-    let keys = ["check_id", "region", "resource_uid", "finding_key"]
-        .into_iter()
-        .map(|name| {
-            Ok(SortColumn {
-                values: column(name)?,
-                options: None,
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
-    let indices = lexsort_to_indices(&keys, None)?;
-    Ok(take_record_batch(batch, &indices)?)
+    let checks = batch
+        .column_by_name("check_id")
+        .and_then(|c| c.as_string_opt::<i32>())
+        .ok_or_else(|| arrow::error::ArrowError::SchemaError("no string column check_id".into()))?;
+    let sorted = (1..checks.len()).all(|i| checks.value(i - 1) <= checks.value(i));
+    if sorted {
+        return Ok(batch.clone());
+    }
+    let len = u32::try_from(checks.len())
+        .map_err(|_| arrow::error::ArrowError::ComputeError("batch too large".into()))?;
+    let mut order: Vec<u32> = (0..len).collect();
+    order.sort_by(|&a, &b| checks.value(a as usize).cmp(checks.value(b as usize)));
+    Ok(take_record_batch(batch, &UInt32Array::from(order))?)
 }
 
 /// The schema of the findings files, for readers.
