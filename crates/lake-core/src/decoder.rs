@@ -177,6 +177,8 @@ pub struct OcsfDecoder {
     identity: Option<ScanIdentity>,
     report: DecodeReport,
     finished: bool,
+    /// The finding being parsed (the SIMD parser works in place); as large as the largest.
+    scratch: Vec<u8>,
 }
 
 impl OcsfDecoder {
@@ -197,6 +199,7 @@ impl OcsfDecoder {
             identity: None,
             report: DecodeReport::default(),
             finished: false,
+            scratch: Vec::new(),
         }
     }
 
@@ -299,12 +302,21 @@ impl OcsfDecoder {
         if element.kind != ElementKind::Object {
             return Self::reject(report, &element, RejectReason::NotAnObject);
         }
-        let raw: RawFinding = match serde_json::from_slice(bytes) {
+        // The fast path tokenizes with SIMD, in place, so it works on a copy. Whatever it
+        // refuses is parsed again by serde_json, which decides (the same rules as ever) and
+        // says where the JSON is wrong, by line and column.
+        let scratch = &mut self.scratch;
+        scratch.clear();
+        scratch.extend_from_slice(bytes);
+        let raw: RawFinding = match simd_json::serde::from_slice(scratch) {
             Ok(raw) => raw,
-            Err(e) => {
-                let reason = RejectReason::InvalidJson(e.to_string());
-                return Self::reject(report, &element, reason);
-            }
+            Err(_) => match serde_json::from_slice(bytes) {
+                Ok(raw) => raw,
+                Err(e) => {
+                    let reason = RejectReason::InvalidJson(e.to_string());
+                    return Self::reject(report, &element, reason);
+                }
+            },
         };
         if let Err(reason) = required(&raw) {
             return Self::reject(report, &element, reason);

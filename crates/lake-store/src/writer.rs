@@ -24,9 +24,6 @@ const NO_DICTIONARY: &[&str] = &[
     "resource_name",
     "resources.list.element.uid",
     "resources.list.element.name",
-    "description",
-    "risk_details",
-    "remediation",
     "source_offset",
     "source_length",
 ];
