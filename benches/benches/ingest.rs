@@ -86,7 +86,9 @@ fn write(batches: &[RecordBatch]) -> usize {
     )
     .expect("writer");
     for b in batches {
-        writer.write(&sort_findings(b).expect("sort")).expect("write");
+        writer
+            .write(&sort_findings(b).expect("sort"))
+            .expect("write");
     }
     writer.close().expect("close");
     out.len()

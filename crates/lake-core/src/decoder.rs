@@ -104,6 +104,9 @@ pub struct DecodeReport {
     pub bytes: u64,
 }
 
+/// Findings nested deeper than this are parsed by serde_json alone (Prowler's are about 8 deep).
+const MAX_FAST_PATH_DEPTH: u32 = 64;
+
 /// How many rejections a report keeps in full.
 pub const MAX_REJECTIONS_KEPT: usize = 20;
 
@@ -302,15 +305,21 @@ impl OcsfDecoder {
         if element.kind != ElementKind::Object {
             return Self::reject(report, &element, RejectReason::NotAnObject);
         }
-        // The fast path tokenizes with SIMD, in place, so it works on a copy. Whatever it
+        // The fast path tokenizes with SIMD, in place, so it works on a copy; it recurses
+        // with the nesting, so deeply nested input (hostile or broken) skips it. Whatever it
         // refuses is parsed again by serde_json, which decides (the same rules as ever) and
         // says where the JSON is wrong, by line and column.
-        let scratch = &mut self.scratch;
-        scratch.clear();
-        scratch.extend_from_slice(bytes);
-        let raw: RawFinding = match simd_json::serde::from_slice(scratch) {
-            Ok(raw) => raw,
-            Err(_) => match serde_json::from_slice(bytes) {
+        let fast = if element.max_depth <= MAX_FAST_PATH_DEPTH {
+            let scratch = &mut self.scratch;
+            scratch.clear();
+            scratch.extend_from_slice(bytes);
+            simd_json::serde::from_slice::<RawFinding>(scratch).ok()
+        } else {
+            None
+        };
+        let raw: RawFinding = match fast {
+            Some(raw) => raw,
+            None => match serde_json::from_slice(bytes) {
                 Ok(raw) => raw,
                 Err(e) => {
                     let reason = RejectReason::InvalidJson(e.to_string());

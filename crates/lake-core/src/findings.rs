@@ -168,9 +168,10 @@ pub fn required<'r>(
 fn validate<'r, 'a>(
     raw: &'r RawFinding<'a>,
     identity: &'r ScanIdentity,
+    times: &mut TimeCache,
 ) -> Result<Row<'r, 'a>, RejectReason> {
     let (uid, check, status) = required(raw)?;
-    let scan_time = finding_time(raw).unwrap_or(identity.scan_time);
+    let scan_time = times.time_of(raw).unwrap_or(identity.scan_time);
     let cloud = raw.cloud.0.as_ref();
     let unmapped = raw.unmapped.0.as_ref();
     let first_resource = raw.resources.as_ref().and_then(|r| r.first());
@@ -217,6 +218,34 @@ fn validate<'r, 'a>(
     })
 }
 
+/// The last finding's time fields and the time they gave: every finding of a Prowler scan
+/// carries the same `time_dt` and `time`, so they are parsed once per file, not per finding.
+#[derive(Default)]
+struct TimeCache {
+    key: Option<(String, Option<i64>)>,
+    value: Option<DateTime<Utc>>,
+}
+
+impl TimeCache {
+    fn time_of(&mut self, raw: &RawFinding<'_>) -> Option<DateTime<Utc>> {
+        let time_dt = raw.time_dt.0.as_deref();
+        let time = raw.time.0;
+        if time_dt.is_none() && time.is_none() {
+            // Only the fallbacks can tell; they are not cached.
+            return finding_time(raw);
+        }
+        let hit = self
+            .key
+            .as_ref()
+            .is_some_and(|(dt, t)| Some(dt.as_str()) == time_dt && *t == time && time_dt.is_some());
+        if !hit {
+            self.value = finding_time(raw);
+            self.key = time_dt.map(|dt| (dt.to_owned(), time));
+        }
+        self.value
+    }
+}
+
 /// Column builders for a batch of findings.
 pub struct FindingsBuilder {
     finding_key: StringBuilder,
@@ -258,6 +287,8 @@ pub struct FindingsBuilder {
     ocsf_version: StringBuilder,
     prowler_version: StringBuilder,
     rows: usize,
+    times: TimeCache,
+    week_text: Option<(crate::identity::IsoWeek, String)>,
 }
 
 fn string_list_builder() -> ListBuilder<StringBuilder> {
@@ -437,6 +468,8 @@ impl FindingsBuilder {
             ocsf_version: StringBuilder::new(),
             prowler_version: StringBuilder::new(),
             rows: 0,
+            times: TimeCache::default(),
+            week_text: None,
         }
     }
 
@@ -457,7 +490,7 @@ impl FindingsBuilder {
         ctx: RowContext<'_>,
         counts: &mut Counts,
     ) -> Result<(), RejectReason> {
-        let row = validate(raw, ctx.identity)?;
+        let row = validate(raw, ctx.identity, &mut self.times)?;
         self.push(&row, ctx)
             .map_err(|e| RejectReason::InvalidJson(e.to_string()))?;
         counts.findings += 1;
@@ -506,7 +539,14 @@ impl FindingsBuilder {
                 - chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default())
             .num_days() as i32,
         );
-        self.week.append_value(id.week.to_string());
+        match &self.week_text {
+            Some((week, text)) if *week == id.week => self.week.append_value(text),
+            _ => {
+                let text = id.week.to_string();
+                self.week.append_value(&text);
+                self.week_text = Some((id.week, text));
+            }
+        }
         self.provider.append_value(row.provider);
         self.account_uid.append_value(row.account);
         append_opt(&mut self.account_name, account.and_then(|a| text(&a.name)));
@@ -549,7 +589,7 @@ impl FindingsBuilder {
         );
         self.resources.append(raw)?;
         if let Some(u) = unmapped {
-            for (framework, ids) in &u.compliance.0 {
+            for (framework, ids) in u.compliance.iter() {
                 self.compliance.keys().append_value(framework);
                 let list = self.compliance.values();
                 for id in ids {
