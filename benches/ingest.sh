@@ -24,7 +24,7 @@ PY="${PYTHON:-$VENV/bin/python}"
 [ -x "$PY" ] || PY=python3
 TOOLS="${TOOLS:-lake lake_1core chdb_narrow chdb_wide duckdb_narrow duckdb_wide python_json_load python_ijson}"
 
-[ "${SKIP_BUILD:-0}" = 1 ] || cargo build --release --quiet -p lake-cli -p lake-synth
+[ "${SKIP_BUILD:-0}" = 1 ] || cargo build --release --quiet -p lake-cli -p lake-synth -p lake-benches
 LAKE="$CARGO_TARGET_DIR/release/lake"
 SYNTH="$CARGO_TARGET_DIR/release/lake-synth"
 mkdir -p "$DATA"

@@ -17,7 +17,7 @@ VENV="${LAKE_VENV:-$HOME/.cache/lake-venv}"
 PY="${PYTHON:-$VENV/bin/python}"
 WEEK=2025-W52
 
-cargo build --release --quiet -p lake-cli -p lake-benches
+[ "${SKIP_BUILD:-0}" = 1 ] || cargo build --release --quiet -p lake-cli -p lake-synth -p lake-benches
 LAKE="$CARGO_TARGET_DIR/release/lake"
 [ -d "$LAKE_DIR/scans" ] || "$CARGO_TARGET_DIR/release/make-bench-lake" --out "$LAKE_DIR"
 CHECK=$("$LAKE" query --lake "$LAKE_DIR" --format csv --sql \
