@@ -437,9 +437,7 @@ impl Framer {
             // Outside strings the next quote is a few bytes away (`": "`, an indent), so a
             // byte loop beats a search; it also measures the nesting of both bracket kinds.
             loop {
-                let Some(&b) = input.get(i) else {
-                    return None;
-                };
+                let &b = input.get(i)?;
                 i += 1;
                 match b {
                     b'"' => {
