@@ -8,7 +8,7 @@
 #
 # Cases: file100 (one 100 MB account file), file1000 (one 1 GB file), week (15 accounts,
 # ~635 MB, largest ~131 MB, in the scanning task's S3 layout).
-# Baselines (benches/baselines.py, from the venv of scripts/test plus `pip install chdb ijson`):
+# Baselines (benches/baselines.py; the script installs benches/requirements.txt into the venv):
 # chDB and DuckDB writing ZSTD Parquet of a narrow (9) and a wide (17) column projection,
 # the Python approach lake replaces (json.load + keep FAIL + normalize) and streaming
 # Python (ijson). `lake_1core` is lake pinned to one core (taskset), for the scaling ratio.
@@ -21,7 +21,10 @@ CASES="${CASES:-file100 file1000 week}"
 DATA="${BENCH_DATA:-$PWD/bench-data}"
 VENV="${LAKE_VENV:-$HOME/.cache/lake-venv}"
 PY="${PYTHON:-$VENV/bin/python}"
-[ -x "$PY" ] || PY=python3
+if [ -z "${PYTHON:-}" ]; then
+  [ -x "$PY" ] || python3 -m venv "$VENV"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check -r benches/requirements.txt
+fi
 TOOLS="${TOOLS:-lake lake_1core chdb_narrow chdb_wide duckdb_narrow duckdb_wide python_json_load python_ijson}"
 
 [ "${SKIP_BUILD:-0}" = 1 ] || cargo build --release --quiet -p lake-cli -p lake-synth -p lake-benches
@@ -72,7 +75,9 @@ for case in $CASES; do
   cat "${files[@]}" > /dev/null  # warm the page cache
   declare -A T=() R=()
   tools=()
-  for tool in $TOOLS; do available "$tool" && tools+=("$tool"); done
+  for tool in $TOOLS; do
+    if available "$tool"; then tools+=("$tool"); else echo "skipping $tool: not installed for $PY" >&2; fi
+  done
   for ((i = 0; i < RUNS; i++)); do
     for tool in "${tools[@]}"; do
       out=$(mktemp -d)

@@ -237,7 +237,7 @@ impl TimeCache {
         let hit = self
             .key
             .as_ref()
-            .is_some_and(|(dt, t)| Some(dt.as_str()) == time_dt && *t == time && time_dt.is_some());
+            .is_some_and(|(dt, t)| Some(dt.as_str()) == time_dt && *t == time);
         if !hit {
             self.value = finding_time(raw);
             self.key = time_dt.map(|dt| (dt.to_owned(), time));

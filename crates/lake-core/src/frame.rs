@@ -434,8 +434,9 @@ impl Framer {
                 }
                 ElementKind::Object | ElementKind::Array => {}
             }
-            // Outside strings the next quote is a few bytes away (`": "`, an indent), so a
-            // byte loop beats a search; it also measures the nesting of both bracket kinds.
+            // Byte by byte outside strings (a few bytes each: `": "`, an indent), to measure the
+            // nesting of both bracket kinds, which decides whether the recursive fast parser
+            // may take the element. It costs framing speed (BENCHMARKS.md, stages).
             loop {
                 let &b = input.get(i)?;
                 i += 1;

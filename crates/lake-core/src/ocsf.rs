@@ -133,66 +133,11 @@ impl<'de> Deserialize<'de> for Int {
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct TextList<'a>(pub Vec<Cow<'a, str>>);
 
-struct TextListVisitor<'a>(PhantomData<&'a ()>);
-
-impl<'de: 'a, 'a> Visitor<'de> for TextListVisitor<'a> {
-    type Value = TextList<'a>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a list of strings")
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let mut out = Vec::new();
-        while let Some(Text(item)) = seq.next_element::<Text<'a>>()? {
-            out.extend(item);
-        }
-        Ok(TextList(out))
-    }
-    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-        Ok(TextList(
-            v.split(" | ")
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(Cow::Borrowed)
-                .collect(),
-        ))
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(TextList(
-            v.split(" | ")
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(|s| Cow::Owned(s.to_owned()))
-                .collect(),
-        ))
-    }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-        Ok(TextList::default())
-    }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-        Ok(TextList::default())
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(TextList::default())
-    }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(TextList::default())
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(TextList::default())
-    }
-    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(TextList::default())
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(TextList::default())
-    }
-}
-
 impl<'de: 'a, 'a> Deserialize<'de> for TextList<'a> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(TextListVisitor(PhantomData))
+        let mut items = Vec::new();
+        de::DeserializeSeed::deserialize(AppendTexts(&mut items), d)?;
+        Ok(TextList(items))
     }
 }
 
@@ -212,14 +157,10 @@ impl<'a> Compliance<'a> {
             .iter()
             .map(|(name, ids)| (name.as_ref(), &self.ids[ids.clone()]))
     }
-
-    /// Whether there are no frameworks.
-    pub fn is_empty(&self) -> bool {
-        self.frameworks.is_empty()
-    }
 }
 
-/// Appends a leniently read list of texts (as [`TextList`] reads it) to a shared list.
+/// Reads a list of texts leniently, as [`TextList`] documents, appending the items to a list
+/// that may be shared (the flat [`Compliance`]).
 struct AppendTexts<'v, 'a>(&'v mut Vec<Cow<'a, str>>);
 
 impl<'de: 'a, 'a> de::DeserializeSeed<'de> for AppendTexts<'_, 'a> {
@@ -243,13 +184,12 @@ impl<'de: 'a, 'a> Visitor<'de> for AppendTexts<'_, 'a> {
         Ok(())
     }
     fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<(), E> {
-        let TextList(items) = TextListVisitor(PhantomData).visit_borrowed_str(v)?;
-        self.0.extend(items);
+        self.0.extend(split_joined(v).map(Cow::Borrowed));
         Ok(())
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
-        let TextList(items) = TextListVisitor(PhantomData).visit_str(v)?;
-        self.0.extend(items);
+        self.0
+            .extend(split_joined(v).map(|s| Cow::Owned(s.to_owned())));
         Ok(())
     }
     fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
@@ -274,6 +214,11 @@ impl<'de: 'a, 'a> Visitor<'de> for AppendTexts<'_, 'a> {
         while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
         Ok(())
     }
+}
+
+/// The items of a list Prowler 4.x joined into one string with `" | "`.
+fn split_joined(v: &str) -> impl Iterator<Item = &str> {
+    v.split(" | ").map(str::trim).filter(|s| !s.is_empty())
 }
 
 struct ComplianceVisitor<'a>(PhantomData<&'a ()>);
