@@ -1,3 +1,13 @@
+-- first_failures: per finding key that ever failed, the first week it failed in, over every
+-- scan of the lake (superseded runs of a week included). `lake` reads these rows from its
+-- failure index (written at ingest, checked against the files, see lake_store::failures)
+-- instead of scanning the history; other engines compute them here.
+CREATE VIEW first_failures AS
+SELECT finding_key, min(week) AS first_failed_week
+FROM findings_history
+WHERE status_code = 'FAIL'
+GROUP BY finding_key;
+
 -- finding_changes: for each (week, against) pair in the table `diff_pairs`, one row per
 -- finding key failing in either week, classified:
 --   new        failing in `week`, not in `against`, never failing in any earlier week
@@ -23,13 +33,6 @@ prev AS (
 now_any AS (
     SELECT p.week AS pair_week, f.finding_key, f.status_code
     FROM diff_pairs p JOIN latest_findings f ON f.week = p.week
-),
-earlier AS (
-    -- Any earlier scan counts, not only the latest run of its week; only two columns of
-    -- the whole history are read.
-    SELECT DISTINCT p.week AS pair_week, f.finding_key
-    FROM diff_pairs p JOIN findings_history f ON f.week < p.week
-    WHERE f.status_code = 'FAIL'
 ),
 coverage AS (
     SELECT week, account_uid, status, regions FROM latest_scans
@@ -75,6 +78,6 @@ SELECT
     n.status_code AS status_now,
     j.status_detail
 FROM joined j
-LEFT JOIN earlier e ON e.pair_week = j.week AND e.finding_key = j.finding_key
+LEFT JOIN first_failures e ON e.finding_key = j.finding_key AND e.first_failed_week < j.week
 LEFT JOIN now_any n ON n.pair_week = j.week AND n.finding_key = j.finding_key AND NOT j.failing_now
 LEFT JOIN coverage cv ON cv.week = j.week AND cv.account_uid = j.before_scan_account AND NOT j.failing_now;

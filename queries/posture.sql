@@ -1,38 +1,50 @@
 -- posture: pass rate overall and per account, service and severity in $week, with the
 -- change against $against. Pass rate = PASS / (PASS + open FAIL); MANUAL and muted findings
--- are left out of the rate and counted apart.
+-- are left out of the rate and counted apart. One scan of the two weeks: grouping sets give
+-- the four dimensions, conditional counts the two weeks side by side.
 WITH rows AS (
     SELECT week, account_uid, coalesce(service, '') AS service, severity, severity_id,
            status_code, muted
     FROM latest_findings
     WHERE week = $week OR week = $against
 ),
-dims AS (
-    SELECT week, 'overall' AS dimension, 'all' AS value, 0 AS rank, status_code, muted FROM rows
-    UNION ALL SELECT week, 'account', account_uid, 1, status_code, muted FROM rows
-    UNION ALL SELECT week, 'service', service, 2, status_code, muted FROM rows
-    UNION ALL SELECT week, 'severity', severity, 10 - severity_id, status_code, muted FROM rows
-),
 counts AS (
-    SELECT week, dimension, value, min(rank) AS rank,
-           count(CASE WHEN status_code = 'PASS' AND NOT muted THEN 1 END) AS pass,
-           count(CASE WHEN status_code = 'FAIL' AND NOT muted THEN 1 END) AS fail,
-           count(CASE WHEN muted THEN 1 END) AS muted,
-           count(CASE WHEN status_code = 'MANUAL' AND NOT muted THEN 1 END) AS manual
-    FROM dims
-    GROUP BY week, dimension, value
+    SELECT
+        CASE WHEN grouping(account_uid) = 0 THEN 'account'
+             WHEN grouping(service) = 0 THEN 'service'
+             WHEN grouping(severity) = 0 THEN 'severity'
+             ELSE 'overall' END AS dimension,
+        CASE WHEN grouping(account_uid) = 0 THEN account_uid
+             WHEN grouping(service) = 0 THEN service
+             WHEN grouping(severity) = 0 THEN severity
+             ELSE 'all' END AS value,
+        CASE WHEN grouping(account_uid) = 0 THEN 1
+             WHEN grouping(service) = 0 THEN 2
+             WHEN grouping(severity) = 0 THEN 10 - severity_id
+             ELSE 0 END AS rank,
+        count(CASE WHEN week = $week THEN 1 END) AS rows_now,
+        count(CASE WHEN week = $week AND status_code = 'PASS' AND NOT muted THEN 1 END) AS pass,
+        count(CASE WHEN week = $week AND status_code = 'FAIL' AND NOT muted THEN 1 END) AS fail,
+        count(CASE WHEN week = $week AND muted THEN 1 END) AS muted,
+        count(CASE WHEN week = $week AND status_code = 'MANUAL' AND NOT muted THEN 1 END) AS manual,
+        count(CASE WHEN week = $against AND status_code = 'PASS' AND NOT muted THEN 1 END) AS previous_pass,
+        count(CASE WHEN week = $against AND status_code = 'FAIL' AND NOT muted THEN 1 END) AS previous_fail
+    FROM rows
+    GROUP BY GROUPING SETS ((), (account_uid), (service), (severity, severity_id))
 ),
 rated AS (
-    SELECT *, CASE WHEN pass + fail = 0 THEN NULL
-                   ELSE round(100.0 * pass / (pass + fail), 1) END AS pass_rate
+    SELECT *,
+           CASE WHEN pass + fail = 0 THEN NULL
+                ELSE round(100.0 * pass / (pass + fail), 1) END AS pass_rate,
+           CASE WHEN previous_pass + previous_fail = 0 THEN NULL
+                ELSE round(100.0 * previous_pass / (previous_pass + previous_fail), 1) END
+               AS previous_pass_rate
     FROM counts
+    WHERE rows_now > 0
 )
-SELECT c.dimension, c.value, c.pass, c.fail, c.muted, c.manual, c.pass_rate,
-       p.pass_rate AS previous_pass_rate,
-       round(c.pass_rate - p.pass_rate, 1) AS pass_rate_delta,
-       c.fail - coalesce(p.fail, 0) AS fail_delta
-FROM rated c
-LEFT JOIN rated p ON p.week = $against AND p.dimension = c.dimension AND p.value = c.value
-WHERE c.week = $week
-ORDER BY CASE c.dimension WHEN 'overall' THEN 0 WHEN 'severity' THEN 1 WHEN 'account' THEN 2 ELSE 3 END,
-         c.rank, c.value;
+SELECT dimension, value, pass, fail, muted, manual, pass_rate, previous_pass_rate,
+       round(pass_rate - previous_pass_rate, 1) AS pass_rate_delta,
+       fail - previous_fail AS fail_delta
+FROM rated
+ORDER BY CASE dimension WHEN 'overall' THEN 0 WHEN 'severity' THEN 1 WHEN 'account' THEN 2 ELSE 3 END,
+         rank, value;

@@ -16,10 +16,16 @@ per_check AS (
     SELECT *, row_number() OVER (PARTITION BY check_id
                                  ORDER BY account_turn, change_rank, account_uid, finding_key) AS check_turn
     FROM per_account
+),
+picked AS (
+    SELECT * FROM per_check
+    ORDER BY severity_id DESC, check_turn, change_rank, check_id, account_uid, finding_key
+    LIMIT $sample
 )
+-- The resources of the picked findings only: with the sample on the small side of the
+-- join, engines read the resources column of just those rows.
 SELECT s.finding_key, s.finding_uid, s.title, s.severity, s.check_id, s.account_uid, s.region,
        s.change, s.status_detail, f.resources
-FROM per_check s
+FROM picked s
 JOIN latest_findings f ON f.finding_key = s.finding_key AND f.week = s.week
-ORDER BY s.severity_id DESC, s.check_turn, s.change_rank, s.check_id, s.account_uid, s.finding_key
-LIMIT $sample;
+ORDER BY s.severity_id DESC, s.check_turn, s.change_rank, s.check_id, s.account_uid, s.finding_key;

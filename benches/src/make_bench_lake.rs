@@ -206,12 +206,13 @@ fn main() -> Result<()> {
         )?;
         Ok(())
     })?;
-    eprintln!("writing the manifest snapshot");
+    eprintln!("writing the manifest snapshot and the failure index");
     let lake = lake_store::Location::local(&args.out, true)?;
-    tokio::runtime::Builder::new_current_thread()
+    let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .build()?
-        .block_on(lake_store::snapshot::refresh(&lake))?;
+        .build()?;
+    runtime.block_on(lake_store::snapshot::refresh(&lake))?;
+    runtime.block_on(lake_store::failures::refresh(&lake))?;
     eprintln!("done: {}", args.out.display());
     Ok(())
 }

@@ -101,6 +101,10 @@ enum Command {
         /// running it (`athena`: Trino SQL over the tables of `lake athena ddl`).
         #[arg(long, value_enum, conflicts_with = "sql")]
         dialect: Option<DialectArg>,
+        /// Run the query but print, instead of its rows, DataFusion's plan with what each
+        /// step did: rows, time, bytes read, files and pages pruned (EXPLAIN ANALYZE).
+        #[arg(long, conflicts_with = "dialect")]
+        explain: bool,
         /// Output format.
         #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
         format: OutputFormat,
@@ -294,6 +298,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             sql,
             params,
             dialect,
+            explain,
             format,
             output,
             lake,
@@ -314,6 +319,13 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             }
             let lake = open_lake(&lake.lake)?;
             let batches = match (&name, &sql) {
+                (_, Some(sql)) if explain => lake.sql(&format!("EXPLAIN ANALYZE {sql}")).await?,
+                (Some(name), None) if explain => {
+                    if name == "summary" {
+                        bail!("--explain shows one query's plan; the summary runs several (explain diff and posture instead)");
+                    }
+                    lake.explain(name, &params.to_params()?).await?
+                }
                 (_, Some(sql)) => lake.sql(sql).await?,
                 (Some(name), None) if name == "summary" && matches!(format, OutputFormat::Json) => {
                     let summary = lake.summary(&params.to_params()?).await?;

@@ -5,7 +5,6 @@ use std::io::Write;
 use anyhow::Result;
 use arrow::array::RecordBatch;
 use arrow::util::display::{ArrayFormatter, FormatOptions};
-use serde_json::Value;
 
 use crate::table;
 
@@ -34,48 +33,49 @@ pub fn write(out: &mut dyn Write, batches: &[RecordBatch], format: OutputFormat)
     };
     let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
     match format {
-        OutputFormat::Table | OutputFormat::Csv => {
+        OutputFormat::Table => {
             let rows = text_rows(batches)?;
-            if format == OutputFormat::Table {
-                let right: Vec<usize> = schema
-                    .fields()
+            let right: Vec<usize> = schema
+                .fields()
+                .iter()
+                .enumerate()
+                .filter(|(_, f)| f.data_type().is_numeric())
+                .map(|(i, _)| i)
+                .collect();
+            table::write(out, &names, &rows, &right)?;
+            writeln!(out, "({} rows)", rows.len())?;
+        }
+        // CSV and JSON stream row by row: a year-long diff is hundreds of MB of text.
+        OutputFormat::Csv => {
+            let header: Vec<String> = names.iter().map(|n| csv_cell(n).into_owned()).collect();
+            writeln!(out, "{}", header.join(","))?;
+            let options = FormatOptions::default().with_null("");
+            let mut line = String::new();
+            for batch in batches {
+                let formatters = batch
+                    .columns()
                     .iter()
-                    .enumerate()
-                    .filter(|(_, f)| f.data_type().is_numeric())
-                    .map(|(i, _)| i)
-                    .collect();
-                table::write(out, &names, &rows, &right)?;
-                writeln!(out, "({} rows)", rows.len())?;
-            } else {
-                writeln!(
-                    out,
-                    "{}",
-                    names
-                        .iter()
-                        .map(|n| csv_cell(n))
-                        .collect::<Vec<_>>()
-                        .join(",")
-                )?;
-                for row in rows {
-                    writeln!(
-                        out,
-                        "{}",
-                        row.iter()
-                            .map(|c| csv_cell(c))
-                            .collect::<Vec<_>>()
-                            .join(",")
-                    )?;
+                    .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
+                    .collect::<Result<Vec<_>, _>>()?;
+                for row in 0..batch.num_rows() {
+                    line.clear();
+                    for (i, f) in formatters.iter().enumerate() {
+                        if i > 0 {
+                            line.push(',');
+                        }
+                        line.push_str(&csv_cell(&f.value(row).to_string()));
+                    }
+                    line.push('\n');
+                    out.write_all(line.as_bytes())?;
                 }
             }
         }
-        OutputFormat::Json | OutputFormat::Ndjson => {
-            let objects = lake_query::json::rows(batches);
-            if format == OutputFormat::Json {
-                serde_json::to_writer_pretty(&mut *out, &Value::Array(objects))?;
-                writeln!(out)?;
-            } else {
-                for o in objects {
-                    writeln!(out, "{o}")?;
+        OutputFormat::Json => lake_query::json::write_array(out, batches)?,
+        OutputFormat::Ndjson => {
+            for batch in batches {
+                for row in 0..batch.num_rows() {
+                    lake_query::json::write_row(&mut *out, batch, row)?;
+                    out.write_all(b"\n")?;
                 }
             }
         }
@@ -104,10 +104,10 @@ fn text_rows(batches: &[RecordBatch]) -> Result<Vec<Vec<String>>> {
     Ok(rows)
 }
 
-fn csv_cell(s: &str) -> String {
+fn csv_cell(s: &str) -> std::borrow::Cow<'_, str> {
     if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
+        format!("\"{}\"", s.replace('"', "\"\"")).into()
     } else {
-        s.to_owned()
+        s.into()
     }
 }

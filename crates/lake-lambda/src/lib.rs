@@ -398,8 +398,9 @@ async fn run_complete(
     let dir = format!("summaries/week={week}");
     let mut summary_bytes = serde_json::to_vec_pretty(&summary)?;
     summary_bytes.push(b'\n');
-    let mut diff_bytes = serde_json::to_vec_pretty(&lake_query::json::rows(&diff))?;
-    diff_bytes.push(b'\n');
+    // Written row by row: a large organisation's diff is hundreds of thousands of rows.
+    let mut diff_bytes = Vec::new();
+    lake_query::json::write_array(&mut diff_bytes, &diff)?;
     r.summary_uri =
         Some(write_if_changed(lake, &format!("{dir}/summary.json"), summary_bytes).await?);
     r.diff_uri = Some(write_if_changed(lake, &format!("{dir}/diff.json"), diff_bytes).await?);

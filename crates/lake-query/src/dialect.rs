@@ -67,16 +67,22 @@ struct View {
 fn views_of(script: &str) -> Vec<View> {
     crate::session::statements(script)
         .filter_map(|s| {
-            let code = strip_leading_comments(s);
-            let rest = strip_prefix_ci(code, "CREATE VIEW ")?;
-            let (name, rest) = rest.trim_start().split_once(char::is_whitespace)?;
-            let body = strip_prefix_ci(rest.trim_start(), "AS")?;
+            let (name, body) = view_of(s)?;
             Some(View {
                 name: name.to_owned(),
-                body: body.trim().to_owned(),
+                body: body.to_owned(),
             })
         })
         .collect()
+}
+
+/// The name and query of a `CREATE VIEW name AS query` statement.
+pub(crate) fn view_of(statement: &str) -> Option<(&str, &str)> {
+    let code = strip_leading_comments(statement);
+    let rest = strip_prefix_ci(code, "CREATE VIEW ")?;
+    let (name, rest) = rest.trim_start().split_once(char::is_whitespace)?;
+    let body = strip_prefix_ci(rest.trim_start(), "AS")?;
+    Some((name, body.trim()))
 }
 
 fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {

@@ -1,25 +1,58 @@
 //! Query results as JSON: one object per row keyed by column name, for the CLI's `json` and
 //! `ndjson` formats and for the files the Lambda writes.
 
+use std::io::Write;
+
 use arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
 use arrow::datatypes::{DataType, Int32Type, Int64Type, TimeUnit};
 use arrow::util::display::{ArrayFormatter, FormatOptions};
 use serde_json::{Map, Value};
 
-/// Every row of `batches` as a JSON object keyed by column name, in order.
-pub fn rows(batches: &[RecordBatch]) -> Vec<Value> {
-    let mut objects = Vec::new();
+/// Writes every row of `batches` as a JSON array of the objects [`write_row`] writes, one
+/// per line.
+pub fn write_array(out: &mut dyn Write, batches: &[RecordBatch]) -> std::io::Result<()> {
+    out.write_all(b"[")?;
+    let mut first = true;
     for batch in batches {
-        let schema = batch.schema();
         for row in 0..batch.num_rows() {
-            let mut m = Map::new();
-            for (i, field) in schema.fields().iter().enumerate() {
-                m.insert(field.name().clone(), json_value(batch.column(i), row));
-            }
-            objects.push(Value::Object(m));
+            out.write_all(if first { b"\n" } else { b",\n" })?;
+            first = false;
+            write_row(out, batch, row)?;
         }
     }
-    objects
+    out.write_all(if first { b"]\n" } else { b"\n]\n" })
+}
+
+/// Writes row `row` of `batch` as one compact JSON object keyed by column name (cells as
+/// [`json_value`] gives them), written straight from the arrays with no map per row, so that
+/// results of hundreds of thousands of rows stream out in constant memory.
+pub fn write_row(out: &mut dyn Write, batch: &RecordBatch, row: usize) -> std::io::Result<()> {
+    out.write_all(b"{")?;
+    for (i, field) in batch.schema_ref().fields().iter().enumerate() {
+        if i > 0 {
+            out.write_all(b",")?;
+        }
+        serde_json::to_writer(&mut *out, field.name())?;
+        out.write_all(b":")?;
+        let array = batch.column(i);
+        if array.is_null(row) {
+            out.write_all(b"null")?;
+            continue;
+        }
+        match array.data_type() {
+            DataType::Utf8 => {
+                serde_json::to_writer(&mut *out, array.as_string::<i32>().value(row))?
+            }
+            DataType::Utf8View => {
+                serde_json::to_writer(&mut *out, array.as_string_view().value(row))?
+            }
+            DataType::Int64 => write!(out, "{}", array.as_primitive::<Int64Type>().value(row))?,
+            DataType::Int32 => write!(out, "{}", array.as_primitive::<Int32Type>().value(row))?,
+            DataType::Boolean => write!(out, "{}", array.as_boolean().value(row))?,
+            _ => serde_json::to_writer(&mut *out, &json_value(array, row))?,
+        }
+    }
+    out.write_all(b"}")
 }
 
 /// One cell as JSON: numbers, booleans, strings, lists, structs and maps as themselves;

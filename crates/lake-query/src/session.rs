@@ -11,7 +11,7 @@ use datafusion::datasource::listing::{
 };
 use datafusion::datasource::{MemTable, TableProvider};
 use datafusion::execution::runtime_env::RuntimeEnv;
-use datafusion::prelude::{SessionConfig, SessionContext};
+use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
 use datafusion::scalar::ScalarValue;
 use lake_core::schema::{findings_schema, PARTITION_COLUMN};
 use lake_core::IsoWeek;
@@ -24,6 +24,9 @@ use crate::pruned::Pruned;
 
 const VIEWS: &str = include_str!("../../../queries/views.sql");
 const CHANGES: &str = include_str!("../../../queries/changes.sql");
+
+/// The view of `queries/changes.sql` that [`lake_store::failures`] materializes.
+const FIRST_FAILURES: &str = "first_failures";
 
 /// A lake opened for queries.
 #[derive(Debug, Clone)]
@@ -125,8 +128,20 @@ impl Lake {
             "diff_pairs",
             Arc::new(MemTable::try_new(pair_schema, vec![vec![batch]])?),
         )?;
+        // Classifying changes needs, per key, whether it failed before: from the failure
+        // index rather than the view over the whole history, when there is a pair.
+        let materialized = !pairs.is_empty();
+        if materialized {
+            let batch = lake_store::failures::first_failures(&self.location).await?;
+            let table = MemTable::try_new(batch.schema(), vec![vec![batch]])?;
+            ctx.register_table(FIRST_FAILURES, Arc::new(table))?;
+        }
         for script in [VIEWS, CHANGES] {
             for statement in statements(script) {
+                let defines = crate::dialect::view_of(statement).map(|(name, _)| name);
+                if materialized && defines == Some(FIRST_FAILURES) {
+                    continue;
+                }
                 ctx.sql(statement).await?;
             }
         }
@@ -230,6 +245,20 @@ impl Lake {
 
     /// Runs the named query `name` with `params`.
     pub async fn run(&self, name: &str, params: &Params) -> Result<Vec<RecordBatch>> {
+        Ok(self.prepare(name, params).await?.collect().await?)
+    }
+
+    /// Runs the named query `name` with `params` and returns, instead of its rows, the
+    /// physical plan annotated with what each operator did (rows, time, bytes read, files
+    /// and pages pruned): DataFusion's `EXPLAIN ANALYZE`.
+    pub async fn explain(&self, name: &str, params: &Params) -> Result<Vec<RecordBatch>> {
+        let frame = self.prepare(name, params).await?;
+        Ok(frame.explain(false, true)?.collect().await?)
+    }
+
+    /// The named query `name` with `params` bound, planned over a session scoped to the
+    /// partitions it reads.
+    async fn prepare(&self, name: &str, params: &Params) -> Result<DataFrame> {
         let query = named(name)?;
         let manifest = self.manifest().await?;
         let mut pairs: Pairs = Vec::new();
@@ -291,7 +320,7 @@ impl Lake {
         if !values.is_empty() {
             frame = frame.with_param_values(values)?;
         }
-        Ok(frame.collect().await?)
+        Ok(frame)
     }
 }
 

@@ -7,9 +7,11 @@
 //! gives the same bytes.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use arrow::array::{Array, AsArray, RecordBatch};
-use arrow::datatypes::Int64Type;
+use arrow::datatypes::{Int64Type, SchemaRef};
+use datafusion::datasource::MemTable;
 use datafusion::scalar::ScalarValue;
 use lake_core::Severity;
 use serde_json::{json, Map, Value};
@@ -104,6 +106,16 @@ impl Lake {
         let ctx = self
             .context(&manifest, &vec![(week.clone(), against.clone())], &scope)
             .await?;
+        // Two of the statements read the week's changes: classify them once.
+        let frame = ctx.table("finding_changes").await?;
+        let planned: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
+        let changes = frame.collect().await?;
+        let schema = changes.first().map_or(planned, RecordBatch::schema);
+        ctx.deregister_table("finding_changes")?;
+        ctx.register_table(
+            "finding_changes",
+            Arc::new(MemTable::try_new(schema, vec![changes])?),
+        )?;
         let bind = |sql: &'static str| {
             let ctx = ctx.clone();
             let values = vec![

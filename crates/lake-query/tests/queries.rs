@@ -149,6 +149,62 @@ async fn diff_classifies_every_change_of_the_fixture_weeks() {
     );
 }
 
+#[tokio::test]
+async fn the_failure_index_changes_nothing_but_speed() {
+    let runs = fixtures().join("runs");
+    let (lake, dir) = lake_of(&[&runs.join("2026-W19")]).await;
+    let index = dir.path().join(lake_store::failures::INDEX_PATH);
+    let stale = std::fs::read(&index).expect("ingest writes the failure index");
+    for w in ["2026-W20", "2026-W21"] {
+        let sources = Source::resolve(runs.join(w).to_str().unwrap())
+            .await
+            .unwrap();
+        ingest(
+            lake.location(),
+            sources,
+            &IngestOptions::default(),
+            Default::default(),
+        )
+        .await;
+    }
+    let answers = || async {
+        let mut out = Vec::new();
+        for (name, w) in [
+            ("diff", "2026-W21"),
+            ("diff", "2026-W20"),
+            ("trend", "2026-W21"),
+        ] {
+            let p = if name == "trend" {
+                Params::default()
+            } else {
+                week(w)
+            };
+            out.push(rows(&lake.run(name, &p).await.unwrap()));
+        }
+        out
+    };
+    let indexed = answers().await;
+    assert!(indexed[0].iter().any(|r| r["change"] == "regressed"));
+
+    // The index holds what the view over the history computes.
+    let from_index = lake_store::failures::first_failures(lake.location())
+        .await
+        .unwrap();
+    let from_view = lake
+        .sql("SELECT finding_key, first_failed_week FROM first_failures ORDER BY finding_key")
+        .await
+        .unwrap();
+    assert!(from_index.num_rows() > 0);
+    assert_eq!(rows(&[from_index]), rows(&from_view));
+
+    // A stale index (written when the lake held only the first week) and no index at all
+    // give the same answers.
+    std::fs::write(&index, &stale).unwrap();
+    assert_eq!(answers().await, indexed);
+    std::fs::remove_file(&index).unwrap();
+    assert_eq!(answers().await, indexed);
+}
+
 /// Copies the fixture runs of `weeks` into a new layout root, applying `edit` to each file.
 fn copy_runs(
     weeks: &[&str],

@@ -222,9 +222,11 @@ pub async fn ingest(
             outcome
         })
         .collect();
-    // The manifest snapshot is a cache that readers check against the files: failing to
-    // refresh it makes the next queries slower, never wrong, so it fails nothing here.
+    // The manifest snapshot and the failure index are caches that readers check against
+    // the files: failing to refresh them makes the next queries slower, never wrong, so it
+    // fails nothing here.
     let _ = crate::snapshot::refresh(lake).await;
+    let _ = crate::failures::refresh(lake).await;
     outcomes
 }
 

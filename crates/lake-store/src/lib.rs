@@ -18,6 +18,7 @@
 //! ```
 
 pub mod error;
+pub mod failures;
 pub mod ingest;
 pub mod layout;
 pub mod location;

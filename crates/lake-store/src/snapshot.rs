@@ -63,14 +63,14 @@ fn snapshot_schema() -> SchemaRef {
 
 /// What identifies one version of a manifest file.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct FileVersion {
-    size: i64,
-    modified: i64,
-    etag: Option<String>,
+pub(crate) struct FileVersion {
+    pub(crate) size: i64,
+    pub(crate) modified: i64,
+    pub(crate) etag: Option<String>,
 }
 
 impl FileVersion {
-    fn of(meta: &ObjectMeta) -> Self {
+    pub(crate) fn of(meta: &ObjectMeta) -> Self {
         FileVersion {
             size: i64::try_from(meta.size).unwrap_or(i64::MAX),
             modified: meta.last_modified.timestamp_micros(),
@@ -123,7 +123,7 @@ pub async fn refresh(lake: &Location) -> Result<bool> {
 
 async fn current(lake: &Location) -> Result<Current> {
     let schema = snapshot_schema();
-    let listed = list_manifest(lake).await?;
+    let listed = list_table(lake, SCANS_TABLE).await?;
     let versions: HashMap<&str, FileVersion> = listed
         .iter()
         .map(|m| (m.location.as_ref(), FileVersion::of(m)))
@@ -188,9 +188,9 @@ async fn current(lake: &Location) -> Result<Current> {
     })
 }
 
-/// The manifest files, sorted by path.
-async fn list_manifest(lake: &Location) -> Result<Vec<ObjectMeta>> {
-    let prefix = lake.child(SCANS_TABLE);
+/// The Parquet files of `table` (in `dt=` partitions), sorted by path.
+pub(crate) async fn list_table(lake: &Location, table: &str) -> Result<Vec<ObjectMeta>> {
+    let prefix = lake.child(table);
     let mut listed: Vec<ObjectMeta> = lake
         .store
         .list(Some(&prefix))

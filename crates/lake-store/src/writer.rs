@@ -14,6 +14,11 @@ use crate::error::Result;
 /// each covering a run of checks, so that min/max statistics prune by `check_id`.
 pub const ROW_GROUP_ROWS: usize = 8 * 1024;
 
+/// Rows per data page at most. Within a row group rows are ordered by `check_id`, so with
+/// pages this small the page index lets a query for one check (`lookback`) skip most pages
+/// of every column instead of decoding the whole row group.
+pub const PAGE_ROWS: usize = 1024;
+
 /// Columns whose values are (nearly) unique per finding: a dictionary would only be
 /// built and then abandoned at its size limit, at the cost of hashing every value.
 const NO_DICTIONARY: &[&str] = &[
@@ -69,6 +74,8 @@ pub fn writer_properties() -> WriterProperties {
         .set_writer_version(WriterVersion::PARQUET_1_0)
         .set_compression(Compression::SNAPPY)
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+        .set_data_page_row_count_limit(PAGE_ROWS)
+        .set_write_batch_size(PAGE_ROWS)
         .set_statistics_enabled(EnabledStatistics::Page)
         .set_created_by(format!("lake {}", env!("CARGO_PKG_VERSION")));
     for column in NO_DICTIONARY {

@@ -100,6 +100,7 @@ async fn ingesting_twice_leaves_the_lake_as_after_once() {
     assert_eq!(
         tables,
         [
+            "_index/first_failures.parquet",
             "_manifest/scans.parquet",
             "findings/dt=2026-05-18/111111111111-run-1.parquet",
             "findings/dt=2026-05-18/222222222222-run-1.parquet",
@@ -324,6 +325,103 @@ async fn the_manifest_snapshot_is_a_cache_that_readers_check_against_the_files()
     assert_eq!(manifest_accounts(&lake).await, ["111111111111"]);
     assert!(lake_store::snapshot::refresh(&lake).await.unwrap());
     assert_eq!(strings(&read_local(&snap), "account_uid"), ["111111111111"]);
+}
+
+/// Per finding key, the first week it failed in, read the slow way: every row of every
+/// findings file under `dir`.
+fn first_failures_in_files(dir: &Path) -> BTreeMap<String, String> {
+    let mut out: BTreeMap<String, String> = BTreeMap::new();
+    for (rel, _) in snapshot(dir) {
+        if !rel.starts_with("findings/") {
+            continue;
+        }
+        for b in read_local(&dir.join(&rel)) {
+            let keys = strings(std::slice::from_ref(&b), "finding_key");
+            let weeks = strings(std::slice::from_ref(&b), "week");
+            let status = strings(std::slice::from_ref(&b), "status_code");
+            for ((k, w), s) in keys.into_iter().zip(weeks).zip(status) {
+                if s == "FAIL" {
+                    let e = out.entry(k).or_insert_with(|| w.clone());
+                    if w < *e {
+                        *e = w;
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+async fn first_failures(lake: &Location) -> BTreeMap<String, String> {
+    let b = lake_store::failures::first_failures(lake).await.unwrap();
+    let b = std::slice::from_ref(&b);
+    strings(b, "finding_key")
+        .into_iter()
+        .zip(strings(b, "first_failed_week"))
+        .collect()
+}
+
+#[tokio::test]
+async fn the_failure_index_is_a_cache_that_readers_check_against_the_files() {
+    let src = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Location::local(dir.path(), true).unwrap();
+    let index = dir.path().join(lake_store::failures::INDEX_PATH);
+    let findings_file = |account: &str| {
+        dir.path()
+            .join(format!("findings/dt=2026-05-18/{account}-run-1.parquet"))
+    };
+
+    let a = scan_at(src.path(), "run-1", "111111111111", 2, 30);
+    run(&lake, &[a.to_str().unwrap()], &IngestOptions::default()).await;
+    let first = std::fs::read(&index).expect("ingest writes the index");
+    let truth = first_failures_in_files(dir.path());
+    assert!(!truth.is_empty(), "the scan has failing findings");
+    assert_eq!(first_failures(&lake).await, truth);
+
+    let keys_of_a = truth.len();
+    let b = scan_at(src.path(), "run-1", "222222222222", 2, 20);
+    run(&lake, &[b.to_str().unwrap()], &IngestOptions::default()).await;
+    let truth = first_failures_in_files(dir.path());
+    assert!(truth.len() > keys_of_a, "account 2 has failing findings");
+    assert_eq!(
+        first_failures(&lake).await,
+        truth,
+        "the next ingest refreshes it"
+    );
+    assert!(
+        !lake_store::failures::refresh(&lake).await.unwrap(),
+        "already current"
+    );
+
+    // A stale index (a concurrent ingest refreshed last): the file it lacks is read.
+    std::fs::write(&index, &first).unwrap();
+    assert_eq!(first_failures(&lake).await, truth);
+
+    // A file replaced behind it (a later scan of account 1's run, other findings): nothing
+    // of the old file survives.
+    let old_keys: Vec<String> = first_failures(&lake).await.into_keys().collect();
+    let before = std::fs::read(&index).unwrap();
+    let later = scan_at(src.path(), "run-1", "111111111111", 5, 40);
+    run(&lake, &[later.to_str().unwrap()], &IngestOptions::default()).await;
+    std::fs::write(&index, &before).unwrap();
+    let truth = first_failures_in_files(dir.path());
+    assert_ne!(truth.keys().cloned().collect::<Vec<_>>(), old_keys);
+    assert_eq!(first_failures(&lake).await, truth);
+
+    // A file deleted behind it: its failures are gone for readers too.
+    assert!(lake_store::failures::refresh(&lake).await.unwrap());
+    let with_account_2 = first_failures_in_files(dir.path()).len();
+    std::fs::remove_file(findings_file("222222222222")).unwrap();
+    let truth = first_failures_in_files(dir.path());
+    assert!(truth.len() < with_account_2);
+    assert_eq!(first_failures(&lake).await, truth);
+
+    // An unreadable index is no index.
+    std::fs::write(&index, b"PAR1 not really").unwrap();
+    assert_eq!(first_failures(&lake).await, truth);
+    assert!(lake_store::failures::refresh(&lake).await.unwrap());
+    assert_eq!(first_failures(&lake).await, truth);
 }
 
 #[tokio::test]
@@ -653,6 +751,7 @@ async fn s3_sources_into_an_s3_lake_round_trip() {
     assert_eq!(
         keys,
         [
+            "security/lake/_index/first_failures.parquet",
             "security/lake/_manifest/scans.parquet",
             "security/lake/findings/dt=2026-05-18/111111111111-run-7.parquet",
             "security/lake/findings/dt=2026-05-18/222222222222-run-7.parquet",

@@ -1,0 +1,348 @@
+//! The failure index: for every finding key that ever failed, the first ISO week it failed
+//! in, over every scan of the lake (superseded runs of a week included).
+//!
+//! `diff` tells `new` from `regressed` by whether a key failing now failed in some earlier
+//! week. Answered from the table, that reads the `finding_key` of every row of the history
+//! (25.7 M keys for a year of a 100-account organisation). The index keeps the answer: one
+//! object, [`INDEX_PATH`], with a row (`finding_key`, `first_failed_week`) per key that
+//! failed, and the list of the findings files (path, size, modification time, ETag) it was
+//! computed from, in its Parquet key-value metadata. It lives outside the table directories,
+//! so engines reading `findings/` never see it.
+//!
+//! Like the manifest snapshot it is a cache, never the truth. [`first_failures`] lists the
+//! findings files and uses the stored rows only if every file they were computed from is
+//! still there unchanged: a replaced or deleted file may have contributed a failure the lake
+//! no longer holds, and then the index is rebuilt from the files. Files the index does not
+//! cover (ingested since it was written) are read for their FAIL rows and merged in. So a
+//! stale, missing or unreadable index costs time, never correctness, and concurrent ingests
+//! refreshing it need no coordination: the last writer wins, readers make up for the rest.
+//!
+//! The definition in SQL is the view `first_failures` of `queries/changes.sql` (what Athena
+//! runs); the query tests check that both give the same changes.
+
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
+use std::sync::Arc;
+
+use arrow::array::{Array, AsArray, RecordBatch, StringArray};
+use arrow::compute::kernels::cmp::eq;
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use bytes::Bytes;
+use futures::future::BoxFuture;
+use futures::{FutureExt, StreamExt, TryStreamExt};
+use object_store::path::Path;
+use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt};
+use parquet::arrow::arrow_reader::{
+    ArrowPredicateFn, ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
+    RowFilter,
+};
+use parquet::arrow::async_reader::AsyncFileReader;
+use parquet::arrow::{ArrowWriter, ParquetRecordBatchStreamBuilder, ProjectionMask};
+use parquet::errors::ParquetError;
+use parquet::file::metadata::{KeyValue, ParquetMetaData, ParquetMetaDataReader};
+use serde_json::{json, Value};
+
+use crate::error::{Result, StoreError};
+use crate::ingest::put_atomic;
+use crate::layout::FINDINGS_TABLE;
+use crate::location::Location;
+use crate::snapshot::{list_table, FileVersion};
+use crate::writer::manifest_properties;
+
+/// Where the index lives, relative to the lake root.
+pub const INDEX_PATH: &str = "_index/first_failures.parquet";
+
+/// The key-value metadata entry listing the files the index was computed from.
+const COVERS_KEY: &str = "lake.first_failures.covers";
+
+/// Findings files read at once when the index lacks them. Each read fetches two or three
+/// column chunks, so latency bounds it on S3.
+const READS_IN_FLIGHT: usize = 16;
+
+/// The columns of [`first_failures`].
+pub fn first_failures_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("finding_key", DataType::Utf8, false),
+        Field::new("first_failed_week", DataType::Utf8, false),
+    ]))
+}
+
+/// Per finding key that ever failed in the lake, the first ISO week it failed in: one
+/// batch of [`first_failures_schema`], ordered by key. Read through the index.
+pub async fn first_failures(lake: &Location) -> Result<RecordBatch> {
+    Ok(current(lake).await?.batch)
+}
+
+/// Rewrites the index if it no longer matches the findings files. Returns whether it
+/// wrote. Called by ingest after it commits; safe to call at any time, from anywhere.
+pub async fn refresh(lake: &Location) -> Result<bool> {
+    let current = current(lake).await?;
+    if !current.stale {
+        return Ok(false);
+    }
+    let covers: Vec<Value> = current
+        .covers
+        .iter()
+        .map(|(file, v)| {
+            json!({"file": file, "size": v.size, "modified": v.modified, "etag": v.etag})
+        })
+        .collect();
+    let properties = manifest_properties()
+        .into_builder()
+        .set_key_value_metadata(Some(vec![KeyValue::new(
+            COVERS_KEY.to_owned(),
+            Value::Array(covers).to_string(),
+        )]))
+        .build();
+    let mut buf = Vec::new();
+    let mut w = ArrowWriter::try_new(&mut buf, current.batch.schema(), Some(properties))
+        .map_err(StoreError::parquet(INDEX_PATH))?;
+    w.write(&current.batch)
+        .map_err(StoreError::parquet(INDEX_PATH))?;
+    w.close().map_err(StoreError::parquet(INDEX_PATH))?;
+    put_atomic(lake, INDEX_PATH, Bytes::from(buf)).await?;
+    Ok(true)
+}
+
+/// The index as it is now, and whether the stored one differs from it.
+struct Current {
+    batch: RecordBatch,
+    covers: Vec<(String, FileVersion)>,
+    stale: bool,
+}
+
+/// A stored index: its rows and the files they were computed from.
+struct Stored {
+    batch: RecordBatch,
+    covers: Vec<(String, FileVersion)>,
+}
+
+async fn current(lake: &Location) -> Result<Current> {
+    let listed = list_table(lake, FINDINGS_TABLE).await?;
+    let versions: HashMap<&str, FileVersion> = listed
+        .iter()
+        .map(|m| (m.location.as_ref(), FileVersion::of(m)))
+        .collect();
+    // Usable only if every file it covers is still there, unchanged.
+    let stored = read_index(lake).await.filter(|s| {
+        s.covers
+            .iter()
+            .all(|(file, v)| versions.get(file.as_str()) == Some(v))
+    });
+    let covered: HashSet<&str> = stored
+        .iter()
+        .flat_map(|s| s.covers.iter().map(|(f, _)| f.as_str()))
+        .collect();
+    let missing: Vec<&ObjectMeta> = listed
+        .iter()
+        .filter(|m| !covered.contains(m.location.as_ref()))
+        .collect();
+    let covers = listed
+        .iter()
+        .map(|m| (m.location.as_ref().to_owned(), FileVersion::of(m)))
+        .collect();
+    if missing.is_empty() {
+        if let Some(stored) = stored {
+            // Current: its rows as they are (stored in key order).
+            return Ok(Current {
+                batch: stored.batch,
+                covers,
+                stale: false,
+            });
+        }
+    }
+    let stale = !missing.is_empty();
+    let mut first: HashMap<String, String> = HashMap::new();
+    if let Some(stored) = &stored {
+        let keys = stored.batch.column(0).as_string::<i32>();
+        let weeks = stored.batch.column(1).as_string::<i32>();
+        first.reserve(keys.len());
+        for r in 0..keys.len() {
+            first.insert(keys.value(r).to_owned(), weeks.value(r).to_owned());
+        }
+    }
+    let mut reads = futures::stream::iter(missing)
+        .map(|meta| failures_in_file(lake, meta))
+        .buffer_unordered(READS_IN_FLIGHT);
+    while let Some(batches) = reads.try_next().await? {
+        for batch in batches {
+            merge(&mut first, &batch);
+        }
+    }
+    let mut rows: Vec<(String, String)> = first.into_iter().collect();
+    rows.sort_unstable();
+    let keys: StringArray = rows.iter().map(|(k, _)| Some(k.as_str())).collect();
+    let weeks: StringArray = rows.iter().map(|(_, w)| Some(w.as_str())).collect();
+    let batch = RecordBatch::try_new(
+        first_failures_schema(),
+        vec![Arc::new(keys), Arc::new(weeks)],
+    )
+    .map_err(StoreError::Arrow)?;
+    Ok(Current {
+        batch,
+        covers,
+        stale,
+    })
+}
+
+/// Keeps, per key, the earliest week among `first` and a batch of (`finding_key`, `week`).
+fn merge(first: &mut HashMap<String, String>, batch: &RecordBatch) {
+    let (Some(keys), Some(weeks)) = (
+        batch.column_by_name("finding_key"),
+        batch.column_by_name("week"),
+    ) else {
+        return;
+    };
+    let (keys, weeks) = (keys.as_string::<i32>(), weeks.as_string::<i32>());
+    for r in 0..keys.len() {
+        let (key, week) = (keys.value(r), weeks.value(r));
+        match first.get_mut(key) {
+            Some(w) if week < w.as_str() => week.clone_into(w),
+            Some(_) => {}
+            None => {
+                first.insert(key.to_owned(), week.to_owned());
+            }
+        }
+    }
+}
+
+/// The (`finding_key`, `week`) of the FAIL rows of one findings file. Only the three
+/// columns are fetched, and the keys are decoded only for the rows that failed.
+async fn failures_in_file(lake: &Location, meta: &ObjectMeta) -> Result<Vec<RecordBatch>> {
+    let path = &meta.location;
+    let reader = StoreFile {
+        store: lake.store.clone(),
+        path: path.clone(),
+        size: meta.size,
+    };
+    let builder = ParquetRecordBatchStreamBuilder::new(reader)
+        .await
+        .map_err(StoreError::parquet(path))?;
+    let columns = builder.parquet_schema();
+    let projection = ProjectionMask::columns(columns, ["finding_key", "week"]);
+    let status = ProjectionMask::columns(columns, ["status_code"]);
+    let fail = StringArray::new_scalar("FAIL");
+    let failing = ArrowPredicateFn::new(status, move |b: RecordBatch| eq(b.column(0), &fail));
+    builder
+        .with_projection(projection)
+        .with_row_filter(RowFilter::new(vec![Box::new(failing)]))
+        .build()
+        .map_err(StoreError::parquet(path))?
+        .try_collect()
+        .await
+        .map_err(StoreError::parquet(path))
+}
+
+/// A Parquet file of the store, read by byte ranges: the footer, then the column chunks
+/// a reader asks for.
+struct StoreFile {
+    store: Arc<dyn ObjectStore>,
+    path: Path,
+    size: u64,
+}
+
+fn external(e: object_store::Error) -> ParquetError {
+    ParquetError::External(Box::new(e))
+}
+
+impl AsyncFileReader for StoreFile {
+    fn get_bytes(&mut self, range: Range<u64>) -> BoxFuture<'_, parquet::errors::Result<Bytes>> {
+        async move {
+            self.store
+                .get_range(&self.path, range)
+                .await
+                .map_err(external)
+        }
+        .boxed()
+    }
+
+    fn get_byte_ranges(
+        &mut self,
+        ranges: Vec<Range<u64>>,
+    ) -> BoxFuture<'_, parquet::errors::Result<Vec<Bytes>>> {
+        async move {
+            self.store
+                .get_ranges(&self.path, &ranges)
+                .await
+                .map_err(external)
+        }
+        .boxed()
+    }
+
+    fn get_metadata<'a>(
+        &'a mut self,
+        options: Option<&'a ArrowReaderOptions>,
+    ) -> BoxFuture<'a, parquet::errors::Result<Arc<ParquetMetaData>>> {
+        async move {
+            let size = self.size;
+            let metadata = ParquetMetaDataReader::new()
+                .with_arrow_reader_options(options)
+                .load_and_finish(self, size)
+                .await?;
+            Ok(Arc::new(metadata))
+        }
+        .boxed()
+    }
+}
+
+/// The stored index, if there is one this version can use. Any problem reading it (absent,
+/// cut short, other columns, unreadable file list) means "no index".
+async fn read_index(lake: &Location) -> Option<Stored> {
+    let path = lake.child(INDEX_PATH);
+    let bytes = lake.store.get(&path).await.ok()?.bytes().await.ok()?;
+    let metadata = ArrowReaderMetadata::load(&bytes, Default::default()).ok()?;
+    let covers = metadata
+        .metadata()
+        .file_metadata()
+        .key_value_metadata()?
+        .iter()
+        .find(|kv| kv.key == COVERS_KEY)?
+        .value
+        .as_deref()?;
+    let covers = parse_covers(covers)?;
+    let schema = first_failures_schema();
+    let same_columns = metadata.schema().fields().len() == schema.fields().len()
+        && metadata
+            .schema()
+            .fields()
+            .iter()
+            .zip(schema.fields())
+            .all(|(a, e)| a.name() == e.name() && a.data_type() == e.data_type());
+    if !same_columns {
+        return None;
+    }
+    let batches: Vec<RecordBatch> =
+        ParquetRecordBatchReaderBuilder::new_with_metadata(bytes, metadata)
+            .build()
+            .ok()?
+            .collect::<std::result::Result<_, _>>()
+            .ok()?;
+    let batches: Vec<RecordBatch> = batches
+        .into_iter()
+        .map(|b| RecordBatch::try_new(schema.clone(), b.columns().to_vec()))
+        .collect::<std::result::Result<_, _>>()
+        .ok()?;
+    let batch = arrow::compute::concat_batches(&schema, &batches).ok()?;
+    Some(Stored { batch, covers })
+}
+
+fn parse_covers(text: &str) -> Option<Vec<(String, FileVersion)>> {
+    let Value::Array(items) = serde_json::from_str(text).ok()? else {
+        return None;
+    };
+    items
+        .iter()
+        .map(|item| {
+            let file = item.get("file")?.as_str()?.to_owned();
+            let version = FileVersion {
+                size: item.get("size")?.as_i64()?,
+                modified: item.get("modified")?.as_i64()?,
+                etag: match item.get("etag")? {
+                    Value::Null => None,
+                    v => Some(v.as_str()?.to_owned()),
+                },
+            };
+            Some((file, version))
+        })
+        .collect()
+}
