@@ -25,6 +25,11 @@ use crate::pruned::Pruned;
 const VIEWS: &str = include_str!("../../../queries/views.sql");
 const CHANGES: &str = include_str!("../../../queries/changes.sql");
 
+/// Bytes read from the end of a Parquet file to get its footer and page index in one
+/// read: a findings file of one row group needs ~25 KB, one of a large account (several
+/// row groups) a little more; a larger footer costs a second read, never an error.
+const METADATA_SIZE_HINT: usize = 64 * 1024;
+
 /// The view of `queries/changes.sql` that [`lake_store::failures`] materializes.
 const FIRST_FAILURES: &str = "first_failures";
 
@@ -76,6 +81,9 @@ impl Lake {
         // rows that pass.
         config.options_mut().execution.parquet.pushdown_filters = true;
         config.options_mut().execution.parquet.reorder_filters = true;
+        // Each findings file's footer and page index together are tens of kilobytes; the
+        // default guess of 512 KiB copied half of every ~1 MB file just to open it.
+        config.options_mut().execution.parquet.metadata_size_hint = Some(METADATA_SIZE_HINT);
         let ctx = SessionContext::new_with_config_rt(config, self.runtime.clone());
         if self.location.local_dir.is_none() {
             let bucket = self
