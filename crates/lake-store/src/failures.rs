@@ -33,15 +33,15 @@ use object_store::{ObjectMeta, ObjectStoreExt};
 use parquet::arrow::arrow_reader::{
     ArrowPredicateFn, ArrowReaderMetadata, ParquetRecordBatchReaderBuilder, RowFilter,
 };
-use parquet::arrow::{ArrowWriter, ProjectionMask};
+use parquet::arrow::ProjectionMask;
 use parquet::file::metadata::KeyValue;
 use serde_json::{json, Value};
 
 use crate::error::{Result, StoreError};
-use crate::ingest::put_atomic;
+use crate::ingest::put_parquet;
 use crate::layout::FINDINGS_TABLE;
 use crate::location::Location;
-use crate::snapshot::{list_table, FileVersion};
+use crate::snapshot::{conformed, list_table, FileVersion};
 use crate::writer::manifest_properties;
 
 /// Where the index lives, relative to the lake root.
@@ -89,13 +89,7 @@ pub async fn refresh(lake: &Location) -> Result<bool> {
             Value::Array(covers).to_string(),
         )]))
         .build();
-    let mut buf = Vec::new();
-    let mut w = ArrowWriter::try_new(&mut buf, current.batch.schema(), Some(properties))
-        .map_err(StoreError::parquet(INDEX_PATH))?;
-    w.write(&current.batch)
-        .map_err(StoreError::parquet(INDEX_PATH))?;
-    w.close().map_err(StoreError::parquet(INDEX_PATH))?;
-    put_atomic(lake, INDEX_PATH, Bytes::from(buf)).await?;
+    put_parquet(lake, INDEX_PATH, &current.batch, properties).await?;
     Ok(true)
 }
 
@@ -252,29 +246,8 @@ async fn read_index(lake: &Location) -> Option<Stored> {
         .value
         .as_deref()?;
     let covers = parse_covers(covers)?;
-    let schema = first_failures_schema();
-    let same_columns = metadata.schema().fields().len() == schema.fields().len()
-        && metadata
-            .schema()
-            .fields()
-            .iter()
-            .zip(schema.fields())
-            .all(|(a, e)| a.name() == e.name() && a.data_type() == e.data_type());
-    if !same_columns {
-        return None;
-    }
-    let batches: Vec<RecordBatch> =
-        ParquetRecordBatchReaderBuilder::new_with_metadata(bytes, metadata)
-            .build()
-            .ok()?
-            .collect::<std::result::Result<_, _>>()
-            .ok()?;
-    let batches: Vec<RecordBatch> = batches
-        .into_iter()
-        .map(|b| RecordBatch::try_new(schema.clone(), b.columns().to_vec()))
-        .collect::<std::result::Result<_, _>>()
-        .ok()?;
-    let batch = arrow::compute::concat_batches(&schema, &batches).ok()?;
+    let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(bytes, metadata);
+    let batch = conformed(reader, &first_failures_schema())?;
     Some(Stored { batch, covers })
 }
 

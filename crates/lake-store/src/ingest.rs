@@ -28,6 +28,7 @@ use object_store::ObjectStoreExt;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::async_writer::{AsyncArrowWriter, AsyncFileWriter};
 use parquet::arrow::ArrowWriter;
+use parquet::file::properties::WriterProperties;
 use tokio::sync::mpsc;
 
 use crate::error::{Result, StoreError};
@@ -560,12 +561,22 @@ async fn write_manifest(
 ) -> Result<()> {
     let batch = manifest::to_batch(record)?;
     let rel = table_file(SCANS_TABLE, identity);
+    put_parquet(lake, &rel, &batch, manifest_properties()).await
+}
+
+/// Writes `batch` as one Parquet object at `rel` with `properties`, atomically.
+pub(crate) async fn put_parquet(
+    lake: &Location,
+    rel: &str,
+    batch: &RecordBatch,
+    properties: WriterProperties,
+) -> Result<()> {
     let mut buf = Vec::new();
-    let mut w = ArrowWriter::try_new(&mut buf, batch.schema(), Some(manifest_properties()))
-        .map_err(StoreError::parquet(&rel))?;
-    w.write(&batch).map_err(StoreError::parquet(&rel))?;
-    w.close().map_err(StoreError::parquet(&rel))?;
-    put_atomic(lake, &rel, Bytes::from(buf)).await
+    let mut w = ArrowWriter::try_new(&mut buf, batch.schema(), Some(properties))
+        .map_err(StoreError::parquet(rel))?;
+    w.write(batch).map_err(StoreError::parquet(rel))?;
+    w.close().map_err(StoreError::parquet(rel))?;
+    put_atomic(lake, rel, Bytes::from(buf)).await
 }
 
 /// Writes a small object so that readers see all of it or nothing.

@@ -26,10 +26,9 @@ use futures::{StreamExt, TryStreamExt};
 use object_store::path::Path;
 use object_store::{ObjectMeta, ObjectStoreExt};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use parquet::arrow::ArrowWriter;
 
 use crate::error::{Result, StoreError};
-use crate::ingest::{put_atomic, read_parquet};
+use crate::ingest::{put_parquet, read_parquet};
 use crate::layout::{dt_of, SCANS_TABLE};
 use crate::location::Location;
 use crate::read::scans_table_schema;
@@ -107,17 +106,7 @@ pub async fn refresh(lake: &Location) -> Result<bool> {
     if !current.stale {
         return Ok(false);
     }
-    let mut buf = Vec::new();
-    let mut w = ArrowWriter::try_new(
-        &mut buf,
-        current.batch.schema(),
-        Some(manifest_properties()),
-    )
-    .map_err(StoreError::parquet(SNAPSHOT_PATH))?;
-    w.write(&current.batch)
-        .map_err(StoreError::parquet(SNAPSHOT_PATH))?;
-    w.close().map_err(StoreError::parquet(SNAPSHOT_PATH))?;
-    put_atomic(lake, SNAPSHOT_PATH, Bytes::from(buf)).await?;
+    put_parquet(lake, SNAPSHOT_PATH, &current.batch, manifest_properties()).await?;
     Ok(true)
 }
 
@@ -212,27 +201,33 @@ pub(crate) async fn list_table(lake: &Location, table: &str) -> Result<Vec<Objec
 async fn read_snapshot(lake: &Location, schema: &SchemaRef) -> Option<RecordBatch> {
     let path = lake.child(SNAPSHOT_PATH);
     let bytes = lake.store.get(&path).await.ok()?.bytes().await.ok()?;
-    let reader = ParquetRecordBatchReaderBuilder::try_new(bytes)
-        .ok()?
-        .build()
-        .ok()?;
-    let batches: Vec<RecordBatch> = reader.collect::<std::result::Result<_, _>>().ok()?;
-    let same_columns = |b: &RecordBatch| {
-        b.schema().fields().len() == schema.fields().len()
-            && b.schema()
-                .fields()
-                .iter()
-                .zip(schema.fields())
-                .all(|(a, e)| a.name() == e.name() && a.data_type() == e.data_type())
-    };
-    if !batches.iter().all(same_columns) {
+    conformed(
+        ParquetRecordBatchReaderBuilder::try_new(bytes).ok()?,
+        schema,
+    )
+}
+
+/// The rows of a cache object as one batch of `schema`, or `None` if its columns differ
+/// (written by a version with other columns) or it cannot be read.
+pub(crate) fn conformed(
+    reader: ParquetRecordBatchReaderBuilder<Bytes>,
+    schema: &SchemaRef,
+) -> Option<RecordBatch> {
+    let stored = reader.schema();
+    let same_columns = stored.fields().len() == schema.fields().len()
+        && stored
+            .fields()
+            .iter()
+            .zip(schema.fields())
+            .all(|(a, e)| a.name() == e.name() && a.data_type() == e.data_type());
+    if !same_columns {
         return None;
     }
-    let batches: Vec<RecordBatch> = batches
-        .into_iter()
-        .map(|b| RecordBatch::try_new(schema.clone(), b.columns().to_vec()))
-        .collect::<std::result::Result<_, _>>()
-        .ok()?;
+    let batches: Vec<RecordBatch> = reader
+        .build()
+        .ok()?
+        .map(|b| RecordBatch::try_new(schema.clone(), b.ok()?.columns().to_vec()).ok())
+        .collect::<Option<_>>()?;
     concat_batches(schema, &batches).ok()
 }
 
