@@ -71,14 +71,7 @@ pub fn write(out: &mut dyn Write, batches: &[RecordBatch], format: OutputFormat)
             }
         }
         OutputFormat::Json => lake_query::json::write_array(out, batches)?,
-        OutputFormat::Ndjson => {
-            for batch in batches {
-                for row in 0..batch.num_rows() {
-                    lake_query::json::write_row(&mut *out, batch, row)?;
-                    out.write_all(b"\n")?;
-                }
-            }
-        }
+        OutputFormat::Ndjson => lake_query::json::write_lines(out, batches)?,
     }
     Ok(())
 }

@@ -8,51 +8,168 @@ use arrow::datatypes::{DataType, Int32Type, Int64Type, TimeUnit};
 use arrow::util::display::{ArrayFormatter, FormatOptions};
 use serde_json::{Map, Value};
 
-/// Writes every row of `batches` as a JSON array of the objects [`write_row`] writes, one
-/// per line.
+/// Writes every row of `batches` as a JSON array of row objects (one compact object per
+/// line, keyed by column name).
 pub fn write_array(out: &mut dyn Write, batches: &[RecordBatch]) -> std::io::Result<()> {
     out.write_all(b"[")?;
     let mut first = true;
-    for batch in batches {
-        for row in 0..batch.num_rows() {
-            out.write_all(if first { b"\n" } else { b",\n" })?;
-            first = false;
-            write_row(out, batch, row)?;
-        }
-    }
+    // Every row is encoded after ",\n"; the first row of the array drops the comma.
+    write_encoded(out, batches, b",\n", b"", |out, encoded| {
+        let skip = usize::from(std::mem::take(&mut first));
+        out.write_all(&encoded[skip..])
+    })?;
     out.write_all(if first { b"]\n" } else { b"\n]\n" })
 }
 
-/// Writes row `row` of `batch` as one compact JSON object keyed by column name (cells as
-/// [`json_value`] gives them), written straight from the arrays with no map per row, so that
-/// results of hundreds of thousands of rows stream out in constant memory.
-pub fn write_row(out: &mut dyn Write, batch: &RecordBatch, row: usize) -> std::io::Result<()> {
-    out.write_all(b"{")?;
-    for (i, field) in batch.schema_ref().fields().iter().enumerate() {
-        if i > 0 {
-            out.write_all(b",")?;
+/// Writes every row of `batches` as one JSON object per line (NDJSON).
+pub fn write_lines(out: &mut dyn Write, batches: &[RecordBatch]) -> std::io::Result<()> {
+    write_encoded(out, batches, b"", b"\n", |out, encoded| {
+        out.write_all(encoded)
+    })
+}
+
+/// Encodes the rows of `batches`, each between `before` and `after`, and hands the encoded
+/// text of each batch to `emit`, in order. Batches are encoded on as many threads as there
+/// are cores, a few at a time: the output of a diff is hundreds of thousands of rows, whose
+/// encoding would otherwise run on one core after the query, and memory stays bounded by a
+/// few batches of text.
+fn write_encoded(
+    out: &mut dyn Write,
+    batches: &[RecordBatch],
+    before: &[u8],
+    after: &[u8],
+    mut emit: impl FnMut(&mut dyn Write, &[u8]) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let encode = |batch: &RecordBatch| {
+        let keys = encoded_keys(batch);
+        let mut buf = Vec::with_capacity(batch.get_array_memory_size());
+        for row in 0..batch.num_rows() {
+            buf.extend_from_slice(before);
+            encode_row(&mut buf, &keys, batch, row);
+            buf.extend_from_slice(after);
         }
-        serde_json::to_writer(&mut *out, field.name())?;
-        out.write_all(b":")?;
-        let array = batch.column(i);
-        if array.is_null(row) {
-            out.write_all(b"null")?;
-            continue;
-        }
-        match array.data_type() {
-            DataType::Utf8 => {
-                serde_json::to_writer(&mut *out, array.as_string::<i32>().value(row))?
+        buf
+    };
+    for window in batches.chunks(threads * 2) {
+        let encoded: Vec<Vec<u8>> = if threads == 1 || window.len() == 1 {
+            window.iter().map(encode).collect()
+        } else {
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = window
+                    .iter()
+                    .map(|batch| scope.spawn(move || encode(batch)))
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                    .collect()
+            })
+        };
+        for (batch, text) in window.iter().zip(&encoded) {
+            if batch.num_rows() > 0 {
+                emit(out, text)?;
             }
-            DataType::Utf8View => {
-                serde_json::to_writer(&mut *out, array.as_string_view().value(row))?
-            }
-            DataType::Int64 => write!(out, "{}", array.as_primitive::<Int64Type>().value(row))?,
-            DataType::Int32 => write!(out, "{}", array.as_primitive::<Int32Type>().value(row))?,
-            DataType::Boolean => write!(out, "{}", array.as_boolean().value(row))?,
-            _ => serde_json::to_writer(&mut *out, &json_value(array, row))?,
         }
     }
-    out.write_all(b"}")
+    Ok(())
+}
+
+/// `"name":` for each column of `batch`, encoded once per batch rather than once per row.
+fn encoded_keys(batch: &RecordBatch) -> Vec<Vec<u8>> {
+    batch
+        .schema_ref()
+        .fields()
+        .iter()
+        .map(|f| {
+            let mut key = Vec::new();
+            write_str(&mut key, f.name());
+            key.push(b':');
+            key
+        })
+        .collect()
+}
+
+/// Encodes row `row` of `batch` as one compact JSON object keyed by column name (cells as
+/// [`json_value`] gives them), straight from the arrays with no map per row.
+fn encode_row(buf: &mut Vec<u8>, keys: &[Vec<u8>], batch: &RecordBatch, row: usize) {
+    buf.push(b'{');
+    for (i, key) in keys.iter().enumerate() {
+        if i > 0 {
+            buf.push(b',');
+        }
+        buf.extend_from_slice(key);
+        let array = batch.column(i);
+        if array.is_null(row) {
+            buf.extend_from_slice(b"null");
+            continue;
+        }
+        // Writing to a Vec cannot fail: the results of `write!` are ignored.
+        match array.data_type() {
+            DataType::Utf8 => write_str(buf, array.as_string::<i32>().value(row)),
+            DataType::Utf8View => write_str(buf, array.as_string_view().value(row)),
+            DataType::Int64 => {
+                let _ = write!(buf, "{}", array.as_primitive::<Int64Type>().value(row));
+            }
+            DataType::Int32 => {
+                let _ = write!(buf, "{}", array.as_primitive::<Int32Type>().value(row));
+            }
+            DataType::Boolean => {
+                let _ = write!(buf, "{}", array.as_boolean().value(row));
+            }
+            _ => {
+                let _ = serde_json::to_writer(&mut *buf, &json_value(array, row));
+            }
+        }
+    }
+    buf.push(b'}');
+}
+
+/// Writes `s` as a JSON string, escaped as `serde_json` escapes it. Most text (ids, titles,
+/// details) needs no escaping and is copied whole after one branch-free pass over it.
+fn write_str(buf: &mut Vec<u8>, s: &str) {
+    let plain = s.bytes().fold(true, |plain, b| {
+        plain & (b >= 0x20) & (b != b'"') & (b != b'\\')
+    });
+    buf.push(b'"');
+    if plain {
+        buf.extend_from_slice(s.as_bytes());
+    } else {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        for &b in s.as_bytes() {
+            match b {
+                b'"' => buf.extend_from_slice(b"\\\""),
+                b'\\' => buf.extend_from_slice(b"\\\\"),
+                b'\n' => buf.extend_from_slice(b"\\n"),
+                b'\r' => buf.extend_from_slice(b"\\r"),
+                b'\t' => buf.extend_from_slice(b"\\t"),
+                0x08 => buf.extend_from_slice(b"\\b"),
+                0x0c => buf.extend_from_slice(b"\\f"),
+                0..0x20 => {
+                    buf.extend_from_slice(b"\\u00");
+                    buf.push(HEX[usize::from(b >> 4)]);
+                    buf.push(HEX[usize::from(b & 0xf)]);
+                }
+                _ => buf.push(b),
+            }
+        }
+    }
+    buf.push(b'"');
+}
+
+/// The text at `row` of a string column of any of Arrow's three layouts (the lake's tables
+/// read strings as views; SQL results may hold either); `None` for a null or a column that
+/// is not text.
+pub fn text_at(array: &dyn Array, row: usize) -> Option<&str> {
+    if array.is_null(row) {
+        return None;
+    }
+    match array.data_type() {
+        DataType::Utf8 => Some(array.as_string::<i32>().value(row)),
+        DataType::LargeUtf8 => Some(array.as_string::<i64>().value(row)),
+        DataType::Utf8View => Some(array.as_string_view().value(row)),
+        _ => None,
+    }
 }
 
 /// One cell as JSON: numbers, booleans, strings, lists, structs and maps as themselves;
@@ -106,5 +223,32 @@ pub fn json_value(array: &ArrayRef, row: usize) -> Value {
         _ => ArrayFormatter::try_new(array.as_ref(), &FormatOptions::default())
             .map(|f| Value::from(f.value(row).to_string()))
             .unwrap_or(Value::Null),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_are_escaped_exactly_as_serde_json_escapes_them() {
+        let cases = [
+            "",
+            "plain text",
+            "arn:aws:iam::123456789012:role/x",
+            "quote \" and backslash \\",
+            "lines\nand\r\ttabs",
+            "controls \u{0}\u{1}\u{8}\u{b}\u{c}\u{1f}\u{7f}",
+            "unicode é ✓ 𝄞",
+        ];
+        for case in cases {
+            let mut ours = Vec::new();
+            write_str(&mut ours, case);
+            let theirs = serde_json::to_vec(case).unwrap();
+            assert_eq!(
+                String::from_utf8(ours).unwrap(),
+                String::from_utf8(theirs).unwrap()
+            );
+        }
     }
 }

@@ -21,6 +21,7 @@
 
 pub mod dialect;
 mod error;
+mod index;
 pub mod json;
 mod named;
 mod pruned;

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use arrow::array::{Array, AsArray, RecordBatch, StringArray};
+use arrow::array::{RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use chrono::{Days, NaiveDate, Utc};
 use datafusion::datasource::file_format::parquet::ParquetFormat;
@@ -19,6 +19,8 @@ use lake_store::layout::{FINDINGS_TABLE, SCANS_TABLE};
 use lake_store::Location;
 
 use crate::error::{QueryError, Result};
+use crate::index::FailureIndex;
+use crate::json::text_at;
 use crate::named::{named, Params};
 use crate::pruned::Pruned;
 
@@ -136,21 +138,18 @@ impl Lake {
             "diff_pairs",
             Arc::new(MemTable::try_new(pair_schema, vec![vec![batch]])?),
         )?;
-        // Classifying changes needs, per key, whether it failed before: from the failure
-        // index rather than the view over the whole history, when there is a pair.
-        let materialized = !pairs.is_empty();
-        if materialized {
-            let batch = lake_store::failures::first_failures(&self.location).await?;
-            let table = MemTable::try_new(batch.schema(), vec![vec![batch]])?;
-            ctx.register_table(FIRST_FAILURES, Arc::new(table))?;
-        }
+        // Whether a key failed before: from the failure index, not the view over the
+        // whole history (see `FailureIndex`).
+        ctx.register_table(
+            FIRST_FAILURES,
+            Arc::new(FailureIndex::new(self.location.clone())),
+        )?;
         for script in [VIEWS, CHANGES] {
             for statement in statements(script) {
                 let defines = crate::dialect::view_of(statement).map(|(name, _)| name);
-                if materialized && defines == Some(FIRST_FAILURES) {
-                    continue;
+                if defines != Some(FIRST_FAILURES) {
+                    ctx.sql(statement).await?;
                 }
-                ctx.sql(statement).await?;
             }
         }
         Ok(ctx)
@@ -183,10 +182,11 @@ impl Lake {
     /// The listing table `name` of the lake, or an empty table with its columns when the
     /// lake has none yet.
     async fn listing(&self, name: &str, schema: SchemaRef) -> Result<Arc<dyn TableProvider>> {
-        let mut fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
-        fields.push(Field::new(PARTITION_COLUMN, DataType::Utf8, false));
         if let Some(dir) = &self.location.local_dir {
             if !dir.join(name).is_dir() {
+                let mut fields: Vec<Field> =
+                    schema.fields().iter().map(|f| f.as_ref().clone()).collect();
+                fields.push(Field::new(PARTITION_COLUMN, DataType::Utf8, false));
                 let empty = MemTable::try_new(Arc::new(Schema::new(fields)), vec![vec![]])?;
                 return Ok(Arc::new(empty));
             }
@@ -378,10 +378,9 @@ pub(crate) fn strings(batches: &[RecordBatch], i: usize) -> Vec<String> {
     batches
         .iter()
         .flat_map(|b| {
-            let col = b.column(i).as_string::<i32>();
+            let col = b.column(i);
             (0..col.len())
-                .filter(|&r| col.is_valid(r))
-                .map(|r| col.value(r).to_owned())
+                .filter_map(|r| text_at(col, r).map(str::to_owned))
                 .collect::<Vec<_>>()
         })
         .collect()

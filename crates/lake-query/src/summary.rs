@@ -17,6 +17,7 @@ use lake_core::Severity;
 use serde_json::{json, Map, Value};
 
 use crate::error::Result;
+use crate::json::text_at;
 use crate::named::Params;
 use crate::session::{Lake, Scope};
 
@@ -56,9 +57,7 @@ fn trim(s: &str) -> String {
 
 /// Column `name` of `batch` as text at `row` (null as `None`).
 fn text(batch: &RecordBatch, name: &str, row: usize) -> Option<String> {
-    let col = batch.column_by_name(name)?;
-    let col = col.as_string_opt::<i32>()?;
-    col.is_valid(row).then(|| col.value(row).to_owned())
+    text_at(batch.column_by_name(name)?, row).map(str::to_owned)
 }
 
 fn int(batch: &RecordBatch, name: &str, row: usize) -> i64 {
@@ -80,9 +79,8 @@ fn list(batch: &RecordBatch, name: &str, row: usize) -> Vec<String> {
         return Vec::new();
     }
     let values = col.value(row);
-    let values = values.as_string::<i32>();
     (0..values.len())
-        .map(|i| values.value(i).to_owned())
+        .filter_map(|i| text_at(&values, i).map(str::to_owned))
         .collect()
 }
 
@@ -305,9 +303,7 @@ fn resource_uids(batch: &RecordBatch, row: usize) -> Vec<String> {
     let Some(uids) = structs.column_by_name("uid") else {
         return Vec::new();
     };
-    let uids = uids.as_string::<i32>();
     (0..uids.len().min(3))
-        .filter(|&i| uids.is_valid(i))
-        .map(|i| trim(uids.value(i)))
+        .filter_map(|i| text_at(uids, i).map(trim))
         .collect()
 }

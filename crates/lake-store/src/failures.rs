@@ -122,9 +122,11 @@ async fn current(lake: &Location) -> Result<Current> {
         .iter()
         .flat_map(|s| s.covers.iter().map(|(f, _)| f.as_str()))
         .collect();
-    let missing: Vec<&ObjectMeta> = listed
+    // Owned, so that the reads below make a future that is `Send` for any caller.
+    let missing: Vec<ObjectMeta> = listed
         .iter()
         .filter(|m| !covered.contains(m.location.as_ref()))
+        .cloned()
         .collect();
     let covers = listed
         .iter()
@@ -199,7 +201,7 @@ fn merge(first: &mut HashMap<String, String>, batch: &RecordBatch) {
 /// whole in one request (a rebuild reads thousands of them; ranged reads of three column
 /// chunks each were an order of magnitude slower) and decoded on a blocking thread: only
 /// the three columns, the keys only for the rows that failed.
-async fn failures_in_file(lake: &Location, meta: &ObjectMeta) -> Result<Vec<RecordBatch>> {
+async fn failures_in_file(lake: &Location, meta: ObjectMeta) -> Result<Vec<RecordBatch>> {
     let path = meta.location.clone();
     let bytes = lake
         .store
