@@ -180,8 +180,13 @@ pub async fn ingest(
 ) -> Vec<IngestOutcome> {
     let claims = Arc::new(Claims::default());
     let options = Arc::new(options.clone());
-    let outcomes: Vec<IngestOutcome> = futures::stream::iter(sources)
-        .map(|source| {
+    // Largest source first, and each finished source frees its slot at once (outcomes are
+    // put back in order afterwards): with in-order completion, a small file finishing
+    // beside a large one held its slot until the large one ended, leaving a core idle.
+    let mut order: Vec<(usize, Source)> = sources.into_iter().enumerate().collect();
+    order.sort_by(|(i, a), (j, b)| b.size.cmp(&a.size).then(i.cmp(j)));
+    let mut outcomes: Vec<(usize, IngestOutcome)> = futures::stream::iter(order)
+        .map(|(i, source)| {
             let (lake, options, claims, progress) = (
                 lake.clone(),
                 options.clone(),
@@ -194,16 +199,20 @@ pub async fn ingest(
                     let options = options.clone();
                     async move { ingest_one(&lake, source, &options, progress, &claims).await }
                 });
-                match task.await {
+                let outcome = match task.await {
                     Ok(outcome) => outcome,
                     Err(e) => crashed(&kept, &options, &e.to_string()),
-                }
+                };
+                (i, outcome)
             }
         })
-        .buffered(options.concurrency.max(1))
-        .collect::<Vec<_>>()
-        .await
+        .buffer_unordered(options.concurrency.max(1))
+        .collect()
+        .await;
+    outcomes.sort_by_key(|(i, _)| *i);
+    let outcomes: Vec<IngestOutcome> = outcomes
         .into_iter()
+        .map(|(_, outcome)| outcome)
         .map(|mut outcome: IngestOutcome| {
             // A source that committed before a later scan of its (account, run) took over
             // was replaced by it.

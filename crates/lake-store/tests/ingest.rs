@@ -247,6 +247,37 @@ async fn two_sources_of_one_account_and_run_the_later_scan_wins_whatever_the_ord
     }
 }
 
+#[tokio::test]
+async fn outcomes_come_back_in_the_order_of_the_sources_whatever_finishes_first() {
+    // Sources run largest first and in any order of completion; the caller still gets one
+    // outcome per source, in its own order.
+    let src = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Location::local(dir.path(), true).unwrap();
+    let sizes = [5, 400, 40, 1, 200];
+    let files: Vec<PathBuf> = sizes
+        .iter()
+        .enumerate()
+        .map(|(i, &n)| {
+            let account = format!("{:012}", 100_000_000_000u64 + i as u64);
+            layout_file(src.path(), "2026-W21", "run-1", &account, n, i as u64)
+        })
+        .collect();
+    let specs: Vec<&str> = files.iter().map(|p| p.to_str().unwrap()).collect();
+    let options = IngestOptions {
+        concurrency: 2,
+        ..Default::default()
+    };
+    let out = run(&lake, &specs, &options).await;
+    assert_eq!(out.len(), files.len());
+    for ((outcome, file), n) in out.iter().zip(&files).zip(sizes) {
+        let name = file.file_name().unwrap().to_str().unwrap();
+        assert!(outcome.record.source_uri.ends_with(name), "{name}");
+        assert_eq!(outcome.status(), "succeeded");
+        assert_eq!(outcome.record.findings, n as i64);
+    }
+}
+
 /// The accounts of the manifest as readers see it, in file order.
 async fn manifest_accounts(lake: &Location) -> Vec<String> {
     let batches = read::scan_batches(lake).await.unwrap();
