@@ -385,8 +385,9 @@ async fn run_complete(
         sample: Some(config.sample),
         ..Params::default()
     };
-    let summary = match query.summary(&params).await {
-        Ok(s) => s,
+    // The summary and the diff from one classification of the week's changes.
+    let (summary, diff) = match query.summary_and_diff(&params).await {
+        Ok(both) => both,
         Err(e) => {
             // E.g. every account of the run failed: the week has no data to summarize.
             tracing::error!(week = %week, error = %e, "no summary");
@@ -394,7 +395,6 @@ async fn run_complete(
             return Ok(r);
         }
     };
-    let diff = query.run("diff", &params).await?;
     let dir = format!("summaries/week={week}");
     let mut summary_bytes = serde_json::to_vec_pretty(&summary)?;
     summary_bytes.push(b'\n');

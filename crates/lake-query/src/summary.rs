@@ -18,7 +18,7 @@ use serde_json::{json, Map, Value};
 
 use crate::error::Result;
 use crate::json::text_at;
-use crate::named::Params;
+use crate::named::{named, Params};
 use crate::session::{Lake, Scope};
 
 const COUNTS: &str = include_str!("../../../queries/summary_counts.sql");
@@ -94,6 +94,22 @@ impl Lake {
     /// The summary inputs of `params.week` against `params.against` (default: the latest
     /// earlier week with data), with at most `params.sample` sample findings (default 50).
     pub async fn summary(&self, params: &Params) -> Result<Value> {
+        Ok(self.report(params, false).await?.0)
+    }
+
+    /// The summary inputs (as [`Lake::summary`]) and the rows of the `diff` query for the
+    /// same weeks, from one classification of the week's changes: what the weekly report
+    /// needs, for about the cost of the summary alone.
+    pub async fn summary_and_diff(&self, params: &Params) -> Result<(Value, Vec<RecordBatch>)> {
+        let (summary, diff) = self.report(params, true).await?;
+        Ok((summary, diff.unwrap_or_default()))
+    }
+
+    async fn report(
+        &self,
+        params: &Params,
+        with_diff: bool,
+    ) -> Result<(Value, Option<Vec<RecordBatch>>)> {
         let manifest = self.manifest().await?;
         let (week, against) = self.pair(&manifest, params).await?;
         let sample_size = params.sample()?;
@@ -136,6 +152,11 @@ impl Lake {
         let scope = bind(SCOPE).await?;
         let checks = bind(CHECKS).await?;
         let sample = bind(SAMPLE).await?;
+        let diff = if with_diff {
+            Some(ctx.sql(named("diff")?.sql).await?.collect().await?)
+        } else {
+            None
+        };
 
         // Counts.
         let mut status: BTreeMap<String, (i64, i64)> = BTreeMap::new();
@@ -251,7 +272,7 @@ impl Lake {
             .collect();
 
         let change = |name: &str| changes.get(name).copied().unwrap_or_default();
-        Ok(json!({
+        let summary = json!({
             "week": week,
             "previous_week": against,
             "scope": {
@@ -283,7 +304,8 @@ impl Lake {
             },
             "top_failing_checks": top_checks,
             "sample": samples,
-        }))
+        });
+        Ok((summary, diff))
     }
 }
 

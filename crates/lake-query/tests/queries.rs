@@ -504,6 +504,23 @@ async fn compliance_lists_failing_requirements() {
 }
 
 #[tokio::test]
+async fn the_weekly_report_answers_as_the_summary_and_the_diff_do() {
+    // The Lambda's summary_and_diff classifies the week once for both; it must answer
+    // exactly what the two queries answer on their own, against the default and an
+    // explicit earlier week.
+    let (lake, _dir) = runs_lake().await;
+    let mut explicit = week("2026-W21");
+    explicit.against = Some("2026-W19".parse().unwrap());
+    for p in [week("2026-W21"), week("2026-W20"), explicit] {
+        let (summary, diff) = lake.summary_and_diff(&p).await.unwrap();
+        assert_eq!(summary, lake.summary(&p).await.unwrap());
+        let alone = rows(&lake.run("diff", &p).await.unwrap());
+        assert!(!alone.is_empty());
+        assert_eq!(rows(&diff), alone);
+    }
+}
+
+#[tokio::test]
 async fn the_summary_is_compact_spread_and_byte_identical() {
     let (lake, _dir) = runs_lake().await;
     let p = week("2026-W21");
