@@ -55,6 +55,17 @@ def test_summary_is_byte_identical_and_compact(lake_dir):
     assert len(s["sample"]) <= 50
 
 
+def test_summary_can_write_the_diff_beside_it(lake_dir, tmp_path):
+    # The Lambda's two files from the CLI: the same summary, and the same rows as the diff
+    # query, byte for byte.
+    target = tmp_path / "diff.json"
+    a = lake("summary", "--week", "2026-W21", "--diff-output", str(target), "--lake", lake_dir).stdout
+    assert a == lake("summary", "--week", "2026-W21", "--lake", lake_dir).stdout
+    alone = lake("query", "diff", "--week", "2026-W21", "--format", "json", "--lake", lake_dir).stdout
+    assert target.read_text() == alone
+    assert len(json.loads(alone)) > 0
+
+
 def test_errors_are_one_line_and_nonzero(lake_dir):
     for args in (["query", "diff", "--week", "2026-W30"],
                  ["query", "lookback", "--check", "x' OR 1=1 --"],

@@ -123,6 +123,11 @@ enum Command {
         /// Write to this file instead of standard output.
         #[arg(long, short = 'o')]
         output: Option<std::path::PathBuf>,
+        /// Also write the week's `diff` rows (a JSON array, as `lake query diff --format
+        /// json`) to this file, from the same classification of the week's changes: the two
+        /// files the Lambda writes, for about the cost of the summary alone.
+        #[arg(long, value_name = "FILE")]
+        diff_output: Option<std::path::PathBuf>,
         #[command(flatten)]
         lake: LakeArg,
     },
@@ -394,10 +399,22 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Summary {
             params,
             output,
+            diff_output,
             lake,
         } => {
             let lake = open_lake(&lake.lake)?;
-            let summary = lake.summary(&params.to_params()?).await?;
+            let params = params.to_params()?;
+            let summary = match &diff_output {
+                Some(path) => {
+                    let (summary, diff) = lake.summary_and_diff(&params).await?;
+                    emit(Some(path), |out| {
+                        lake_query::json::write_array(out, &diff)?;
+                        Ok(())
+                    })?;
+                    summary
+                }
+                None => lake.summary(&params).await?,
+            };
             emit(output.as_deref(), |out| {
                 writeln!(out, "{}", serde_json::to_string_pretty(&summary)?)?;
                 Ok(())
