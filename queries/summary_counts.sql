@@ -3,32 +3,48 @@
 --   severity   open (unmuted) FAIL findings by severity
 --   muted_fail muted FAIL findings (name 'all')
 --   change     new / regressed / persisting / resolved / unverified (diff_pairs: $week, $against)
--- The two weeks are read once: each row is tagged with every count it belongs to.
+-- The two weeks are read once: grouping sets count by status, by severity and overall,
+-- with the two weeks side by side; the few grouped rows are then unfolded into the long
+-- format (a join with four tags reads `grouped` once, where a union would read it per arm).
 WITH rows AS (
     SELECT week = $week AS now, status_code, muted, severity
     FROM latest_findings
     WHERE week = $week OR week = $against
 ),
-tagged AS (
-    SELECT CASE t.tag WHEN 'muted' THEN 'status' ELSE t.tag END AS section,
-           CASE t.tag WHEN 'status' THEN r.status_code
-                      WHEN 'muted' THEN 'muted'
-                      WHEN 'severity' THEN r.severity
-                      ELSE 'all' END AS name,
-           r.now
-    FROM rows r
-    CROSS JOIN (VALUES ('status'), ('muted'), ('severity'), ('muted_fail')) AS t (tag)
-    WHERE t.tag = 'status'
-       OR (t.tag = 'muted' AND r.muted)
-       OR (t.tag = 'severity' AND r.status_code = 'FAIL' AND NOT r.muted)
-       OR (t.tag = 'muted_fail' AND r.status_code = 'FAIL' AND r.muted)
+grouped AS (
+    SELECT status_code, severity,
+           grouping(status_code) AS all_status, grouping(severity) AS all_severity,
+           count(CASE WHEN now THEN 1 END) AS cur,
+           count(CASE WHEN NOT now THEN 1 END) AS prev,
+           count(CASE WHEN now AND status_code = 'FAIL' AND NOT muted THEN 1 END) AS cur_open,
+           count(CASE WHEN NOT now AND status_code = 'FAIL' AND NOT muted THEN 1 END) AS prev_open,
+           count(CASE WHEN now AND muted THEN 1 END) AS cur_muted,
+           count(CASE WHEN NOT now AND muted THEN 1 END) AS prev_muted,
+           count(CASE WHEN now AND muted AND status_code = 'FAIL' THEN 1 END) AS cur_muted_fail,
+           count(CASE WHEN NOT now AND muted AND status_code = 'FAIL' THEN 1 END) AS prev_muted_fail
+    FROM rows
+    GROUP BY GROUPING SETS ((status_code), (severity), ())
 ),
 counts AS (
-    SELECT section, name, count(CASE WHEN now THEN 1 END) AS current,
-           count(CASE WHEN NOT now THEN 1 END) AS previous
-    FROM tagged
-    GROUP BY section, name
-    -- the muted counts are reported even when zero
+    SELECT CASE t.tag WHEN 'muted' THEN 'status' ELSE t.tag END AS section,
+           CASE t.tag WHEN 'status' THEN g.status_code
+                      WHEN 'severity' THEN g.severity
+                      WHEN 'muted' THEN 'muted'
+                      ELSE 'all' END AS name,
+           CASE t.tag WHEN 'status' THEN g.cur
+                      WHEN 'severity' THEN g.cur_open
+                      WHEN 'muted' THEN g.cur_muted
+                      ELSE g.cur_muted_fail END AS current,
+           CASE t.tag WHEN 'status' THEN g.prev
+                      WHEN 'severity' THEN g.prev_open
+                      WHEN 'muted' THEN g.prev_muted
+                      ELSE g.prev_muted_fail END AS previous
+    FROM grouped g
+    CROSS JOIN (VALUES ('status'), ('muted'), ('severity'), ('muted_fail')) AS t (tag)
+    WHERE (t.tag = 'status' AND g.all_status = 0)
+       OR (t.tag = 'severity' AND g.all_severity = 0 AND g.cur_open + g.prev_open > 0)
+       OR (t.tag IN ('muted', 'muted_fail') AND g.all_status = 1 AND g.all_severity = 1)
+    -- the muted counts are reported even when zero (and when there are no rows at all)
     UNION ALL SELECT 'status', 'muted', 0, 0
     UNION ALL SELECT 'muted_fail', 'all', 0, 0
     UNION ALL SELECT 'change', change, count(*), 0
