@@ -52,11 +52,7 @@ pub fn write(out: &mut dyn Write, batches: &[RecordBatch], format: OutputFormat)
             let options = FormatOptions::default().with_null("");
             let mut line = String::new();
             for batch in batches {
-                let formatters = batch
-                    .columns()
-                    .iter()
-                    .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
-                    .collect::<Result<Vec<_>, _>>()?;
+                let formatters = formatters(batch, &options)?;
                 for row in 0..batch.num_rows() {
                     line.clear();
                     for (i, f) in formatters.iter().enumerate() {
@@ -80,11 +76,7 @@ fn text_rows(batches: &[RecordBatch]) -> Result<Vec<Vec<String>>> {
     let options = FormatOptions::default().with_null("");
     let mut rows = Vec::new();
     for batch in batches {
-        let formatters = batch
-            .columns()
-            .iter()
-            .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
-            .collect::<Result<Vec<_>, _>>()?;
+        let formatters = formatters(batch, &options)?;
         for row in 0..batch.num_rows() {
             rows.push(
                 formatters
@@ -95,6 +87,18 @@ fn text_rows(batches: &[RecordBatch]) -> Result<Vec<Vec<String>>> {
         }
     }
     Ok(rows)
+}
+
+/// A display formatter per column of `batch`.
+fn formatters<'a>(
+    batch: &'a RecordBatch,
+    options: &'a FormatOptions<'a>,
+) -> Result<Vec<ArrayFormatter<'a>>> {
+    Ok(batch
+        .columns()
+        .iter()
+        .map(|c| ArrayFormatter::try_new(c.as_ref(), options))
+        .collect::<Result<Vec<_>, _>>()?)
 }
 
 fn csv_cell(s: &str) -> std::borrow::Cow<'_, str> {

@@ -229,6 +229,66 @@ pub fn json_value(array: &ArrayRef, row: usize) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use arrow::array::{Int64Array, StringArray};
+    use arrow::datatypes::{Field, Schema};
+    use std::sync::Arc;
+
+    fn batch(ids: &[i64]) -> RecordBatch {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("id", DataType::Int64, false),
+            Field::new("name", DataType::Utf8, true),
+        ]));
+        let names: StringArray = ids
+            .iter()
+            .map(|i| (i % 2 == 0).then(|| format!("n\"{i}")))
+            .collect();
+        RecordBatch::try_new(
+            schema,
+            vec![Arc::new(Int64Array::from(ids.to_vec())), Arc::new(names)],
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn arrays_and_lines_hold_every_row_in_order_across_batches() {
+        // More batches than one window of threads, some of them empty.
+        let batches: Vec<RecordBatch> = (0..9)
+            .map(|b| batch(&(0..(b % 3) * 2).map(|r| b * 10 + r).collect::<Vec<_>>()))
+            .collect();
+        let expected: Vec<Value> = batches
+            .iter()
+            .flat_map(|b| (0..b.num_rows()).map(move |r| (b, r)))
+            .map(|(b, r)| {
+                let id = b.column(0).as_primitive::<Int64Type>().value(r);
+                let name = (id % 2 == 0).then(|| format!("n\"{id}"));
+                serde_json::json!({"id": id, "name": name})
+            })
+            .collect();
+        assert!(expected.len() > 10);
+
+        let mut array = Vec::new();
+        write_array(&mut array, &batches).unwrap();
+        let parsed: Vec<Value> = serde_json::from_slice(&array).unwrap();
+        assert_eq!(parsed, expected);
+        assert_eq!(
+            String::from_utf8(array).unwrap().lines().count(),
+            expected.len() + 2,
+            "one object per line between the brackets"
+        );
+
+        let mut lines = Vec::new();
+        write_lines(&mut lines, &batches).unwrap();
+        let parsed: Vec<Value> = String::from_utf8(lines)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(parsed, expected);
+
+        let mut empty = Vec::new();
+        write_array(&mut empty, &[batch(&[])]).unwrap();
+        assert_eq!(empty, b"[]\n");
+    }
 
     #[test]
     fn strings_are_escaped_exactly_as_serde_json_escapes_them() {

@@ -108,15 +108,17 @@ struct Stored {
 
 async fn current(lake: &Location) -> Result<Current> {
     let listed = list_table(lake, FINDINGS_TABLE).await?;
-    let versions: HashMap<&str, FileVersion> = listed
+    let covers: Vec<(String, FileVersion)> = listed
         .iter()
-        .map(|m| (m.location.as_ref(), FileVersion::of(m)))
+        .map(|m| (m.location.as_ref().to_owned(), FileVersion::of(m)))
         .collect();
     // Usable only if every file it covers is still there, unchanged.
     let stored = read_index(lake).await.filter(|s| {
+        let versions: HashMap<&str, &FileVersion> =
+            covers.iter().map(|(f, v)| (f.as_str(), v)).collect();
         s.covers
             .iter()
-            .all(|(file, v)| versions.get(file.as_str()) == Some(v))
+            .all(|(file, v)| versions.get(file.as_str()) == Some(&v))
     });
     let covered: HashSet<&str> = stored
         .iter()
@@ -127,10 +129,6 @@ async fn current(lake: &Location) -> Result<Current> {
         .iter()
         .filter(|m| !covered.contains(m.location.as_ref()))
         .cloned()
-        .collect();
-    let covers = listed
-        .iter()
-        .map(|m| (m.location.as_ref().to_owned(), FileVersion::of(m)))
         .collect();
     if missing.is_empty() {
         if let Some(stored) = stored {
