@@ -111,6 +111,16 @@ const MAX_FAST_PATH_DEPTH: u32 = 64;
 pub const MAX_REJECTIONS_KEPT: usize = 20;
 
 impl DecodeReport {
+    /// Adds the counts and rejections of a later part of the same source (a decoded
+    /// [`Unit`]); the rejections kept stay the first ones in the source.
+    pub fn absorb(&mut self, later: DecodeReport) {
+        self.counts.absorb(later.counts);
+        self.rejected += later.rejected;
+        let room = MAX_REJECTIONS_KEPT.saturating_sub(self.rejections.len());
+        self.rejections
+            .extend(later.rejections.into_iter().take(room));
+    }
+
     /// The status that the scans manifest records.
     pub fn status(&self) -> ScanStatus {
         match (
@@ -172,16 +182,9 @@ impl DecodeReport {
 /// ```
 pub struct OcsfDecoder {
     framer: Framer,
-    builder: FindingsBuilder,
-    options: DecoderOptions,
-    source_uri: String,
-    overrides: Overrides,
-    hints: PathHints,
-    identity: Option<ScanIdentity>,
+    rows: RowDecoder,
     report: DecodeReport,
     finished: bool,
-    /// The finding being parsed (the SIMD parser works in place); as large as the largest.
-    scratch: Vec<u8>,
 }
 
 impl OcsfDecoder {
@@ -194,15 +197,15 @@ impl OcsfDecoder {
     ) -> Self {
         OcsfDecoder {
             framer: Framer::new(options.max_finding_bytes),
-            builder: FindingsBuilder::new(),
-            options,
-            source_uri: source_uri.into(),
-            overrides,
-            hints,
-            identity: None,
+            rows: RowDecoder::new(SourceContext {
+                source_uri: source_uri.into(),
+                hints,
+                overrides,
+                options,
+                identity: None,
+            }),
             report: DecodeReport::default(),
             finished: false,
-            scratch: Vec::new(),
         }
     }
 
@@ -250,20 +253,17 @@ impl OcsfDecoder {
 
     /// Whether a batch is full and must be flushed before more input is decoded.
     pub fn is_full(&self) -> bool {
-        self.builder.len() >= self.options.batch_size
+        self.rows.is_full()
     }
 
     /// The buffered findings as a batch, or `None` when there are none.
     pub fn flush(&mut self) -> Result<Option<RecordBatch>, ArrowError> {
-        if self.builder.is_empty() {
-            return Ok(None);
-        }
-        self.builder.finish().map(Some)
+        self.rows.flush()
     }
 
     /// The scan identity, known from the first kept finding on.
     pub fn identity(&self) -> Option<&ScanIdentity> {
-        self.identity.as_ref()
+        self.rows.ctx.identity.as_ref()
     }
 
     /// What was found so far.
@@ -278,38 +278,99 @@ impl OcsfDecoder {
         e
     }
 
-    fn reject(report: &mut DecodeReport, element: &Element, reason: RejectReason) {
+    fn element(&mut self, element: Element, input: &[u8]) {
+        let bytes = match &element.bytes {
+            ElementBytes::Input(range) => Some(&input[range.clone()]),
+            ElementBytes::Pending => Some(self.framer.pending()),
+            ElementBytes::Oversized => None,
+        };
+        let at = Placed {
+            offset: element.offset,
+            len: element.len,
+            kind: element.kind,
+            max_depth: element.max_depth,
+        };
+        self.rows.element(&at, bytes, &mut self.report);
+    }
+}
+
+/// What every row of a source shares: where it came from, how to decode it, and (from the
+/// first kept finding on) the scan it belongs to.
+#[derive(Debug, Clone)]
+struct SourceContext {
+    source_uri: String,
+    hints: PathHints,
+    overrides: Overrides,
+    options: DecoderOptions,
+    identity: Option<ScanIdentity>,
+}
+
+/// A framed element's place in the source and shape, without its bytes.
+#[derive(Debug, Clone, Copy)]
+struct Placed {
+    offset: u64,
+    len: u64,
+    kind: ElementKind,
+    max_depth: u32,
+}
+
+/// Turns framed elements into rows: parse, check, resolve the identity, build.
+struct RowDecoder {
+    ctx: SourceContext,
+    builder: FindingsBuilder,
+    /// The finding being parsed (the SIMD parser works in place); as large as the largest.
+    scratch: Vec<u8>,
+}
+
+impl RowDecoder {
+    fn new(ctx: SourceContext) -> Self {
+        RowDecoder {
+            ctx,
+            builder: FindingsBuilder::new(),
+            scratch: Vec::new(),
+        }
+    }
+
+    fn is_full(&self) -> bool {
+        self.builder.len() >= self.ctx.options.batch_size
+    }
+
+    fn flush(&mut self) -> Result<Option<RecordBatch>, ArrowError> {
+        if self.builder.is_empty() {
+            return Ok(None);
+        }
+        self.builder.finish().map(Some)
+    }
+
+    fn reject(report: &mut DecodeReport, at: &Placed, reason: RejectReason) {
         report.rejected += 1;
         if report.rejections.len() < MAX_REJECTIONS_KEPT {
             report.rejections.push(Rejection {
-                offset: element.offset,
-                len: element.len,
+                offset: at.offset,
+                len: at.len,
                 reason,
             });
         }
     }
 
-    fn element(&mut self, element: Element, input: &[u8]) {
-        let report = &mut self.report;
-        let bytes: &[u8] = match &element.bytes {
-            ElementBytes::Input(range) => &input[range.clone()],
-            ElementBytes::Pending => self.framer.pending(),
-            ElementBytes::Oversized => {
-                let reason = RejectReason::TooLarge {
-                    len: element.len,
-                    limit: self.options.max_finding_bytes,
-                };
-                return Self::reject(report, &element, reason);
-            }
+    /// Appends the element (`bytes` is `None` for one over the size limit) as a row, or
+    /// counts it rejected in `report`.
+    fn element(&mut self, at: &Placed, bytes: Option<&[u8]>, report: &mut DecodeReport) {
+        let Some(bytes) = bytes else {
+            let reason = RejectReason::TooLarge {
+                len: at.len,
+                limit: self.ctx.options.max_finding_bytes,
+            };
+            return Self::reject(report, at, reason);
         };
-        if element.kind != ElementKind::Object {
-            return Self::reject(report, &element, RejectReason::NotAnObject);
+        if at.kind != ElementKind::Object {
+            return Self::reject(report, at, RejectReason::NotAnObject);
         }
         // The fast path tokenizes with SIMD, in place, so it works on a copy; it recurses
         // with the nesting, so deeply nested input (hostile or broken) skips it. Whatever it
         // refuses is parsed again by serde_json, which decides (the same rules as ever) and
         // says where the JSON is wrong, by line and column.
-        let fast = if element.max_depth <= MAX_FAST_PATH_DEPTH {
+        let fast = if at.max_depth <= MAX_FAST_PATH_DEPTH {
             let scratch = &mut self.scratch;
             scratch.clear();
             scratch.extend_from_slice(bytes);
@@ -323,40 +384,267 @@ impl OcsfDecoder {
                 Ok(raw) => raw,
                 Err(e) => {
                     let reason = RejectReason::InvalidJson(e.to_string());
-                    return Self::reject(report, &element, reason);
+                    return Self::reject(report, at, reason);
                 }
             },
         };
         if let Err(reason) = required(&raw) {
-            return Self::reject(report, &element, reason);
+            return Self::reject(report, at, reason);
         }
-        let new_identity = match &self.identity {
+        let ctx = &mut self.ctx;
+        let new_identity = match &ctx.identity {
             Some(_) => None,
             None => {
                 let facts = first_finding_facts(&raw);
-                match ScanIdentity::resolve(&self.overrides, &self.hints, facts.as_ref()) {
+                match ScanIdentity::resolve(&ctx.overrides, &ctx.hints, facts.as_ref()) {
                     Some(id) => Some(id),
-                    None => return Self::reject(report, &element, RejectReason::NoTime),
+                    None => return Self::reject(report, at, RejectReason::NoTime),
                 }
             }
         };
-        let Some(identity) = new_identity.as_ref().or(self.identity.as_ref()) else {
+        let Some(identity) = new_identity.as_ref().or(ctx.identity.as_ref()) else {
             return;
         };
-        let ctx = RowContext {
+        let row = RowContext {
             identity,
-            source_uri: &self.source_uri,
-            offset: element.offset,
-            len: element.len,
+            source_uri: &ctx.source_uri,
+            offset: at.offset,
+            len: at.len,
         };
-        match self.builder.append(&raw, ctx, &mut report.counts) {
+        match self.builder.append(&raw, row, &mut report.counts) {
             Ok(()) => {
                 if new_identity.is_some() {
-                    self.identity = new_identity;
+                    ctx.identity = new_identity;
                 }
             }
-            Err(reason) => Self::reject(report, &element, reason),
+            Err(reason) => Self::reject(report, at, reason),
         }
+    }
+}
+
+/// The elements framed from one chunk of a source, with the bytes they live in: what
+/// [`UnitDecoder`] turns into rows, on any thread.
+///
+/// Framing is a fast, sequential scan; parsing and building rows is most of the work and
+/// needs nothing but the unit. So a source is read as a sequence of units, each decoded
+/// wherever there is a free core, and the batches are put back in the order of the units.
+#[derive(Debug, Default)]
+pub struct Unit {
+    /// The chunk as read. Elements inside it are not copied.
+    data: Vec<u8>,
+    /// Elements that began in an earlier chunk, copied whole.
+    spill: Vec<u8>,
+    elements: Vec<(Placed, Held)>,
+}
+
+/// Where a unit holds an element's bytes.
+#[derive(Debug, Clone)]
+enum Held {
+    Data(std::ops::Range<usize>),
+    Spill(std::ops::Range<usize>),
+    Oversized,
+}
+
+impl Unit {
+    /// Elements framed in this unit (findings, or elements to be rejected).
+    pub fn len(&self) -> usize {
+        self.elements.len()
+    }
+
+    /// Whether no element ended in this unit's chunk.
+    pub fn is_empty(&self) -> bool {
+        self.elements.is_empty()
+    }
+
+    /// The chunk's buffer, to be read into again.
+    pub fn into_buffer(self) -> Vec<u8> {
+        self.data
+    }
+}
+
+/// The sequential half of a parallel decode: cuts a source into [`Unit`]s, one per chunk
+/// pushed, and checks the stream's structure (the same rules and faults as [`OcsfDecoder`]).
+#[derive(Debug)]
+pub struct Splitter {
+    framer: Framer,
+    fault: Option<StreamError>,
+    finished: bool,
+}
+
+impl Splitter {
+    /// A splitter that skips (and reports as oversized) elements longer than `max_finding_bytes`.
+    pub fn new(max_finding_bytes: usize) -> Self {
+        Splitter {
+            framer: Framer::new(max_finding_bytes),
+            fault: None,
+            finished: false,
+        }
+    }
+
+    /// Frames the whole chunk (the next bytes of the source). The unit holds every element
+    /// that ended in it; after a fault it holds those before the fault, and the fault is
+    /// returned beside it (and by every later call).
+    pub fn frame(&mut self, data: Vec<u8>) -> (Unit, Option<StreamError>) {
+        let mut unit = Unit {
+            data: Vec::new(),
+            spill: Vec::new(),
+            elements: Vec::new(),
+        };
+        if let Some(f) = &self.fault {
+            unit.data = data;
+            return (unit, Some(f.clone()));
+        }
+        let mut consumed = 0;
+        while consumed < data.len() {
+            let rest = &data[consumed..];
+            let scan = match self.framer.scan(rest) {
+                Ok(scan) => scan,
+                Err(e) => {
+                    let e = StreamError::from(e);
+                    self.fault = Some(e.clone());
+                    unit.data = data;
+                    return (unit, Some(e));
+                }
+            };
+            if let Some(element) = scan.element {
+                let held = match element.bytes {
+                    ElementBytes::Input(r) => Held::Data(r.start + consumed..r.end + consumed),
+                    ElementBytes::Pending => {
+                        let start = unit.spill.len();
+                        unit.spill.extend_from_slice(self.framer.pending());
+                        Held::Spill(start..unit.spill.len())
+                    }
+                    ElementBytes::Oversized => Held::Oversized,
+                };
+                let placed = Placed {
+                    offset: element.offset,
+                    len: element.len,
+                    kind: element.kind,
+                    max_depth: element.max_depth,
+                };
+                unit.elements.push((placed, held));
+            }
+            consumed += scan.consumed;
+        }
+        unit.data = data;
+        (unit, None)
+    }
+
+    /// Ends the source: checks that the array was closed. Returns a last unit when an
+    /// element needed the end to complete (a bare value ending NDJSON).
+    pub fn finish(&mut self) -> (Option<Unit>, Option<StreamError>) {
+        if self.fault.is_some() || self.finished {
+            return (None, self.fault.clone());
+        }
+        self.finished = true;
+        match self.framer.finish() {
+            Ok(None) => (None, None),
+            Ok(Some(last)) => {
+                let held = match last.bytes {
+                    ElementBytes::Oversized => Held::Oversized,
+                    _ => Held::Spill(0..self.framer.pending().len()),
+                };
+                let unit = Unit {
+                    data: Vec::new(),
+                    spill: self.framer.pending().to_vec(),
+                    elements: vec![(
+                        Placed {
+                            offset: last.offset,
+                            len: last.len,
+                            kind: last.kind,
+                            max_depth: last.max_depth,
+                        },
+                        held,
+                    )],
+                };
+                (Some(unit), None)
+            }
+            Err(e) => {
+                let e = StreamError::from(e);
+                self.fault = Some(e.clone());
+                (None, Some(e))
+            }
+        }
+    }
+
+    /// Bytes framed so far.
+    pub fn position(&self) -> u64 {
+        self.framer.position()
+    }
+
+    /// The source's report as far as framing knows it: bytes, fault and repairs. The
+    /// units' reports are merged into it with [`DecodeReport::absorb`].
+    pub fn report(&self) -> DecodeReport {
+        DecodeReport {
+            bytes: self.framer.position(),
+            fault: self.fault.clone(),
+            warnings: self.framer.warnings().to_vec(),
+            ..DecodeReport::default()
+        }
+    }
+}
+
+/// The parallel half: turns a [`Unit`] into batches of rows. Cheap to clone, one per unit.
+#[derive(Debug, Clone)]
+pub struct UnitDecoder {
+    ctx: SourceContext,
+}
+
+/// What one unit decoded to.
+#[derive(Debug, Default)]
+pub struct DecodedUnit {
+    /// Its rows, in the order of the source, at most `batch_size` per batch.
+    pub batches: Vec<RecordBatch>,
+    /// Its counts and rejections (no fault, no repairs: those are the [`Splitter`]'s).
+    pub report: DecodeReport,
+}
+
+impl UnitDecoder {
+    /// A decoder of the units of the source at `source_uri`.
+    pub fn new(
+        source_uri: impl Into<String>,
+        hints: PathHints,
+        overrides: Overrides,
+        options: DecoderOptions,
+    ) -> Self {
+        UnitDecoder {
+            ctx: SourceContext {
+                source_uri: source_uri.into(),
+                hints,
+                overrides,
+                options,
+                identity: None,
+            },
+        }
+    }
+
+    /// The scan identity, once a decoded unit has kept a finding. Until then units must be
+    /// decoded in order, by this decoder: the first kept finding decides it.
+    pub fn identity(&self) -> Option<&ScanIdentity> {
+        self.ctx.identity.as_ref()
+    }
+
+    /// Decodes every element of `unit`. Without an identity yet, the first kept finding
+    /// sets it (on this decoder).
+    pub fn decode(&mut self, unit: &Unit) -> Result<DecodedUnit, ArrowError> {
+        let mut rows = RowDecoder::new(self.ctx.clone());
+        let mut out = DecodedUnit::default();
+        for (at, held) in &unit.elements {
+            let bytes = match held {
+                Held::Data(r) => Some(&unit.data[r.clone()]),
+                Held::Spill(r) => Some(&unit.spill[r.clone()]),
+                Held::Oversized => None,
+            };
+            rows.element(at, bytes, &mut out.report);
+            if rows.is_full() {
+                out.batches.extend(rows.flush()?);
+            }
+        }
+        out.batches.extend(rows.flush()?);
+        if self.ctx.identity.is_none() {
+            self.ctx.identity = rows.ctx.identity;
+        }
+        Ok(out)
     }
 }
 
@@ -434,6 +722,113 @@ mod tests {
 
     fn array(items: &[String]) -> Vec<u8> {
         format!("[{}]", items.join(",")).into_bytes()
+    }
+
+    /// Decodes as the ingest does on several cores: split into units, the first ones in
+    /// order until the identity is known, the rest on clones in reverse order.
+    fn decode_in_units(input: &[u8], chunk: usize, options: DecoderOptions) -> Decoded {
+        let mut splitter = Splitter::new(options.max_finding_bytes);
+        let mut units = vec![];
+        for piece in input.chunks(chunk.max(1)) {
+            let (unit, fault) = splitter.frame(piece.to_vec());
+            units.push(unit);
+            if fault.is_some() {
+                break;
+            }
+        }
+        let (last, _) = splitter.finish();
+        units.extend(last);
+        let mut decoder = UnitDecoder::new(
+            "mem://x",
+            PathHints::default(),
+            Overrides::default(),
+            options,
+        );
+        let mut decoded: Vec<Option<DecodedUnit>> = units.iter().map(|_| None).collect();
+        let mut next = 0;
+        while next < units.len() && decoder.identity().is_none() {
+            decoded[next] = Some(decoder.decode(&units[next]).unwrap());
+            next += 1;
+        }
+        for i in (next..units.len()).rev() {
+            decoded[i] = Some(decoder.clone().decode(&units[i]).unwrap());
+        }
+        let mut report = splitter.report();
+        let mut batches = vec![];
+        for unit in decoded.into_iter().flatten() {
+            assert!(unit
+                .batches
+                .iter()
+                .all(|b| b.num_rows() <= options.batch_size));
+            report.absorb(unit.report);
+            batches.extend(unit.batches);
+        }
+        Decoded {
+            batches,
+            report,
+            identity: decoder.identity().cloned(),
+        }
+    }
+
+    fn rows(batches: &[RecordBatch]) -> Option<RecordBatch> {
+        let schema = batches.first()?.schema();
+        Some(arrow::compute::concat_batches(&schema, batches).unwrap())
+    }
+
+    #[test]
+    fn units_decoded_in_any_order_give_what_the_streaming_decoder_gives() {
+        let good = |u: &str| finding(u, "c", "FAIL", u);
+        let no_time = good("t0").replace(
+            "\"time\": 1779069600, \"time_dt\": \"2026-05-18T02:00:00\"",
+            "\"x\": 0",
+        );
+        let mixed: Vec<String> = vec![
+            no_time,
+            "42".into(),
+            good("g1"),
+            good("g2").replace("\"uid\": \"g2\"", "\"nouid\": 1"),
+            good("big").replace("fix it", &"x".repeat(20_000)),
+            good("g3"),
+            "{\"findings\": []}".into(),
+            good("g4"),
+        ];
+        let many: Vec<String> = (0..40).map(|i| good(&format!("m{i}"))).collect();
+        let mut truncated = array(&many);
+        truncated.truncate(truncated.len() * 2 / 3);
+        let ndjson = format!("{}\n{}\n42", good("n1"), good("n2")).into_bytes();
+        let cases: Vec<(&str, Vec<u8>)> = vec![
+            ("mixed", array(&mixed)),
+            ("many", array(&many)),
+            ("truncated", truncated),
+            ("ndjson ending in a bare value", ndjson),
+            ("empty", b"[]".to_vec()),
+            ("trailing comma", b"[{\"a\": 1},]".to_vec()),
+            ("not json", b"hello".to_vec()),
+        ];
+        let options = DecoderOptions {
+            batch_size: 3,
+            max_finding_bytes: 16 << 10,
+        };
+        for (name, input) in &cases {
+            let want = decode(input, 4096, options);
+            for chunk in [1, 700, 5000, input.len()] {
+                let got = decode_in_units(input, chunk, options);
+                assert_eq!(
+                    rows(&got.batches),
+                    rows(&want.batches),
+                    "{name}, chunk {chunk}"
+                );
+                assert_eq!(
+                    format!("{:?}", got.report),
+                    format!("{:?}", want.report),
+                    "{name}, chunk {chunk}"
+                );
+                assert_eq!(got.identity, want.identity, "{name}, chunk {chunk}");
+            }
+        }
+        let mixed = decode_in_units(&cases[0].1, 700, options);
+        assert_eq!(uids(&mixed.batches), ["g1", "g3", "g4"]);
+        assert_eq!(mixed.report.rejected, 5);
     }
 
     #[test]

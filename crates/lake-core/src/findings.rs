@@ -72,6 +72,19 @@ pub struct Counts {
     pub providers: BTreeSet<String>,
 }
 
+impl Counts {
+    /// Adds the counts of another part of the same source.
+    pub fn absorb(&mut self, other: Counts) {
+        self.findings += other.findings;
+        self.pass += other.pass;
+        self.fail += other.fail;
+        self.manual += other.manual;
+        self.muted += other.muted;
+        self.regions.extend(other.regions);
+        self.providers.extend(other.providers);
+    }
+}
+
 /// Where a finding's raw bytes are, and what the run says about it.
 #[derive(Debug, Clone, Copy)]
 pub struct RowContext<'a> {

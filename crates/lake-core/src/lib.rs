@@ -4,7 +4,9 @@
 //! This crate does no I/O and has no async runtime: bytes are pushed into an [`OcsfDecoder`]
 //! and [`RecordBatch`](arrow::record_batch::RecordBatch)es come out, so the same core serves a
 //! local file, an object-store byte stream and a Lambda alike. Memory is bounded by the batch
-//! size and the largest single finding, never by the size of the file.
+//! size and the largest single finding, never by the size of the file. To use several
+//! cores on one source, a [`Splitter`] frames it into [`Unit`]s that [`UnitDecoder`]s
+//! decode anywhere, in any order (the caller puts the batches back in order).
 //!
 //! ```
 //! use lake_core::{DecoderOptions, OcsfDecoder, Overrides, PathHints};
@@ -27,7 +29,10 @@ pub mod ocsf;
 pub mod schema;
 pub mod severity;
 
-pub use decoder::{DecodeReport, DecoderOptions, OcsfDecoder, Rejection, ScanStatus, StreamError};
+pub use decoder::{
+    DecodeReport, DecodedUnit, DecoderOptions, OcsfDecoder, Rejection, ScanStatus, Splitter,
+    StreamError, Unit, UnitDecoder,
+};
 pub use findings::{Counts, RejectReason};
 pub use identity::{finding_key, IsoWeek, Overrides, PathHints, ScanIdentity};
 pub use severity::Severity;

@@ -1,10 +1,11 @@
 //! The ingest pipeline: sources in, Parquet files and manifest rows out.
 //!
-//! Each source is read and decoded on a blocking thread (plain file reads for local files,
-//! the object store's byte stream otherwise) while the async side sorts and encodes the
-//! batches into Parquet and uploads them. Sources run concurrently up to a limit; one source's
-//! memory is its decoder's batch, the channel of two batches, and the Parquet row group being
-//! encoded, whatever the size of the file.
+//! Each source is read and framed on a blocking thread (plain file reads for local files,
+//! the object store's byte stream otherwise) into units that the decode pool parses on
+//! every core; their batches come back in source order, and the async side sorts and encodes
+//! them into Parquet and uploads them. Sources run concurrently up to a limit; one source's
+//! memory is a few units and their batches, the channel of two batches, and the Parquet row
+//! group being encoded, whatever the size of the file.
 //!
 //! Visibility: a findings file appears under its final name only once it is complete (a
 //! rename from `_staging/` on a local lake, the completion of a multipart upload on S3), and
@@ -20,7 +21,8 @@ use arrow::array::RecordBatch;
 use bytes::Bytes;
 use futures::StreamExt;
 use lake_core::{
-    DecodeReport, DecoderOptions, OcsfDecoder, Overrides, PathHints, ScanIdentity, ScanStatus,
+    DecodeReport, DecodedUnit, DecoderOptions, Overrides, PathHints, ScanIdentity, ScanStatus,
+    Splitter, Unit, UnitDecoder,
 };
 use object_store::buffered::BufWriter;
 use object_store::path::Path;
@@ -49,7 +51,8 @@ pub struct IngestOptions {
     pub force: bool,
     /// Sources ingested at once.
     pub concurrency: usize,
-    /// Bytes read from local files per call.
+    /// Bytes per read, and per unit of parallel decoding: a source's memory is a few of
+    /// these and their batches.
     pub read_buffer: usize,
 }
 
@@ -60,7 +63,7 @@ impl Default for IngestOptions {
             decoder: DecoderOptions::default(),
             force: false,
             concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
-            read_buffer: 1 << 20,
+            read_buffer: 2 << 20,
         }
     }
 }
@@ -741,7 +744,12 @@ impl FindingsSink {
     }
 }
 
-/// Reads and decodes one source on a blocking thread, sending batches to the writer.
+/// Reads and decodes one source, sending its batches to the writer in the source's order.
+///
+/// Runs on a blocking thread, which reads and frames (a fast, sequential scan); the parsing
+/// and building of each framed [`Unit`] runs on the decode pool (rayon's, one thread per
+/// core), so one large file uses every core. At most `in_flight` units of a source are
+/// out at once, which bounds its memory: units of `read_buffer` bytes and their batches.
 fn decode_source(
     source: &Source,
     hints: PathHints,
@@ -750,44 +758,36 @@ fn decode_source(
     progress: &AtomicU64,
     handle: &tokio::runtime::Handle,
 ) -> Decoded {
-    let mut decoder = OcsfDecoder::new(
+    let mut splitter = Splitter::new(options.decoder.max_finding_bytes);
+    let decoder = UnitDecoder::new(
         source.uri.clone(),
         hints,
         options.overrides.clone(),
         options.decoder,
     );
-    let mut receiver_gone = false;
-    let mut build_error = None;
-    // Feeds one chunk; returns false when reading should stop.
-    let mut feed = |decoder: &mut OcsfDecoder, mut chunk: &[u8]| -> bool {
+    let mut units = Units::new(decoder, &tx, rayon::current_num_threads() + 1);
+    let unit_bytes = options.read_buffer.max(4096);
+    // Frames one chunk and hands out its unit; false when reading should stop.
+    let mut feed = |units: &mut Units, chunk: Vec<u8>| -> bool {
         progress.fetch_add(chunk.len() as u64, Ordering::Relaxed);
-        while !chunk.is_empty() {
-            match decoder.decode(chunk) {
-                Ok(n) => chunk = &chunk[n..],
-                Err(_) => return false,
-            }
-            if decoder.is_full() && !send(decoder, &tx, &mut receiver_gone, &mut build_error) {
-                return false;
-            }
-        }
-        true
+        let (unit, fault) = splitter.frame(chunk);
+        units.push(unit) && fault.is_none()
     };
     let mut read_error = None;
+    let mut stopped = false;
     match &source.kind {
         SourceKind::Local(path) => match std::fs::File::open(path) {
             Ok(mut file) => {
-                let mut buf = vec![0u8; options.read_buffer.max(4096)];
                 let mut offset = 0u64;
-                loop {
-                    match file.read(&mut buf) {
+                while !stopped {
+                    let mut buf = units.buffer(unit_bytes);
+                    match read_full(&mut file, &mut buf) {
                         Ok(0) => break,
                         Ok(n) => {
                             offset += n as u64;
-                            if !feed(&mut decoder, &buf[..n]) {
-                                break;
-                            }
+                            buf.truncate(n);
+                            stopped = !feed(&mut units, buf);
                         }
-                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                         Err(e) => {
                             read_error = Some(format!("reading at byte {offset}: {e}"));
                             break;
@@ -801,13 +801,16 @@ fn decode_source(
             Ok(result) => {
                 let mut stream = result.into_stream();
                 let mut offset = 0u64;
-                loop {
+                let mut buf = units.buffer(0);
+                while !stopped {
                     match handle.block_on(stream.next()) {
                         None => break,
                         Some(Ok(bytes)) => {
                             offset += bytes.len() as u64;
-                            if !feed(&mut decoder, &bytes) {
-                                break;
+                            buf.extend_from_slice(&bytes);
+                            if buf.len() >= unit_bytes {
+                                stopped = !feed(&mut units, std::mem::take(&mut buf));
+                                buf = units.buffer(0);
                             }
                         }
                         Some(Err(e)) => {
@@ -816,46 +819,180 @@ fn decode_source(
                         }
                     }
                 }
+                if !stopped && read_error.is_none() && !buf.is_empty() {
+                    stopped = !feed(&mut units, buf);
+                }
             }
             Err(e) => read_error = Some(format!("opening: {e}")),
         },
     }
-    if read_error.is_none() && !receiver_gone && decoder.report().fault.is_none() {
+    if read_error.is_none() && !stopped {
         // A fault here (a truncated file) keeps what was read; the report carries it.
-        let _ = decoder.finish();
+        let (last, _) = splitter.finish();
+        if let Some(unit) = last {
+            units.push(unit);
+        }
     }
-    if !receiver_gone {
-        send(&mut decoder, &tx, &mut receiver_gone, &mut build_error);
-    }
+    let (identity, unit_reports, build_error) = units.finish();
+    let mut report = splitter.report();
+    report.absorb(unit_reports);
     Decoded {
-        report: decoder.report().clone(),
-        identity: decoder.identity().cloned(),
+        report,
+        identity,
         io_error: read_error.or(build_error),
     }
 }
 
-/// Flushes the decoder's batch to the writer. Returns false when the writer is gone or the
-/// batch could not be built (the error is kept in `failed`).
-fn send(
-    decoder: &mut OcsfDecoder,
-    tx: &mpsc::Sender<Msg>,
-    gone: &mut bool,
-    failed: &mut Option<String>,
-) -> bool {
-    let batch = match decoder.flush() {
-        Ok(Some(b)) => b,
-        Ok(None) => return true,
-        Err(e) => {
-            *failed = Some(format!("building a batch: {e}"));
+/// Reads until `buf` is full or the file ends; returns the bytes read.
+fn read_full(file: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match file.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}
+
+/// A decoded unit coming back from the pool: its place in the source, what it decoded to,
+/// and its buffer to be read into again.
+type Returned = (u64, std::result::Result<DecodedUnit, String>, Vec<u8>);
+
+/// The units of one source on their way through the decode pool and back, in order, to the
+/// writer.
+struct Units<'a> {
+    decoder: UnitDecoder,
+    tx: &'a mpsc::Sender<Msg>,
+    returned_tx: std::sync::mpsc::Sender<Returned>,
+    returned: std::sync::mpsc::Receiver<Returned>,
+    /// Sequence number of the next unit pushed, and of the next one due at the writer.
+    next_in: u64,
+    next_out: u64,
+    /// Decoded units that came back before an earlier one.
+    early: std::collections::BTreeMap<u64, std::result::Result<DecodedUnit, String>>,
+    in_flight: usize,
+    max_in_flight: usize,
+    report: DecodeReport,
+    spare: Vec<Vec<u8>>,
+    /// The writer stopped listening, or a batch could not be built: stop reading.
+    gone: bool,
+    error: Option<String>,
+}
+
+impl<'a> Units<'a> {
+    fn new(decoder: UnitDecoder, tx: &'a mpsc::Sender<Msg>, max_in_flight: usize) -> Self {
+        let (returned_tx, returned) = std::sync::mpsc::channel();
+        Units {
+            decoder,
+            tx,
+            returned_tx,
+            returned,
+            next_in: 0,
+            next_out: 0,
+            early: Default::default(),
+            in_flight: 0,
+            max_in_flight: max_in_flight.max(1),
+            report: DecodeReport::default(),
+            spare: Vec::new(),
+            gone: false,
+            error: None,
+        }
+    }
+
+    /// A buffer of `len` bytes to read into (one that came back, when there is one).
+    fn buffer(&mut self, len: usize) -> Vec<u8> {
+        let mut buf = self.spare.pop().unwrap_or_default();
+        buf.resize(len, 0);
+        buf
+    }
+
+    fn stopped(&self) -> bool {
+        self.gone || self.error.is_some()
+    }
+
+    /// Sends the unit to be decoded; returns false when reading should stop.
+    fn push(&mut self, unit: Unit) -> bool {
+        if self.stopped() {
             return false;
         }
-    };
-    let Some(identity) = decoder.identity().cloned() else {
-        return true;
-    };
-    if tx.blocking_send((identity, batch)).is_err() {
-        *gone = true;
-        return false;
+        let seq = self.next_in;
+        self.next_in += 1;
+        if self.decoder.identity().is_none() {
+            // Until a finding has set the scan's identity, units are decoded here, in
+            // order (nothing is in flight: the pool only gets units once it is known).
+            let decoded = self.decoder.decode(&unit).map_err(|e| e.to_string());
+            self.spare.push(unit.into_buffer());
+            self.arrived(seq, decoded);
+        } else {
+            let mut decoder = self.decoder.clone();
+            let returned = self.returned_tx.clone();
+            rayon::spawn(move || {
+                let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    decoder.decode(&unit)
+                }));
+                let decoded = match decoded {
+                    Ok(d) => d.map_err(|e| e.to_string()),
+                    Err(_) => Err("the decoder panicked".to_owned()),
+                };
+                let _ = returned.send((seq, decoded, unit.into_buffer()));
+            });
+            self.in_flight += 1;
+            while self.in_flight >= self.max_in_flight {
+                self.wait_one();
+            }
+        }
+        !self.stopped()
     }
-    true
+
+    fn wait_one(&mut self) {
+        // The pool always answers: every spawned closure sends, panics included.
+        let Ok((seq, decoded, buf)) = self.returned.recv() else {
+            self.in_flight = 0;
+            return;
+        };
+        self.in_flight -= 1;
+        self.spare.push(buf);
+        self.arrived(seq, decoded);
+    }
+
+    /// Passes on every unit now due, in order.
+    fn arrived(&mut self, seq: u64, decoded: std::result::Result<DecodedUnit, String>) {
+        self.early.insert(seq, decoded);
+        while let Some(decoded) = self.early.remove(&self.next_out) {
+            self.next_out += 1;
+            let unit = match decoded {
+                Ok(unit) => unit,
+                Err(e) => {
+                    self.error
+                        .get_or_insert_with(|| format!("building a batch: {e}"));
+                    continue;
+                }
+            };
+            if self.stopped() {
+                continue;
+            }
+            self.report.absorb(unit.report);
+            let Some(identity) = self.decoder.identity() else {
+                continue;
+            };
+            for batch in unit.batches {
+                if self.tx.blocking_send((identity.clone(), batch)).is_err() {
+                    self.gone = true;
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Waits for the units still in the pool; returns the identity, the units' counts and
+    /// rejections, and the error that stopped them, if any.
+    fn finish(mut self) -> (Option<ScanIdentity>, DecodeReport, Option<String>) {
+        while self.in_flight > 0 {
+            self.wait_one();
+        }
+        (self.decoder.identity().cloned(), self.report, self.error)
+    }
 }

@@ -2,7 +2,8 @@
 //!
 //! A lake is a directory (local or `s3://`) holding two Hive-partitioned Parquet tables,
 //! `findings` and `scans` (see [`layout`] and `SCHEMA.md`). [`ingest::ingest`] reads OCSF
-//! sources through [`lake_core::OcsfDecoder`] and writes them there.
+//! sources (framed by [`lake_core::Splitter`], decoded on every core by
+//! [`lake_core::UnitDecoder`]) and writes them there.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), lake_store::StoreError> {

@@ -550,6 +550,47 @@ async fn findings_files_carry_the_documented_schema_sorted_by_check() {
 }
 
 #[tokio::test]
+async fn a_file_decoded_in_small_units_on_every_core_lands_as_if_read_whole() {
+    // Units of 4 KiB hold a finding or less: the pool decodes hundreds of them out of
+    // order, and what lands must be what one sequential pass gives, faults included.
+    let src = tempfile::tempdir().unwrap();
+    let path = layout_file(src.path(), "2026-W21", "run-1", "111111111111", 600, 5);
+    let mut bytes = std::fs::read(&path).unwrap();
+    let open = bytes.iter().position(|&b| b == b'[').unwrap();
+    bytes.splice(open + 1..open + 1, b"42, ".iter().copied());
+    bytes.truncate(bytes.len() - 3000);
+    std::fs::write(&path, &bytes).unwrap();
+    let spec = [path.to_str().unwrap()];
+    let mut landed = Vec::new();
+    for read_buffer in [4096, bytes.len() + 1] {
+        let dir = tempfile::tempdir().unwrap();
+        let lake = Location::local(dir.path(), true).unwrap();
+        let options = IngestOptions {
+            read_buffer,
+            ..Default::default()
+        };
+        let out = run(&lake, &spec, &options).await;
+        let r = out[0].record.clone();
+        let rows = read_local(
+            &dir.path()
+                .join("findings/dt=2026-05-18/111111111111-run-1.parquet"),
+        );
+        let schema = rows[0].schema();
+        let rows = arrow::compute::concat_batches(&schema, &rows).unwrap();
+        landed.push((r.status, r.findings, r.rejected, r.error, rows));
+    }
+    let (status, findings, rejected, error, _) = &landed[0];
+    assert_eq!((status.as_str(), *rejected), ("partial", 1));
+    assert!(*findings > 500 && *findings < 600, "{findings}");
+    let error = error.as_deref().unwrap();
+    assert!(
+        error.contains("truncated") && error.contains("byte 1: element is not a JSON object"),
+        "{error}"
+    );
+    assert_eq!(landed[0], landed[1]);
+}
+
+#[tokio::test]
 async fn show_reads_the_raw_finding_back() {
     let src = tempfile::tempdir().unwrap();
     let dir = tempfile::tempdir().unwrap();
