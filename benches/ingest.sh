@@ -72,7 +72,6 @@ for case in $CASES; do
   input=$(input_of "$case")
   mapfile -t files < <(files_of "$input")
   mb=$(du -cb "${files[@]}" | tail -1 | awk '{printf "%.0f", $1/1e6}')
-  cat "${files[@]}" > /dev/null  # warm the page cache
   declare -A T=() R=()
   tools=()
   for tool in $TOOLS; do
@@ -81,6 +80,8 @@ for case in $CASES; do
   for ((i = 0; i < RUNS; i++)); do
     for tool in "${tools[@]}"; do
       out=$(mktemp -d)
+      # Warm the page cache before every run: some hosts reclaim it from idle files.
+      cat "${files[@]}" > /dev/null
       case "$tool" in
         lake) m=$(measure "$LAKE" ingest "$input" --lake "$out/lake" --force) ;;
         lake_1core) m=$(measure taskset -c 0 "$LAKE" ingest "$input" --lake "$out/lake" --force) ;;

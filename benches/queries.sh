@@ -35,6 +35,7 @@ measure() {
   /usr/bin/time -f '%e %M' -o "$out" "$@" >/dev/null 2>&1 || echo "FAILED: $*" >&2
   cat "$out"; rm -f "$out"
 }
+warm() { find "$LAKE_DIR" -name '*.parquet' -exec cat {} + >/dev/null; }
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
 files=$(find "$LAKE_DIR/findings" -name '*.parquet' | wc -l)
@@ -46,9 +47,12 @@ for q in $QUERIES; do
   a=$(args_of "$q")
   lt=(); dtm=(); lm=(); dm=()
   for _ in $(seq "$RUNS"); do
+    # Warm the page cache before every run: some hosts reclaim it from idle files.
+    warm
     # shellcheck disable=SC2086
     read -r t m < <(measure "$LAKE" query "$q" $a --lake "$LAKE_DIR" --format json)
     lt+=("$t"); lm+=("$m")
+    warm
     # shellcheck disable=SC2086
     read -r t m < <(measure "$PY" benches/queries_duckdb.py "$LAKE_DIR" "$q" $a)
     dtm+=("$t"); dm+=("$m")
