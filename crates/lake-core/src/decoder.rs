@@ -197,13 +197,7 @@ impl OcsfDecoder {
     ) -> Self {
         OcsfDecoder {
             framer: Framer::new(options.max_finding_bytes),
-            rows: RowDecoder::new(SourceContext {
-                source_uri: source_uri.into(),
-                hints,
-                overrides,
-                options,
-                identity: None,
-            }),
+            rows: RowDecoder::new(SourceContext::new(source_uri, hints, overrides, options)),
             report: DecodeReport::default(),
             finished: false,
         }
@@ -303,6 +297,23 @@ struct SourceContext {
     overrides: Overrides,
     options: DecoderOptions,
     identity: Option<ScanIdentity>,
+}
+
+impl SourceContext {
+    fn new(
+        source_uri: impl Into<String>,
+        hints: PathHints,
+        overrides: Overrides,
+        options: DecoderOptions,
+    ) -> Self {
+        SourceContext {
+            source_uri: source_uri.into(),
+            hints,
+            overrides,
+            options,
+            identity: None,
+        }
+    }
 }
 
 /// A framed element's place in the source and shape, without its bytes.
@@ -608,13 +619,7 @@ impl UnitDecoder {
         options: DecoderOptions,
     ) -> Self {
         UnitDecoder {
-            ctx: SourceContext {
-                source_uri: source_uri.into(),
-                hints,
-                overrides,
-                options,
-                identity: None,
-            },
+            ctx: SourceContext::new(source_uri, hints, overrides, options),
         }
     }
 
