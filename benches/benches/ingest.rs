@@ -1,7 +1,9 @@
 //! Criterion benches of the ingest hot path, in MB/s of OCSF input (`Throughput::Bytes`):
 //! the framer alone, the framer plus `serde_json` into the borrowed finding structs, the
 //! whole decoder (normalized Arrow batches out), and the Parquet writer (sort + encode) fed
-//! with the decoder's batches. The input is one generated 20 MB account file.
+//! with the decoder's batches; then the two halves of the parallel decode as ingest runs
+//! it: the `Splitter` alone (the sequential part, on the reading thread) and the units
+//! decoded on every core. The input is one generated 20 MB account file.
 //!
 //!     cargo bench -p lake-benches --bench ingest
 
@@ -14,10 +16,11 @@ use arrow::record_batch::RecordBatch;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use lake_core::frame::{ElementBytes, Framer};
 use lake_core::ocsf::RawFinding;
-use lake_core::{DecoderOptions, OcsfDecoder, Overrides, PathHints};
+use lake_core::{DecoderOptions, OcsfDecoder, Overrides, PathHints, Splitter, Unit, UnitDecoder};
 use lake_store::writer::{sort_findings, writer_properties};
 use lake_synth::{bytes_per_finding, write_scan, ScanSpec};
 use parquet::arrow::ArrowWriter;
+use rayon::prelude::*;
 
 const INPUT_MB: usize = 20;
 const CHUNK: usize = 1 << 20;
@@ -75,6 +78,41 @@ fn decode(input: &[u8]) -> Vec<RecordBatch> {
     decoder.finish().expect("complete input");
     batches.extend(decoder.flush().expect("batch"));
     batches
+}
+
+/// Units of 2 MiB (ingest's default), as the reading thread frames them.
+const UNIT: usize = 2 << 20;
+
+fn split(input: &[u8]) -> Vec<Unit> {
+    let mut splitter = Splitter::new(16 << 20);
+    let mut units: Vec<Unit> = input
+        .chunks(UNIT)
+        .map(|chunk| {
+            let (unit, fault) = splitter.frame(chunk.to_vec());
+            assert!(fault.is_none(), "valid input");
+            unit
+        })
+        .collect();
+    let (last, fault) = splitter.finish();
+    assert!(fault.is_none(), "complete input");
+    units.extend(last);
+    units
+}
+
+/// Decodes the units on every core (the identity from the first, as ingest does).
+fn decode_units(units: &[Unit]) -> usize {
+    let mut decoder = UnitDecoder::new(
+        "file:///bench.ocsf.json",
+        PathHints::default(),
+        Overrides::default(),
+        DecoderOptions::default(),
+    );
+    let first = decoder.decode(&units[0]).expect("batch");
+    let rest: usize = units[1..]
+        .par_iter()
+        .map(|u| decoder.clone().decode(u).expect("batch").batches.len())
+        .sum();
+    first.batches.len() + rest
 }
 
 fn write(batches: &[RecordBatch]) -> usize {
@@ -136,6 +174,11 @@ fn ingest(c: &mut Criterion) {
     g.bench_function("write", |b| b.iter(|| black_box(write(&batches))));
     g.bench_function("decode+write", |b| {
         b.iter(|| black_box(write(&decode(&input))))
+    });
+    g.bench_function("split", |b| b.iter(|| black_box(split(&input).len())));
+    let units = split(&input);
+    g.bench_function("decode-units-every-core", |b| {
+        b.iter(|| black_box(decode_units(&units)))
     });
     g.finish();
 }
