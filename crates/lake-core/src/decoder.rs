@@ -496,11 +496,7 @@ impl Splitter {
     /// that ended in it; after a fault it holds those before the fault, and the fault is
     /// returned beside it (and by every later call).
     pub fn frame(&mut self, data: Vec<u8>) -> (Unit, Option<StreamError>) {
-        let mut unit = Unit {
-            data: Vec::new(),
-            spill: Vec::new(),
-            elements: Vec::new(),
-        };
+        let mut unit = Unit::default();
         if let Some(f) = &self.fault {
             unit.data = data;
             return (unit, Some(f.clone()));

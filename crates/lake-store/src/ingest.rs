@@ -748,8 +748,8 @@ impl FindingsSink {
 ///
 /// Runs on a blocking thread, which reads and frames (a fast, sequential scan); the parsing
 /// and building of each framed [`Unit`] runs on the decode pool (rayon's, one thread per
-/// core), so one large file uses every core. At most `in_flight` units of a source are
-/// out at once, which bounds its memory: units of `read_buffer` bytes and their batches.
+/// core), so one large file uses every core. At most cores + 1 units of a source are out
+/// at once, which bounds its memory: units of `read_buffer` bytes and their batches.
 fn decode_source(
     source: &Source,
     hints: PathHints,
@@ -780,16 +780,17 @@ fn decode_source(
             Ok(mut file) => {
                 let mut offset = 0u64;
                 while !stopped {
+                    // A unit's worth, or what is left of the file.
                     let mut buf = units.buffer(unit_bytes);
-                    match read_full(&mut file, &mut buf) {
+                    match (&mut file).take(unit_bytes as u64).read_to_end(&mut buf) {
                         Ok(0) => break,
                         Ok(n) => {
                             offset += n as u64;
-                            buf.truncate(n);
                             stopped = !feed(&mut units, buf);
                         }
                         Err(e) => {
-                            read_error = Some(format!("reading at byte {offset}: {e}"));
+                            let at = offset + buf.len() as u64;
+                            read_error = Some(format!("reading at byte {at}: {e}"));
                             break;
                         }
                     }
@@ -801,7 +802,7 @@ fn decode_source(
             Ok(result) => {
                 let mut stream = result.into_stream();
                 let mut offset = 0u64;
-                let mut buf = units.buffer(0);
+                let mut buf = units.buffer(unit_bytes);
                 while !stopped {
                     match handle.block_on(stream.next()) {
                         None => break,
@@ -810,7 +811,7 @@ fn decode_source(
                             buf.extend_from_slice(&bytes);
                             if buf.len() >= unit_bytes {
                                 stopped = !feed(&mut units, std::mem::take(&mut buf));
-                                buf = units.buffer(0);
+                                buf = units.buffer(unit_bytes);
                             }
                         }
                         Some(Err(e)) => {
@@ -841,20 +842,6 @@ fn decode_source(
         identity,
         io_error: read_error.or(build_error),
     }
-}
-
-/// Reads until `buf` is full or the file ends; returns the bytes read.
-fn read_full(file: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        match file.read(&mut buf[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(filled)
 }
 
 /// A decoded unit coming back from the pool: its place in the source, what it decoded to,
@@ -902,10 +889,11 @@ impl<'a> Units<'a> {
         }
     }
 
-    /// A buffer of `len` bytes to read into (one that came back, when there is one).
-    fn buffer(&mut self, len: usize) -> Vec<u8> {
+    /// An empty buffer with room for `capacity` bytes (one that came back, when there is one).
+    fn buffer(&mut self, capacity: usize) -> Vec<u8> {
         let mut buf = self.spare.pop().unwrap_or_default();
-        buf.resize(len, 0);
+        buf.clear();
+        buf.reserve(capacity);
         buf
     }
 
