@@ -20,6 +20,9 @@ WEEK=2025-W52
 [ "${SKIP_BUILD:-0}" = 1 ] || cargo build --release --quiet -p lake-cli -p lake-synth -p lake-benches
 LAKE="$CARGO_TARGET_DIR/release/lake"
 [ -d "$LAKE_DIR/scans" ] || "$CARGO_TARGET_DIR/release/make-bench-lake" --out "$LAKE_DIR"
+# What a weekly ingest leaves: closed weeks compacted (the newest week is not). Set
+# COMPACT=0 to measure a lake without copies (then remove $LAKE_DIR/_compact).
+[ "${COMPACT:-1}" = 0 ] || "$LAKE" compact --lake "$LAKE_DIR" | tail -1
 CHECK=$("$LAKE" query --lake "$LAKE_DIR" --format csv --sql \
   "SELECT check_id FROM findings WHERE dt = '2025-12-22' AND status_code = 'FAIL' GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1" | tail -1)
 

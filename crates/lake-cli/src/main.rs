@@ -76,6 +76,16 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// Compact closed partitions: copy each week's findings into a few files ordered by
+    /// check, which lake's queries read instead (Athena and other engines keep reading the
+    /// partitions as ingested). Ingest does this for partitions a week older than the newest.
+    Compact {
+        #[command(flatten)]
+        lake: LakeArg,
+        /// Every partition with more than one file, the newest included.
+        #[arg(long)]
+        all: bool,
+    },
     /// Print the raw OCSF JSON of a finding, read back from its source.
     Show {
         /// The finding key (see `findings.finding_key`).
@@ -317,6 +327,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             ingest_cmd(&lake.lake, &sources, &options, format).await
         }
         Command::Scans { lake, week, format } => scans_cmd(&lake.lake, week, format).await,
+        Command::Compact { lake, all } => compact_cmd(&lake.lake, all).await,
         Command::Show {
             finding_key,
             lake,
@@ -687,6 +698,32 @@ fn record_json(r: &ScanRecord) -> serde_json::Value {
         "findings_path": r.findings_path,
         "ingested_at": r.ingested_at.to_rfc3339(),
     })
+}
+
+async fn compact_cmd(lake_url: &str, all: bool) -> Result<ExitCode> {
+    let lake =
+        Location::parse(lake_url, false).with_context(|| format!("opening the lake {lake_url}"))?;
+    let mut options = lake_store::compact::CompactOptions::default();
+    if all {
+        options.closed_after_days = None;
+    }
+    let done = lake_store::compact::compact(&lake, &options).await?;
+    let mut out = std::io::stdout().lock();
+    for c in &done {
+        writeln!(
+            out,
+            "dt={}: {} files -> {} parts, {} findings",
+            c.dt, c.sources, c.parts, c.rows
+        )?;
+    }
+    let usable = lake_store::compact::usable(&lake).await?;
+    writeln!(
+        out,
+        "{} partitions compacted now; {} read from compacted copies",
+        done.len(),
+        usable.len()
+    )?;
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn scans_cmd(lake_url: &str, week: Option<IsoWeek>, format: Format) -> Result<ExitCode> {

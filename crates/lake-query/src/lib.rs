@@ -19,6 +19,7 @@
 //! # Ok(()) }
 //! ```
 
+mod copies;
 pub mod dialect;
 mod error;
 mod index;

@@ -15,9 +15,11 @@ use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
 use datafusion::scalar::ScalarValue;
 use lake_core::schema::{findings_schema, PARTITION_COLUMN};
 use lake_core::IsoWeek;
+use lake_store::compact::{COMPACT_ROOT, COVER_COLUMN};
 use lake_store::layout::{FINDINGS_TABLE, SCANS_TABLE};
 use lake_store::Location;
 
+use crate::copies::WithCopies;
 use crate::error::{QueryError, Result};
 use crate::index::FailureIndex;
 use crate::json::text_at;
@@ -68,8 +70,10 @@ impl Lake {
     pub(crate) async fn manifest(&self) -> Result<Manifest> {
         let batches = lake_store::read::scan_batches(&self.location).await?;
         let schema = lake_store::read::scans_table_schema();
+        let copies = lake_store::compact::usable(&self.location).await?;
         Ok(Manifest {
             table: Arc::new(MemTable::try_new(schema, vec![batches])?),
+            copies,
         })
     }
 
@@ -117,13 +121,17 @@ impl Lake {
     ) -> Result<SessionContext> {
         let ctx = self.bare_context()?;
         ctx.register_table(SCANS_TABLE, manifest.table.clone())?;
-        let history = self.listing(FINDINGS_TABLE, findings_schema()).await?;
+        let plain = self.listing(FINDINGS_TABLE, findings_schema()).await?;
+        let history = self.with_copies(plain.clone(), &manifest.copies, None)?;
         let findings: Arc<dyn TableProvider> = match scope {
             Scope::All => history.clone(),
             Scope::Partitions(dts) if dts.is_empty() => {
                 Arc::new(MemTable::try_new(history.schema(), vec![vec![]])?)
             }
-            Scope::Partitions(dts) => Arc::new(Pruned::new(history.clone(), dts)),
+            Scope::Partitions(dts) => Arc::new(Pruned::new(
+                self.with_copies(plain, &manifest.copies, Some(dts))?,
+                dts,
+            )),
         };
         ctx.register_table(FINDINGS_TABLE, findings)?;
         ctx.register_table("findings_history", history)?;
@@ -201,6 +209,48 @@ impl Lake {
         let config = ListingTableConfig::new(ListingTableUrl::parse(&url)?)
             .with_listing_options(options)
             .with_schema(schema);
+        Ok(Arc::new(ListingTable::try_new(config)?))
+    }
+
+    /// `plain` (the findings listing table) with the partitions that have a compacted copy
+    /// read from it; `scope`: the partitions it will be read through (`None`: all).
+    fn with_copies(
+        &self,
+        plain: Arc<dyn TableProvider>,
+        copies: &[(String, String)],
+        scope: Option<&[String]>,
+    ) -> Result<Arc<dyn TableProvider>> {
+        let copies: Vec<(String, String)> = copies
+            .iter()
+            .filter(|(dt, _)| scope.is_none_or(|dts| dts.contains(dt)))
+            .cloned()
+            .collect();
+        if copies.is_empty() {
+            return Ok(plain);
+        }
+        let plain_needed =
+            scope.is_none_or(|dts| dts.iter().any(|d| !copies.iter().any(|(c, _)| c == d)));
+        Ok(Arc::new(WithCopies::new(
+            plain,
+            self.copies_listing()?,
+            &copies,
+            plain_needed,
+        )))
+    }
+
+    /// The compacted copies (see [`lake_store::compact`]) as a listing table partitioned by
+    /// `dt` then `cover`.
+    fn copies_listing(&self) -> Result<Arc<dyn TableProvider>> {
+        let url = format!("{}/{COMPACT_ROOT}/", self.location.url);
+        let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
+            .with_file_extension(".parquet")
+            .with_table_partition_cols(vec![
+                (PARTITION_COLUMN.to_owned(), DataType::Utf8),
+                (COVER_COLUMN.to_owned(), DataType::Utf8),
+            ]);
+        let config = ListingTableConfig::new(ListingTableUrl::parse(&url)?)
+            .with_listing_options(options)
+            .with_schema(findings_schema());
         Ok(Arc::new(ListingTable::try_new(config)?))
     }
 
@@ -339,6 +389,8 @@ impl Lake {
 #[derive(Debug, Clone)]
 pub(crate) struct Manifest {
     table: Arc<MemTable>,
+    /// The partitions read from their compacted copies: (dt, cover).
+    copies: Vec<(String, String)>,
 }
 
 /// Which partitions of `findings` a query reads.

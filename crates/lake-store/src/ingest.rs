@@ -240,6 +240,8 @@ pub async fn ingest(
     // fails nothing here.
     let _ = crate::snapshot::refresh(lake).await;
     let _ = crate::failures::refresh(lake).await;
+    // Likewise the compacted copies of closed partitions.
+    let _ = crate::compact::compact(lake, &crate::compact::CompactOptions::default()).await;
     outcomes
 }
 
@@ -636,7 +638,7 @@ fn staging_name(rel: &str) -> String {
 /// A findings file being written: to a local file under `_staging` then renamed (local
 /// lakes), or straight to its final key by a multipart upload that only completes at the end
 /// (object stores).
-struct FindingsSink {
+pub(crate) struct FindingsSink {
     writer: AsyncArrowWriter<Box<dyn AsyncFileWriter>>,
     lake: Location,
     written_to: Path,
@@ -646,10 +648,19 @@ struct FindingsSink {
 impl FindingsSink {
     async fn open(lake: &Location, identity: &ScanIdentity) -> Result<Self> {
         let rel = table_file(FINDINGS_TABLE, identity);
-        let target = lake.child(&rel);
+        Self::create(lake, &rel, writer_properties()).await
+    }
+
+    /// A findings file at `rel` (relative to the lake) written with `properties`.
+    pub(crate) async fn create(
+        lake: &Location,
+        rel: &str,
+        properties: WriterProperties,
+    ) -> Result<Self> {
+        let target = lake.child(rel);
         let (written_to, sink): (Path, Box<dyn AsyncFileWriter>) = match &lake.local_dir {
             Some(dir) => {
-                let staging = staging_name(&rel);
+                let staging = staging_name(rel);
                 let fs_path = dir.join(&staging);
                 if let Some(parent) = fs_path.parent() {
                     tokio::fs::create_dir_all(parent)
@@ -677,12 +688,9 @@ impl FindingsSink {
                 (target.clone(), Box::new(upload))
             }
         };
-        let writer = AsyncArrowWriter::try_new(
-            sink,
-            lake_core::schema::findings_schema(),
-            Some(writer_properties()),
-        )
-        .map_err(StoreError::parquet(&rel))?;
+        let writer =
+            AsyncArrowWriter::try_new(sink, lake_core::schema::findings_schema(), Some(properties))
+                .map_err(StoreError::parquet(rel))?;
         Ok(FindingsSink {
             writer,
             lake: lake.clone(),
@@ -691,7 +699,7 @@ impl FindingsSink {
         })
     }
 
-    async fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+    pub(crate) async fn write(&mut self, batch: &RecordBatch) -> Result<()> {
         let sorted = sort_findings(batch)?;
         self.writer
             .write(&sorted)
@@ -701,7 +709,7 @@ impl FindingsSink {
 
     /// Completes the file under its final name; on failure nothing new is visible and the
     /// staging file is gone.
-    async fn commit(self) -> Result<()> {
+    pub(crate) async fn commit(self) -> Result<()> {
         let FindingsSink {
             writer,
             lake,
@@ -730,7 +738,7 @@ impl FindingsSink {
 
     /// Drops the file being written. An unfinished multipart upload is never visible; a
     /// staging file is removed.
-    async fn abort(self) {
+    pub(crate) async fn abort(self) {
         let FindingsSink {
             writer,
             lake,

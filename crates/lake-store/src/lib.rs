@@ -18,6 +18,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod compact;
 pub mod error;
 pub mod failures;
 pub mod ingest;

@@ -1238,3 +1238,140 @@ async fn a_multi_week_organisation_run_lands_per_account_and_week() {
         )));
     assert_eq!(out[8].record.regions, ["eu-west-1", "us-east-1"]);
 }
+
+/// (source, finding key, status, status detail) of every row of the Parquet files under
+/// `dir` (relative) whose path starts with `prefix`, sorted: the rows, whatever their order.
+fn rows_under(dir: &Path, prefix: &str) -> Vec<(String, String, String, String)> {
+    let mut rows = Vec::new();
+    for (rel, _) in snapshot(dir) {
+        if !rel.starts_with(prefix) || !rel.ends_with(".parquet") {
+            continue;
+        }
+        let b = read_local(&dir.join(&rel));
+        let sources = strings(&b, "source_uri");
+        let keys = strings(&b, "finding_key");
+        let status = strings(&b, "status_code");
+        let detail = strings(&b, "status_detail");
+        for (((s, k), st), d) in sources.into_iter().zip(keys).zip(status).zip(detail) {
+            rows.push((s, k, st, d));
+        }
+    }
+    rows.sort();
+    rows
+}
+
+fn parts_under(dir: &Path, prefix: &str) -> Vec<String> {
+    snapshot(dir)
+        .into_keys()
+        .filter(|rel| rel.starts_with(prefix) && rel.ends_with(".parquet"))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_compacted_copy_holds_the_partitions_rows_by_check_and_is_read_only_while_it_matches() {
+    use lake_store::compact::{compact, usable, CompactOptions};
+    let src = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Location::local(dir.path(), true).unwrap();
+    let accounts = ["111111111111", "222222222222", "333333333333"];
+    let files: Vec<String> = accounts
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let p = scan_at(src.path(), "run-1", a, 2, 40 + 25 * i);
+            p.to_str().unwrap().to_owned()
+        })
+        .collect();
+    let specs: Vec<&str> = files.iter().map(String::as_str).collect();
+    // Small batches: a file is several sorted batches, not one sorted run.
+    let mut options = IngestOptions::default();
+    options.decoder.batch_size = 16;
+    run(&lake, &specs, &options).await;
+    let dt = "2026-05-18";
+    let copies = format!("_compact/findings/dt={dt}/");
+
+    // The only partition is the newest: it is not closed, ingest leaves it alone.
+    assert!(parts_under(dir.path(), &copies).is_empty());
+    assert!(compact(&lake, &CompactOptions::default())
+        .await
+        .unwrap()
+        .is_empty());
+
+    // Compacted on demand into parts of about one source each.
+    let every = CompactOptions {
+        closed_after_days: None,
+        part_bytes: 1,
+        ..CompactOptions::default()
+    };
+    let done = compact(&lake, &every).await.unwrap();
+    assert_eq!(done.len(), 1);
+    assert_eq!((done[0].dt.as_str(), done[0].sources), (dt, 3));
+    let parts = parts_under(dir.path(), &copies);
+    assert_eq!(parts.len(), 3, "{parts:?}");
+    let originals = rows_under(dir.path(), "findings/");
+    assert_eq!(done[0].rows, originals.len() as u64);
+    assert_eq!(rows_under(dir.path(), &copies), originals, "the same rows");
+    for part in &parts {
+        let checks = strings(&read_local(&dir.path().join(part)), "check_id");
+        assert!(
+            checks.windows(2).all(|w| w[0] <= w[1]),
+            "{part} by check_id"
+        );
+    }
+    let copy = usable(&lake).await.unwrap();
+    assert_eq!(copy.len(), 1);
+    assert_eq!(copy[0].0, dt);
+    assert!(
+        compact(&lake, &every).await.unwrap().is_empty(),
+        "already current"
+    );
+
+    // One part in one file with the default size: merged across sources, still by check.
+    let copy_dir = dir.path().join(&copies);
+    std::fs::remove_dir_all(&copy_dir).unwrap();
+    let all = CompactOptions {
+        closed_after_days: None,
+        ..CompactOptions::default()
+    };
+    compact(&lake, &all).await.unwrap();
+    let parts = parts_under(dir.path(), &copies);
+    assert_eq!(parts.len(), 1);
+    assert_eq!(rows_under(dir.path(), &copies), originals);
+    let checks = strings(&read_local(&dir.path().join(&parts[0])), "check_id");
+    assert!(checks.windows(2).all(|w| w[0] <= w[1]));
+
+    // An incomplete copy is not read: without its marker, or with a part missing.
+    let cover_dir = copy_dir.join(format!("cover={}", usable(&lake).await.unwrap()[0].1));
+    let marker = cover_dir.join("_committed");
+    let marker_bytes = std::fs::read(&marker).unwrap();
+    std::fs::remove_file(&marker).unwrap();
+    assert!(usable(&lake).await.unwrap().is_empty());
+    std::fs::write(&marker, &marker_bytes).unwrap();
+    assert_eq!(usable(&lake).await.unwrap().len(), 1);
+    let part = dir.path().join(&parts[0]);
+    let part_bytes = std::fs::read(&part).unwrap();
+    std::fs::remove_file(&part).unwrap();
+    assert!(usable(&lake).await.unwrap().is_empty());
+    std::fs::write(&part, &part_bytes).unwrap();
+    assert_eq!(usable(&lake).await.unwrap().len(), 1);
+
+    // A file of the partition replaced (a later scan of account 1's run): the copy no
+    // longer matches and is not read; the next compaction replaces it.
+    let later = scan_at(src.path(), "run-1", accounts[0], 5, 60);
+    run(&lake, &[later.to_str().unwrap()], &IngestOptions::default()).await;
+    assert!(usable(&lake).await.unwrap().is_empty(), "stale");
+    let done = compact(&lake, &all).await.unwrap();
+    assert_eq!(done.len(), 1);
+    let originals = rows_under(dir.path(), "findings/");
+    assert_eq!(
+        rows_under(dir.path(), &copies),
+        originals,
+        "only the new copy is left"
+    );
+    assert_eq!(usable(&lake).await.unwrap().len(), 1);
+
+    // A file added: stale again.
+    let d = scan_at(src.path(), "run-1", "444444444444", 3, 10);
+    run(&lake, &[d.to_str().unwrap()], &IngestOptions::default()).await;
+    assert!(usable(&lake).await.unwrap().is_empty());
+}
