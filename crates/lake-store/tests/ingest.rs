@@ -859,6 +859,58 @@ async fn s3_sources_into_an_s3_lake_round_trip() {
     .await;
     assert!(again.iter().all(|o| o.skipped));
     assert_eq!(list_objects("s3://lake-a/security/lake").await, objects);
+
+    // A compacted copy on S3: its part by multipart upload, then its marker.
+    let all = lake_store::compact::CompactOptions {
+        closed_after_days: None,
+        ..Default::default()
+    };
+    let done = lake_store::compact::compact(&lake, &all).await.unwrap();
+    assert_eq!((done.len(), done[0].rows), (1, 200));
+    let usable = lake_store::compact::usable(&lake).await.unwrap();
+    assert_eq!(usable.len(), 1);
+    let copy = format!(
+        "security/lake/_compact/findings/dt=2026-05-18/cover={}",
+        usable[0].1
+    );
+    let with_copy = list_objects("s3://lake-a/security/lake").await;
+    let new: Vec<&String> = with_copy
+        .keys()
+        .filter(|k| !objects.contains_key(*k))
+        .collect();
+    assert_eq!(
+        new,
+        [
+            &format!("{copy}/_committed"),
+            &format!("{copy}/part-0000.parquet")
+        ]
+    );
+    let part = lake_store::ingest::read_parquet(
+        &lake,
+        &ObjPath::from(format!("{copy}/part-0000.parquet")),
+    )
+    .await
+    .unwrap();
+    let mut copied = strings(&part, "finding_key");
+    let mut original = Vec::new();
+    for account in ["111111111111", "222222222222"] {
+        let b = lake_store::ingest::read_parquet(
+            &lake,
+            &ObjPath::from(format!(
+                "security/lake/findings/dt=2026-05-18/{account}-run-7.parquet"
+            )),
+        )
+        .await
+        .unwrap();
+        original.extend(strings(&b, "finding_key"));
+    }
+    copied.sort();
+    original.sort();
+    assert_eq!(copied, original);
+    assert!(lake_store::compact::compact(&lake, &all)
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 #[tokio::test]
