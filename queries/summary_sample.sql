@@ -22,10 +22,11 @@ picked AS (
     ORDER BY severity_id DESC, check_turn, change_rank, check_id, account_uid, finding_key
     LIMIT $sample
 )
--- The resources of the picked findings only: with the sample on the small side of the
--- join, engines read the resources column of just those rows.
-SELECT s.finding_key, s.finding_uid, s.title, s.severity, s.check_id, s.account_uid, s.region,
-       s.change, s.status_detail, f.resources
+-- The text and resources of the picked findings only: with the sample on the small side of
+-- the join, engines read those columns for just these rows (the week's changes are
+-- classified without them).
+SELECT s.finding_key, f.finding_uid, f.title, s.severity, s.check_id, s.account_uid, s.region,
+       s.change, f.status_detail, f.resources
 FROM picked s
 JOIN latest_findings f ON f.finding_key = s.finding_key AND f.week = s.week
 ORDER BY s.severity_id DESC, s.check_turn, s.change_rank, s.check_id, s.account_uid, s.finding_key;

@@ -29,6 +29,20 @@ const SAMPLE: &str = include_str!("../../../queries/summary_sample.sql");
 /// The statements the summary is assembled from, in the order it runs them.
 pub(crate) const SOURCES: [&str; 4] = [SCOPE, COUNTS, CHECKS, SAMPLE];
 
+/// The columns of `finding_changes` that `summary_counts.sql` and `summary_sample.sql` read.
+const SUMMARY_CHANGE_COLUMNS: [&str; 10] = [
+    "week",
+    "finding_key",
+    "change",
+    "muted",
+    "severity",
+    "severity_id",
+    "check_id",
+    "account_uid",
+    "region",
+    "resource_uid",
+];
+
 /// Per (week, account): the scan's status, regions and error.
 type ScopeEntry = (String, Vec<String>, Option<String>);
 
@@ -120,8 +134,13 @@ impl Lake {
         let ctx = self
             .context(&manifest, &vec![(week.clone(), against.clone())], &scope)
             .await?;
-        // Two of the statements read the week's changes: classify them once.
-        let frame = ctx.table("finding_changes").await?;
+        // Two of the statements read the week's changes: classify them once. Without the
+        // diff, only the columns the summary's statements read: the text of the few sampled
+        // findings is read by the sample itself.
+        let mut frame = ctx.table("finding_changes").await?;
+        if !with_diff {
+            frame = frame.select_columns(&SUMMARY_CHANGE_COLUMNS)?;
+        }
         let planned: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
         let changes = frame.collect().await?;
         let schema = changes.first().map_or(planned, RecordBatch::schema);
