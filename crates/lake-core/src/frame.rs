@@ -140,6 +140,26 @@ fn describe(b: u8) -> String {
     }
 }
 
+/// The number of spaces `input` starts with, counted 8 bytes at a time: the indentation
+/// after a newline, which in Prowler's pretty-printed output (4 spaces per level, findings
+/// nested 3-6 levels deep) is about a third of all bytes. A shorter tail than 8 bytes is
+/// left to the byte loop.
+fn spaces(input: &[u8]) -> usize {
+    const SPACES: u64 = u64::from_le_bytes([b' '; 8]);
+    let mut n = 0;
+    while let Some(chunk) = input.get(n..n + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let other = u64::from_le_bytes(word) ^ SPACES;
+        if other != 0 {
+            // The first byte that is not a space (little-endian: the lowest set byte).
+            return n + (other.trailing_zeros() / 8) as usize;
+        }
+        n += 8;
+    }
+    n
+}
+
 fn is_ws(b: u8) -> bool {
     matches!(b, b' ' | b'\n' | b'\r' | b'\t')
 }
@@ -461,6 +481,7 @@ impl Framer {
                             }
                         }
                     }
+                    b'\n' => i += spaces(&input[i..]),
                     _ => {}
                 }
             }
@@ -637,6 +658,30 @@ mod tests {
         assert_eq!(err.unwrap().offset, 9);
         let (_, _, err) = frame(b"[{}, {\"a\": 1", 2, 1 << 20);
         assert_eq!(err.unwrap().offset, 5);
+    }
+
+    #[test]
+    fn indentation_is_counted_whatever_its_length_and_what_follows() {
+        for n in 0..40 {
+            for next in ["", "\"", "}", "\n", "\t", "x"] {
+                let text = format!("{}{next}", " ".repeat(n));
+                // Runs shorter than 8 bytes at the end are left to the byte loop.
+                let counted = spaces(text.as_bytes());
+                assert!(counted <= n, "{n} {next:?}: {counted}");
+                assert!(
+                    counted == n || (counted % 8 == 0 && text.len() - counted < 8),
+                    "{n} {next:?}: {counted}"
+                );
+            }
+        }
+        // Pretty-printed findings with deep indentation frame alike in every chunking.
+        let finding = "{\n    \"a\": {\n            \"b\": [\n                        \"x\"\n                ]\n        }\n}";
+        let input = format!("[\n{finding},\n  {finding}\n]");
+        for chunk in [1, 3, 7, 8, 9, 64] {
+            let (elements, _, fault) = frame(input.as_bytes(), chunk, 1 << 20);
+            assert_eq!(fault, None);
+            assert_eq!(elements, [finding, finding], "chunk {chunk}");
+        }
     }
 
     #[test]
