@@ -651,6 +651,20 @@ async fn ingest_cmd(
         }
     }
     out.flush()?;
+    // Closed weeks into their compacted copies (a cache for queries: failing to make them
+    // costs query time, never data, so it fails nothing here).
+    match lake_store::compact::compact(&lake, &lake_store::compact::CompactOptions::default()).await
+    {
+        Ok(done) => {
+            for c in &done {
+                eprintln!(
+                    "compacted dt={}: {} files -> {} parts, {} findings",
+                    c.dt, c.sources, c.parts, c.rows
+                );
+            }
+        }
+        Err(e) => eprintln!("warning: compacting closed weeks: {e}"),
+    }
     let all_ok = outcomes.iter().all(|o| o.status() == "succeeded");
     Ok(if all_ok {
         ExitCode::SUCCESS

@@ -669,7 +669,7 @@ mod tests {
                 let counted = spaces(text.as_bytes());
                 assert!(counted <= n, "{n} {next:?}: {counted}");
                 assert!(
-                    counted == n || (counted % 8 == 0 && text.len() - counted < 8),
+                    counted == n || (counted.is_multiple_of(8) && text.len() - counted < 8),
                     "{n} {next:?}: {counted}"
                 );
             }

@@ -379,6 +379,18 @@ async fn run_complete(
     };
     r.week = Some(week.to_string());
 
+    // Closed weeks into their compacted copies, once per run (not per file of a fan-out):
+    // a cache for queries, so a failure is logged, not returned.
+    match lake_store::compact::compact(lake, &lake_store::compact::CompactOptions::default()).await
+    {
+        Ok(done) => {
+            for c in &done {
+                tracing::info!(dt = %c.dt, files = c.sources, parts = c.parts, findings = c.rows, "compacted");
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "compacting closed weeks"),
+    }
+
     let query = Lake::from_location(lake.clone());
     let params = Params {
         week: Some(week),
