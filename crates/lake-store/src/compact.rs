@@ -239,15 +239,31 @@ pub async fn compact(lake: &Location, options: &CompactOptions) -> Result<Vec<Co
         (Some(days), Some(newest)) => newest.checked_sub_days(Days::new(days)),
         _ => None,
     };
+    // Which partitions have a whole copy of their current files: the markers are read
+    // concurrently (one round trip each on S3).
+    let covers: BTreeMap<&String, String> = by_dt
+        .iter()
+        .map(|(dt, files)| (dt, cover_of(&files.iter().collect::<Vec<_>>())))
+        .collect();
+    let current: Vec<String> = futures::stream::iter(covers.iter())
+        .map(|(dt, cover)| {
+            let files = copies.get(&((*dt).clone(), cover.clone()));
+            async move {
+                match files {
+                    Some(files) if is_committed(lake, files).await => Some((*dt).clone()),
+                    _ => None,
+                }
+            }
+        })
+        .buffered(MARKER_READS_IN_FLIGHT)
+        .filter_map(futures::future::ready)
+        .collect()
+        .await;
     let mut done = Vec::new();
     for (dt, files) in &by_dt {
         let files: Vec<&ObjectMeta> = files.iter().collect();
-        let cover = cover_of(&files);
-        let key = (dt.clone(), cover.clone());
-        let current = match copies.get(&key) {
-            Some(files) => is_committed(lake, files).await,
-            None => false,
-        };
+        let cover = covers[dt].clone();
+        let current = current.contains(dt);
         let closed = match (options.closed_after_days, date(dt)) {
             (None, _) => true,
             (Some(_), Some(d)) => closed_before.is_some_and(|before| d <= before),
@@ -292,7 +308,8 @@ async fn remove_copy(lake: &Location, dt: &str, cover: &str, parts: &[Path]) {
     }
 }
 
-/// Writes the copy of one partition: its files grouped into parts of about `part_bytes`, each part merged by `check_id`, then the marker.
+/// Writes the copy of one partition: its files grouped into parts of about `part_bytes`,
+/// each part merged by `check_id`, then the marker.
 async fn compact_partition(
     lake: &Location,
     dt: &str,
