@@ -202,10 +202,26 @@ impl Lake {
                 return Ok(Arc::new(empty));
             }
         }
-        let url = format!("{}/{name}/", self.location.url);
+        self.parquet_table(name, &[PARTITION_COLUMN], schema)
+    }
+
+    /// The Hive-partitioned Parquet files under `dir` of the lake, with `schema` and the
+    /// string partition columns `partitions`.
+    fn parquet_table(
+        &self,
+        dir: &str,
+        partitions: &[&str],
+        schema: SchemaRef,
+    ) -> Result<Arc<dyn TableProvider>> {
+        let url = format!("{}/{dir}/", self.location.url);
         let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
             .with_file_extension(".parquet")
-            .with_table_partition_cols(vec![(PARTITION_COLUMN.to_owned(), DataType::Utf8)]);
+            .with_table_partition_cols(
+                partitions
+                    .iter()
+                    .map(|p| ((*p).to_owned(), DataType::Utf8))
+                    .collect(),
+            );
         let config = ListingTableConfig::new(ListingTableUrl::parse(&url)?)
             .with_listing_options(options)
             .with_schema(schema);
@@ -241,17 +257,11 @@ impl Lake {
     /// The compacted copies (see [`lake_store::compact`]) as a listing table partitioned by
     /// `dt` then `cover`.
     fn copies_listing(&self) -> Result<Arc<dyn TableProvider>> {
-        let url = format!("{}/{COMPACT_ROOT}/", self.location.url);
-        let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
-            .with_file_extension(".parquet")
-            .with_table_partition_cols(vec![
-                (PARTITION_COLUMN.to_owned(), DataType::Utf8),
-                (COVER_COLUMN.to_owned(), DataType::Utf8),
-            ]);
-        let config = ListingTableConfig::new(ListingTableUrl::parse(&url)?)
-            .with_listing_options(options)
-            .with_schema(findings_schema());
-        Ok(Arc::new(ListingTable::try_new(config)?))
+        self.parquet_table(
+            COMPACT_ROOT,
+            &[PARTITION_COLUMN, COVER_COLUMN],
+            findings_schema(),
+        )
     }
 
     /// Runs ad-hoc SQL over `findings`, `scans` and the views.
