@@ -78,7 +78,7 @@ enum Command {
     },
     /// Compact closed partitions: copy each week's findings into a few files ordered by
     /// check, which lake's queries read instead (Athena and other engines keep reading the
-    /// partitions as ingested). Ingest does this for partitions a week older than the newest.
+    /// partitions as ingested). `lake ingest` does this for partitions a week older than the newest.
     Compact {
         #[command(flatten)]
         lake: LakeArg,
@@ -657,10 +657,7 @@ async fn ingest_cmd(
     {
         Ok(done) => {
             for c in &done {
-                eprintln!(
-                    "compacted dt={}: {} files -> {} parts, {} findings",
-                    c.dt, c.sources, c.parts, c.rows
-                );
+                eprintln!("compacted {}", compacted_line(c));
             }
         }
         Err(e) => eprintln!("warning: compacting closed weeks: {e}"),
@@ -714,6 +711,14 @@ fn record_json(r: &ScanRecord) -> serde_json::Value {
     })
 }
 
+fn compacted_line(c: &lake_store::compact::Compacted) -> String {
+    let parts = if c.parts == 1 { "part" } else { "parts" };
+    format!(
+        "dt={}: {} files -> {} {parts}, {} findings",
+        c.dt, c.sources, c.parts, c.rows
+    )
+}
+
 async fn compact_cmd(lake_url: &str, all: bool) -> Result<ExitCode> {
     let lake =
         Location::parse(lake_url, false).with_context(|| format!("opening the lake {lake_url}"))?;
@@ -724,18 +729,15 @@ async fn compact_cmd(lake_url: &str, all: bool) -> Result<ExitCode> {
     let done = lake_store::compact::compact(&lake, &options).await?;
     let mut out = std::io::stdout().lock();
     for c in &done {
-        writeln!(
-            out,
-            "dt={}: {} files -> {} parts, {} findings",
-            c.dt, c.sources, c.parts, c.rows
-        )?;
+        writeln!(out, "{}", compacted_line(c))?;
     }
     let usable = lake_store::compact::usable(&lake).await?;
+    let partitions = |n: usize| format!("{n} partition{}", if n == 1 { "" } else { "s" });
     writeln!(
         out,
-        "{} partitions compacted now; {} read from compacted copies",
-        done.len(),
-        usable.len()
+        "compacted now: {}; read from compacted copies: {}",
+        partitions(done.len()),
+        partitions(usable.len())
     )?;
     Ok(ExitCode::SUCCESS)
 }
