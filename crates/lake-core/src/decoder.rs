@@ -278,13 +278,8 @@ impl OcsfDecoder {
             ElementBytes::Pending => Some(self.framer.pending()),
             ElementBytes::Oversized => None,
         };
-        let at = Placed {
-            offset: element.offset,
-            len: element.len,
-            kind: element.kind,
-            max_depth: element.max_depth,
-        };
-        self.rows.element(&at, bytes, &mut self.report);
+        self.rows
+            .element(&Placed::from(&element), bytes, &mut self.report);
     }
 }
 
@@ -323,6 +318,17 @@ struct Placed {
     len: u64,
     kind: ElementKind,
     max_depth: u32,
+}
+
+impl From<&Element> for Placed {
+    fn from(e: &Element) -> Self {
+        Placed {
+            offset: e.offset,
+            len: e.len,
+            kind: e.kind,
+            max_depth: e.max_depth,
+        }
+    }
 }
 
 /// Turns framed elements into rows: parse, check, resolve the identity, build.
@@ -514,7 +520,7 @@ impl Splitter {
                 }
             };
             if let Some(element) = scan.element {
-                let held = match element.bytes {
+                let held = match &element.bytes {
                     ElementBytes::Input(r) => Held::Data(r.start + consumed..r.end + consumed),
                     ElementBytes::Pending => {
                         let start = unit.spill.len();
@@ -523,13 +529,7 @@ impl Splitter {
                     }
                     ElementBytes::Oversized => Held::Oversized,
                 };
-                let placed = Placed {
-                    offset: element.offset,
-                    len: element.len,
-                    kind: element.kind,
-                    max_depth: element.max_depth,
-                };
-                unit.elements.push((placed, held));
+                unit.elements.push((Placed::from(&element), held));
             }
             consumed += scan.consumed;
         }
@@ -554,15 +554,7 @@ impl Splitter {
                 let unit = Unit {
                     data: Vec::new(),
                     spill: self.framer.pending().to_vec(),
-                    elements: vec![(
-                        Placed {
-                            offset: last.offset,
-                            len: last.len,
-                            kind: last.kind,
-                            max_depth: last.max_depth,
-                        },
-                        held,
-                    )],
+                    elements: vec![(Placed::from(&last), held)],
                 };
                 (Some(unit), None)
             }

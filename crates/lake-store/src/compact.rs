@@ -158,7 +158,7 @@ async fn is_committed(lake: &Location, files: &[Path]) -> bool {
     let Some(marker) = files.iter().find(|p| p.filename() == Some(COMMITTED)) else {
         return false;
     };
-    let Ok(bytes) = read_all(lake, marker).await else {
+    let Ok(bytes) = lake.read_whole(marker).await else {
         return false;
     };
     let Ok(marker) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
@@ -175,27 +175,16 @@ async fn is_committed(lake: &Location, files: &[Path]) -> bool {
 
 /// (dt, cover) of a path under [`COMPACT_ROOT`].
 fn copy_of(path: &Path) -> Option<(String, String)> {
-    let mut dt = None;
-    let mut cover = None;
-    for part in path.parts() {
-        let part = part.as_ref();
-        if let Some(v) = part.strip_prefix(&format!("{PARTITION_COLUMN}=")) {
-            dt = Some(v.to_owned());
-        } else if let Some(v) = part.strip_prefix(&format!("{COVER_COLUMN}=")) {
-            cover = Some(v.to_owned());
-        }
-    }
-    Some((dt?, cover?))
-}
-
-async fn read_all(lake: &Location, path: &Path) -> Result<Bytes> {
-    lake.store
-        .get(path)
-        .await
-        .map_err(StoreError::store("reading", path))?
-        .bytes()
-        .await
-        .map_err(StoreError::store("reading", path))
+    let dt = dt_of(path.as_ref())?;
+    let cover = path.parts().find_map(|p| {
+        Some(
+            p.as_ref()
+                .strip_prefix(COVER_COLUMN)?
+                .strip_prefix('=')?
+                .to_owned(),
+        )
+    })?;
+    Some((dt.to_owned(), cover))
 }
 
 /// The partitions that have a usable copy, as (dt, cover) in dt order. A query reads the
@@ -373,7 +362,7 @@ async fn write_part(lake: &Location, rel: &str, sources: &[&ObjectMeta]) -> Resu
     let fetched: Vec<(Path, Bytes)> = futures::stream::iter(sources.iter().map(|m| {
         let path = m.location.clone();
         async move {
-            let bytes = read_all(lake, &path).await?;
+            let bytes = lake.read_whole(&path).await?;
             Ok::<_, StoreError>((path, bytes))
         }
     }))

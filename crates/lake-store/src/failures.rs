@@ -201,14 +201,7 @@ fn merge(first: &mut HashMap<String, String>, batch: &RecordBatch) {
 /// the three columns, the keys only for the rows that failed.
 async fn failures_in_file(lake: &Location, meta: ObjectMeta) -> Result<Vec<RecordBatch>> {
     let path = meta.location.clone();
-    let bytes = lake
-        .store
-        .get(&path)
-        .await
-        .map_err(StoreError::store("reading", &path))?
-        .bytes()
-        .await
-        .map_err(StoreError::store("reading", &path))?;
+    let bytes = lake.read_whole(&path).await?;
     tokio::task::spawn_blocking(move || failures_in_bytes(bytes, &path))
         .await
         .map_err(|e| StoreError::Internal(format!("reading the failures of a file: {e}")))?

@@ -552,14 +552,7 @@ async fn already_ingested(
 
 /// Reads a whole (small) Parquet object.
 pub async fn read_parquet(lake: &Location, path: &Path) -> Result<Vec<RecordBatch>> {
-    let bytes = lake
-        .store
-        .get(path)
-        .await
-        .map_err(StoreError::store("reading", path))?
-        .bytes()
-        .await
-        .map_err(StoreError::store("reading", path))?;
+    let bytes = lake.read_whole(path).await?;
     ParquetRecordBatchReaderBuilder::try_new(bytes)
         .map_err(StoreError::parquet(path))?
         .build()

@@ -3,10 +3,11 @@
 use std::path::{Path as FsPath, PathBuf};
 use std::sync::Arc;
 
+use bytes::Bytes;
 use object_store::aws::AmazonS3Builder;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path;
-use object_store::ObjectStore;
+use object_store::{ObjectStore, ObjectStoreExt};
 use url::Url;
 
 use crate::error::{Result, StoreError};
@@ -89,6 +90,17 @@ impl Location {
             url: format!("file://{}", abs.display()),
             local_dir: Some(abs),
         })
+    }
+
+    /// The whole object at `path` (of this location's store), in one request.
+    pub async fn read_whole(&self, path: &Path) -> Result<Bytes> {
+        self.store
+            .get(path)
+            .await
+            .map_err(StoreError::store("reading", path))?
+            .bytes()
+            .await
+            .map_err(StoreError::store("reading", path))
     }
 
     /// The path of `relative` under this location's prefix.

@@ -167,14 +167,7 @@ async fn read_columns(
         })?;
         return read(f, columns, file);
     }
-    let bytes = lake
-        .store
-        .get(file)
-        .await
-        .map_err(StoreError::store("reading", file))?
-        .bytes()
-        .await
-        .map_err(StoreError::store("reading", file))?;
+    let bytes = lake.read_whole(file).await?;
     read(bytes, columns, file)
 }
 
