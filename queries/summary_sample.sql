@@ -7,10 +7,29 @@ WITH open AS (
     FROM finding_changes c
     WHERE change IN ('new', 'regressed', 'persisting') AND NOT muted
 ),
+-- Only the checks that can reach the sample: the picks are the first $sample open findings by
+-- severity, so none lies below the highest severity that at least $sample findings reach
+-- (`lowest_picked`; none if fewer findings are open). The checks with a finding at or above it
+-- keep all their findings, so their turns are those over the whole week; the others, often
+-- most of the week, are not ranked at all.
+tiers AS (
+    SELECT severity_id, sum(count(*)) OVER (ORDER BY severity_id DESC) AS reached
+    FROM open
+    GROUP BY severity_id
+),
+lowest_picked AS (
+    SELECT coalesce(max(severity_id), -1) AS severity_id FROM tiers WHERE reached >= $sample
+),
+candidates AS (
+    SELECT o.*
+    FROM open o
+    WHERE o.check_id IN (SELECT DISTINCT c.check_id FROM open c CROSS JOIN lowest_picked f
+                         WHERE c.severity_id >= f.severity_id)
+),
 per_account AS (
     SELECT *, row_number() OVER (PARTITION BY check_id, account_uid
                                  ORDER BY change_rank, region, resource_uid, finding_key) AS account_turn
-    FROM open
+    FROM candidates
 ),
 per_check AS (
     SELECT *, row_number() OVER (PARTITION BY check_id

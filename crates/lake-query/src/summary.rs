@@ -19,7 +19,7 @@ use serde_json::{json, Map, Value};
 use crate::error::Result;
 use crate::json::text_at;
 use crate::named::{named, Params};
-use crate::session::{Lake, Scope};
+use crate::session::{Lake, Scope, LATE_MATERIALIZATION};
 
 const COUNTS: &str = include_str!("../../../queries/summary_counts.sql");
 const SCOPE: &str = include_str!("../../../queries/summary_scope.sql");
@@ -170,6 +170,7 @@ impl Lake {
         let counts = bind(COUNTS).await?;
         let scope = bind(SCOPE).await?;
         let checks = bind(CHECKS).await?;
+        ctx.sql(LATE_MATERIALIZATION).await?;
         let sample = bind(SAMPLE).await?;
         let diff = if with_diff {
             Some(ctx.sql(named("diff")?.sql).await?.collect().await?)

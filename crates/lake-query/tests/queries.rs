@@ -581,6 +581,118 @@ async fn the_summary_is_compact_spread_and_byte_identical() {
 }
 
 #[tokio::test]
+async fn a_smaller_sample_is_the_head_of_a_larger_one() {
+    // The sample ranks only the checks that can reach it (those with a finding at or above
+    // the lowest severity it picks); the turns of those checks, and so the order, must stay
+    // those over the whole week, whatever the sample's size.
+    let (lake, _dir) = runs_lake().await;
+    let sample_of = |n: u32| {
+        let lake = lake.clone();
+        async move {
+            let s = lake
+                .summary(&Params {
+                    sample: Some(n),
+                    ..week("2026-W21")
+                })
+                .await
+                .unwrap();
+            s["sample"].as_array().unwrap().clone()
+        }
+    };
+    let all = sample_of(50).await;
+    assert_eq!(all.len(), 46);
+    for n in [1, 2, 3, 5, 8, 13, 21, 34, 45] {
+        assert_eq!(sample_of(n).await, all[..n as usize], "a sample of {n}");
+    }
+}
+
+#[tokio::test]
+async fn the_sample_takes_turns_over_every_finding_of_a_check_whatever_its_severity() {
+    // a_check fails in two accounts: Low in 111..., Critical in 222...; b_check fails
+    // Critical in 111.... Within a_check, account 111 takes its turn first, so its Critical
+    // finding comes second: b_check's Critical leads the sample, although a_check sorts first.
+    let template: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(fixtures().join(
+            "runs/2026-W21/run-20260518T020000Z/111111111111/json-ocsf/prowler-output-111111111111-20260518020007.ocsf.json",
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let failing = template
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["status_code"] == "FAIL")
+        .unwrap();
+    let finding = |check: &str, account: &str, severity: (&str, i64)| {
+        let mut f = failing.clone();
+        let resource = format!("arn:aws:s3:::{check}-{account}");
+        f["metadata"]["event_code"] = check.into();
+        f["cloud"]["account"]["uid"] = account.into();
+        f["finding_info"]["uid"] = format!("prowler-aws-{check}-{account}-us-east-1").into();
+        f["resources"][0]["uid"] = resource.into();
+        f["severity"] = severity.0.into();
+        f["severity_id"] = severity.1.into();
+        f
+    };
+    let dir = tempfile::tempdir().unwrap();
+    for (account, findings) in [
+        (
+            "111111111111",
+            vec![
+                finding("a_check", "111111111111", ("Low", 2)),
+                finding("b_check", "111111111111", ("Critical", 5)),
+            ],
+        ),
+        (
+            "222222222222",
+            vec![finding("a_check", "222222222222", ("Critical", 5))],
+        ),
+    ] {
+        std::fs::write(
+            dir.path()
+                .join(format!("prowler-output-{account}-20260518020007.ocsf.json")),
+            serde_json::to_vec_pretty(&findings).unwrap(),
+        )
+        .unwrap();
+    }
+    let (lake, _lake_dir) = lake_of(&[dir.path()]).await;
+    let picked = |n: u32| {
+        let lake = lake.clone();
+        async move {
+            let s = lake
+                .summary(&Params {
+                    sample: Some(n),
+                    ..week("2026-W21")
+                })
+                .await
+                .unwrap();
+            s["sample"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| {
+                    format!(
+                        "{} {} {}",
+                        x["check_id"].as_str().unwrap(),
+                        x["account"].as_str().unwrap(),
+                        x["severity"].as_str().unwrap()
+                    )
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    let all = [
+        "b_check 111111111111 Critical",
+        "a_check 222222222222 Critical",
+        "a_check 111111111111 Low",
+    ];
+    assert_eq!(picked(3).await, all);
+    assert_eq!(picked(1).await, all[..1]);
+    assert_eq!(picked(2).await, all[..2]);
+}
+
+#[tokio::test]
 async fn lookback_and_trend_read_counts_as_integers() {
     let (lake, _dir) = runs_lake().await;
     let batches = lake.run("trend", &Params::default()).await.unwrap();
