@@ -74,9 +74,11 @@ impl Lake {
     /// per ingested source). Read once per query, it answers which weeks have data and in
     /// which partitions their findings lie.
     pub(crate) async fn manifest(&self) -> Result<Manifest> {
-        let batches = lake_store::read::scan_batches(&self.location).await?;
+        let (batches, copies) = futures::try_join!(
+            lake_store::read::scan_batches(&self.location),
+            lake_store::compact::usable(&self.location)
+        )?;
         let schema = lake_store::read::scans_table_schema();
-        let copies = lake_store::compact::usable(&self.location).await?;
         Ok(Manifest {
             table: Arc::new(MemTable::try_new(schema, vec![batches])?),
             copies,

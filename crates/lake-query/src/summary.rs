@@ -12,6 +12,7 @@ use std::sync::Arc;
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::{Int64Type, SchemaRef};
 use datafusion::datasource::MemTable;
+use datafusion::prelude::SessionContext;
 use datafusion::scalar::ScalarValue;
 use lake_core::Severity;
 use serde_json::{json, Map, Value};
@@ -134,22 +135,7 @@ impl Lake {
         let ctx = self
             .context(&manifest, &vec![(week.clone(), against.clone())], &scope)
             .await?;
-        // Two of the statements read the week's changes: classify them once. Without the
-        // diff, only the columns the summary's statements read: the text of the few sampled
-        // findings is read by the sample itself.
-        let mut frame = ctx.table("finding_changes").await?;
-        if !with_diff {
-            frame = frame.select_columns(&SUMMARY_CHANGE_COLUMNS)?;
-        }
-        let planned: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
-        let changes = frame.collect().await?;
-        let schema = changes.first().map_or(planned, RecordBatch::schema);
-        ctx.deregister_table("finding_changes")?;
-        ctx.register_table(
-            "finding_changes",
-            Arc::new(MemTable::try_new(schema, vec![changes])?),
-        )?;
-        let bind = |sql: &'static str| {
+        let bind = |ctx: &SessionContext, sql: &'static str| {
             let ctx = ctx.clone();
             let values = vec![
                 ("week", ScalarValue::Utf8(Some(week.clone()))),
@@ -167,11 +153,30 @@ impl Lake {
                 Ok::<_, crate::QueryError>(frame.collect().await?)
             }
         };
-        let counts = bind(COUNTS).await?;
-        let scope = bind(SCOPE).await?;
-        let checks = bind(CHECKS).await?;
-        ctx.sql(LATE_MATERIALIZATION).await?;
-        let sample = bind(SAMPLE).await?;
+        // Two of the statements read the week's changes: classify them once. Without the
+        // diff, only the columns the summary's statements read: the text of the few sampled
+        // findings is read by the sample itself. The statements that do not read them run
+        // meanwhile (each statement leaves a core idle at times: planning, opening files,
+        // merging its partitions).
+        let classified = async {
+            let mut frame = ctx.table("finding_changes").await?;
+            if !with_diff {
+                frame = frame.select_columns(&SUMMARY_CHANGE_COLUMNS)?;
+            }
+            let planned: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
+            let changes = frame.collect().await?;
+            let schema = changes.first().map_or(planned, RecordBatch::schema);
+            Ok::<_, crate::QueryError>(MemTable::try_new(schema, vec![changes])?)
+        };
+        let (changes, scope, checks) =
+            futures::try_join!(classified, bind(&ctx, SCOPE), bind(&ctx, CHECKS))?;
+        ctx.deregister_table("finding_changes")?;
+        ctx.register_table("finding_changes", Arc::new(changes))?;
+        // The sample looks up its few findings' text by key: with late materialization,
+        // in a session of its own (the setting is the session's).
+        let sampling = SessionContext::new_with_state(ctx.state());
+        sampling.sql(LATE_MATERIALIZATION).await?;
+        let (counts, sample) = futures::try_join!(bind(&ctx, COUNTS), bind(&sampling, SAMPLE))?;
         let diff = if with_diff {
             Some(ctx.sql(named("diff")?.sql).await?.collect().await?)
         } else {
