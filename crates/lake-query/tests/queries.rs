@@ -580,29 +580,32 @@ async fn the_summary_is_compact_spread_and_byte_identical() {
     assert!(a.len() < 40_000, "summary is {} bytes", a.len());
 }
 
+/// The sample of the summary of 2026-W21, at most `n` findings.
+async fn sample_of(lake: &Lake, n: u32) -> Vec<serde_json::Value> {
+    let s = lake
+        .summary(&Params {
+            sample: Some(n),
+            ..week("2026-W21")
+        })
+        .await
+        .unwrap();
+    s["sample"].as_array().unwrap().clone()
+}
+
 #[tokio::test]
 async fn a_smaller_sample_is_the_head_of_a_larger_one() {
     // The sample ranks only the checks that can reach it (those with a finding at or above
     // the lowest severity it picks); the turns of those checks, and so the order, must stay
     // those over the whole week, whatever the sample's size.
     let (lake, _dir) = runs_lake().await;
-    let sample_of = |n: u32| {
-        let lake = lake.clone();
-        async move {
-            let s = lake
-                .summary(&Params {
-                    sample: Some(n),
-                    ..week("2026-W21")
-                })
-                .await
-                .unwrap();
-            s["sample"].as_array().unwrap().clone()
-        }
-    };
-    let all = sample_of(50).await;
+    let all = sample_of(&lake, 50).await;
     assert_eq!(all.len(), 46);
     for n in [1, 2, 3, 5, 8, 13, 21, 34, 45] {
-        assert_eq!(sample_of(n).await, all[..n as usize], "a sample of {n}");
+        assert_eq!(
+            sample_of(&lake, n).await,
+            all[..n as usize],
+            "a sample of {n}"
+        );
     }
 }
 
@@ -660,16 +663,8 @@ async fn the_sample_takes_turns_over_every_finding_of_a_check_whatever_its_sever
     let picked = |n: u32| {
         let lake = lake.clone();
         async move {
-            let s = lake
-                .summary(&Params {
-                    sample: Some(n),
-                    ..week("2026-W21")
-                })
+            sample_of(&lake, n)
                 .await
-                .unwrap();
-            s["sample"]
-                .as_array()
-                .unwrap()
                 .iter()
                 .map(|x| {
                     format!(
