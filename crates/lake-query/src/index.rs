@@ -17,18 +17,23 @@ use datafusion::error::{DataFusionError, Result};
 use datafusion::logical_expr::Expr;
 use datafusion::physical_plan::ExecutionPlan;
 use lake_store::Location;
+use object_store::ObjectMeta;
 
 /// `first_failures` of the lake at `location`, read through its failure index.
 #[derive(Debug)]
 pub(crate) struct FailureIndex {
     location: Location,
+    /// The findings files of the lake, listed once per query (see [`crate::session`]'s
+    /// manifest), against which the index checks itself.
+    findings: Arc<Vec<ObjectMeta>>,
     schema: SchemaRef,
 }
 
 impl FailureIndex {
-    pub(crate) fn new(location: Location) -> Self {
+    pub(crate) fn new(location: Location, findings: Arc<Vec<ObjectMeta>>) -> Self {
         FailureIndex {
             location,
+            findings,
             schema: lake_store::failures::first_failures_schema(),
         }
     }
@@ -51,7 +56,7 @@ impl TableProvider for FailureIndex {
         filters: &[Expr],
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let batch = lake_store::failures::first_failures(&self.location)
+        let batch = lake_store::failures::first_failures_among(&self.location, &self.findings)
             .await
             .map_err(|e| DataFusionError::External(Box::new(e)))?;
         let table = MemTable::try_new(self.schema.clone(), vec![vec![batch]])?;

@@ -124,15 +124,15 @@ fn cover_of(files: &[&ObjectMeta]) -> String {
         .collect()
 }
 
-/// The findings files of the lake by partition, each in name order.
-async fn partitions(lake: &Location) -> Result<BTreeMap<String, Vec<ObjectMeta>>> {
-    let mut by_dt: BTreeMap<String, Vec<ObjectMeta>> = BTreeMap::new();
-    for meta in list_table(lake, FINDINGS_TABLE).await? {
+/// `findings` (the findings files of the lake) by partition, each in name order.
+fn partitions(findings: &[ObjectMeta]) -> BTreeMap<String, Vec<&ObjectMeta>> {
+    let mut by_dt: BTreeMap<String, Vec<&ObjectMeta>> = BTreeMap::new();
+    for meta in findings {
         if let Some(dt) = dt_of(meta.location.as_ref()) {
             by_dt.entry(dt.to_owned()).or_default().push(meta);
         }
     }
-    Ok(by_dt)
+    by_dt
 }
 
 /// The copies in storage: (dt, cover) → their files.
@@ -194,10 +194,31 @@ pub async fn usable(lake: &Location) -> Result<Vec<(String, String)>> {
     if copies.is_empty() {
         return Ok(Vec::new());
     }
-    let by_dt = partitions(lake).await?;
-    let candidates: Vec<(String, String)> = by_dt
+    let findings = list_table(lake, FINDINGS_TABLE).await?;
+    usable_of(lake, copies, &findings).await
+}
+
+/// [`usable`], given the findings files of the lake as listed by
+/// [`crate::read::findings_files`].
+pub async fn usable_among(
+    lake: &Location,
+    findings: &[ObjectMeta],
+) -> Result<Vec<(String, String)>> {
+    let copies = listed_copies(lake).await?;
+    usable_of(lake, copies, findings).await
+}
+
+async fn usable_of(
+    lake: &Location,
+    copies: BTreeMap<(String, String), Vec<Path>>,
+    findings: &[ObjectMeta],
+) -> Result<Vec<(String, String)>> {
+    if copies.is_empty() {
+        return Ok(Vec::new());
+    }
+    let candidates: Vec<(String, String)> = partitions(findings)
         .iter()
-        .map(|(dt, files)| (dt.clone(), cover_of(&files.iter().collect::<Vec<_>>())))
+        .map(|(dt, files)| (dt.clone(), cover_of(files)))
         .filter(|key| copies.contains_key(key))
         .collect();
     let checked: Vec<((String, String), bool)> = futures::stream::iter(candidates)
@@ -221,7 +242,8 @@ pub async fn usable(lake: &Location) -> Result<Vec<(String, String)>> {
 /// and deletes the copies that no longer match their partition. Safe to run at any time and
 /// from several places at once: a copy is only read once whole, and only while it matches.
 pub async fn compact(lake: &Location, options: &CompactOptions) -> Result<Vec<Compacted>> {
-    let by_dt = partitions(lake).await?;
+    let findings = list_table(lake, FINDINGS_TABLE).await?;
+    let by_dt = partitions(&findings);
     let copies = listed_copies(lake).await?;
     let newest = by_dt.keys().filter_map(|d| date(d)).max();
     let closed_before = match (options.closed_after_days, newest) {
@@ -232,7 +254,7 @@ pub async fn compact(lake: &Location, options: &CompactOptions) -> Result<Vec<Co
     // concurrently (one round trip each on S3).
     let covers: BTreeMap<&String, String> = by_dt
         .iter()
-        .map(|(dt, files)| (dt, cover_of(&files.iter().collect::<Vec<_>>())))
+        .map(|(dt, files)| (dt, cover_of(files)))
         .collect();
     let current: Vec<String> = futures::stream::iter(covers.iter())
         .map(|(dt, cover)| {
@@ -250,7 +272,6 @@ pub async fn compact(lake: &Location, options: &CompactOptions) -> Result<Vec<Co
         .await;
     let mut done = Vec::new();
     for (dt, files) in &by_dt {
-        let files: Vec<&ObjectMeta> = files.iter().collect();
         let cover = covers[dt].clone();
         let current = current.contains(dt);
         let closed = match (options.closed_after_days, date(dt)) {
@@ -259,7 +280,7 @@ pub async fn compact(lake: &Location, options: &CompactOptions) -> Result<Vec<Co
             (Some(_), None) => false,
         };
         if !current && closed && files.len() >= options.min_files {
-            done.push(compact_partition(lake, dt, &cover, &files, options.part_bytes).await?);
+            done.push(compact_partition(lake, dt, &cover, files, options.part_bytes).await?);
         }
         // Copies of this partition made of other files are stale: nothing reads them.
         for (key, parts) in &copies {

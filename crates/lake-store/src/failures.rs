@@ -65,13 +65,21 @@ pub fn first_failures_schema() -> SchemaRef {
 /// Per finding key that ever failed in the lake, the first ISO week it failed in: one
 /// batch of [`first_failures_schema`], ordered by key. Read through the index.
 pub async fn first_failures(lake: &Location) -> Result<RecordBatch> {
-    Ok(current(lake).await?.batch)
+    let listed = list_table(lake, FINDINGS_TABLE).await?;
+    Ok(current(lake, &listed).await?.batch)
+}
+
+/// [`first_failures`], given the findings files of the lake as listed by
+/// [`crate::read::findings_files`].
+pub async fn first_failures_among(lake: &Location, findings: &[ObjectMeta]) -> Result<RecordBatch> {
+    Ok(current(lake, findings).await?.batch)
 }
 
 /// Rewrites the index if it no longer matches the findings files. Returns whether it
 /// wrote. Called by ingest after it commits; safe to call at any time, from anywhere.
 pub async fn refresh(lake: &Location) -> Result<bool> {
-    let current = current(lake).await?;
+    let listed = list_table(lake, FINDINGS_TABLE).await?;
+    let current = current(lake, &listed).await?;
     if !current.stale {
         return Ok(false);
     }
@@ -106,8 +114,8 @@ struct Stored {
     covers: Vec<(String, FileVersion)>,
 }
 
-async fn current(lake: &Location) -> Result<Current> {
-    let listed = list_table(lake, FINDINGS_TABLE).await?;
+/// The index of the lake whose findings files are `listed`.
+async fn current(lake: &Location, listed: &[ObjectMeta]) -> Result<Current> {
     let covers: Vec<(String, FileVersion)> = listed
         .iter()
         .map(|m| (m.location.as_ref().to_owned(), FileVersion::of(m)))

@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
 use lake_core::schema::{scans_schema, PARTITION_COLUMN};
 use object_store::path::Path;
-use object_store::ObjectStoreExt;
+use object_store::{ObjectMeta, ObjectStoreExt};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ProjectionMask;
 
@@ -38,6 +38,13 @@ pub async fn table_files(lake: &Location, table: &str) -> Result<Vec<Path>> {
         .map_err(StoreError::store("listing", &prefix))?;
     files.sort();
     Ok(files)
+}
+
+/// The findings files of the lake, sorted by path: one listing that a reader can hand to
+/// [`crate::compact::usable_among`] and [`crate::failures::first_failures_among`] instead
+/// of each listing the table again (5,200 files for a year of a 100-account organisation).
+pub async fn findings_files(lake: &Location) -> Result<Vec<ObjectMeta>> {
+    crate::snapshot::list_table(lake, FINDINGS_TABLE).await
 }
 
 /// The whole `scans` table as Arrow batches with its partition column `dt` appended (the
