@@ -16,21 +16,21 @@ use datafusion::datasource::{MemTable, TableProvider, TableType};
 use datafusion::error::{DataFusionError, Result};
 use datafusion::logical_expr::Expr;
 use datafusion::physical_plan::ExecutionPlan;
+use lake_store::read::FindingsFiles;
 use lake_store::Location;
-use object_store::ObjectMeta;
 
 /// `first_failures` of the lake at `location`, read through its failure index.
 #[derive(Debug)]
 pub(crate) struct FailureIndex {
     location: Location,
-    /// The findings files of the lake, listed once per query (see [`crate::session`]'s
-    /// manifest), against which the index checks itself.
-    findings: Arc<Vec<ObjectMeta>>,
+    /// The findings files of the lake, listed at most once per query (shared with the
+    /// manifest's check of the compacted copies), against which the index checks itself.
+    findings: FindingsFiles,
     schema: SchemaRef,
 }
 
 impl FailureIndex {
-    pub(crate) fn new(location: Location, findings: Arc<Vec<ObjectMeta>>) -> Self {
+    pub(crate) fn new(location: Location, findings: FindingsFiles) -> Self {
         FailureIndex {
             location,
             findings,

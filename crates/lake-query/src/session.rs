@@ -17,8 +17,8 @@ use lake_core::schema::{findings_schema, PARTITION_COLUMN};
 use lake_core::IsoWeek;
 use lake_store::compact::{COMPACT_ROOT, COVER_COLUMN};
 use lake_store::layout::{FINDINGS_TABLE, SCANS_TABLE};
+use lake_store::read::FindingsFiles;
 use lake_store::Location;
-use object_store::ObjectMeta;
 
 use crate::copies::WithCopies;
 use crate::error::{QueryError, Result};
@@ -75,19 +75,17 @@ impl Lake {
     /// per ingested source). Read once per query, it answers which weeks have data and in
     /// which partitions their findings lie.
     pub(crate) async fn manifest(&self) -> Result<Manifest> {
-        // The findings files are listed once, for the copies and the failure index.
-        let listing = async {
-            let findings = lake_store::read::findings_files(&self.location).await?;
-            let copies = lake_store::compact::usable_among(&self.location, &findings).await?;
-            Ok::<_, lake_store::StoreError>((findings, copies))
-        };
-        let (batches, (findings, copies)) =
-            futures::try_join!(lake_store::read::scan_batches(&self.location), listing)?;
+        // The findings files are listed at most once, for the copies and the failure index.
+        let findings = FindingsFiles::default();
+        let (batches, copies) = futures::try_join!(
+            lake_store::read::scan_batches(&self.location),
+            lake_store::compact::usable_among(&self.location, &findings)
+        )?;
         let schema = lake_store::read::scans_table_schema();
         Ok(Manifest {
             table: Arc::new(MemTable::try_new(schema, vec![batches])?),
             copies,
-            findings: Arc::new(findings),
+            findings,
         })
     }
 
@@ -432,8 +430,8 @@ pub(crate) struct Manifest {
     table: Arc<MemTable>,
     /// The partitions read from their compacted copies: (dt, cover).
     copies: Vec<(String, String)>,
-    /// The findings files of the lake, as listed when the manifest was read.
-    findings: Arc<Vec<ObjectMeta>>,
+    /// The findings files of the lake, listed when first needed.
+    findings: FindingsFiles,
 }
 
 /// Which partitions of `findings` a query reads.

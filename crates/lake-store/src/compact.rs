@@ -43,6 +43,7 @@ use crate::error::{Result, StoreError};
 use crate::ingest::FindingsSink;
 use crate::layout::{dt_of, FINDINGS_TABLE};
 use crate::location::Location;
+use crate::read::FindingsFiles;
 use crate::snapshot::{list_table, FileVersion};
 use crate::writer::writer_properties;
 
@@ -190,32 +191,19 @@ fn copy_of(path: &Path) -> Option<(String, String)> {
 /// The partitions that have a usable copy, as (dt, cover) in dt order. A query reads the
 /// copy (`_compact/findings/dt=<dt>/cover=<cover>/`) instead of `findings/dt=<dt>/`.
 pub async fn usable(lake: &Location) -> Result<Vec<(String, String)>> {
-    let copies = listed_copies(lake).await?;
-    if copies.is_empty() {
-        return Ok(Vec::new());
-    }
-    let findings = list_table(lake, FINDINGS_TABLE).await?;
-    usable_of(lake, copies, &findings).await
+    usable_among(lake, &FindingsFiles::default()).await
 }
 
-/// [`usable`], given the findings files of the lake as listed by
-/// [`crate::read::findings_files`].
+/// [`usable`], with the findings files from `findings` (listed only if there are copies).
 pub async fn usable_among(
     lake: &Location,
-    findings: &[ObjectMeta],
+    findings: &FindingsFiles,
 ) -> Result<Vec<(String, String)>> {
     let copies = listed_copies(lake).await?;
-    usable_of(lake, copies, findings).await
-}
-
-async fn usable_of(
-    lake: &Location,
-    copies: BTreeMap<(String, String), Vec<Path>>,
-    findings: &[ObjectMeta],
-) -> Result<Vec<(String, String)>> {
     if copies.is_empty() {
         return Ok(Vec::new());
     }
+    let findings = findings.get(lake).await?;
     let candidates: Vec<(String, String)> = partitions(findings)
         .iter()
         .map(|(dt, files)| (dt.clone(), cover_of(files)))

@@ -41,6 +41,7 @@ use crate::error::{Result, StoreError};
 use crate::ingest::put_parquet;
 use crate::layout::FINDINGS_TABLE;
 use crate::location::Location;
+use crate::read::FindingsFiles;
 use crate::snapshot::{conformed, list_table, FileVersion};
 use crate::writer::manifest_properties;
 
@@ -65,14 +66,15 @@ pub fn first_failures_schema() -> SchemaRef {
 /// Per finding key that ever failed in the lake, the first ISO week it failed in: one
 /// batch of [`first_failures_schema`], ordered by key. Read through the index.
 pub async fn first_failures(lake: &Location) -> Result<RecordBatch> {
-    let listed = list_table(lake, FINDINGS_TABLE).await?;
-    Ok(current(lake, &listed).await?.batch)
+    first_failures_among(lake, &FindingsFiles::default()).await
 }
 
-/// [`first_failures`], given the findings files of the lake as listed by
-/// [`crate::read::findings_files`].
-pub async fn first_failures_among(lake: &Location, findings: &[ObjectMeta]) -> Result<RecordBatch> {
-    Ok(current(lake, findings).await?.batch)
+/// [`first_failures`], checked against the findings files from `findings`.
+pub async fn first_failures_among(
+    lake: &Location,
+    findings: &FindingsFiles,
+) -> Result<RecordBatch> {
+    Ok(current(lake, findings.get(lake).await?).await?.batch)
 }
 
 /// Rewrites the index if it no longer matches the findings files. Returns whether it

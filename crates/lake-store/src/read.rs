@@ -9,42 +9,40 @@ use arrow::datatypes::{
     DataType, Field, FieldRef, Int64Type, Schema, SchemaRef, TimestampMicrosecondType,
 };
 use chrono::{DateTime, Utc};
-use futures::TryStreamExt;
 use lake_core::schema::{scans_schema, PARTITION_COLUMN};
 use object_store::path::Path;
 use object_store::{ObjectMeta, ObjectStoreExt};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ProjectionMask;
+use tokio::sync::OnceCell;
 
 use crate::error::{Result, StoreError};
-use crate::layout::{dt_of, FINDINGS_TABLE};
+use crate::layout::FINDINGS_TABLE;
 use crate::location::Location;
 use crate::manifest::{self, ScanRecord};
 
 /// The Parquet files of a table, sorted by path.
 pub async fn table_files(lake: &Location, table: &str) -> Result<Vec<Path>> {
-    let prefix = lake.child(table);
-    let mut files: Vec<Path> = lake
-        .store
-        .list(Some(&prefix))
-        .map_ok(|m| m.location)
-        .try_filter(|p| {
-            let keep = p.filename().is_some_and(|f| f.ends_with(".parquet"))
-                && dt_of(p.as_ref()).is_some();
-            futures::future::ready(keep)
-        })
-        .try_collect()
-        .await
-        .map_err(StoreError::store("listing", &prefix))?;
-    files.sort();
-    Ok(files)
+    let listed = crate::snapshot::list_table(lake, table).await?;
+    Ok(listed.into_iter().map(|m| m.location).collect())
 }
 
-/// The findings files of the lake, sorted by path: one listing that a reader can hand to
-/// [`crate::compact::usable_among`] and [`crate::failures::first_failures_among`] instead
-/// of each listing the table again (5,200 files for a year of a 100-account organisation).
-pub async fn findings_files(lake: &Location) -> Result<Vec<ObjectMeta>> {
-    crate::snapshot::list_table(lake, FINDINGS_TABLE).await
+/// The findings files of a lake, sorted by path, listed on first use and then shared: a
+/// query hands one to [`crate::compact::usable_among`] and
+/// [`crate::failures::first_failures_among`], so the table (5,200 files for a year of a
+/// 100-account organisation) is listed at most once, and not at all when neither needs it.
+#[derive(Debug, Clone, Default)]
+pub struct FindingsFiles(Arc<OnceCell<Vec<ObjectMeta>>>);
+
+impl FindingsFiles {
+    /// The files of `lake`'s findings table; lists it on the first call.
+    pub async fn get(&self, lake: &Location) -> Result<&[ObjectMeta]> {
+        let listed = self
+            .0
+            .get_or_try_init(|| crate::snapshot::list_table(lake, FINDINGS_TABLE))
+            .await?;
+        Ok(listed)
+    }
 }
 
 /// The whole `scans` table as Arrow batches with its partition column `dt` appended (the
