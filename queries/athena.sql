@@ -10,3 +10,10 @@ SELECT f.finding_key, f.check_id, f.account_uid, f.week, f.status_code, f.muted,
 FROM latest_findings f
 CROSS JOIN UNNEST(map_keys(f.compliance)) AS c (framework)
 CROSS JOIN UNNEST(element_at(f.compliance, c.framework)) AS r (requirement);
+
+-- week_regions: Trino unnests the manifest's regions in FROM.
+CREATE VIEW week_regions AS
+SELECT s.week, s.account_uid AS scan_account, r.region, bool_or(s.status = 'succeeded') AS complete
+FROM landed_scans s
+CROSS JOIN UNNEST(s.regions) AS r (region)
+GROUP BY s.week, s.account_uid, r.region;

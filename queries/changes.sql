@@ -1,3 +1,7 @@
+-- Change semantics, defined once: every count of new, resolved, persisting ... that `diff`,
+-- `trend`, `summary`, `posture` and `lookback` show is derived from the views below, over the
+-- week states of views.sql. README.md, "How the numbers are made", tells the same in words.
+--
 -- first_failures: per finding key that ever failed, the first week it failed in, over every
 -- scan of the lake (superseded runs of a week included). `lake` reads these rows from its
 -- failure index (written at ingest, checked against the files, see lake_store::failures)
@@ -8,76 +12,416 @@ FROM findings_history
 WHERE status_code = 'FAIL'
 GROUP BY finding_key;
 
--- finding_changes: for each (week, against) pair in the table `diff_pairs`, one row per
--- finding key failing in either week, classified:
---   new        failing in `week`, not in `against`, never failing in any earlier week
---   regressed  failing in `week`, not in `against`, but failing in some week before `week`
+-- week_cells: per week, the cells of its state (provider, account, scope, check) and whether
+-- each stands on a complete (succeeded) scan: only then is a finding's absence evidence.
+CREATE VIEW week_cells AS
+SELECT week, provider, account_uid, scope, check_id, max(scan_account) AS scan_account,
+       bool_and(scan_status = 'succeeded') AS complete
+FROM week_observations
+WHERE standing
+GROUP BY week, provider, account_uid, scope, check_id;
+
+-- week_regions: per week, the regions each account (as scanned) was scanned in: those its
+-- landed scans saw findings in (the manifest's `regions`), complete when a succeeded scan did.
+CREATE VIEW week_regions AS
+SELECT week, account_uid AS scan_account, region, bool_or(status = 'succeeded') AS complete
+FROM (
+    SELECT week, account_uid, status, unnest(regions) AS region FROM landed_scans
+) r
+GROUP BY week, account_uid, region;
+
+-- week_checks: per week, account and check: in how many regions the check reported (and the
+-- region, when one), complete when every cell of it stands on a succeeded scan.
+CREATE VIEW week_checks AS
+SELECT week, provider, account_uid, check_id, max(scan_account) AS scan_account,
+       count(DISTINCT region) AS regions, min(region) AS region,
+       bool_and(scan_status = 'succeeded') AS complete
+FROM week_observations
+WHERE standing
+GROUP BY week, provider, account_uid, check_id;
+
+-- week_services: per week, the (account, region, service) its state observed (a check of
+-- the service reported there), complete when one stands on a succeeded scan.
+CREATE VIEW week_services AS
+SELECT week, provider, account_uid, region, service, max(scan_account) AS scan_account,
+       bool_or(scan_status = 'succeeded') AS complete
+FROM week_observations
+WHERE standing
+GROUP BY week, provider, account_uid, region, service;
+
+-- account_weeks: per account as scanned (the scan's account) and week: whether a scan of it
+-- landed, succeeded, failed (from the manifest alone).
+CREATE VIEW account_weeks AS
+SELECT account_uid, week,
+       bool_or(status <> 'failed') AS landed,
+       bool_or(status = 'succeeded') AS succeeded,
+       bool_or(status = 'failed') AS failed
+FROM scans
+WHERE week IS NOT NULL
+GROUP BY account_uid, week;
+
+-- carried_baselines: per pair (week, against) of diff_pairs, the accounts scanned in `week`
+-- that have no succeeded scan in `against` (not scanned, failed or partial) but had one
+-- before: their baseline is carried forward from `base_week`, the latest such week. Their
+-- cells that `against` did not observe are judged by that week's state.
+CREATE VIEW carried_baselines AS
+SELECT p.week, p.against, a.account_uid AS scan_account, max(a.week) AS base_week
+FROM diff_pairs p
+JOIN account_weeks a ON a.week < p.against AND a.succeeded
+JOIN account_weeks n ON n.account_uid = a.account_uid AND n.week = p.week AND n.landed
+LEFT JOIN account_weeks b ON b.account_uid = a.account_uid AND b.week = p.against AND b.succeeded
+WHERE b.account_uid IS NULL
+GROUP BY p.week, p.against, a.account_uid;
+
+-- baseline_findings: per pair, the state `week` is compared with: the state of `against`,
+-- plus the carried cells of carried_baselines (their rows keep the week they are from).
+CREATE VIEW baseline_findings AS
+SELECT p.week AS pair_week, f.*
+FROM diff_pairs p
+JOIN latest_findings f ON f.week = p.against
+UNION ALL
+SELECT c.week AS pair_week, f.*
+FROM carried_baselines c
+JOIN latest_findings f ON f.week = c.base_week AND f.scan_account = c.scan_account
+WHERE NOT EXISTS (
+    SELECT 1 FROM week_cells x
+    WHERE x.week = c.against AND x.provider = f.provider AND x.account_uid = f.account_uid
+      AND x.scope = f.scope AND x.check_id = f.check_id
+);
+
+-- baseline_cells, baseline_regions, baseline_checks: the week_* of the baseline, likewise.
+CREATE VIEW baseline_cells AS
+SELECT p.week AS pair_week, x.*
+FROM diff_pairs p
+JOIN week_cells x ON x.week = p.against
+UNION ALL
+SELECT c.week AS pair_week, x.*
+FROM carried_baselines c
+JOIN week_cells x ON x.week = c.base_week AND x.scan_account = c.scan_account
+WHERE NOT EXISTS (
+    SELECT 1 FROM week_cells y
+    WHERE y.week = c.against AND y.provider = x.provider AND y.account_uid = x.account_uid
+      AND y.scope = x.scope AND y.check_id = x.check_id
+);
+
+CREATE VIEW baseline_regions AS
+SELECT p.week AS pair_week, x.*
+FROM diff_pairs p
+JOIN week_regions x ON x.week = p.against
+UNION ALL
+SELECT c.week AS pair_week, x.*
+FROM carried_baselines c
+JOIN week_regions x ON x.week = c.base_week AND x.scan_account = c.scan_account
+WHERE NOT EXISTS (
+    SELECT 1 FROM week_regions y
+    WHERE y.week = c.against AND y.scan_account = x.scan_account AND y.region = x.region
+      AND y.complete
+);
+
+CREATE VIEW baseline_checks AS
+SELECT p.week AS pair_week, x.*
+FROM diff_pairs p
+JOIN week_checks x ON x.week = p.against
+UNION ALL
+SELECT c.week AS pair_week, x.*
+FROM carried_baselines c
+JOIN week_checks x ON x.week = c.base_week AND x.scan_account = c.scan_account
+WHERE NOT EXISTS (
+    SELECT 1 FROM week_checks y
+    WHERE y.week = c.against AND y.provider = x.provider AND y.account_uid = x.account_uid
+      AND y.check_id = x.check_id AND y.complete
+);
+
+CREATE VIEW baseline_services AS
+SELECT p.week AS pair_week, x.*
+FROM diff_pairs p
+JOIN week_services x ON x.week = p.against
+UNION ALL
+SELECT c.week AS pair_week, x.*
+FROM carried_baselines c
+JOIN week_services x ON x.week = c.base_week AND x.scan_account = c.scan_account
+WHERE NOT EXISTS (
+    SELECT 1 FROM week_services y
+    WHERE y.week = c.against AND y.provider = x.provider AND y.account_uid = x.account_uid
+      AND y.region = x.region AND y.service = x.service AND y.complete
+);
+
+-- first_weeks: per account (as scanned), the first week a scan of it landed.
+CREATE VIEW first_weeks AS
+SELECT account_uid, min(week) AS first_week
+FROM account_weeks
+WHERE landed
+GROUP BY account_uid;
+
+-- finding_changes: for each pair (week, against) of diff_pairs, one row per finding key
+-- failing (muted or not) in the week's state or in its baseline, classified with evidence on
+-- both sides. A finding's absence is evidence only where its check ran: its cell (account,
+-- scope, check) was observed by a complete scan or, for an AWS regional check that ran in
+-- the account, its service reported in the finding's region (the last volume of a region
+-- deleted leaves the check nothing to report there, while other EC2 checks still report).
 --   persisting failing in both
---   resolved   failing in `against`; in `week` it is PASS, or it is absent although its
---              account's scan in `week` succeeded and covered its region
---   unverified failing in `against`; in `week` its account was not scanned, the scan was
---              partial or did not cover its region, or the finding is MANUAL: never "resolved"
--- Muted findings keep their change and carry muted = true (taken from `week` when present).
+--   new        failing now; the baseline observed it not failing (PASS or MANUAL: no
+--              reason; or absent where its check ran: reason absent_before), and it never
+--              failed before
+--   regressed  as new, but it failed in some week before
+--   onboarded  failing now; the baseline has no evidence about it (reason:
+--              account_first_scanned, account_not_in_baseline, region_not_in_baseline,
+--              check_not_in_baseline, service_not_in_baseline, baseline_partial): never
+--              "new" from a hole in the data, a newly scanned account or a newly added check
+--   resolved   failing in the baseline; now PASS (no reason), or absent although its check
+--              ran where it would report it (reason absent, absent_service_scanned, or
+--              absent_check_moved_region for a check whose only finding in the account
+--              moved to another region, e.g. a trail created elsewhere)
+--   unverified failing in the baseline; no evidence now (reason: account_not_scanned,
+--              scan_failed, account_not_observed (a file that held it no longer does),
+--              scan_partial, region_not_observed, check_not_observed, manual):
+--              never "resolved"
+-- `baseline_week` is the week the baseline evidence comes from: `against`, or for an account
+-- not completely scanned then, the week its state was carried from (reason baseline_carried).
+-- `muted` is the week's when the finding is in its state, else the baseline's; counts of
+-- changes leave muted findings out and count them apart.
+-- The two halves (failing now; failing before only) are apart so that a filter on check_id
+-- (lookback) reaches every scan below them.
 CREATE VIEW finding_changes AS
-WITH fails AS (
-    SELECT * FROM latest_findings WHERE status_code = 'FAIL'
+WITH now_rows AS (
+    SELECT p.week AS pair_week, p.against AS pair_against, f.*
+    FROM diff_pairs p
+    JOIN latest_findings f ON f.week = p.week
 ),
 cur AS (
-    SELECT p.week AS pair_week, p.against AS pair_against, f.*
-    FROM diff_pairs p JOIN fails f ON f.week = p.week
+    SELECT * FROM now_rows WHERE status_code = 'FAIL'
 ),
 prev AS (
-    SELECT p.week AS pair_week, p.against AS pair_against, f.*
-    FROM diff_pairs p JOIN fails f ON f.week = p.against
+    SELECT b.*, p.against AS pair_against
+    FROM baseline_findings b
+    JOIN diff_pairs p ON p.week = b.pair_week
+    WHERE b.status_code = 'FAIL'
 ),
-now_any AS (
-    SELECT p.week AS pair_week, f.finding_key, f.status_code
-    FROM diff_pairs p JOIN latest_findings f ON f.week = p.week
-),
-coverage AS (
-    SELECT week, account_uid, status, regions FROM latest_scans
-),
-joined AS (
-    SELECT
-        coalesce(c.pair_week, v.pair_week) AS week,
-        coalesce(c.pair_against, v.pair_against) AS against,
-        coalesce(c.finding_key, v.finding_key) AS finding_key,
-        c.finding_key IS NOT NULL AS failing_now,
-        v.finding_key IS NOT NULL AS failing_before,
-        coalesce(c.finding_uid, v.finding_uid) AS finding_uid,
-        coalesce(c.muted, v.muted) AS muted,
-        coalesce(c.severity, v.severity) AS severity,
-        coalesce(c.severity_id, v.severity_id) AS severity_id,
-        coalesce(c.check_id, v.check_id) AS check_id,
-        coalesce(c.title, v.title) AS title,
-        coalesce(c.service, v.service) AS service,
-        coalesce(c.provider, v.provider) AS provider,
-        coalesce(c.account_uid, v.account_uid) AS account_uid,
-        coalesce(c.region, v.region) AS region,
-        coalesce(c.resource_uid, v.resource_uid) AS resource_uid,
-        coalesce(c.resource_name, v.resource_name) AS resource_name,
-        coalesce(c.status_detail, v.status_detail) AS status_detail,
-        v.scan_account AS before_scan_account
+-- failing now: persisting, or what the baseline shows of it
+failing_now AS (
+    SELECT c.*, v.week AS baseline_row_week, v.status_code AS before_status,
+           v.finding_key IS NOT NULL AS failing_before
     FROM cur c
-    FULL OUTER JOIN prev v
-        ON c.pair_week = v.pair_week AND c.finding_key = v.finding_key
+    LEFT JOIN prev v
+        ON v.pair_week = c.pair_week AND v.check_id = c.check_id
+       AND v.finding_key = c.finding_key
+),
+judged_now AS (
+    SELECT
+        j.*,
+        e.finding_key IS NOT NULL AS failed_earlier,
+        b.status_code AS before_any_status,
+        CASE
+            WHEN b.finding_key IS NOT NULL THEN 'present'
+            WHEN bc.complete AND (j.scope <> '*' OR j.provider <> 'aws' OR br.complete)
+                THEN 'absent_before'
+            WHEN j.scope <> '*' AND bk.complete AND bs.complete THEN 'absent_before'
+        END AS before_evidence,
+        -- the week of the baseline that evidence comes from
+        CASE
+            WHEN b.finding_key IS NOT NULL THEN b.week
+            WHEN bc.complete AND (j.scope <> '*' OR j.provider <> 'aws' OR br.complete)
+                THEN bc.week
+            WHEN j.scope <> '*' AND bk.complete AND bs.complete THEN bs.week
+        END AS before_evidence_week,
+        CASE
+            WHEN coalesce(fw.first_week, j.pair_week) >= j.pair_week THEN 'account_first_scanned'
+            WHEN ba.scan_account IS NULL THEN 'account_not_in_baseline'
+            WHEN bc.check_id IS NOT NULL AND NOT bc.complete THEN 'baseline_partial'
+            WHEN br.region IS NULL THEN 'region_not_in_baseline'
+            WHEN NOT br.complete THEN 'baseline_partial'
+            WHEN bk.check_id IS NULL THEN 'check_not_in_baseline'
+            ELSE 'service_not_in_baseline'
+        END AS onboarded_reason
+    FROM failing_now j
+    LEFT JOIN first_failures e
+        ON e.finding_key = j.finding_key AND e.first_failed_week < j.pair_week
+    LEFT JOIN baseline_findings b
+        ON NOT j.failing_before AND b.pair_week = j.pair_week AND b.check_id = j.check_id
+       AND b.finding_key = j.finding_key
+    LEFT JOIN baseline_cells bc
+        ON NOT j.failing_before AND bc.pair_week = j.pair_week AND bc.provider = j.provider
+       AND bc.account_uid = j.account_uid AND bc.scope = j.scope AND bc.check_id = j.check_id
+    LEFT JOIN baseline_regions br
+        ON NOT j.failing_before AND br.pair_week = j.pair_week
+       AND br.scan_account = j.scan_account AND br.region = j.region
+    LEFT JOIN baseline_checks bk
+        ON NOT j.failing_before AND bk.pair_week = j.pair_week AND bk.provider = j.provider
+       AND bk.account_uid = j.account_uid AND bk.check_id = j.check_id
+    LEFT JOIN baseline_services bs
+        ON NOT j.failing_before AND bs.pair_week = j.pair_week AND bs.provider = j.provider
+       AND bs.account_uid = j.account_uid AND bs.region = j.region
+       AND bs.service = coalesce(j.service, '')
+    LEFT JOIN (
+        SELECT DISTINCT pair_week, scan_account FROM baseline_regions
+    ) ba
+        ON NOT j.failing_before AND ba.pair_week = j.pair_week
+       AND ba.scan_account = j.scan_account
+    LEFT JOIN first_weeks fw
+        ON NOT j.failing_before AND fw.account_uid = j.scan_account
+),
+-- failing before only: resolved or unverified, with what the week's state shows of it
+failed_before AS (
+    SELECT v.*
+    FROM prev v
+    WHERE NOT EXISTS (
+        SELECT 1 FROM cur c
+        WHERE c.pair_week = v.pair_week AND c.check_id = v.check_id
+          AND c.finding_key = v.finding_key
+    )
+),
+judged_before AS (
+    SELECT
+        j.*,
+        n.status_code AS now_status,
+        n.muted AS now_muted,
+        CASE
+            WHEN nc.complete AND (j.scope <> '*' OR j.provider <> 'aws' OR nr.complete)
+                THEN 'absent'
+            WHEN j.scope <> '*' AND nk.complete AND ns.complete
+                THEN 'absent_service_scanned'
+            WHEN j.scope <> '*' AND nk.complete AND nk.regions = 1 AND pk.regions = 1
+                 AND pk.region = j.region AND nr.complete
+                THEN 'absent_check_moved_region'
+        END AS now_evidence,
+        CASE
+            WHEN NOT coalesce(aw.landed, false) AND coalesce(aw.failed, false) THEN 'scan_failed'
+            WHEN NOT coalesce(aw.landed, false) THEN 'account_not_scanned'
+            WHEN na.account_uid IS NULL THEN 'account_not_observed'
+            WHEN nc.check_id IS NOT NULL AND NOT nc.complete THEN 'scan_partial'
+            WHEN nr.region IS NULL THEN 'region_not_observed'
+            WHEN NOT nr.complete THEN 'scan_partial'
+            ELSE 'check_not_observed'
+        END AS unverified_reason
+    FROM failed_before j
+    LEFT JOIN now_rows n
+        ON n.pair_week = j.pair_week AND n.check_id = j.check_id
+       AND n.finding_key = j.finding_key
+    LEFT JOIN week_cells nc
+        ON nc.week = j.pair_week AND nc.provider = j.provider
+       AND nc.account_uid = j.account_uid AND nc.scope = j.scope AND nc.check_id = j.check_id
+    LEFT JOIN week_regions nr
+        ON nr.week = j.pair_week AND nr.scan_account = j.scan_account AND nr.region = j.region
+    LEFT JOIN week_checks nk
+        ON nk.week = j.pair_week AND nk.provider = j.provider
+       AND nk.account_uid = j.account_uid AND nk.check_id = j.check_id
+    LEFT JOIN week_services ns
+        ON ns.week = j.pair_week AND ns.provider = j.provider
+       AND ns.account_uid = j.account_uid AND ns.region = j.region
+       AND ns.service = coalesce(j.service, '')
+    LEFT JOIN baseline_checks pk
+        ON pk.pair_week = j.pair_week AND pk.provider = j.provider
+       AND pk.account_uid = j.account_uid AND pk.check_id = j.check_id
+    LEFT JOIN account_weeks aw
+        ON aw.week = j.pair_week AND aw.account_uid = j.scan_account
+    LEFT JOIN (SELECT DISTINCT week, provider, account_uid FROM week_cells) na
+        ON na.week = j.pair_week AND na.provider = j.provider AND na.account_uid = j.account_uid
 )
 SELECT
-    j.week, j.against, j.finding_key, j.finding_uid,
+    pair_week AS week, pair_against AS against, finding_key, finding_uid,
     CASE
-        WHEN j.failing_now AND j.failing_before THEN 'persisting'
-        WHEN j.failing_now AND e.finding_key IS NOT NULL THEN 'regressed'
-        WHEN j.failing_now THEN 'new'
-        WHEN n.status_code = 'PASS' THEN 'resolved'
-        WHEN n.status_code IS NULL AND cv.status = 'succeeded'
-             AND array_has(cv.regions, j.region) THEN 'resolved'
+        WHEN failing_before THEN 'persisting'
+        WHEN before_evidence IS NOT NULL AND failed_earlier THEN 'regressed'
+        WHEN before_evidence IS NOT NULL THEN 'new'
+        ELSE 'onboarded'
+    END AS change,
+    CASE
+        WHEN failing_before AND baseline_row_week <> pair_against THEN 'baseline_carried'
+        WHEN failing_before THEN NULL
+        WHEN before_evidence IS NOT NULL AND before_evidence_week <> pair_against
+            THEN 'baseline_carried'
+        WHEN before_evidence = 'present' THEN NULL
+        WHEN before_evidence IS NOT NULL THEN before_evidence
+        ELSE onboarded_reason
+    END AS reason,
+    CASE
+        WHEN failing_before THEN baseline_row_week
+        WHEN before_evidence IS NOT NULL THEN before_evidence_week
+        ELSE pair_against
+    END AS baseline_week,
+    muted, severity, severity_id, check_id, title, service, provider,
+    account_uid, region, resource_uid, resource_name,
+    'FAIL' AS status_now,
+    CASE WHEN failing_before THEN 'FAIL' ELSE before_any_status END AS status_before,
+    status_detail
+FROM judged_now
+UNION ALL
+SELECT
+    pair_week AS week, pair_against AS against, finding_key, finding_uid,
+    CASE
+        WHEN now_status = 'PASS' THEN 'resolved'
+        WHEN now_status IS NULL AND now_evidence IS NOT NULL THEN 'resolved'
         ELSE 'unverified'
     END AS change,
-    j.muted, j.severity, j.severity_id, j.check_id, j.title, j.service, j.provider,
-    j.account_uid, j.region, j.resource_uid, j.resource_name,
-    n.status_code AS status_now,
-    j.status_detail
-FROM joined j
-LEFT JOIN first_failures e ON e.finding_key = j.finding_key AND e.first_failed_week < j.week
-LEFT JOIN now_any n ON n.pair_week = j.week AND n.finding_key = j.finding_key AND NOT j.failing_now
-LEFT JOIN coverage cv ON cv.week = j.week AND cv.account_uid = j.before_scan_account AND NOT j.failing_now;
+    CASE
+        WHEN now_status = 'PASS' THEN NULL
+        WHEN now_status = 'MANUAL' THEN 'manual'
+        WHEN now_evidence IS NOT NULL THEN now_evidence
+        ELSE unverified_reason
+    END AS reason,
+    week AS baseline_week,
+    coalesce(now_muted, muted) AS muted, severity, severity_id, check_id, title, service,
+    provider, account_uid, region, resource_uid, resource_name,
+    now_status AS status_now,
+    'FAIL' AS status_before,
+    status_detail
+FROM judged_before;
+
+-- account_coverage: per week of diff_pairs, every account (as scanned) that was scanned that
+-- week or in one of the 12 weeks with data before it, with what the week holds of it:
+--   status     succeeded, partial, failed (nothing landed) or missing (no scan at all)
+--   onboarded  its first week with a landed scan
+--   last_week  the latest week up to `week` in which a scan of it landed
+--   weeks_missing  weeks with data since then (0 when it landed this week)
+-- An account that stops being scanned is so reported for 12 weeks with data, then dropped.
+CREATE VIEW account_coverage AS
+WITH data_weeks AS (
+    SELECT week, row_number() OVER (ORDER BY week) AS n
+    FROM (SELECT DISTINCT week FROM landed_scans) w
+),
+seen AS (
+    SELECT a.account_uid, a.week, d.n
+    FROM account_weeks a
+    JOIN data_weeks d ON d.week = a.week
+    WHERE a.landed
+),
+recent AS (
+    SELECT p.week, s.account_uid, max(s.week) AS last_week, max(s.n) AS last_n, max(d.n) AS n
+    FROM diff_pairs p
+    JOIN data_weeks d ON d.week = p.week
+    JOIN seen s ON s.n <= d.n AND s.n >= d.n - 12
+    GROUP BY p.week, s.account_uid
+    UNION ALL
+    -- failed in `week` and never landed in the window
+    SELECT p.week, a.account_uid, CAST(NULL AS varchar) AS last_week, CAST(NULL AS bigint),
+           max(d.n)
+    FROM diff_pairs p
+    JOIN data_weeks d ON d.week = p.week
+    JOIN account_weeks a ON a.week = p.week AND a.failed AND NOT a.landed
+    WHERE NOT EXISTS (
+        SELECT 1 FROM seen s
+        WHERE s.account_uid = a.account_uid AND s.n <= d.n AND s.n >= d.n - 12
+    )
+    GROUP BY p.week, a.account_uid
+)
+SELECT r.week, r.account_uid,
+       CASE WHEN a.succeeded THEN 'succeeded'
+            WHEN a.landed THEN 'partial'
+            WHEN a.failed THEN 'failed'
+            ELSE 'missing' END AS status,
+       coalesce(f.first_week = r.week, false) AS onboarded,
+       r.last_week,
+       CASE WHEN r.last_n IS NULL THEN NULL ELSE r.n - r.last_n END AS weeks_missing
+FROM recent r
+LEFT JOIN account_weeks a ON a.account_uid = r.account_uid AND a.week = r.week
+LEFT JOIN first_weeks f ON f.account_uid = r.account_uid;
+
+-- compared_cells: per pair of diff_pairs, the cells (provider, account, scope, check) both the
+-- week's state and `against`'s observed: the like-for-like scope of every delta.
+CREATE VIEW compared_cells AS
+SELECT p.week AS pair_week, n.provider, n.account_uid, n.scope, n.check_id
+FROM diff_pairs p
+JOIN week_cells n ON n.week = p.week
+JOIN week_cells b
+    ON b.week = p.against AND b.provider = n.provider AND b.account_uid = n.account_uid
+   AND b.scope = n.scope AND b.check_id = n.check_id;

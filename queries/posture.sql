@@ -1,12 +1,21 @@
--- posture: pass rate overall and per account, service and severity in $week, with the
--- change against $against. Pass rate = PASS / (PASS + open FAIL); MANUAL and muted findings
--- are left out of the rate and counted apart. One scan of the two weeks: grouping sets give
--- the four dimensions, conditional counts the two weeks side by side.
+-- posture: pass rate overall and per account, service and severity in $week, with the change
+-- against $against. Pass rate = PASS / (PASS + open FAIL); MANUAL and muted findings are left
+-- out of the rate and counted apart. The change compares like with like: previous_pass_rate,
+-- pass_rate_delta and fail_delta count only the cells (account, region or whole account,
+-- check) both weeks observed (compared_cells); open failures outside them are counted apart
+-- (fail_not_compared: in cells only this week observed, e.g. an onboarded account;
+-- previous_fail_not_compared: in cells only $against observed, e.g. an account not scanned
+-- now), so that a missing account never looks like an improvement.
+-- One scan of the two weeks: grouping sets give the four dimensions, conditional counts the
+-- two weeks side by side.
 WITH rows AS (
-    SELECT week, account_uid, coalesce(service, '') AS service, severity, severity_id,
-           status_code, muted
-    FROM latest_findings
-    WHERE week = $week OR week = $against
+    SELECT f.week, f.account_uid, coalesce(f.service, '') AS service, f.severity,
+           f.severity_id, f.status_code, f.muted, c.check_id IS NOT NULL AS compared
+    FROM latest_findings f
+    LEFT JOIN compared_cells c
+        ON c.pair_week = $week AND c.provider = f.provider AND c.account_uid = f.account_uid
+       AND c.scope = f.scope AND c.check_id = f.check_id
+    WHERE f.week = $week OR f.week = $against
 ),
 counts AS (
     SELECT
@@ -27,8 +36,16 @@ counts AS (
         count(CASE WHEN week = $week AND status_code = 'FAIL' AND NOT muted THEN 1 END) AS fail,
         count(CASE WHEN week = $week AND muted THEN 1 END) AS muted,
         count(CASE WHEN week = $week AND status_code = 'MANUAL' AND NOT muted THEN 1 END) AS manual,
-        count(CASE WHEN week = $against AND status_code = 'PASS' AND NOT muted THEN 1 END) AS previous_pass,
-        count(CASE WHEN week = $against AND status_code = 'FAIL' AND NOT muted THEN 1 END) AS previous_fail
+        count(CASE WHEN week = $week AND compared AND status_code = 'PASS' AND NOT muted
+                   THEN 1 END) AS compared_pass,
+        count(CASE WHEN week = $week AND compared AND status_code = 'FAIL' AND NOT muted
+                   THEN 1 END) AS compared_fail,
+        count(CASE WHEN week = $against AND compared AND status_code = 'PASS' AND NOT muted
+                   THEN 1 END) AS previous_pass,
+        count(CASE WHEN week = $against AND compared AND status_code = 'FAIL' AND NOT muted
+                   THEN 1 END) AS previous_fail,
+        count(CASE WHEN week = $against AND NOT compared AND status_code = 'FAIL' AND NOT muted
+                   THEN 1 END) AS previous_fail_not_compared
     FROM rows
     GROUP BY GROUPING SETS ((), (account_uid), (service), (severity, severity_id))
 ),
@@ -36,6 +53,9 @@ rated AS (
     SELECT *,
            CASE WHEN pass + fail = 0 THEN NULL
                 ELSE round(100.0 * pass / (pass + fail), 1) END AS pass_rate,
+           CASE WHEN compared_pass + compared_fail = 0 THEN NULL
+                ELSE round(100.0 * compared_pass / (compared_pass + compared_fail), 1) END
+               AS compared_pass_rate,
            CASE WHEN previous_pass + previous_fail = 0 THEN NULL
                 ELSE round(100.0 * previous_pass / (previous_pass + previous_fail), 1) END
                AS previous_pass_rate
@@ -43,8 +63,10 @@ rated AS (
     WHERE rows_now > 0
 )
 SELECT dimension, value, pass, fail, muted, manual, pass_rate, previous_pass_rate,
-       round(pass_rate - previous_pass_rate, 1) AS pass_rate_delta,
-       fail - previous_fail AS fail_delta
+       round(compared_pass_rate - previous_pass_rate, 1) AS pass_rate_delta,
+       CASE WHEN $against IS NULL THEN NULL ELSE compared_fail - previous_fail END AS fail_delta,
+       fail - compared_fail AS fail_not_compared,
+       previous_fail_not_compared
 FROM rated
 ORDER BY CASE dimension WHEN 'overall' THEN 0 WHEN 'severity' THEN 1 WHEN 'account' THEN 2 ELSE 3 END,
          rank, value;

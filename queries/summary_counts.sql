@@ -1,15 +1,23 @@
 -- summary counts of $week and $against, long format: (section, name, current, previous).
---   status     PASS / FAIL / MANUAL / muted: every finding of the week's latest scans
+--   status     PASS / FAIL / MANUAL / muted: every finding of the two weeks' states
 --   severity   open (unmuted) FAIL findings by severity
+--   compared   open FAIL by severity in the cells both weeks observed (compared_cells): the
+--              like-for-like base of the deltas
 --   muted_fail muted FAIL findings (name 'all')
---   change     new / regressed / persisting / resolved / unverified (diff_pairs: $week, $against)
+--   change     new / regressed / onboarded / persisting / resolved / unverified of the
+--              unmuted findings, and 'muted' for the muted ones whatever their change
+--   unverified why the unverified (unmuted) findings could not be verified, by reason
 -- The two weeks are read once: grouping sets count by status, by severity and overall,
 -- with the two weeks side by side; the few grouped rows are then unfolded into the long
 -- format (a join with four tags reads `grouped` once, where a union would read it per arm).
 WITH rows AS (
-    SELECT week = $week AS now, status_code, muted, severity
-    FROM latest_findings
-    WHERE week = $week OR week = $against
+    SELECT f.week = $week AS now, f.status_code, f.muted, f.severity,
+           c.check_id IS NOT NULL AS compared
+    FROM latest_findings f
+    LEFT JOIN compared_cells c
+        ON c.pair_week = $week AND c.provider = f.provider AND c.account_uid = f.account_uid
+       AND c.scope = f.scope AND c.check_id = f.check_id
+    WHERE f.week = $week OR f.week = $against
 ),
 grouped AS (
     SELECT status_code, severity,
@@ -18,6 +26,10 @@ grouped AS (
            count(CASE WHEN NOT now THEN 1 END) AS prev,
            count(CASE WHEN now AND status_code = 'FAIL' AND NOT muted THEN 1 END) AS cur_open,
            count(CASE WHEN NOT now AND status_code = 'FAIL' AND NOT muted THEN 1 END) AS prev_open,
+           count(CASE WHEN now AND compared AND status_code = 'FAIL' AND NOT muted THEN 1 END)
+               AS cur_compared,
+           count(CASE WHEN NOT now AND compared AND status_code = 'FAIL' AND NOT muted THEN 1 END)
+               AS prev_compared,
            count(CASE WHEN now AND muted THEN 1 END) AS cur_muted,
            count(CASE WHEN NOT now AND muted THEN 1 END) AS prev_muted,
            count(CASE WHEN now AND muted AND status_code = 'FAIL' THEN 1 END) AS cur_muted_fail,
@@ -29,26 +41,33 @@ counts AS (
     SELECT CASE t.tag WHEN 'muted' THEN 'status' ELSE t.tag END AS section,
            CASE t.tag WHEN 'status' THEN g.status_code
                       WHEN 'severity' THEN g.severity
+                      WHEN 'compared' THEN g.severity
                       WHEN 'muted' THEN 'muted'
                       ELSE 'all' END AS name,
            CASE t.tag WHEN 'status' THEN g.cur
                       WHEN 'severity' THEN g.cur_open
+                      WHEN 'compared' THEN g.cur_compared
                       WHEN 'muted' THEN g.cur_muted
                       ELSE g.cur_muted_fail END AS current,
            CASE t.tag WHEN 'status' THEN g.prev
                       WHEN 'severity' THEN g.prev_open
+                      WHEN 'compared' THEN g.prev_compared
                       WHEN 'muted' THEN g.prev_muted
                       ELSE g.prev_muted_fail END AS previous
     FROM grouped g
-    CROSS JOIN (VALUES ('status'), ('muted'), ('severity'), ('muted_fail')) AS t (tag)
+    CROSS JOIN (VALUES ('status'), ('muted'), ('severity'), ('compared'), ('muted_fail'))
+        AS t (tag)
     WHERE (t.tag = 'status' AND g.all_status = 0)
-       OR (t.tag = 'severity' AND g.all_severity = 0 AND g.cur_open + g.prev_open > 0)
+       OR (t.tag IN ('severity', 'compared') AND g.all_severity = 0
+           AND g.cur_open + g.prev_open > 0)
        OR (t.tag IN ('muted', 'muted_fail') AND g.all_status = 1 AND g.all_severity = 1)
     -- the muted counts are reported even when zero (and when there are no rows at all)
     UNION ALL SELECT 'status', 'muted', 0, 0
     UNION ALL SELECT 'muted_fail', 'all', 0, 0
-    UNION ALL SELECT 'change', change, count(*), 0
-    FROM finding_changes GROUP BY change
+    UNION ALL SELECT 'change', CASE WHEN muted THEN 'muted' ELSE change END, count(*), 0
+    FROM finding_changes GROUP BY CASE WHEN muted THEN 'muted' ELSE change END
+    UNION ALL SELECT 'unverified', reason, count(*), 0
+    FROM finding_changes WHERE change = 'unverified' AND NOT muted GROUP BY reason
 )
 SELECT section, name, sum(current) AS current, sum(previous) AS previous
 FROM counts

@@ -3,9 +3,10 @@
 -- first finding before any check gives a second, and within a check accounts take turns.
 WITH open AS (
     SELECT c.*,
-           CASE change WHEN 'new' THEN 1 WHEN 'regressed' THEN 2 ELSE 3 END AS change_rank
+           CASE change WHEN 'new' THEN 1 WHEN 'regressed' THEN 2 WHEN 'onboarded' THEN 3 ELSE 4 END
+               AS change_rank
     FROM finding_changes c
-    WHERE change IN ('new', 'regressed', 'persisting') AND NOT muted
+    WHERE change IN ('new', 'regressed', 'onboarded', 'persisting') AND NOT muted
 ),
 -- Only the checks that can reach the sample: the picks are the first $sample open findings by
 -- severity, so none lies below the highest severity that at least $sample findings reach

@@ -1,6 +1,8 @@
--- trend: per week with data (the last $weeks of them), open FAIL counts by severity, muted
--- FAIL, and the new / regressed / resolved / unverified counts against the week before
--- (diff_pairs holds each week and the week with data before it).
+-- trend: per week with data (the last $weeks of them; diff_pairs holds each week and the week
+-- with data before it): the accounts it covered, open FAIL by severity, muted FAIL, the
+-- changes against the week before (unmuted findings: muted ones are counted apart, as
+-- everywhere) and the change of open FAIL like for like (over the cells both weeks observed,
+-- compared_cells; NULL for the first week).
 WITH fails AS (
     SELECT week,
            count(CASE WHEN NOT muted THEN 1 END) AS open_fail,
@@ -16,24 +18,50 @@ WITH fails AS (
 ),
 changes AS (
     SELECT week,
-           count(CASE WHEN change = 'new' THEN 1 END) AS new,
-           count(CASE WHEN change = 'regressed' THEN 1 END) AS regressed,
-           count(CASE WHEN change = 'resolved' THEN 1 END) AS resolved,
-           count(CASE WHEN change = 'unverified' THEN 1 END) AS unverified
+           count(CASE WHEN change = 'new' AND NOT muted THEN 1 END) AS new,
+           count(CASE WHEN change = 'regressed' AND NOT muted THEN 1 END) AS regressed,
+           count(CASE WHEN change = 'resolved' AND NOT muted THEN 1 END) AS resolved,
+           count(CASE WHEN change = 'unverified' AND NOT muted THEN 1 END) AS unverified,
+           count(CASE WHEN change = 'onboarded' AND NOT muted THEN 1 END) AS onboarded
     FROM finding_changes
     GROUP BY week
 ),
+compared AS (
+    SELECT p.week,
+           count(CASE WHEN f.week = p.week THEN 1 END)
+             - count(CASE WHEN f.week = p.against THEN 1 END) AS open_fail_delta
+    FROM diff_pairs p
+    JOIN latest_findings f ON f.week = p.week OR f.week = p.against
+    JOIN compared_cells c
+        ON c.pair_week = p.week AND c.provider = f.provider AND c.account_uid = f.account_uid
+       AND c.scope = f.scope AND c.check_id = f.check_id
+    WHERE f.status_code = 'FAIL' AND NOT f.muted
+    GROUP BY p.week
+),
 accounts AS (
-    SELECT week, count(*) AS accounts_scanned FROM latest_scans GROUP BY week
+    SELECT week,
+           count(CASE WHEN status IN ('succeeded', 'partial') THEN 1 END) AS accounts_scanned,
+           count(CASE WHEN status IN ('partial', 'failed') THEN 1 END) AS accounts_incomplete,
+           count(CASE WHEN status = 'missing' THEN 1 END) AS accounts_missing,
+           count(CASE WHEN onboarded THEN 1 END) AS accounts_onboarded
+    FROM account_coverage
+    GROUP BY week
 )
-SELECT p.week, a.accounts_scanned,
+SELECT p.week, coalesce(a.accounts_scanned, 0) AS accounts_scanned,
+       coalesce(a.accounts_incomplete, 0) AS accounts_incomplete,
+       coalesce(a.accounts_missing, 0) AS accounts_missing,
+       coalesce(a.accounts_onboarded, 0) AS accounts_onboarded,
        coalesce(f.open_fail, 0) AS open_fail, coalesce(f.critical, 0) AS critical,
        coalesce(f.high, 0) AS high, coalesce(f.medium, 0) AS medium, coalesce(f.low, 0) AS low,
        coalesce(f.informational, 0) AS informational, coalesce(f.muted, 0) AS muted_fail,
+       CASE WHEN p.against IS NULL THEN NULL ELSE coalesce(d.open_fail_delta, 0) END
+           AS open_fail_delta,
        coalesce(c.new, 0) AS new, coalesce(c.regressed, 0) AS regressed,
-       coalesce(c.resolved, 0) AS resolved, coalesce(c.unverified, 0) AS unverified
+       coalesce(c.resolved, 0) AS resolved, coalesce(c.unverified, 0) AS unverified,
+       coalesce(c.onboarded, 0) AS onboarded
 FROM diff_pairs p
 LEFT JOIN fails f ON f.week = p.week
 LEFT JOIN changes c ON c.week = p.week
+LEFT JOIN compared d ON d.week = p.week
 LEFT JOIN accounts a ON a.week = p.week
 ORDER BY p.week;

@@ -1,26 +1,80 @@
--- Views every named query reads. Defined once; registered by lake-query on open.
+-- Views every named query reads. Defined once; registered by lake-query on open, inlined as
+-- CTEs by the Athena rendering. The model they implement (what a scan observed, the state of
+-- a week) is explained in README.md, "How the numbers are made".
 --
--- latest_scans: per account and ISO week, the latest scan that landed anything (status
--- succeeded or partial). A re-run of an account in the same week supersedes the earlier run.
-CREATE VIEW latest_scans AS
-SELECT run_id, account_uid, provider, week, scan_time, source_uri, status, regions, findings, dt
-FROM (
-    SELECT s.*,
-           row_number() OVER (PARTITION BY account_uid, week
-                              ORDER BY scan_time DESC, ingested_at DESC, source_uri DESC) AS rn
-    FROM scans s
-    WHERE status <> 'failed' AND week IS NOT NULL
-) ranked
-WHERE rn = 1;
+-- landed_scans: the scans that landed findings (status succeeded or partial), one row per
+-- source file. A failed scan landed nothing and observes nothing.
+CREATE VIEW landed_scans AS
+SELECT run_id, account_uid, provider, week, scan_time, ingested_at, source_uri, status, regions,
+       findings, dt
+FROM scans
+WHERE status <> 'failed' AND week IS NOT NULL;
 
--- latest_findings: the findings of those scans, with the scan they came from: its account
--- (a file may hold findings of several accounts, e.g. an Azure tenant), status and regions.
--- A scan's findings share its `dt`; joining on it lets engines prune partitions (Athena's
--- dynamic partition pruning, DataFusion's dynamic filters).
+-- observations: what each landed scan observed, taken from what it produced (never from its
+-- file name): per (provider, account as written in the findings, region, check), the number
+-- of findings it reported. A check that errored in a region (AccessDenied, throttling)
+-- reports nothing there, so it is not observed there.
+--   scope: the part of the account one run of the check covers. Prowler calls each region's
+--   endpoint apart for AWS's regional services, so their checks cover one region (scope =
+--   region). AWS's global services (IAM, S3 buckets, Organizations, CloudFront, Route 53, ...)
+--   and every other provider's checks (Azure subscriptions, GCP projects, Kubernetes clusters,
+--   M365 tenants, GitHub owners are listed whole) cover the whole account (scope = '*').
+CREATE VIEW observations AS
+SELECT s.week, o.dt, o.source_uri, o.run_id, s.scan_time, s.ingested_at,
+       s.account_uid AS scan_account, s.status AS scan_status,
+       o.provider, o.account_uid, o.region, o.check_id, o.service,
+       CASE WHEN o.provider = 'aws'
+                 AND o.service NOT IN ('iam', 's3', 'organizations', 'account', 'cloudfront',
+                                       'route53', 'shield', 'trustedadvisor', 'fms', 'support')
+            THEN o.region ELSE '*' END AS scope,
+       o.findings
+FROM (
+    SELECT dt, source_uri, run_id, provider, account_uid, region, check_id,
+           coalesce(max(service), '') AS service, count(*) AS findings
+    FROM findings
+    GROUP BY dt, source_uri, run_id, provider, account_uid, region, check_id
+) o
+JOIN landed_scans s ON o.dt = s.dt AND o.source_uri = s.source_uri AND o.run_id = s.run_id;
+
+-- week_observations: observations marked `standing` when they make up the state of their
+-- week. Per cell (week, provider, account, scope, check), the observation of one scan stands:
+-- the latest scan of the week that observed the cell and succeeded, else (no complete scan
+-- observed it) the latest partial one. So a same-week re-run of some checks replaces those
+-- checks only, the rest keep the earlier run's result; a partial (truncated) scan never
+-- replaces a complete one, since nothing tells which of its checks are complete.
+CREATE VIEW week_observations AS
+SELECT o.*,
+       dense_rank() OVER (
+           PARTITION BY week, provider, account_uid, scope, check_id
+           ORDER BY CASE WHEN scan_status = 'succeeded' THEN 0 ELSE 1 END,
+                    scan_time DESC, ingested_at DESC, source_uri DESC, run_id DESC
+       ) = 1 AS standing
+FROM observations o;
+
+-- repeated_keys: the finding keys a scan reported more than once (Prowler has written the
+-- same finding twice), with the copy that counts: the one later in the file.
+CREATE VIEW repeated_keys AS
+SELECT dt, source_uri, run_id, check_id, finding_key, max(source_offset) AS kept_offset
+FROM findings
+GROUP BY dt, source_uri, run_id, check_id, finding_key
+HAVING count(*) > 1;
+
+-- latest_findings: the state of each week: the findings of its standing observations, with
+-- the scan they came from (`scan_account`: the account the file was scanned as, which for an
+-- Azure tenant or a GCP organisation can differ from the finding's) and the cell's `scope`.
+-- One row per finding key: a key belongs to one cell and each cell to one scan, so only a
+-- key one scan reported twice could repeat, and it counts once (see repeated_keys).
 CREATE VIEW latest_findings AS
-SELECT f.*, s.account_uid AS scan_account, s.status AS scan_status, s.regions AS scan_regions
+SELECT f.*, o.scan_account, o.scan_status, o.scope
 FROM findings f
-JOIN latest_scans s ON f.dt = s.dt AND f.source_uri = s.source_uri AND f.run_id = s.run_id;
+JOIN week_observations o
+    ON o.standing AND f.dt = o.dt AND f.source_uri = o.source_uri AND f.run_id = o.run_id
+   AND f.provider = o.provider AND f.account_uid = o.account_uid AND f.region = o.region
+   AND f.check_id = o.check_id
+LEFT JOIN repeated_keys r
+    ON r.dt = f.dt AND r.source_uri = f.source_uri AND r.run_id = f.run_id
+   AND r.check_id = f.check_id AND r.finding_key = f.finding_key
+WHERE r.finding_key IS NULL OR r.kept_offset = f.source_offset;
 
 -- compliance_requirements: the compliance map of latest_findings flattened, one row per
 -- (finding, framework, requirement). Athena spells the unnesting differently (see athena.sql).

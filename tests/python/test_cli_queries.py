@@ -28,10 +28,14 @@ def lake_dir(tmp_path_factory):
 def test_diff_as_json_rows_carry_the_documented_keys(lake_dir):
     rows = json.loads(lake("query", "diff", "--week", "2026-W21", "--format", "json", "--lake", lake_dir).stdout)
     assert isinstance(rows, list) and rows
-    for key in ["finding_key", "finding_uid", "change", "muted", "severity", "check_id",
-                "account_uid", "region", "resource_uid"]:
+    for key in ["finding_key", "finding_uid", "change", "reason", "muted", "severity", "check_id",
+                "account_uid", "region", "resource_uid", "status_now", "status_before",
+                "baseline_week"]:
         assert all(key in r for r in rows), key
-    assert {r["change"] for r in rows} == {"new", "regressed", "persisting", "resolved", "unverified"}
+    assert {r["change"] for r in rows} == {"onboarded", "regressed", "persisting", "resolved",
+                                           "unverified"}
+    # Every row that is not plainly observed says why.
+    assert all(r["reason"] for r in rows if r["change"] in ("onboarded", "unverified"))
     assert all(isinstance(r["muted"], bool) for r in rows)
 
 

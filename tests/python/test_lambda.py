@@ -168,8 +168,10 @@ def test_a_run_lands_once_however_often_its_marker_is_delivered(s3_env, function
                          capture_output=True, text=True, check=True, env=dict(os.environ, **env))
     assert cli.stdout.encode() == stored
     diff = json.loads(s3.get_object(Bucket="lake", Key="security/summaries/week=2026-W21/diff.json")["Body"].read())
-    assert {d["change"] for d in diff} >= {"new", "persisting", "resolved"}
-    assert sum(d["change"] == "new" for d in diff) == summary["changes"]["new"]
+    assert {d["change"] for d in diff} >= {"onboarded", "persisting", "resolved"}
+    for change in ("new", "onboarded", "persisting", "resolved", "unverified"):
+        unmuted = sum(d["change"] == change and not d["muted"] for d in diff)
+        assert unmuted == summary["changes"][change], change
     findings = [k for k in objects if k.startswith("security/findings/")]
     assert len(findings) == 6 and all(k.endswith(".parquet") for k in findings)
     assert len([k for k in objects if k.startswith("security/scans/")]) == 6
@@ -201,7 +203,8 @@ def test_a_corrupt_account_file_fails_alone_and_the_summary_names_it(s3_env, fun
     scope = r["summary"]["scope"]
     assert [a["account"] for a in scope["accounts_failed"]] == ["444444444444"]
     assert scope["accounts_scanned"] == ACCOUNTS[:2]
-    assert "333333333333" in scope["accounts_missing"]
+    assert [a["account"] for a in scope["accounts_missing"]] == ["333333333333"]
+    assert scope["accounts_missing"][0]["last_seen"] == "2026-W21"
     objects = lake_objects(s3)
     assert any("run-20260525T020000Z" in k and "111111111111" in k for k in objects
                if k.startswith("security/findings/"))

@@ -101,7 +101,7 @@ enum Command {
         /// The named query: diff, lookback, posture, trend, compliance, summary.
         #[arg(required_unless_present = "sql", conflicts_with = "sql")]
         name: Option<String>,
-        /// Ad-hoc SQL over the tables `findings` and `scans` and the views `latest_scans`,
+        /// Ad-hoc SQL over the tables `findings` and `scans` and the views `landed_scans`,
         /// `latest_findings`.
         #[arg(long)]
         sql: Option<String>,
@@ -428,7 +428,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     )?;
                 }
             }
-            writeln!(out, "\nlake query --sql \"...\" runs ad-hoc SQL over findings, scans, latest_scans, latest_findings.")?;
+            writeln!(out, "\nlake query --sql \"...\" runs ad-hoc SQL over findings, scans, landed_scans, latest_findings, finding_changes.")?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Summary {

@@ -7,7 +7,7 @@
 //!   dependency order, with the Athena spelling of a view from `queries/athena.sql` where
 //!   one exists (only where the SQL itself must differ, e.g. unnesting a map);
 //! - `diff_pairs`, which DataFusion gets as a table computed from the manifest, written as a
-//!   CTE over `latest_scans` (the previous week with data is a subquery, so the statement
+//!   CTE over `landed_scans` (the previous week with data is a subquery, so the statement
 //!   stays right as the lake grows);
 //! - the parameters bound as literals (validated first; quotes doubled);
 //! - the identifiers of [`RENAMES`] rewritten.
@@ -250,7 +250,7 @@ fn diff_pairs(name: &str, params: &Params) -> Result<Option<String>> {
             let week = literal(&params.week()?.to_string());
             let against = match params.against {
                 Some(a) => literal(&a.to_string()),
-                None => format!("(SELECT max(week) FROM latest_scans WHERE week < {week})"),
+                None => format!("(SELECT max(week) FROM landed_scans WHERE week < {week})"),
             };
             Some(format!(
                 "SELECT {week} AS week, CAST({against} AS varchar) AS against"
@@ -262,8 +262,21 @@ fn diff_pairs(name: &str, params: &Params) -> Result<Option<String>> {
                 "SELECT week, against\n    FROM (\n        \
                  SELECT week, lag(week) OVER (ORDER BY week) AS against,\n               \
                  row_number() OVER (ORDER BY week DESC) AS back\n        \
-                 FROM (SELECT DISTINCT week FROM latest_scans) w\n    ) t\n    \
+                 FROM (SELECT DISTINCT week FROM landed_scans) w\n    ) t\n    \
                  WHERE back <= {n}"
+            ))
+        }
+        "lookback" => {
+            // The latest week with data in the window, and the week with data before it.
+            let to = params
+                .as_of
+                .unwrap_or_else(|| chrono::Utc::now().date_naive());
+            let from = literal(&window_start(to, params.days()?).to_string());
+            let to = literal(&to.to_string());
+            Some(format!(
+                "SELECT week, (SELECT max(week) FROM landed_scans WHERE week < w.week) AS against\n    \
+                 FROM (SELECT max(week) AS week FROM landed_scans\n          \
+                 WHERE dt >= {from} AND dt <= {to}) w"
             ))
         }
         _ => None,
@@ -459,8 +472,9 @@ mod tests {
     fn views_come_before_what_reads_them() {
         let sql = render("diff", &params("2026-W21"), Dialect::Athena).unwrap();
         let at = |name: &str| sql.find(&format!("{name} AS (")).unwrap();
-        assert!(at("latest_scans") < at("diff_pairs"));
-        assert!(at("latest_scans") < at("latest_findings"));
+        assert!(at("landed_scans") < at("diff_pairs"));
+        assert!(at("landed_scans") < at("latest_findings"));
+        assert!(at("week_observations") < at("latest_findings"));
         assert!(at("latest_findings") < at("finding_changes"));
         assert!(at("diff_pairs") < at("finding_changes"));
         assert!(sql.contains("WHERE week < '2026-W21'"), "{sql}");

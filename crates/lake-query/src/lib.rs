@@ -3,8 +3,9 @@
 //!
 //! Every query runs in a fresh DataFusion `SessionContext` over the same lake: the two tables are
 //! Hive-partitioned listing tables (partition pruning on `dt`), `queries/views.sql` defines
-//! `latest_scans` and `latest_findings` (the latest run per account per week), and
-//! `queries/changes.sql` classifies findings between the weeks of a `diff_pairs` table.
+//! what each scan observed and the state of each week (`latest_findings`), and
+//! `queries/changes.sql` classifies findings between the weeks of a `diff_pairs` table with
+//! evidence on both sides.
 //! Parameters are typed and validated ([`Params`]) and bound as placeholders, never pasted
 //! into SQL.
 //!
@@ -24,6 +25,7 @@ pub mod dialect;
 mod error;
 mod index;
 pub mod json;
+mod materialized;
 mod named;
 mod pruned;
 mod session;

@@ -24,6 +24,7 @@ use crate::copies::WithCopies;
 use crate::error::{QueryError, Result};
 use crate::index::FailureIndex;
 use crate::json::text_at;
+use crate::materialized::Materialized;
 use crate::named::{named, Params};
 use crate::pruned::Pruned;
 
@@ -43,6 +44,11 @@ pub(crate) const LATE_MATERIALIZATION: &str =
 
 /// The view of `queries/changes.sql` that [`lake_store::failures`] materializes.
 const FIRST_FAILURES: &str = "first_failures";
+
+/// The views that a query scoped to a few weeks computes once (see [`Materialized`]): the
+/// week's observations and repeated keys, which the week states and every evidence lookup
+/// of `finding_changes` read.
+const MATERIALIZED: [&str; 2] = ["week_observations", "repeated_keys"];
 
 /// A lake opened for queries.
 #[derive(Debug, Clone)]
@@ -151,10 +157,10 @@ impl Lake {
         let history = self.with_copies(plain.clone(), &manifest.copies, None)?;
         let findings: Arc<dyn TableProvider> = match scope {
             Scope::All => history.clone(),
-            Scope::Partitions(dts) if dts.is_empty() => {
+            Scope::Partitions(dts) | Scope::Lookup(dts) if dts.is_empty() => {
                 Arc::new(MemTable::try_new(history.schema(), vec![vec![]])?)
             }
-            Scope::Partitions(dts) => Arc::new(Pruned::new(
+            Scope::Partitions(dts) | Scope::Lookup(dts) => Arc::new(Pruned::new(
                 self.with_copies(plain, &manifest.copies, Some(dts))?,
                 dts,
             )),
@@ -184,35 +190,48 @@ impl Lake {
                 manifest.findings.clone(),
             )),
         )?;
+        // Scoped to a few weeks, the views many others read are computed once; otherwise
+        // (ad-hoc SQL, lookback) they stay views, so that a query's filters (a check, a
+        // window of dates) reach the scans through them.
+        let materialize = matches!(scope, Scope::Partitions(_));
         for script in [VIEWS, CHANGES] {
             for statement in statements(script) {
                 let defines = crate::dialect::view_of(statement).map(|(name, _)| name);
-                if defines != Some(FIRST_FAILURES) {
-                    ctx.sql(statement).await?;
+                if defines == Some(FIRST_FAILURES) {
+                    continue;
+                }
+                ctx.sql(statement).await?;
+                if let Some(name) = defines.filter(|n| materialize && MATERIALIZED.contains(n)) {
+                    let plan = ctx.table(name).await?;
+                    ctx.deregister_table(name)?;
+                    ctx.register_table(name, Arc::new(Materialized::new(plan)))?;
                 }
             }
         }
         Ok(ctx)
     }
 
-    /// The partitions holding the findings of the latest scans of `weeks`.
-    pub(crate) async fn partitions_of_weeks(
+    /// The partitions a query over `pairs` reads: those of the landed scans of every week
+    /// named in `pairs`, and of the earlier scans a pair's baseline is carried from (an
+    /// account not completely scanned in `against`, see `carried_baselines`).
+    pub(crate) async fn partitions_of_pairs(
         &self,
         manifest: &Manifest,
-        weeks: &[String],
+        pairs: &Pairs,
     ) -> Result<Vec<String>> {
         let ctx = self
-            .context(manifest, &Vec::new(), &Scope::Partitions(Vec::new()))
+            .context(manifest, pairs, &Scope::Partitions(Vec::new()))
             .await?;
-        let list: StringArray = weeks.iter().map(|w| Some(w.as_str())).collect();
-        let schema = Arc::new(Schema::new(vec![Field::new("week", DataType::Utf8, false)]));
-        let batch = RecordBatch::try_new(schema.clone(), vec![Arc::new(list)])?;
-        ctx.register_table(
-            "wanted",
-            Arc::new(MemTable::try_new(schema, vec![vec![batch]])?),
-        )?;
         let batches = ctx
-            .sql("SELECT DISTINCT s.dt FROM latest_scans s JOIN wanted w ON s.week = w.week ORDER BY 1")
+            .sql(
+                "SELECT s.dt FROM landed_scans s \
+                 WHERE s.week IN (SELECT week FROM diff_pairs) \
+                    OR s.week IN (SELECT against FROM diff_pairs) \
+                 UNION \
+                 SELECT s.dt FROM landed_scans s \
+                 JOIN carried_baselines c ON s.week = c.base_week AND s.account_uid = c.scan_account \
+                 ORDER BY 1",
+            )
             .await?
             .collect()
             .await?;
@@ -293,6 +312,33 @@ impl Lake {
         )
     }
 
+    /// The partitions of the landed scans dated `from` to `to` (inclusive), and the latest
+    /// week among them.
+    async fn window(
+        &self,
+        manifest: &Manifest,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<(Vec<String>, Option<String>)> {
+        let ctx = self
+            .context(manifest, &Vec::new(), &Scope::Partitions(Vec::new()))
+            .await?;
+        let batches = ctx
+            .sql("SELECT DISTINCT dt, week FROM landed_scans WHERE dt >= $from AND dt <= $to ORDER BY week, dt")
+            .await?
+            .with_param_values(vec![
+                ("from", ScalarValue::Utf8(Some(from.to_string()))),
+                ("to", ScalarValue::Utf8(Some(to.to_string()))),
+            ])?
+            .collect()
+            .await?;
+        let mut dts = strings(&batches, 0);
+        let latest = strings(&batches, 1).pop();
+        dts.sort_unstable();
+        dts.dedup();
+        Ok((dts, latest))
+    }
+
     /// Runs ad-hoc SQL over `findings`, `scans` and the views.
     pub async fn sql(&self, sql: &str) -> Result<Vec<RecordBatch>> {
         let manifest = self.manifest().await?;
@@ -310,7 +356,7 @@ impl Lake {
             .context(manifest, &Vec::new(), &Scope::Partitions(Vec::new()))
             .await?;
         let batches = ctx
-            .sql("SELECT DISTINCT week FROM latest_scans ORDER BY week")
+            .sql("SELECT DISTINCT week FROM landed_scans ORDER BY week")
             .await?
             .collect()
             .await?;
@@ -369,11 +415,8 @@ impl Lake {
                 let (week, against) = self.pair(&manifest, params).await?;
                 values.push(("week", ScalarValue::Utf8(Some(week.clone()))));
                 values.push(("against", ScalarValue::Utf8(against.clone())));
-                let weeks: Vec<String> = std::iter::once(week.clone())
-                    .chain(against.clone())
-                    .collect();
-                scope = Scope::Partitions(self.partitions_of_weeks(&manifest, &weeks).await?);
                 pairs.push((week, against));
+                scope = Scope::Partitions(self.partitions_of_pairs(&manifest, &pairs).await?);
                 if name == "summary" {
                     values.push((
                         "sample",
@@ -386,7 +429,7 @@ impl Lake {
                 previous_of(&self.weeks_in(&manifest).await?, week)?;
                 let week = week.to_string();
                 scope = Scope::Partitions(
-                    self.partitions_of_weeks(&manifest, std::slice::from_ref(&week))
+                    self.partitions_of_pairs(&manifest, &vec![(week.clone(), None)])
                         .await?,
                 );
                 values.push(("week", ScalarValue::Utf8(Some(week))));
@@ -401,6 +444,18 @@ impl Lake {
                 values.push(("check", ScalarValue::Utf8(Some(params.check()?.to_owned()))));
                 values.push(("from", ScalarValue::Utf8(Some(from.to_string()))));
                 values.push(("to", ScalarValue::Utf8(Some(to.to_string()))));
+                // "Failing now" is what `diff` says of the latest week with data in the window.
+                let (dts, latest) = self.window(&manifest, from, to).await?;
+                if let Some(week) = latest {
+                    let weeks = self.weeks_in(&manifest).await?;
+                    let against = weeks.iter().rfind(|w| **w < week).cloned();
+                    pairs.push((week, against));
+                }
+                let mut dts = dts;
+                dts.extend(self.partitions_of_pairs(&manifest, &pairs).await?);
+                dts.sort_unstable();
+                dts.dedup();
+                scope = Scope::Lookup(dts);
             }
             "trend" => {
                 let weeks = self.weeks_in(&manifest).await?;
@@ -410,8 +465,7 @@ impl Lake {
                     let against = i.checked_sub(1).map(|j| weeks[j].clone());
                     pairs.push((week.clone(), against));
                 }
-                let wanted: Vec<String> = weeks[first.saturating_sub(1)..].to_vec();
-                scope = Scope::Partitions(self.partitions_of_weeks(&manifest, &wanted).await?);
+                scope = Scope::Partitions(self.partitions_of_pairs(&manifest, &pairs).await?);
             }
             _ => {}
         }
@@ -439,8 +493,12 @@ pub(crate) struct Manifest {
 pub(crate) enum Scope {
     /// All of them.
     All,
-    /// Only these `dt` values.
+    /// Only these `dt` values, the weeks' states read whole (the views they share are
+    /// computed once, see [`Materialized`]).
     Partitions(Vec<String>),
+    /// Only these `dt` values, looked up through filters (a check): the views stay views so
+    /// that the filters reach the scans.
+    Lookup(Vec<String>),
 }
 
 /// Checks that `week` is among `weeks`; returns the latest earlier one, if any.

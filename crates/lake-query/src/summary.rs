@@ -1,10 +1,13 @@
 //! The summary inputs of the weekly report: a compact, deterministic JSON document.
 //!
 //! Week and previous week; scope (accounts and regions scanned, accounts that were partial,
-//! failed, or present last week but missing now); totals by status; open FAIL counts by
-//! severity (current, previous, delta) with muted counted apart; change counts; top failing
-//! checks; and a sample of failing findings spread across checks and accounts. The same lake
-//! gives the same bytes.
+//! failed, onboarded, or seen in the 12 weeks with data before and missing now); totals by
+//! status; open FAIL counts by severity (current, previous, and the delta like for like, over
+//! the cells both weeks observed, with what it left out) with muted counted apart; change
+//! counts of unmuted findings (muted apart) and why findings are unverified; top failing
+//! checks; and a sample of failing findings spread across checks and accounts. Every number
+//! comes from `queries/` (see `finding_changes` and `account_coverage`). The same lake gives
+//! the same bytes.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -31,10 +34,11 @@ const SAMPLE: &str = include_str!("../../../queries/summary_sample.sql");
 pub(crate) const SOURCES: [&str; 4] = [SCOPE, COUNTS, CHECKS, SAMPLE];
 
 /// The columns of `finding_changes` that `summary_counts.sql` and `summary_sample.sql` read.
-const SUMMARY_CHANGE_COLUMNS: [&str; 10] = [
+const SUMMARY_CHANGE_COLUMNS: [&str; 11] = [
     "week",
     "finding_key",
     "change",
+    "reason",
     "muted",
     "severity",
     "severity_id",
@@ -44,8 +48,14 @@ const SUMMARY_CHANGE_COLUMNS: [&str; 10] = [
     "resource_uid",
 ];
 
-/// Per (week, account): the scan's status, regions and error.
-type ScopeEntry = (String, Vec<String>, Option<String>);
+/// What the summary's week holds of an account (a row of `account_coverage`).
+struct AccountScope {
+    status: String,
+    onboarded: bool,
+    last_week: Option<String>,
+    weeks_missing: i64,
+    error: Option<String>,
+}
 
 /// Longest text kept in a sample, in characters.
 const MAX_TEXT: usize = 160;
@@ -83,20 +93,11 @@ fn int(batch: &RecordBatch, name: &str, row: usize) -> i64 {
         .map_or(0, |c| c.value(row))
 }
 
-fn list(batch: &RecordBatch, name: &str, row: usize) -> Vec<String> {
-    let Some(col) = batch.column_by_name(name) else {
-        return Vec::new();
-    };
-    let Some(col) = col.as_list_opt::<i32>() else {
-        return Vec::new();
-    };
-    if !col.is_valid(row) {
-        return Vec::new();
-    }
-    let values = col.value(row);
-    (0..values.len())
-        .filter_map(|i| text_at(&values, i).map(str::to_owned))
-        .collect()
+fn boolean(batch: &RecordBatch, name: &str, row: usize) -> bool {
+    batch
+        .column_by_name(name)
+        .and_then(|c| c.as_boolean_opt().cloned())
+        .is_some_and(|c| c.is_valid(row) && c.value(row))
 }
 
 fn rows(batches: &[RecordBatch]) -> impl Iterator<Item = (&RecordBatch, usize)> {
@@ -128,13 +129,9 @@ impl Lake {
         let manifest = self.manifest().await?;
         let (week, against) = self.pair(&manifest, params).await?;
         let sample_size = params.sample()?;
-        let weeks: Vec<String> = std::iter::once(week.clone())
-            .chain(against.clone())
-            .collect();
-        let scope = Scope::Partitions(self.partitions_of_weeks(&manifest, &weeks).await?);
-        let ctx = self
-            .context(&manifest, &vec![(week.clone(), against.clone())], &scope)
-            .await?;
+        let pairs = vec![(week.clone(), against.clone())];
+        let scope = Scope::Partitions(self.partitions_of_pairs(&manifest, &pairs).await?);
+        let ctx = self.context(&manifest, &pairs, &scope).await?;
         let bind = |ctx: &SessionContext, sql: &'static str| {
             let ctx = ctx.clone();
             let values = vec![
@@ -186,8 +183,10 @@ impl Lake {
         // Counts.
         let mut status: BTreeMap<String, (i64, i64)> = BTreeMap::new();
         let mut severity: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+        let mut compared: BTreeMap<String, (i64, i64)> = BTreeMap::new();
         let mut muted_fail = (0, 0);
         let mut changes: BTreeMap<String, i64> = BTreeMap::new();
+        let mut unverified: BTreeMap<String, i64> = BTreeMap::new();
         for (b, r) in rows(&counts) {
             let (section, name) = (
                 text(b, "section", r),
@@ -201,71 +200,97 @@ impl Lake {
                 Some("severity") => {
                     severity.insert(name, (cur, prev));
                 }
+                Some("compared") => {
+                    compared.insert(name, (cur, prev));
+                }
                 Some("muted_fail") => muted_fail = (cur, prev),
                 Some("change") => {
                     changes.insert(name, cur);
                 }
+                Some("unverified") => {
+                    unverified.insert(name, cur);
+                }
                 _ => {}
             }
         }
-        let by_severity = |pick: &dyn Fn((i64, i64)) -> i64| -> Value {
+        let by_severity = |counts: &BTreeMap<String, (i64, i64)>,
+                           pick: &dyn Fn((i64, i64)) -> i64|
+         -> Value {
             let mut m = Map::new();
             for s in SEVERITIES {
-                let v = severity.get(s.name()).copied().unwrap_or_default();
+                let v = counts.get(s.name()).copied().unwrap_or_default();
                 m.insert(s.name().to_ascii_lowercase(), pick(v).into());
             }
             Value::Object(m)
         };
         let stat = |name: &str| status.get(name).map_or(0, |v| v.0);
         let findings = stat("PASS") + stat("FAIL") + stat("MANUAL");
-
-        // Scope: per account and week, the latest scan that landed, else the latest failed one.
-        let mut latest: BTreeMap<(String, String), ScopeEntry> = BTreeMap::new();
-        for (b, r) in rows(&scope) {
-            let key = (
-                text(b, "week", r).unwrap_or_default(),
-                text(b, "account_uid", r).unwrap_or_default(),
-            );
-            let entry = (
-                text(b, "status", r).unwrap_or_default(),
-                list(b, "regions", r),
-                text(b, "error", r),
-            );
-            match latest.get(&key) {
-                // Rows come latest first: keep the first that landed.
-                Some((s, _, _)) if s != "failed" => {}
-                Some(_) if entry.0 == "failed" => {}
-                _ => {
-                    latest.insert(key, entry);
-                }
+        // What the deltas leave out: open failures in cells one week observed and the other
+        // did not (an account onboarded, missing, a region or check not scanned).
+        let not_compared = |pick: &dyn Fn((i64, i64)) -> i64| -> Value {
+            let mut m = Map::new();
+            for s in SEVERITIES {
+                let all = severity.get(s.name()).copied().unwrap_or_default();
+                let like = compared.get(s.name()).copied().unwrap_or_default();
+                m.insert(
+                    s.name().to_ascii_lowercase(),
+                    (pick(all) - pick(like)).into(),
+                );
             }
+            Value::Object(m)
+        };
+
+        // Scope: every account of this week and of the 12 weeks with data before it.
+        let mut accounts: BTreeMap<String, AccountScope> = BTreeMap::new();
+        let mut regions: BTreeSet<String> = BTreeSet::new();
+        for (b, r) in rows(&scope) {
+            let account = text(b, "account_uid", r).unwrap_or_default();
+            if let Some(region) = text(b, "region", r) {
+                regions.insert(region);
+            }
+            accounts.entry(account).or_insert_with(|| AccountScope {
+                status: text(b, "status", r).unwrap_or_default(),
+                onboarded: boolean(b, "onboarded", r),
+                last_week: text(b, "last_week", r),
+                weeks_missing: int(b, "weeks_missing", r),
+                error: text(b, "error", r),
+            });
         }
-        let landed = |w: &str| -> BTreeSet<String> {
-            latest
+        let listed = |wanted: &[&str]| -> Vec<&String> {
+            accounts
                 .iter()
-                .filter(|((week, _), (s, _, _))| week == w && s != "failed")
-                .map(|((_, a), _)| a.clone())
+                .filter(|(_, a)| wanted.contains(&a.status.as_str()))
+                .map(|(name, _)| name)
                 .collect()
         };
-        let scanned = landed(&week);
-        let regions: BTreeSet<String> = latest
-            .iter()
-            .filter(|((w, _), (s, _, _))| *w == week && s != "failed")
-            .flat_map(|(_, (_, regions, _))| regions.iter().cloned())
-            .collect();
-        let with_status = |wanted: &str| -> Vec<Value> {
-            latest
+        let with_error = |wanted: &str| -> Vec<Value> {
+            accounts
                 .iter()
-                .filter(|((w, _), (s, _, _))| *w == week && s == wanted)
-                .map(|((_, account), (_, _, error))| {
-                    json!({"account": account, "error": error.as_deref().map(trim)})
+                .filter(|(_, a)| a.status == wanted)
+                .map(|(account, a)| {
+                    json!({"account": account, "error": a.error.as_deref().map(trim)})
                 })
                 .collect()
         };
-        let missing: Vec<String> = against
-            .as_deref()
-            .map(|a| landed(a).difference(&scanned).cloned().collect())
-            .unwrap_or_default();
+        // Missing: a scan of it landed in one of the 12 weeks with data before, and none was
+        // even attempted this week; listed with the week last seen for as long as it stays
+        // missing (up to those 12 weeks).
+        let missing: Vec<Value> = accounts
+            .iter()
+            .filter(|(_, a)| a.status == "missing")
+            .map(|(account, a)| {
+                json!({
+                    "account": account,
+                    "last_seen": a.last_week,
+                    "weeks_missing": a.weeks_missing,
+                })
+            })
+            .collect();
+        let onboarded: Vec<&String> = accounts
+            .iter()
+            .filter(|(_, a)| a.onboarded)
+            .map(|(name, _)| name)
+            .collect();
 
         let top_checks: Vec<Value> = rows(&checks)
             .map(|(b, r)| {
@@ -301,11 +326,12 @@ impl Lake {
             "week": week,
             "previous_week": against,
             "scope": {
-                "accounts_scanned": scanned,
+                "accounts_scanned": listed(&["succeeded", "partial"]),
                 "regions_scanned": regions,
-                "accounts_partial": with_status("partial"),
-                "accounts_failed": with_status("failed"),
+                "accounts_partial": with_error("partial"),
+                "accounts_failed": with_error("failed"),
                 "accounts_missing": missing,
+                "accounts_onboarded": onboarded,
             },
             "totals": {
                 "findings": findings,
@@ -315,18 +341,25 @@ impl Lake {
                 "muted": stat("muted"),
             },
             "open_fail_by_severity": {
-                "current": by_severity(&|v| v.0),
-                "previous": by_severity(&|v| v.1),
-                "delta": by_severity(&|v| v.0 - v.1),
+                "current": by_severity(&severity, &|v| v.0),
+                "previous": by_severity(&severity, &|v| v.1),
+                "delta": by_severity(&compared, &|v| v.0 - v.1),
+                "not_compared": {
+                    "current": not_compared(&|v| v.0),
+                    "previous": not_compared(&|v| v.1),
+                },
             },
             "muted_fail": {"current": muted_fail.0, "previous": muted_fail.1},
             "changes": {
                 "new": change("new"),
                 "regressed": change("regressed"),
+                "onboarded": change("onboarded"),
                 "persisting": change("persisting"),
                 "resolved": change("resolved"),
                 "unverified": change("unverified"),
+                "muted": change("muted"),
             },
+            "unverified_reasons": unverified,
             "top_failing_checks": top_checks,
             "sample": samples,
         });

@@ -12,6 +12,9 @@ use lake_query::{Lake, Params, QueryError};
 use lake_store::ingest::{ingest, IngestOptions};
 use lake_store::{Location, Source};
 
+#[path = "queries/semantics.rs"]
+mod semantics;
+
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures")
 }
@@ -94,7 +97,11 @@ async fn diff_classifies_every_change_of_the_fixture_weeks() {
             .collect()
     };
     let exp = &expected()["changes"]["2026-W20->2026-W21"];
-    assert_eq!(by_change("new"), uids(&exp["new"], None));
+    // The new security group fails a check that reported nothing in the account the week
+    // before (the fixture's scans hold a few checks each): no evidence it was not failing
+    // then, so it is onboarded, not new.
+    assert!(by_change("new").is_empty());
+    assert_eq!(by_change("onboarded"), uids(&exp["new"], None));
     assert_eq!(by_change("regressed"), uids(&exp["regressed"], None));
     // Fixed (now PASS) and gone while its account and region were scanned: both resolved.
     let resolved: BTreeSet<String> = uids(&exp["fixed"], None)
@@ -108,6 +115,23 @@ async fn diff_classifies_every_change_of_the_fixture_weeks() {
         uids(&exp["unverified"], Some("FAIL"))
     );
     assert_eq!(by_change("unverified").len(), 17);
+    let reasons = |c: &str| -> BTreeSet<String> {
+        diff.iter()
+            .filter(|r| r["change"] == c)
+            .map(|r| r["reason"].clone())
+            .collect()
+    };
+    assert_eq!(reasons("unverified"), BTreeSet::from(["scan_partial".to_owned()]));
+    // The fixed bucket is PASS (no reason needed); the volume of eu-west-1 is gone while the
+    // check ran in the account and EC2 still reported in eu-west-1.
+    assert_eq!(
+        reasons("resolved"),
+        BTreeSet::from([String::new(), "absent_service_scanned".to_owned()])
+    );
+    assert_eq!(
+        reasons("onboarded"),
+        BTreeSet::from(["check_not_in_baseline".to_owned()])
+    );
     // Every row is one finding key, and it names the week pair.
     let keys: BTreeSet<&String> = diff.iter().map(|r| &r["finding_key"]).collect();
     assert_eq!(keys.len(), diff.len());
@@ -257,16 +281,16 @@ async fn an_account_whose_scan_failed_is_unverified_not_resolved() {
         .filter(|r| r["account_uid"] == "222222222222")
         .collect();
     assert_eq!(of_222.len(), 25, "W20's 25 FAIL findings of the account");
-    assert!(of_222.iter().all(|r| r["change"] == "unverified"));
+    assert!(of_222
+        .iter()
+        .all(|r| r["change"] == "unverified" && r["reason"] == "scan_failed"));
     let summary = lake.summary(&week("2026-W21")).await.unwrap();
     assert_eq!(
         summary["scope"]["accounts_failed"][0]["account"],
         "222222222222"
     );
-    assert_eq!(
-        summary["scope"]["accounts_missing"],
-        serde_json::json!(["222222222222"])
-    );
+    // Attempted and failed: named as failed, not as missing.
+    assert_eq!(summary["scope"]["accounts_missing"], serde_json::json!([]));
 }
 
 #[tokio::test]
@@ -306,8 +330,10 @@ async fn a_rerun_in_the_same_week_wins() {
         sg.is_empty(),
         "the re-run's PASS replaces the first run's FAIL: {sg:?}"
     );
-    let scans = rows(&lake.sql("SELECT run_id FROM latest_scans WHERE week = '2026-W21' AND account_uid = '111111111111'").await.unwrap());
-    assert_eq!(scans[0]["run_id"], "run-20260518T090000Z");
+    // The re-run observed every check of the first run: its results replace them all.
+    let runs = rows(&lake.sql("SELECT DISTINCT run_id FROM latest_findings WHERE week = '2026-W21' AND account_uid = '111111111111'").await.unwrap());
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0]["run_id"], "run-20260518T090000Z");
 }
 
 #[tokio::test]
@@ -465,12 +491,25 @@ async fn trend_counts_changes_week_by_week() {
     assert_eq!(
         (
             pick(2, "new"),
+            pick(2, "onboarded"),
             pick(2, "regressed"),
             pick(2, "resolved"),
             pick(2, "unverified"),
             pick(2, "muted_fail")
         ),
-        ("1".into(), "1".into(), "2".into(), "17".into(), "1".into())
+        (
+            "0".into(),
+            "1".into(),
+            "1".into(),
+            "2".into(),
+            "17".into(),
+            "1".into()
+        )
+    );
+    // The first week of the lake has nothing to compare with: its failures are onboarded.
+    assert_eq!(
+        (pick(0, "onboarded"), pick(0, "new"), pick(0, "open_fail_delta")),
+        ("65".into(), "0".into(), String::new())
     );
     let two = rows(
         &lake
@@ -538,13 +577,25 @@ async fn the_summary_is_compact_spread_and_byte_identical() {
         .map(|k| sev["current"][k].as_i64().unwrap())
         .sum();
     assert_eq!(total, 46);
-    assert_eq!(
-        sev["delta"]["critical"].as_i64().unwrap(),
-        sev["current"]["critical"].as_i64().unwrap()
-            - sev["previous"]["critical"].as_i64().unwrap()
-    );
+    // The delta is like for like; with what it left out, it adds up to the raw change.
+    for k in ["critical", "high", "medium", "low", "informational"] {
+        let n = |path: &[&str]| {
+            path.iter()
+                .fold(sev, |v, p| &v[*p])
+                .get(k)
+                .and_then(serde_json::Value::as_i64)
+                .unwrap()
+        };
+        assert_eq!(
+            n(&["delta"]) + n(&["not_compared", "current"]) - n(&["not_compared", "previous"]),
+            n(&["current"]) - n(&["previous"]),
+            "{k}"
+        );
+    }
     assert_eq!(s["changes"]["unverified"], 17);
-    assert_eq!(s["changes"]["new"], 1);
+    assert_eq!(s["unverified_reasons"]["scan_partial"], 17);
+    assert_eq!(s["changes"]["new"], 0);
+    assert_eq!(s["changes"]["onboarded"], 1);
     assert_eq!(s["scope"]["accounts_partial"][0]["account"], "333333333333");
     let sample = s["sample"].as_array().unwrap();
     assert_eq!(
