@@ -376,7 +376,7 @@ FROM judged_before;
 -- An account that stops being scanned is so reported for 12 weeks with data, then dropped.
 CREATE VIEW account_coverage AS
 WITH data_weeks AS (
-    SELECT week, row_number() OVER (ORDER BY week) AS n
+    SELECT week, CAST(row_number() OVER (ORDER BY week) AS bigint) AS n
     FROM (SELECT DISTINCT week FROM landed_scans) w
 ),
 seen AS (

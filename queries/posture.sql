@@ -1,7 +1,8 @@
 -- posture: pass rate overall and per account, service and severity in $week, with the change
 -- against $against. Pass rate = PASS / (PASS + open FAIL); MANUAL and muted findings are left
--- out of the rate and counted apart. The change compares like with like: previous_pass_rate,
--- pass_rate_delta and fail_delta count only the cells (account, region or whole account,
+-- out of the rate and counted apart. The change compares like with like: compared_pass_rate
+-- (this week) and previous_pass_rate ($against), their difference pass_rate_delta, and
+-- fail_delta count only the cells (account, region or whole account,
 -- check) both weeks observed (compared_cells); open failures outside them are counted apart
 -- (fail_not_compared: in cells only this week observed, e.g. an onboarded account;
 -- previous_fail_not_compared: in cells only $against observed, e.g. an account not scanned
@@ -62,7 +63,8 @@ rated AS (
     FROM counts
     WHERE rows_now > 0
 )
-SELECT dimension, value, pass, fail, muted, manual, pass_rate, previous_pass_rate,
+SELECT dimension, value, pass, fail, muted, manual, pass_rate, compared_pass_rate,
+       previous_pass_rate,
        round(compared_pass_rate - previous_pass_rate, 1) AS pass_rate_delta,
        CASE WHEN $against IS NULL THEN NULL ELSE compared_fail - previous_fail END AS fail_delta,
        fail - compared_fail AS fail_not_compared,

@@ -19,4 +19,5 @@ FROM account_coverage c
 LEFT JOIN week_scans s ON s.account_uid = c.account_uid AND s.rn = 1
 LEFT JOIN (SELECT scan_account AS account_uid, region FROM week_regions WHERE week = $week) r
     ON r.account_uid = c.account_uid
+WHERE c.week = $week
 ORDER BY c.account_uid, r.region;

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use arrow::array::{Array, AsArray, RecordBatch};
-use arrow::datatypes::{Int64Type, SchemaRef};
+use arrow::datatypes::{DataType, Int64Type, SchemaRef};
 use datafusion::datasource::MemTable;
 use datafusion::prelude::SessionContext;
 use datafusion::scalar::ScalarValue;
@@ -85,12 +85,15 @@ fn text(batch: &RecordBatch, name: &str, row: usize) -> Option<String> {
     text_at(batch.column_by_name(name)?, row).map(str::to_owned)
 }
 
+/// The integer in column `name` at `row`, whatever its integer type (counts are `Int64`,
+/// `row_number()` gives `UInt64`); 0 when null or absent.
 fn int(batch: &RecordBatch, name: &str, row: usize) -> i64 {
     batch
         .column_by_name(name)
-        .and_then(|c| c.as_primitive_opt::<Int64Type>().cloned())
         .filter(|c| c.is_valid(row))
-        .map_or(0, |c| c.value(row))
+        .and_then(|c| arrow::compute::cast(&c.slice(row, 1), &DataType::Int64).ok())
+        .and_then(|c| c.as_primitive_opt::<Int64Type>().map(|c| c.value(0)))
+        .unwrap_or_default()
 }
 
 fn boolean(batch: &RecordBatch, name: &str, row: usize) -> bool {
@@ -213,16 +216,15 @@ impl Lake {
                 _ => {}
             }
         }
-        let by_severity = |counts: &BTreeMap<String, (i64, i64)>,
-                           pick: &dyn Fn((i64, i64)) -> i64|
-         -> Value {
-            let mut m = Map::new();
-            for s in SEVERITIES {
-                let v = counts.get(s.name()).copied().unwrap_or_default();
-                m.insert(s.name().to_ascii_lowercase(), pick(v).into());
-            }
-            Value::Object(m)
-        };
+        let by_severity =
+            |counts: &BTreeMap<String, (i64, i64)>, pick: &dyn Fn((i64, i64)) -> i64| -> Value {
+                let mut m = Map::new();
+                for s in SEVERITIES {
+                    let v = counts.get(s.name()).copied().unwrap_or_default();
+                    m.insert(s.name().to_ascii_lowercase(), pick(v).into());
+                }
+                Value::Object(m)
+            };
         let stat = |name: &str| status.get(name).map_or(0, |v| v.0);
         let findings = stat("PASS") + stat("FAIL") + stat("MANUAL");
         // What the deltas leave out: open failures in cells one week observed and the other

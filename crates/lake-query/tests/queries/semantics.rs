@@ -26,7 +26,11 @@ async fn diff(lake: &Lake, params: &Params) -> Vec<String> {
     let mut lines: Vec<String> = rows(&lake.run("diff", params).await.unwrap())
         .iter()
         .map(|r| {
-            let reason = if r["reason"].is_empty() { "-" } else { &r["reason"] };
+            let reason = if r["reason"].is_empty() {
+                "-"
+            } else {
+                &r["reason"]
+            };
             let resource = r["resource_uid"].rsplit(':').next().unwrap();
             format!(
                 "{} {} {} {} {} {}",
@@ -305,8 +309,7 @@ async fn an_unscanned_account_stays_missing_and_out_of_the_deltas() {
     }
     let s20 = summary(&lake, &week("2026-W20")).await;
     assert_eq!(
-        s20["open_fail_by_severity"]["not_compared"]["previous"]["critical"],
-        3,
+        s20["open_fail_by_severity"]["not_compared"]["previous"]["critical"], 3,
         "B's three critical failures of W19 are left out, and said so"
     );
 
@@ -324,7 +327,10 @@ async fn an_unscanned_account_stays_missing_and_out_of_the_deltas() {
 
     let trend = rows(&lake.run("trend", &Params::default()).await.unwrap());
     let col = |k: &str| trend.iter().map(|r| r[k].clone()).collect::<Vec<_>>();
-    assert_eq!(col("week"), ["2026-W19", "2026-W20", "2026-W21", "2026-W22"]);
+    assert_eq!(
+        col("week"),
+        ["2026-W19", "2026-W20", "2026-W21", "2026-W22"]
+    );
     assert_eq!(col("accounts_scanned"), ["2", "1", "1", "2"]);
     assert_eq!(col("accounts_missing"), ["0", "1", "1", "0"]);
     assert_eq!(col("open_fail"), ["18", "9", "9", "17"]);
@@ -409,7 +415,10 @@ async fn a_key_seen_twice_in_a_week_counts_once() {
             .await
             .unwrap(),
     );
-    assert_eq!((state[0]["n"].as_str(), state[0]["keys"].as_str()), ("9", "9"));
+    assert_eq!(
+        (state[0]["n"].as_str(), state[0]["keys"].as_str()),
+        ("9", "9")
+    );
     let overall = &rows(&lake.run("posture", &week("2026-W21")).await.unwrap())[0];
     assert_eq!(
         (overall["fail"].as_str(), overall["pass"].as_str()),
@@ -443,7 +452,10 @@ async fn lookback_agrees_with_diff_about_failing_now() {
     let (lake, _dir) = case("fixes").await;
     let r = rows(
         &lake
-            .run("lookback", &lookback("ec2_ebs_volume_encryption", "2026-05-24"))
+            .run(
+                "lookback",
+                &lookback("ec2_ebs_volume_encryption", "2026-05-24"),
+            )
             .await
             .unwrap(),
     );
@@ -505,7 +517,11 @@ async fn muted_findings_are_left_out_of_every_count_the_same_way() {
         .collect();
     assert_eq!(
         sorted(muted.iter().map(|(c, r)| format!("{c} {r}")).collect()),
-        ["new volume/vol-4", "persisting user/alice", "resolved volume/vol-1"]
+        [
+            "new volume/vol-4",
+            "persisting user/alice",
+            "resolved volume/vol-1"
+        ]
     );
     let s = summary(&lake, &week("2026-W21")).await;
     assert_eq!(
@@ -556,5 +572,8 @@ async fn muted_findings_are_left_out_of_every_count_the_same_way() {
 async fn the_first_week_of_a_lake_is_onboarded_not_new() {
     let (lake, _dir) = case("rerun").await;
     let d = diff(&lake, &week("2026-W20")).await;
-    assert_eq!(d, sorted(base_failing("onboarded account_first_scanned", A)));
+    assert_eq!(
+        d,
+        sorted(base_failing("onboarded account_first_scanned", A))
+    );
 }
