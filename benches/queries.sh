@@ -7,6 +7,8 @@
 #
 #   benches/queries.sh                      # 3 runs of each query
 #   RUNS=5 QUERIES="diff posture" benches/queries.sh
+#   BASELINE=/tmp/lake-old benches/queries.sh  # also an earlier `lake` build, alternated
+#                                             # with the others (same lake, same arguments)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/lake-target}"
@@ -44,17 +46,29 @@ median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a
 files=$(find "$LAKE_DIR/findings" -name '*.parquet' | wc -l)
 rows=$("$LAKE" query --lake "$LAKE_DIR" --format csv --sql "SELECT sum(findings) FROM scans" | tail -1)
 echo "lake: $LAKE_DIR ($files findings files, $rows findings, $(du -sh "$LAKE_DIR" | cut -f1)); $(nproc) cores; runs=$RUNS"
-printf '| query | lake (s) | DuckDB %s (s) | lake / DuckDB | lake peak RSS | DuckDB peak RSS |\n|---|---|---|---|---|---|\n' \
-  "$("$PY" -c 'import duckdb; print(duckdb.__version__)')"
+BASELINE="${BASELINE:-}"
+if [ -n "$BASELINE" ]; then
+  printf '| query | lake (s) | baseline lake (s) | lake / baseline | DuckDB %s (s) | lake / DuckDB | lake peak RSS | baseline peak RSS | DuckDB peak RSS |\n|---|---|---|---|---|---|---|---|---|\n' \
+    "$("$PY" -c 'import duckdb; print(duckdb.__version__)')"
+else
+  printf '| query | lake (s) | DuckDB %s (s) | lake / DuckDB | lake peak RSS | DuckDB peak RSS |\n|---|---|---|---|---|---|\n' \
+    "$("$PY" -c 'import duckdb; print(duckdb.__version__)')"
+fi
 for q in $QUERIES; do
   a=$(args_of "$q")
-  lt=(); dtm=(); lm=(); dm=()
+  lt=(); dtm=(); lm=(); dm=(); bt=(); bm=()
   for _ in $(seq "$RUNS"); do
     # Warm the page cache before every run: some hosts reclaim it from idle files.
     warm
     # shellcheck disable=SC2086
     read -r t m < <(measure "$LAKE" query "$q" $a --lake "$LAKE_DIR" --format json)
     lt+=("$t"); lm+=("$m")
+    if [ -n "$BASELINE" ]; then
+      warm
+      # shellcheck disable=SC2086
+      read -r t m < <(measure "$BASELINE" query "$q" $a --lake "$LAKE_DIR" --format json)
+      bt+=("$t"); bm+=("$m")
+    fi
     warm
     # shellcheck disable=SC2086
     read -r t m < <(measure "$PY" benches/queries_duckdb.py "$LAKE_DIR" "$q" $a)
@@ -62,6 +76,13 @@ for q in $QUERIES; do
   done
   l=$(printf '%s\n' "${lt[@]}" | median); d=$(printf '%s\n' "${dtm[@]}" | median)
   lmm=$(printf '%s\n' "${lm[@]}" | median); dmm=$(printf '%s\n' "${dm[@]}" | median)
-  printf '| `%s %s` | %.2f | %.2f | %.2f | %d MB | %d MB |\n' "$q" "$a" "$l" "$d" \
-    "$(echo "$l / $d" | bc -l)" $((${lmm%.*} / 1024)) $((${dmm%.*} / 1024))
+  if [ -n "$BASELINE" ]; then
+    b=$(printf '%s\n' "${bt[@]}" | median); bmm=$(printf '%s\n' "${bm[@]}" | median)
+    printf '| `%s %s` | %.2f | %.2f | %.2f | %.2f | %.2f | %d MB | %d MB | %d MB |\n' "$q" "$a" "$l" "$b" \
+      "$(echo "$l / $b" | bc -l)" "$d" "$(echo "$l / $d" | bc -l)" \
+      $((${lmm%.*} / 1024)) $((${bmm%.*} / 1024)) $((${dmm%.*} / 1024))
+  else
+    printf '| `%s %s` | %.2f | %.2f | %.2f | %d MB | %d MB |\n' "$q" "$a" "$l" "$d" \
+      "$(echo "$l / $d" | bc -l)" $((${lmm%.*} / 1024)) $((${dmm%.*} / 1024))
+  fi
 done

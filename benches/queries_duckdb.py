@@ -4,8 +4,9 @@ Parquet files, with the same views and the same partition scope lake uses.
     python benches/queries_duckdb.py LAKE_DIR QUERY [--week W] [--check ID --days N --as-of D]
 
 Prints the rows returned and the in-process seconds (view setup + query). The partition
-scope is the one lake computes from the manifest: the dt partitions holding the latest scans
-of the weeks the query reads. `first_failures` (whether a key failed before) comes from the
+scope is the one lake computes from the manifest: the dt partitions holding the landed scans
+of the weeks the query compares (and of the weeks a baseline is carried from), with the
+views lake computes once (the week's observations, repeated keys) made tables as lake does. `first_failures` (whether a key failed before) comes from the
 lake's failure index, as lake reads it, or with --no-index from the view over the history.
 """
 
@@ -67,23 +68,34 @@ def main():
         if use_index and re.match(r"(--[^\n]*\n\s*)*CREATE VIEW first_failures\b", s):
             continue
         con.execute(s)
-    weeks = [r[0] for r in con.execute("SELECT DISTINCT week FROM latest_scans ORDER BY 1").fetchall()]
+    weeks = [r[0] for r in con.execute("SELECT DISTINCT week FROM landed_scans ORDER BY 1").fetchall()]
     params = {}
-    scope_weeks = None
     if a.query in ("diff", "posture", "summary"):
         against = max((w for w in weeks if w < a.week), default=None)
         params = {"week": a.week, "against": against, "sample": 50}
         con.execute("INSERT INTO diff_pairs VALUES (?, ?)", [a.week, against])
-        scope_weeks = [w for w in (a.week, against) if w]
-    elif a.query == "lookback":
-        to = dt.date.fromisoformat(a.as_of)
-        params = {"check": a.check, "from": str(to - dt.timedelta(days=a.days - 1)), "to": str(to)}
-    if scope_weeks is not None:
+        # As lake: the partitions of the landed scans of both weeks, and of the earlier
+        # scans a baseline is carried from (carried_baselines).
         dts = [r[0] for r in con.execute(
-            "SELECT DISTINCT dt FROM latest_scans WHERE list_contains($w, week) ORDER BY 1",
-            {"w": scope_weeks}).fetchall()]
+            "SELECT dt FROM landed_scans WHERE week IN (SELECT week FROM diff_pairs) "
+            "OR week IN (SELECT against FROM diff_pairs) UNION "
+            "SELECT s.dt FROM landed_scans s JOIN carried_baselines c "
+            "ON s.week = c.base_week AND s.account_uid = c.scan_account ORDER BY 1").fetchall()]
         files = [str(p) for d in dts for p in sorted((lake / "findings" / f"dt={d}").glob("*.parquet"))]
         con.execute(f"CREATE OR REPLACE VIEW findings AS SELECT * FROM read_parquet({files!r}, {hive})")
+        # As lake: the week's observations and repeated keys computed once.
+        for name in ("week_observations", "repeated_keys"):
+            con.execute(f"CREATE TABLE {name}_t AS SELECT * FROM {name}")
+            con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM {name}_t")
+    elif a.query == "lookback":
+        to = dt.date.fromisoformat(a.as_of)
+        frm = to - dt.timedelta(days=a.days - 1)
+        params = {"check": a.check, "from": str(frm), "to": str(to)}
+        # As lake: the pair (latest week with data in the window, the week before it).
+        con.execute(
+            "INSERT INTO diff_pairs SELECT week, (SELECT max(week) FROM landed_scans "
+            "WHERE week < w.week) FROM (SELECT max(week) AS week FROM landed_scans "
+            "WHERE dt >= ? AND dt <= ?) w", [str(frm), str(to)])
     names = {"summary": ["summary_counts", "summary_scope", "summary_checks", "summary_sample"]}
     rows = 0
     for name in names.get(a.query, [a.query]):

@@ -364,8 +364,32 @@ pub fn markdown() -> String {
             "| `{PARTITION_COLUMN}` | `string` | no | Partition column (path only). |\n"
         ));
     }
+    out.push_str(VIEWS_MARKDOWN);
     out
 }
+
+/// The views over the two tables, for `SCHEMA.md`: what each holds, not how (their SQL, in
+/// `queries/views.sql` and `queries/changes.sql`, is the one definition).
+const VIEWS_MARKDOWN: &str = "
+## Views
+
+Defined in `queries/views.sql` and `queries/changes.sql`, read by every named query (`lake` \
+registers them; `lake query NAME --dialect athena` inlines them). README.md, \"How the numbers \
+are made\", explains the model; the SQL comments define each column. They read only the two \
+tables above: a lake written by any earlier version needs no migration. The view \
+`latest_scans` of earlier versions (one scan per account and week) is gone: its choice is \
+what let a one-check re-run replace a whole account; read `latest_findings` for a week's state.
+
+| view | one row per | what |
+|---|---|---|
+| `landed_scans` | source file that landed findings | the `scans` rows of status succeeded or partial |
+| `observations` | landed scan × (provider, account as in the findings, region, check) | what the scan observed: the findings it reported there, and the cell's `scope` (the region for AWS regional services, `*` for AWS global services and every other provider) |
+| `week_observations` | as `observations` | `standing`: whether the observation makes up its week's state (the latest scan of the week that observed the cell, complete before partial) |
+| `latest_findings` | finding key × week | the state of the week: the findings of its standing observations, with `scan_account`, `scan_status` and `scope` |
+| `finding_changes` | finding key × pair of weeks | `change` (new, regressed, persisting, onboarded, resolved, unverified), `reason`, `baseline_week`, `status_now`, `status_before`, `muted` |
+| `account_coverage` | account × week compared | status (succeeded, partial, failed, missing), onboarded, last week seen, weeks missing |
+| `compared_cells` | (provider, account, scope, check) × week compared | the cells both weeks observed: the like-for-like scope of every delta |
+";
 
 #[cfg(test)]
 mod tests {

@@ -42,21 +42,6 @@ async fn diff(lake: &Lake, params: &Params) -> Vec<String> {
     lines
 }
 
-/// `expected` with `{A}`... replaced by the accounts, sorted.
-fn lines(expected: &[&str]) -> Vec<String> {
-    let mut out: Vec<String> = expected
-        .iter()
-        .map(|l| {
-            l.replace("{A}", A)
-                .replace("{B}", B)
-                .replace("{C}", C)
-                .replace("{D}", D)
-        })
-        .collect();
-    out.sort();
-    out
-}
-
 /// The same failing findings of the base account (fixtures/make_semantics.py `base`),
 /// one line each with `change reason`.
 fn base_failing(change_reason: &str, account: &str) -> Vec<String> {
