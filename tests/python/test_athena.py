@@ -136,8 +136,12 @@ def test_the_summary_statements_agree_with_the_summary_document(lake_dir, duck):
     severity = {r["name"].lower(): int(r["current"]) for r in counts if r["section"] == "severity"}
     assert {k: v for k, v in summary["open_fail_by_severity"]["current"].items() if v} == severity
     assert [c["check_id"] for c in summary["top_failing_checks"]] == [r["check_id"] for r in checks]
-    scanned = sorted({r["account_uid"] for r in scope if r["week"] == "2026-W21"})
+    scanned = sorted({r["account_uid"] for r in scope if r["status"] in ("succeeded", "partial")})
     assert summary["scope"]["accounts_scanned"] == scanned
+    missing = sorted({(r["account_uid"], r["last_week"], int(r["weeks_missing"]))
+                      for r in scope if r["status"] == "missing"})
+    assert [(m["account"], m["last_seen"], m["weeks_missing"])
+            for m in summary["scope"]["accounts_missing"]] == missing
 
 
 def test_duckdb_counts_what_datafusion_counts(lake_dir, duck):
