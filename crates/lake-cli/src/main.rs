@@ -389,23 +389,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     start,
                 },
         } => {
-            // file:// serves Spark or Hive over a local lake (and the tests).
-            if !["s3://", "s3a://", "file:///"]
-                .iter()
-                .any(|scheme| location.starts_with(scheme))
-            {
-                bail!("--location must be an s3:// URL, e.g. s3://bucket/prefix");
-            }
-            if database.is_empty()
-                || !database
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-            {
-                bail!("--database must be lower-case letters, digits and _ (a Glue database name)");
-            }
-            if location.contains(['\'', '`', '$']) {
-                bail!("--location must not contain quotes or $");
-            }
+            // Validated by `ddl` (file:/// serves Spark or Hive over a local lake).
             let ddl = lake_core::athena::ddl(&lake_core::athena::DdlOptions {
                 location,
                 database,

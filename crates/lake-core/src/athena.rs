@@ -25,6 +25,93 @@ pub struct DdlOptions {
     pub projection_start: String,
 }
 
+/// Why the DDL was not generated.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DdlError {
+    /// A column's type has no Athena equivalent.
+    #[error(transparent)]
+    UnsupportedType(#[from] UnsupportedType),
+    /// An option would not be pasted into the DDL as it is: the DDL is text a user runs, so
+    /// an option that could end a string, a comment or a statement is refused.
+    #[error("--{option} {value:?}: {reason}")]
+    InvalidOption {
+        /// The option (`location`, `database`, `start`).
+        option: &'static str,
+        /// Its value.
+        value: String,
+        /// What is wrong.
+        reason: &'static str,
+    },
+}
+
+impl DdlOptions {
+    /// Checks each option against what the DDL can carry verbatim: `location` an
+    /// `s3://bucket/prefix` (or `s3a://`, or `file:///` for Spark and Hive over a local lake)
+    /// of printable ASCII without quotes, `$` or `\\`; `database` a Glue name (lower-case
+    /// letters, digits, `_`, at most 255); `projection_start` a date `YYYY-MM-DD`.
+    pub fn validate(&self) -> Result<(), DdlError> {
+        let invalid = |option, value: &str, reason| DdlError::InvalidOption {
+            option,
+            value: value.to_owned(),
+            reason,
+        };
+        let location = self.location.as_str();
+        let rest = ["s3://", "s3a://", "file:///"]
+            .iter()
+            .find_map(|scheme| location.strip_prefix(scheme))
+            .ok_or_else(|| {
+                invalid(
+                    "location",
+                    location,
+                    "must be an s3:// URL, e.g. s3://bucket/prefix",
+                )
+            })?;
+        if !location.starts_with("file:") && rest.split('/').next().is_none_or(str::is_empty) {
+            return Err(invalid("location", location, "names no bucket"));
+        }
+        if !location
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && !matches!(b, b'\'' | b'`' | b'$' | b'\\' | b';'))
+        {
+            return Err(invalid(
+                "location",
+                location,
+                "must be printable ASCII without spaces, quotes, `;`, `$` or `\\`",
+            ));
+        }
+        let db = self.database.as_str();
+        if db.is_empty()
+            || db.len() > 255
+            || !db
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        {
+            return Err(invalid(
+                "database",
+                db,
+                "must be lower-case letters, digits and _ (a Glue database name)",
+            ));
+        }
+        let start = self.projection_start.as_bytes();
+        let date_shaped = start.len() == 10
+            && start.iter().enumerate().all(|(i, b)| {
+                if i == 4 || i == 7 {
+                    *b == b'-'
+                } else {
+                    b.is_ascii_digit()
+                }
+            });
+        if !date_shaped {
+            return Err(invalid(
+                "start",
+                &self.projection_start,
+                "must be a date, YYYY-MM-DD",
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// An Arrow type with no faithful Athena type.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("column {column}: type {data_type} has no Athena equivalent")]
@@ -112,8 +199,10 @@ pub fn create_table(
     Ok(out)
 }
 
-/// The database and both tables, ready to paste into the Athena console.
-pub fn ddl(options: &DdlOptions) -> Result<String, UnsupportedType> {
+/// The database and both tables, ready to paste into the Athena console; the options are
+/// validated first (see [`DdlOptions::validate`]).
+pub fn ddl(options: &DdlOptions) -> Result<String, DdlError> {
+    options.validate()?;
     let mut out = format!(
         "-- lake tables over {location}: Parquet, Hive-partitioned on dt (UTC scan date),\n\
          -- partitions found by projection (no crawler, no MSCK REPAIR TABLE needed).\n\
@@ -157,6 +246,48 @@ mod tests {
     use super::*;
     use arrow::datatypes::Field;
     use std::sync::Arc;
+
+    fn options_of(location: &str, database: &str, start: &str) -> DdlOptions {
+        DdlOptions {
+            location: location.into(),
+            database: database.into(),
+            projection_start: start.into(),
+        }
+    }
+
+    #[test]
+    fn options_that_would_escape_the_ddl_are_refused() {
+        for (location, database, start, option) in [
+            ("bucket/lake", "lake", "2024-01-01", "location"),
+            ("s3:///lake", "lake", "2024-01-01", "location"),
+            (
+                "s3://b/l\nDROP TABLE x; --",
+                "lake",
+                "2024-01-01",
+                "location",
+            ),
+            ("s3://b/l'x", "lake", "2024-01-01", "location"),
+            ("s3://b/l x", "lake", "2024-01-01", "location"),
+            ("s3://b/l$x", "lake", "2024-01-01", "location"),
+            ("s3://b/l", "Bad-Name", "2024-01-01", "database"),
+            ("s3://b/l", "lake`; DROP", "2024-01-01", "database"),
+            ("s3://b/l", "", "2024-01-01", "database"),
+            ("s3://b/l", "lake", "2024-01-01',x", "start"),
+        ] {
+            match ddl(&options_of(location, database, start)) {
+                Err(DdlError::InvalidOption { option: o, .. }) => {
+                    assert_eq!(o, option, "{location} {database} {start}")
+                }
+                other => panic!("{location} {database} {start}: {other:?}"),
+            }
+        }
+        for location in ["s3://bucket/lake", "s3a://b/p/q", "file:///tmp/lake"] {
+            assert!(
+                ddl(&options_of(location, "security", "2024-01-01")).is_ok(),
+                "{location}"
+            );
+        }
+    }
 
     fn options() -> DdlOptions {
         DdlOptions {

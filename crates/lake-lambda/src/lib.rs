@@ -2,7 +2,8 @@
 //! streaming from S3 into the lake and writes the week's summary inputs and diff.
 //!
 //! Events (S3 ObjectCreated notifications; each record handled on its own):
-//! - `<prefix>/<week>/<run-id>/run.complete` (any key ending in `.complete`): every
+//! - `<prefix>/<week>/<run-id>/run.complete` (any name ending in `.complete`, in a folder
+//!   `<ISO week>/<run-id>/`; a marker elsewhere is ignored, with the reason): every
 //!   `*.ocsf.json` object under the marker's folder is ingested (those already in the
 //!   manifest are skipped: with per-object notifications the `.complete` invocation only
 //!   checks and fills gaps), then the run's week is summarized against the previous week
@@ -160,17 +161,26 @@ pub fn triggers(event: &S3Event) -> Vec<Trigger> {
                         reason: format!("event {name} is not an object creation"),
                     }
                 }
-                (Some(bucket), Some(key)) if key.ends_with(".complete") => {
-                    let run_prefix = match key.rfind('/') {
-                        Some(i) => key[..=i].to_owned(),
-                        None => String::new(),
-                    };
-                    Trigger::RunComplete {
+                (Some(bucket), Some(key)) if key.ends_with(".complete") => match run_prefix(&key) {
+                    Some(run_prefix) => Trigger::RunComplete {
                         bucket,
                         key,
                         run_prefix,
-                    }
-                }
+                    },
+                    None => Trigger::Ignored {
+                        reason: format!(
+                            "a run marker must sit in its run's folder, \
+                                 <prefix>/<ISO week>/<run-id>/<name>.complete (e.g. \
+                                 prowler/2026-W21/run-7/run.complete), or it would ingest \
+                                 everything under {}",
+                            match key.rfind('/') {
+                                Some(i) => &key[..=i],
+                                None => "the bucket",
+                            }
+                        ),
+                        key,
+                    },
+                },
                 (Some(bucket), Some(key)) if key.ends_with(".ocsf.json") => {
                     Trigger::ScanFile { bucket, key }
                 }
@@ -181,6 +191,18 @@ pub fn triggers(event: &S3Event) -> Vec<Trigger> {
             }
         })
         .collect()
+}
+
+/// The run folder of the marker `key` (with its trailing `/`): the marker must sit at
+/// `<prefix>/<week>/<run-id>/`, the layout the scanning task writes, so that a marker
+/// elsewhere (`prowler/run.complete`) never lists a whole history.
+fn run_prefix(key: &str) -> Option<String> {
+    let folder = &key[..=key.rfind('/')?];
+    let mut parents = folder.trim_end_matches('/').rsplit('/');
+    let run = parents.next()?;
+    let week = parents.next()?;
+    let valid_run = !run.is_empty() && run != "." && run != "..";
+    (valid_run && week.parse::<IsoWeek>().is_ok()).then(|| folder.to_owned())
 }
 
 /// One scan file's outcome.
@@ -494,6 +516,36 @@ mod tests {
         assert!(matches!(&t[2], Trigger::Ignored { reason, .. } if reason.contains("neither")));
         assert!(
             matches!(&t[3], Trigger::Ignored { reason, .. } if reason.contains("ObjectRemoved"))
+        );
+    }
+
+    #[test]
+    fn a_run_marker_outside_a_week_and_run_folder_is_ignored() {
+        let e = event(&[
+            ("ObjectCreated:Put", "prowler/run.complete"),
+            ("ObjectCreated:Put", "run.complete"),
+            ("ObjectCreated:Put", "prowler/2026-W21/run.complete"),
+            ("ObjectCreated:Put", "prowler/latest/run-7/run.complete"),
+            ("ObjectCreated:Put", "2026-W21/run-7/run.complete"),
+        ]);
+        let t = triggers(&e);
+        for (i, expected) in [
+            "everything under prowler/",
+            "everything under the bucket",
+            "everything under prowler/2026-W21/",
+            "everything under prowler/latest/run-7/",
+        ]
+        .iter()
+        .enumerate()
+        {
+            assert!(
+                matches!(&t[i], Trigger::Ignored { reason, .. } if reason.contains(expected)),
+                "{i}: {:?}",
+                t[i]
+            );
+        }
+        assert!(
+            matches!(&t[4], Trigger::RunComplete { run_prefix, .. } if run_prefix == "2026-W21/run-7/")
         );
     }
 

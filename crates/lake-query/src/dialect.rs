@@ -20,8 +20,8 @@ use crate::error::{QueryError, Result};
 use crate::named::{named, Params};
 use crate::session::window_start;
 
-const VIEWS: &str = include_str!("../../../queries/views.sql");
-const CHANGES: &str = include_str!("../../../queries/changes.sql");
+pub(crate) const VIEWS: &str = include_str!("../../../queries/views.sql");
+pub(crate) const CHANGES: &str = include_str!("../../../queries/changes.sql");
 const ATHENA_VIEWS: &str = include_str!("../../../queries/athena.sql");
 
 /// Identifiers spelled differently in Athena: DataFusion's name, Athena's.
@@ -66,6 +66,7 @@ struct View {
 /// The statements of a script that define views, in order.
 fn views_of(script: &str) -> Vec<View> {
     crate::session::statements(script)
+        .into_iter()
         .filter_map(|s| {
             let (name, body) = view_of(s)?;
             Some(View {

@@ -21,15 +21,13 @@ use lake_store::read::FindingsFiles;
 use lake_store::Location;
 
 use crate::copies::WithCopies;
+use crate::dialect::{CHANGES, VIEWS};
 use crate::error::{QueryError, Result};
 use crate::index::FailureIndex;
 use crate::json::text_at;
 use crate::materialized::Materialized;
 use crate::named::{named, Params};
 use crate::pruned::Pruned;
-
-const VIEWS: &str = include_str!("../../../queries/views.sql");
-const CHANGES: &str = include_str!("../../../queries/changes.sql");
 
 /// Bytes read from the end of a Parquet file to get its footer and page index in one
 /// read: a findings file of one row group needs ~25 KB, one of a large account (several
@@ -519,12 +517,45 @@ pub(crate) fn window_start(to: NaiveDate, days: u32) -> NaiveDate {
         .unwrap_or(NaiveDate::MIN)
 }
 
-/// The statements of a SQL script (split at `;` ending a line; comments kept).
-pub(crate) fn statements(script: &str) -> impl Iterator<Item = &str> {
-    script.split(";\n").map(str::trim).filter(|s| {
+/// The statements of a SQL script: split at the `;` tokens SQL's tokenizer finds (never in
+/// a string, a quoted name or a comment), each trimmed with its leading comments kept, and
+/// those of comments only left out.
+pub(crate) fn statements(script: &str) -> Vec<&str> {
+    use datafusion::sql::sqlparser::dialect::GenericDialect;
+    use datafusion::sql::sqlparser::tokenizer::{Token, Tokenizer};
+
+    let has_code = |s: &&str| {
         s.lines()
             .any(|l| !l.trim().is_empty() && !l.trim_start().starts_with("--"))
-    })
+    };
+    let Ok(tokens) = Tokenizer::new(&GenericDialect {}, script).tokenize_with_location() else {
+        // Not SQL the tokenizer reads: one statement, whose parse error then says where.
+        return [script.trim()].into_iter().filter(has_code).collect();
+    };
+    // Locations are (line, column) from 1, columns counted in characters.
+    let line_starts: Vec<usize> = std::iter::once(0)
+        .chain(script.match_indices('\n').map(|(i, _)| i + 1))
+        .collect();
+    let offset = |line: u64, column: u64| -> usize {
+        let start = usize::try_from(line.saturating_sub(1))
+            .ok()
+            .and_then(|l| line_starts.get(l).copied())
+            .unwrap_or(script.len());
+        let column = usize::try_from(column.saturating_sub(1)).unwrap_or(usize::MAX);
+        script[start..]
+            .char_indices()
+            .nth(column)
+            .map_or(script.len(), |(i, _)| start + i)
+    };
+    let mut out = Vec::new();
+    let mut from = 0;
+    for t in tokens.iter().filter(|t| t.token == Token::SemiColon) {
+        let at = offset(t.span.start.line, t.span.start.column);
+        out.push(&script[from..at]);
+        from = at + 1;
+    }
+    out.push(&script[from..]);
+    out.into_iter().map(str::trim).filter(has_code).collect()
 }
 
 /// The text values of column `i`.
@@ -556,9 +587,36 @@ mod tests {
 
     #[test]
     fn scripts_split_into_statements() {
-        let s: Vec<_> =
-            statements("-- a\nCREATE VIEW a AS SELECT 1;\n-- only a comment\n;\nSELECT 2;\n")
-                .collect();
+        let s = statements("-- a\nCREATE VIEW a AS SELECT 1;\n-- only a comment\n;\nSELECT 2;\n");
         assert_eq!(s, ["-- a\nCREATE VIEW a AS SELECT 1", "SELECT 2"]);
+    }
+
+    #[test]
+    fn a_semicolon_in_a_string_a_name_or_a_comment_ends_no_statement() {
+        let s = statements(
+            "SELECT ';\n' AS \"a;\nb\" -- c;\n, 2 /* d;\n */; SELECT 'é', 3;SELECT $week",
+        );
+        assert_eq!(
+            s,
+            [
+                "SELECT ';\n' AS \"a;\nb\" -- c;\n, 2 /* d;\n */",
+                "SELECT 'é', 3",
+                "SELECT $week"
+            ]
+        );
+    }
+
+    #[test]
+    fn every_script_of_the_queries_tokenizes() {
+        for script in [VIEWS, CHANGES] {
+            let split = statements(script);
+            assert!(split.len() > 3);
+            // Nothing lost: the statements are the script's text, in order.
+            let mut rest = script;
+            for s in &split {
+                let at = rest.find(s).expect("a statement is a slice of its script");
+                rest = &rest[at + s.len()..];
+            }
+        }
     }
 }

@@ -240,6 +240,8 @@ pub async fn ingest(
     // fails nothing here.
     let _ = crate::snapshot::refresh(lake).await;
     let _ = crate::failures::refresh(lake).await;
+    // What killed ingests left behind; like the caches, best effort.
+    let _ = sweep_staging(lake, STAGING_ABANDONED_AFTER).await;
     // The compacted copies of closed weeks are the caller's to refresh (see
     // `crate::compact`): a fan-out of one ingest per file must not compact once per file.
     outcomes
@@ -607,6 +609,41 @@ pub async fn put_atomic(lake: &Location, rel: &str, bytes: Bytes) -> Result<()> 
             .map(|_| ())
             .map_err(StoreError::store("writing", &target))
     }
+}
+
+/// How long a staging file may go unwritten before it counts as abandoned. A writer
+/// writes its file as it goes (row groups of the findings, a manifest row at once), so
+/// a file untouched this long belongs to a process that was killed.
+pub const STAGING_ABANDONED_AFTER: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Removes the staging files (local lakes) last written more than `older_than` ago: what an
+/// ingest or a compaction that was killed left in `_staging/`. Never visible to readers,
+/// they only take space. Returns how many were removed.
+pub async fn sweep_staging(lake: &Location, older_than: std::time::Duration) -> Result<usize> {
+    if lake.local_dir.is_none() {
+        return Ok(0);
+    }
+    let prefix = lake.child(STAGING_DIR);
+    let cutoff = chrono::Utc::now()
+        - chrono::Duration::from_std(older_than).unwrap_or(chrono::Duration::MAX);
+    let mut listing = lake.store.list(Some(&prefix));
+    let mut removed = 0;
+    while let Some(item) = listing.next().await {
+        let meta = match item {
+            Ok(meta) => meta,
+            Err(object_store::Error::NotFound { .. }) => continue,
+            Err(e) => return Err(StoreError::store("listing", &prefix)(e)),
+        };
+        if meta.last_modified < cutoff {
+            match lake.store.delete(&meta.location).await {
+                Ok(()) => removed += 1,
+                // Renamed into place or removed by its writer meanwhile.
+                Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => return Err(StoreError::store("removing", &meta.location)(e)),
+            }
+        }
+    }
+    Ok(removed)
 }
 
 fn staging_name(rel: &str) -> String {

@@ -137,6 +137,44 @@ async fn ingesting_twice_leaves_the_lake_as_after_once() {
 }
 
 #[tokio::test]
+async fn an_ingest_sweeps_what_killed_writers_left_in_staging() {
+    let src = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    layout_file(src.path(), "2026-W21", "run-1", "111111111111", 20, 1);
+    let staging = dir.path().join("_staging");
+    std::fs::create_dir_all(&staging).unwrap();
+    // A killed ingest's half-written file, untouched for two hours; and one that a
+    // concurrent ingest is writing right now.
+    let abandoned = staging.join("4242-1-findings_dt_2026-05-18_111111111111-run-0.parquet");
+    let in_flight = staging.join("4343-2-findings_dt_2026-05-18_222222222222-run-1.parquet");
+    std::fs::write(&abandoned, b"PAR1 half a row group").unwrap();
+    std::fs::write(&in_flight, b"PAR1 a row group being written").unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&abandoned)
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() - Duration::from_secs(2 * 3600))
+        .unwrap();
+
+    let lake = Location::local(dir.path(), true).unwrap();
+    let out = run(
+        &lake,
+        &[src.path().to_str().unwrap()],
+        &IngestOptions::default(),
+    )
+    .await;
+    assert_eq!(out[0].status(), "succeeded");
+    assert!(
+        !abandoned.exists(),
+        "abandoned for longer than the threshold: removed"
+    );
+    assert!(
+        in_flight.exists(),
+        "recently written: another writer's, kept"
+    );
+}
+
+#[tokio::test]
 async fn a_rerun_in_the_same_week_is_a_new_run() {
     let src = tempfile::tempdir().unwrap();
     let dir = tempfile::tempdir().unwrap();

@@ -1,0 +1,33 @@
+# Sourced by scripts/demo and scripts/test: checks what they need before the long build,
+# one clear line per missing tool, and stops with all of them listed.
+#
+#   need_tools demo   # cargo, rustc
+#   need_tools test   # ... plus rustfmt, clippy, python3 with venv, Java 17+ (Spark)
+
+need_tools() {
+  local what="$1" missing=()
+  command -v cargo >/dev/null 2>&1 ||
+    missing+=("cargo: install the Rust toolchain (https://rustup.rs), then open a new shell")
+  command -v rustc >/dev/null 2>&1 ||
+    missing+=("rustc: install the Rust toolchain (https://rustup.rs)")
+  if [ "$what" = test ]; then
+    cargo fmt --version >/dev/null 2>&1 ||
+      missing+=("rustfmt: rustup component add rustfmt")
+    cargo clippy --version >/dev/null 2>&1 ||
+      missing+=("clippy: rustup component add clippy")
+    if ! command -v python3 >/dev/null 2>&1; then
+      missing+=("python3 (3.9 or later): e.g. apt-get install python3 python3-venv")
+    elif ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
+      missing+=("python3's venv module: e.g. apt-get install python3-venv")
+    fi
+    local java
+    java=$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -1)
+    if [ -z "$java" ] || [ "$java" -lt 17 ]; then
+      missing+=("Java 17 or later, for the Spark test of the Athena DDL: e.g. apt-get install openjdk-17-jre-headless${java:+ (found Java $java)}")
+    fi
+  fi
+  if [ ${#missing[@]} -gt 0 ]; then
+    printf 'missing: %s\n' "${missing[@]}" >&2
+    return 1
+  fi
+}
