@@ -96,6 +96,17 @@ def main():
             "INSERT INTO diff_pairs SELECT week, (SELECT max(week) FROM landed_scans "
             "WHERE week < w.week) FROM (SELECT max(week) AS week FROM landed_scans "
             "WHERE dt >= ? AND dt <= ?) w", [str(frm), str(to)])
+        # As lake: the window's partitions and those of the pair's weeks (and of the weeks
+        # a baseline is carried from); the views stay views, so the check filter reaches them.
+        dts = [r[0] for r in con.execute(
+            "SELECT dt FROM landed_scans WHERE dt >= ? AND dt <= ? UNION "
+            "SELECT dt FROM landed_scans WHERE week IN (SELECT week FROM diff_pairs) "
+            "OR week IN (SELECT against FROM diff_pairs) UNION "
+            "SELECT s.dt FROM landed_scans s JOIN carried_baselines c "
+            "ON s.week = c.base_week AND s.account_uid = c.scan_account ORDER BY 1",
+            [str(frm), str(to)]).fetchall()]
+        files = [str(p) for d in dts for p in sorted((lake / "findings" / f"dt={d}").glob("*.parquet"))]
+        con.execute(f"CREATE OR REPLACE VIEW findings AS SELECT * FROM read_parquet({files!r}, {hive})")
     names = {"summary": ["summary_counts", "summary_scope", "summary_checks", "summary_sample"]}
     rows = 0
     for name in names.get(a.query, [a.query]):
