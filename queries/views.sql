@@ -42,14 +42,31 @@ JOIN landed_scans s ON o.dt = s.dt AND o.source_uri = s.source_uri AND o.run_id 
 -- observed it) the latest partial one. So a same-week re-run of some checks replaces those
 -- checks only, the rest keep the earlier run's result; a partial (truncated) scan never
 -- replaces a complete one, since nothing tells which of its checks are complete.
+--   The order is a text key compared as a whole (complete first, then scan time, a scan
+--   without one last, then ingest time, source, run): one aggregate per cell and a join,
+--   rather than a window ranked per cell (a window over ~10^5 one-row partitions cost
+--   seconds).
 CREATE VIEW week_observations AS
-SELECT o.*,
-       dense_rank() OVER (
-           PARTITION BY week, provider, account_uid, scope, check_id
-           ORDER BY CASE WHEN scan_status = 'succeeded' THEN 0 ELSE 1 END,
-                    scan_time DESC, ingested_at DESC, source_uri DESC, run_id DESC
-       ) = 1 AS standing
-FROM observations o;
+WITH keyed AS (
+    SELECT o.*,
+           concat(CASE WHEN o.scan_status = 'succeeded' THEN '1' ELSE '0' END, '|',
+                  coalesce(CAST(o.scan_time AS varchar), ''), '|',
+                  coalesce(CAST(o.ingested_at AS varchar), ''), '|',
+                  o.source_uri, '|', o.run_id) AS scan_order
+    FROM observations o
+),
+best AS (
+    SELECT week, provider, account_uid, scope, check_id, max(scan_order) AS scan_order
+    FROM keyed
+    GROUP BY week, provider, account_uid, scope, check_id
+)
+SELECT k.week, k.dt, k.source_uri, k.run_id, k.scan_time, k.ingested_at, k.scan_account,
+       k.scan_status, k.provider, k.account_uid, k.region, k.check_id, k.service, k.scope,
+       k.findings, b.scan_order IS NOT NULL AS standing
+FROM keyed k
+LEFT JOIN best b
+    ON b.week = k.week AND b.provider = k.provider AND b.account_uid = k.account_uid
+   AND b.scope = k.scope AND b.check_id = k.check_id AND b.scan_order = k.scan_order;
 
 -- repeated_keys: the finding keys a scan reported more than once (Prowler has written the
 -- same finding twice), with the copy that counts: the one later in the file.
