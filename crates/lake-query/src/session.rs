@@ -11,7 +11,7 @@ use datafusion::datasource::listing::{
 };
 use datafusion::datasource::{MemTable, TableProvider};
 use datafusion::execution::runtime_env::RuntimeEnv;
-use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
+use datafusion::prelude::{col, lit, DataFrame, SessionConfig, SessionContext};
 use datafusion::scalar::ScalarValue;
 use lake_core::schema::{findings_schema, PARTITION_COLUMN};
 use lake_core::IsoWeek;
@@ -408,6 +408,8 @@ impl Lake {
         let mut pairs: Pairs = Vec::new();
         let mut values: Vec<(&str, ScalarValue)> = Vec::new();
         let mut scope = Scope::All;
+        // lookback: `finding_changes` computed apart (see below).
+        let mut lookup_changes: Option<Materialized> = None;
         match name {
             "diff" | "posture" | "summary" => {
                 let (week, against) = self.pair(&manifest, params).await?;
@@ -449,8 +451,22 @@ impl Lake {
                     let against = weeks.iter().rfind(|w| **w < week).cloned();
                     pairs.push((week, against));
                 }
+                let pair_dts = self.partitions_of_pairs(&manifest, &pairs).await?;
+                // The verdicts for the check, classified in a session of the pair's weeks
+                // alone (where the week's observations are computed once): in the
+                // window's session the views stay views, and the evidence `finding_changes`
+                // weighs (services, regions, checks of the whole week) would be computed
+                // over every week of the window, once per reference.
+                let pair_ctx = self
+                    .context(&manifest, &pairs, &Scope::Partitions(pair_dts.clone()))
+                    .await?;
+                let verdicts = pair_ctx
+                    .table("finding_changes")
+                    .await?
+                    .filter(col("check_id").eq(lit(params.check()?.to_owned())))?;
+                lookup_changes = Some(Materialized::new(verdicts));
                 let mut dts = dts;
-                dts.extend(self.partitions_of_pairs(&manifest, &pairs).await?);
+                dts.extend(pair_dts);
                 dts.sort_unstable();
                 dts.dedup();
                 scope = Scope::Lookup(dts);
@@ -468,6 +484,11 @@ impl Lake {
             _ => {}
         }
         let ctx = self.context(&manifest, &pairs, &scope).await?;
+        if let Some(changes) = lookup_changes {
+            // The check's rows of the view, as the pair's session computes them.
+            ctx.deregister_table("finding_changes")?;
+            ctx.register_table("finding_changes", Arc::new(changes))?;
+        }
         let mut frame = ctx.sql(query.sql).await?;
         if !values.is_empty() {
             frame = frame.with_param_values(values)?;
