@@ -37,8 +37,7 @@ def lake_dir(tmp_path_factory):
     return str(out)
 
 
-@pytest.fixture(scope="module")
-def duck(lake_dir):
+def duck_over(lake_dir):
     """DuckDB with `findings` and `scans` over the lake as Athena sees them (dt a string)."""
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
@@ -48,6 +47,11 @@ def duck(lake_dir):
             "hive_partitioning = true, hive_types = {'dt': 'VARCHAR'})"
         )
     return con
+
+
+@pytest.fixture(scope="module")
+def duck(lake_dir):
+    return duck_over(lake_dir)
 
 
 def datafusion_rows(lake_dir, *args):
@@ -180,17 +184,6 @@ def test_bad_ddl_arguments_are_refused():
 # crates/lake-query/tests/queries/semantics.rs): the Athena rendering must classify and count
 # exactly as lake does, week by week.
 SEMANTICS = ROOT / "fixtures/semantics"
-
-
-def duck_over(lake_dir):
-    con = duckdb.connect()
-    con.execute("SET TimeZone = 'UTC'")
-    for table in ("findings", "scans"):
-        con.execute(
-            f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{lake_dir}/{table}/*/*.parquet', "
-            "hive_partitioning = true, hive_types = {'dt': 'VARCHAR'})"
-        )
-    return con
 
 
 @pytest.mark.parametrize("case", sorted(p.name for p in SEMANTICS.iterdir() if p.is_dir()))

@@ -205,24 +205,31 @@ async fn real_fixes_come_out_resolved_whatever_prowler_then_reports() {
     assert_eq!(s["changes"]["unverified"], 0);
 }
 
+/// `all` with the lines of A's cells that the truncated W20 scan of `bad_baseline` reported
+/// (its first four findings) changed from `from` to `to`.
+fn truncated_cells(mut all: Vec<String>, from: &str, to: &str) -> Vec<String> {
+    for check_resource in [
+        "ec2_ebs_volume_encryption us-east-1",
+        "ec2_ebs_volume_encryption eu-west-1",
+        "ec2_securitygroup_default_restrict_traffic",
+    ] {
+        let line = all
+            .iter()
+            .find(|l| l.contains(check_resource))
+            .unwrap()
+            .replace(from, to);
+        all = with(all, A, check_resource, &line);
+    }
+    all
+}
+
 #[tokio::test]
 async fn a_bad_baseline_week_is_bridged_never_new() {
     // W20: A truncated after 4 findings, B failed, C not scanned; W21 all complete.
     let (lake, _dir) = case("bad_baseline").await;
     let mut expected: Vec<String> = base_failing("persisting baseline_carried", A);
     // The truncated scan's own cells: what it reported stands for W20.
-    for check_resource in [
-        "ec2_ebs_volume_encryption us-east-1",
-        "ec2_ebs_volume_encryption eu-west-1",
-        "ec2_securitygroup_default_restrict_traffic",
-    ] {
-        let line = expected
-            .iter()
-            .find(|l| l.contains(check_resource))
-            .unwrap()
-            .replace("persisting baseline_carried", "persisting -");
-        expected = with(expected, A, check_resource, &line);
-    }
+    expected = truncated_cells(expected, "persisting baseline_carried", "persisting -");
     expected.extend(base_failing("persisting baseline_carried", B));
     let mut c = with(
         base_failing("persisting baseline_carried", C),
@@ -243,19 +250,11 @@ async fn a_bad_baseline_week_is_bridged_never_new() {
         .all(|r| r["baseline_week"] == "2026-W19"));
 
     // The bad week itself, against W19: nothing resolved, each for its reason.
-    let mut w20 = base_failing("unverified scan_partial", A);
-    for check_resource in [
-        "ec2_ebs_volume_encryption us-east-1",
-        "ec2_ebs_volume_encryption eu-west-1",
-        "ec2_securitygroup_default_restrict_traffic",
-    ] {
-        let line = w20
-            .iter()
-            .find(|l| l.contains(check_resource))
-            .unwrap()
-            .replace("unverified scan_partial", "persisting -");
-        w20 = with(w20, A, check_resource, &line);
-    }
+    let mut w20 = truncated_cells(
+        base_failing("unverified scan_partial", A),
+        "unverified scan_partial",
+        "persisting -",
+    );
     w20.extend(base_failing("unverified scan_failed", B));
     w20.extend(base_failing("unverified account_not_scanned", C));
     assert_eq!(diff(&lake, &week("2026-W20")).await, sorted(w20));
