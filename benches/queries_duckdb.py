@@ -83,8 +83,9 @@ def main():
             "ON s.week = c.base_week AND s.account_uid = c.scan_account ORDER BY 1").fetchall()]
         files = [str(p) for d in dts for p in sorted((lake / "findings" / f"dt={d}").glob("*.parquet"))]
         con.execute(f"CREATE OR REPLACE VIEW findings AS SELECT * FROM read_parquet({files!r}, {hive})")
-        # As lake: the week's observations and repeated keys computed once.
-        for name in ("week_observations", "repeated_keys"):
+        # As lake: the week's observations, standing scans and cells, and repeated keys
+        # computed once.
+        for name in ("week_observations", "standing_scans", "superseded_cells", "repeated_keys"):
             con.execute(f"CREATE TABLE {name}_t AS SELECT * FROM {name}")
             con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM {name}_t")
     elif a.query == "lookback":

@@ -30,11 +30,13 @@ FROM (
 ) r
 GROUP BY week, account_uid, region;
 
--- week_checks: per week, account and check: in how many regions the check reported (and the
--- region, when one), complete when every cell of it stands on a succeeded scan.
+-- week_checks: per week, account and check: the region the check reported in when it
+-- reported in one only (`only_region`, null when in several), complete when every cell of it
+-- stands on a succeeded scan. (min = max rather than a distinct count: counting distinct
+-- regions per group cost seconds over a week's checks.)
 CREATE VIEW week_checks AS
 SELECT week, provider, account_uid, check_id, max(scan_account) AS scan_account,
-       count(DISTINCT region) AS regions, min(region) AS region,
+       CASE WHEN min(region) = max(region) THEN min(region) END AS only_region,
        bool_and(scan_status = 'succeeded') AS complete
 FROM week_observations
 WHERE standing
@@ -181,45 +183,42 @@ GROUP BY account_uid;
 -- `muted` is the week's when the finding is in its state, else the baseline's; counts of
 -- changes leave muted findings out and count them apart.
 -- The two halves (failing now; failing before only) are apart so that a filter on check_id
--- (lookback) reaches every scan below them.
+-- (lookback) reaches every scan below them. Each half reads its side's rows whole and the
+-- other side's key and status only: each week is read twice, once with its text.
 CREATE VIEW finding_changes AS
 WITH now_rows AS (
     SELECT p.week AS pair_week, p.against AS pair_against, f.*
     FROM diff_pairs p
     JOIN latest_findings f ON f.week = p.week
 ),
-cur AS (
-    SELECT * FROM now_rows WHERE status_code = 'FAIL'
-),
-prev AS (
+base_rows AS (
     SELECT b.*, p.against AS pair_against
     FROM baseline_findings b
     JOIN diff_pairs p ON p.week = b.pair_week
-    WHERE b.status_code = 'FAIL'
 ),
--- failing now: persisting, or what the baseline shows of it
+-- failing now, with what the baseline shows of it (its status there, when it is there)
 failing_now AS (
     SELECT c.*, v.week AS baseline_row_week, v.status_code AS before_status,
-           v.finding_key IS NOT NULL AS failing_before
-    FROM cur c
-    LEFT JOIN prev v
+           coalesce(v.status_code = 'FAIL', false) AS failing_before
+    FROM now_rows c
+    LEFT JOIN base_rows v
         ON v.pair_week = c.pair_week AND v.check_id = c.check_id
        AND v.finding_key = c.finding_key
+    WHERE c.status_code = 'FAIL'
 ),
 judged_now AS (
     SELECT
         j.*,
         e.finding_key IS NOT NULL AS failed_earlier,
-        b.status_code AS before_any_status,
         CASE
-            WHEN b.finding_key IS NOT NULL THEN 'present'
+            WHEN j.before_status IS NOT NULL THEN 'present'
             WHEN bc.complete AND (j.scope <> '*' OR j.provider <> 'aws' OR br.complete)
                 THEN 'absent_before'
             WHEN j.scope <> '*' AND bk.complete AND bs.complete THEN 'absent_before'
         END AS before_evidence,
         -- the week of the baseline that evidence comes from
         CASE
-            WHEN b.finding_key IS NOT NULL THEN b.week
+            WHEN j.before_status IS NOT NULL THEN j.baseline_row_week
             WHEN bc.complete AND (j.scope <> '*' OR j.provider <> 'aws' OR br.complete)
                 THEN bc.week
             WHEN j.scope <> '*' AND bk.complete AND bs.complete THEN bs.week
@@ -236,9 +235,6 @@ judged_now AS (
     FROM failing_now j
     LEFT JOIN first_failures e
         ON e.finding_key = j.finding_key AND e.first_failed_week < j.pair_week
-    LEFT JOIN baseline_findings b
-        ON NOT j.failing_before AND b.pair_week = j.pair_week AND b.check_id = j.check_id
-       AND b.finding_key = j.finding_key
     LEFT JOIN baseline_cells bc
         ON NOT j.failing_before AND bc.pair_week = j.pair_week AND bc.provider = j.provider
        AND bc.account_uid = j.account_uid AND bc.scope = j.scope AND bc.check_id = j.check_id
@@ -262,26 +258,23 @@ judged_now AS (
 ),
 -- failing before only: resolved or unverified, with what the week's state shows of it
 failed_before AS (
-    SELECT v.*
-    FROM prev v
-    WHERE NOT EXISTS (
-        SELECT 1 FROM cur c
-        WHERE c.pair_week = v.pair_week AND c.check_id = v.check_id
-          AND c.finding_key = v.finding_key
-    )
+    SELECT v.*, n.status_code AS now_status, n.muted AS now_muted
+    FROM base_rows v
+    LEFT JOIN now_rows n
+        ON n.pair_week = v.pair_week AND n.check_id = v.check_id
+       AND n.finding_key = v.finding_key
+    WHERE v.status_code = 'FAIL' AND (n.status_code IS NULL OR n.status_code <> 'FAIL')
 ),
 judged_before AS (
     SELECT
         j.*,
-        n.status_code AS now_status,
-        n.muted AS now_muted,
         CASE
             WHEN nc.complete AND (j.scope <> '*' OR j.provider <> 'aws' OR nr.complete)
                 THEN 'absent'
             WHEN j.scope <> '*' AND nk.complete AND ns.complete
                 THEN 'absent_service_scanned'
-            WHEN j.scope <> '*' AND nk.complete AND nk.regions = 1 AND pk.regions = 1
-                 AND pk.region = j.region AND nr.complete
+            WHEN j.scope <> '*' AND nk.complete AND nk.only_region IS NOT NULL
+                 AND pk.only_region = j.region AND nr.complete
                 THEN 'absent_check_moved_region'
         END AS now_evidence,
         CASE
@@ -294,9 +287,6 @@ judged_before AS (
             ELSE 'check_not_observed'
         END AS unverified_reason
     FROM failed_before j
-    LEFT JOIN now_rows n
-        ON n.pair_week = j.pair_week AND n.check_id = j.check_id
-       AND n.finding_key = j.finding_key
     LEFT JOIN week_cells nc
         ON nc.week = j.pair_week AND nc.provider = j.provider
        AND nc.account_uid = j.account_uid AND nc.scope = j.scope AND nc.check_id = j.check_id
@@ -342,7 +332,7 @@ SELECT
     muted, severity, severity_id, check_id, title, service, provider,
     account_uid, region, resource_uid, resource_name,
     'FAIL' AS status_now,
-    CASE WHEN failing_before THEN 'FAIL' ELSE before_any_status END AS status_before,
+    before_status AS status_before,
     status_detail
 FROM judged_now
 UNION ALL

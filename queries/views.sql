@@ -19,20 +19,22 @@ WHERE status <> 'failed' AND week IS NOT NULL;
 --   region). AWS's global services (IAM, S3 buckets, Organizations, CloudFront, Route 53, ...)
 --   and every other provider's checks (Azure subscriptions, GCP projects, Kubernetes clusters,
 --   M365 tenants, GitHub owners are listed whole) cover the whole account (scope = '*').
+--   It is a function of the finding's provider, service and region, spelled once more in
+--   latest_findings (a view cannot call another's expression).
 CREATE VIEW observations AS
 SELECT s.week, o.dt, o.source_uri, o.run_id, s.scan_time, s.ingested_at,
        s.account_uid AS scan_account, s.status AS scan_status,
-       o.provider, o.account_uid, o.region, o.check_id, o.service,
-       CASE WHEN o.provider = 'aws'
-                 AND o.service NOT IN ('iam', 's3', 'organizations', 'account', 'cloudfront',
-                                       'route53', 'shield', 'trustedadvisor', 'fms', 'support')
-            THEN o.region ELSE '*' END AS scope,
-       o.findings
+       o.provider, o.account_uid, o.region, o.check_id, o.service, o.scope, o.findings
 FROM (
     SELECT dt, source_uri, run_id, provider, account_uid, region, check_id,
+           CASE WHEN provider = 'aws'
+                     AND coalesce(service, '') NOT IN (
+                         'iam', 's3', 'organizations', 'account', 'cloudfront', 'route53',
+                         'shield', 'trustedadvisor', 'fms', 'support')
+                THEN region ELSE '*' END AS scope,
            coalesce(max(service), '') AS service, count(*) AS findings
     FROM findings
-    GROUP BY dt, source_uri, run_id, provider, account_uid, region, check_id
+    GROUP BY dt, source_uri, run_id, provider, account_uid, region, check_id, 8
 ) o
 JOIN landed_scans s ON o.dt = s.dt AND o.source_uri = s.source_uri AND o.run_id = s.run_id;
 
@@ -68,12 +70,29 @@ LEFT JOIN best b
     ON b.week = k.week AND b.provider = k.provider AND b.account_uid = k.account_uid
    AND b.scope = k.scope AND b.check_id = k.check_id AND b.scan_order = k.scan_order;
 
+-- standing_scans: the landed scans that make up some of their week's state (one of their
+-- observations stands), and superseded_cells: the observations of those scans that do not
+-- stand (a later re-run of the check replaced them). Usually every observation of a scan
+-- stands and superseded_cells is empty: the week's state is then its scans' findings whole.
+CREATE VIEW standing_scans AS
+SELECT week, dt, source_uri, run_id, max(scan_account) AS scan_account,
+       max(scan_status) AS scan_status
+FROM week_observations
+GROUP BY week, dt, source_uri, run_id
+HAVING bool_or(standing);
+
+CREATE VIEW superseded_cells AS
+SELECT o.dt, o.source_uri, o.run_id, o.provider, o.account_uid, o.region, o.check_id
+FROM week_observations o
+JOIN standing_scans s ON s.dt = o.dt AND s.source_uri = o.source_uri AND s.run_id = o.run_id
+WHERE NOT o.standing;
+
 -- repeated_keys: the finding keys a scan reported more than once (Prowler has written the
 -- same finding twice), with the copy that counts: the one later in the file.
 CREATE VIEW repeated_keys AS
-SELECT dt, source_uri, run_id, check_id, finding_key, max(source_offset) AS kept_offset
+SELECT dt, source_uri, run_id, finding_key, max(source_offset) AS kept_offset
 FROM findings
-GROUP BY dt, source_uri, run_id, check_id, finding_key
+GROUP BY dt, source_uri, run_id, finding_key
 HAVING count(*) > 1;
 
 -- latest_findings: the state of each week: the findings of its standing observations, with
@@ -81,17 +100,29 @@ HAVING count(*) > 1;
 -- Azure tenant or a GCP organisation can differ from the finding's) and the cell's `scope`.
 -- One row per finding key: a key belongs to one cell and each cell to one scan, so only a
 -- key one scan reported twice could repeat, and it counts once (see repeated_keys).
+--   The findings are those of the standing scans (a join with a few rows per week) less
+--   the superseded cells and the dropped copies of repeated keys (anti-joins with tables
+--   that are usually empty).
 CREATE VIEW latest_findings AS
-SELECT f.*, o.scan_account, o.scan_status, o.scope
-FROM findings f
-JOIN week_observations o
-    ON o.standing AND f.dt = o.dt AND f.source_uri = o.source_uri AND f.run_id = o.run_id
-   AND f.provider = o.provider AND f.account_uid = o.account_uid AND f.region = o.region
-   AND f.check_id = o.check_id
-LEFT JOIN repeated_keys r
-    ON r.dt = f.dt AND r.source_uri = f.source_uri AND r.run_id = f.run_id
-   AND r.check_id = f.check_id AND r.finding_key = f.finding_key
-WHERE r.finding_key IS NULL OR r.kept_offset = f.source_offset;
+SELECT f.*, s.scan_account, s.scan_status,
+       CASE WHEN f.provider = 'aws'
+                 AND coalesce(f.service, '') NOT IN (
+                     'iam', 's3', 'organizations', 'account', 'cloudfront', 'route53',
+                     'shield', 'trustedadvisor', 'fms', 'support')
+            THEN f.region ELSE '*' END AS scope
+FROM standing_scans s
+JOIN findings f ON f.dt = s.dt AND f.source_uri = s.source_uri AND f.run_id = s.run_id
+WHERE NOT EXISTS (
+    SELECT 1 FROM superseded_cells x
+    WHERE x.dt = f.dt AND x.source_uri = f.source_uri AND x.run_id = f.run_id
+      AND x.provider = f.provider AND x.account_uid = f.account_uid AND x.region = f.region
+      AND x.check_id = f.check_id
+)
+  AND NOT EXISTS (
+    SELECT 1 FROM repeated_keys r
+    WHERE r.dt = f.dt AND r.source_uri = f.source_uri AND r.run_id = f.run_id
+      AND r.finding_key = f.finding_key AND r.kept_offset <> f.source_offset
+);
 
 -- compliance_requirements: the compliance map of latest_findings flattened, one row per
 -- (finding, framework, requirement). Athena spells the unnesting differently (see athena.sql).

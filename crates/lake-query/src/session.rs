@@ -44,9 +44,19 @@ pub(crate) const LATE_MATERIALIZATION: &str =
 const FIRST_FAILURES: &str = "first_failures";
 
 /// The views that a query scoped to a few weeks computes once (see [`Materialized`]): the
-/// week's observations and repeated keys, which the week states and every evidence lookup
-/// of `finding_changes` read.
-const MATERIALIZED: [&str; 2] = ["week_observations", "repeated_keys"];
+/// week's observations, the scans and cells that stand and the repeated keys, which the
+/// week states read, and the cells, regions, checks and services observed, which every
+/// evidence lookup of `finding_changes` reads (each several times).
+const MATERIALIZED: [&str; 8] = [
+    "week_observations",
+    "standing_scans",
+    "superseded_cells",
+    "repeated_keys",
+    "week_cells",
+    "week_regions",
+    "week_checks",
+    "week_services",
+];
 
 /// A lake opened for queries.
 #[derive(Debug, Clone)]
