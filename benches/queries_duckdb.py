@@ -85,7 +85,7 @@ def main():
         con.execute(f"CREATE OR REPLACE VIEW findings AS SELECT * FROM read_parquet({files!r}, {hive})")
         # As lake: the week's observations, standing scans and cells, and repeated keys
         # computed once.
-        for name in ("week_observations", "standing_scans", "superseded_cells", "repeated_keys"):
+        for name in ("week_observations", "standing_checks", "superseded_cells", "repeated_keys"):
             con.execute(f"CREATE TABLE {name}_t AS SELECT * FROM {name}")
             con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM {name}_t")
     elif a.query == "lookback":

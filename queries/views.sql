@@ -70,29 +70,32 @@ LEFT JOIN best b
     ON b.week = k.week AND b.provider = k.provider AND b.account_uid = k.account_uid
    AND b.scope = k.scope AND b.check_id = k.check_id AND b.scan_order = k.scan_order;
 
--- standing_scans: the landed scans that make up some of their week's state (one of their
--- observations stands), and superseded_cells: the observations of those scans that do not
--- stand (a later re-run of the check replaced them). Usually every observation of a scan
--- stands and superseded_cells is empty: the week's state is then its scans' findings whole.
-CREATE VIEW standing_scans AS
-SELECT week, dt, source_uri, run_id, max(scan_account) AS scan_account,
+-- standing_checks: per landed scan, the checks of it that make up some of their week's state
+-- (one of their observations stands), and superseded_cells: the observations of those that
+-- do not stand (a later re-run of the check replaced them in some region). Usually every
+-- observation of a scan stands and superseded_cells is empty: the week's state is then its
+-- scans' findings whole. (Per check, so that a filter on check_id reaches the scans.)
+CREATE VIEW standing_checks AS
+SELECT week, dt, source_uri, run_id, check_id, max(scan_account) AS scan_account,
        max(scan_status) AS scan_status
 FROM week_observations
-GROUP BY week, dt, source_uri, run_id
+GROUP BY week, dt, source_uri, run_id, check_id
 HAVING bool_or(standing);
 
 CREATE VIEW superseded_cells AS
 SELECT o.dt, o.source_uri, o.run_id, o.provider, o.account_uid, o.region, o.check_id
 FROM week_observations o
-JOIN standing_scans s ON s.dt = o.dt AND s.source_uri = o.source_uri AND s.run_id = o.run_id
+JOIN standing_checks s
+    ON s.dt = o.dt AND s.source_uri = o.source_uri AND s.run_id = o.run_id
+   AND s.check_id = o.check_id
 WHERE NOT o.standing;
 
 -- repeated_keys: the finding keys a scan reported more than once (Prowler has written the
 -- same finding twice), with the copy that counts: the one later in the file.
 CREATE VIEW repeated_keys AS
-SELECT dt, source_uri, run_id, finding_key, max(source_offset) AS kept_offset
+SELECT dt, source_uri, run_id, check_id, finding_key, max(source_offset) AS kept_offset
 FROM findings
-GROUP BY dt, source_uri, run_id, finding_key
+GROUP BY dt, source_uri, run_id, check_id, finding_key
 HAVING count(*) > 1;
 
 -- latest_findings: the state of each week: the findings of its standing observations, with
@@ -100,9 +103,9 @@ HAVING count(*) > 1;
 -- Azure tenant or a GCP organisation can differ from the finding's) and the cell's `scope`.
 -- One row per finding key: a key belongs to one cell and each cell to one scan, so only a
 -- key one scan reported twice could repeat, and it counts once (see repeated_keys).
---   The findings are those of the standing scans (a join with a few rows per week) less
---   the superseded cells and the dropped copies of repeated keys (anti-joins with tables
---   that are usually empty).
+--   The findings are those of the standing checks of scans (a join with a few rows per scan)
+--   less the superseded cells and the dropped copies of repeated keys (anti-joins with
+--   tables that are usually empty).
 CREATE VIEW latest_findings AS
 SELECT f.*, s.scan_account, s.scan_status,
        CASE WHEN f.provider = 'aws'
@@ -110,8 +113,10 @@ SELECT f.*, s.scan_account, s.scan_status,
                      'iam', 's3', 'organizations', 'account', 'cloudfront', 'route53',
                      'shield', 'trustedadvisor', 'fms', 'support')
             THEN f.region ELSE '*' END AS scope
-FROM standing_scans s
-JOIN findings f ON f.dt = s.dt AND f.source_uri = s.source_uri AND f.run_id = s.run_id
+FROM standing_checks s
+JOIN findings f
+    ON f.dt = s.dt AND f.source_uri = s.source_uri AND f.run_id = s.run_id
+   AND f.check_id = s.check_id
 WHERE NOT EXISTS (
     SELECT 1 FROM superseded_cells x
     WHERE x.dt = f.dt AND x.source_uri = f.source_uri AND x.run_id = f.run_id
@@ -121,7 +126,8 @@ WHERE NOT EXISTS (
   AND NOT EXISTS (
     SELECT 1 FROM repeated_keys r
     WHERE r.dt = f.dt AND r.source_uri = f.source_uri AND r.run_id = f.run_id
-      AND r.finding_key = f.finding_key AND r.kept_offset <> f.source_offset
+      AND r.check_id = f.check_id AND r.finding_key = f.finding_key
+      AND r.kept_offset <> f.source_offset
 );
 
 -- compliance_requirements: the compliance map of latest_findings flattened, one row per

@@ -385,7 +385,7 @@ what let a one-check re-run replace a whole account; read `latest_findings` for 
 | `landed_scans` | source file that landed findings | the `scans` rows of status succeeded or partial |
 | `observations` | landed scan × (provider, account as in the findings, region, check) | what the scan observed: the findings it reported there, and the cell's `scope` (the region for AWS regional services, `*` for AWS global services and every other provider) |
 | `week_observations` | as `observations` | `standing`: whether the observation makes up its week's state (the latest scan of the week that observed the cell, complete before partial) |
-| `standing_scans` | landed scan that makes up part of its week's state | `scan_account`, `scan_status` |
+| `standing_checks` | check of a landed scan that makes up part of its week's state | `scan_account`, `scan_status` |
 | `superseded_cells` | observation of a standing scan that does not stand | the (account, region, check) a later re-run replaced |
 | `latest_findings` | finding key × week | the state of the week: the findings of its standing observations, with `scan_account`, `scan_status` and `scope` |
 | `finding_changes` | finding key × pair of weeks | `change` (new, regressed, persisting, onboarded, resolved, unverified), `reason`, `baseline_week`, `status_now`, `status_before`, `muted` |

@@ -44,12 +44,12 @@ pub(crate) const LATE_MATERIALIZATION: &str =
 const FIRST_FAILURES: &str = "first_failures";
 
 /// The views that a query scoped to a few weeks computes once (see [`Materialized`]): the
-/// week's observations, the scans and cells that stand and the repeated keys, which the
-/// week states read, and the cells, regions, checks and services observed, which every
-/// evidence lookup of `finding_changes` reads (each several times).
+/// week's observations, the checks of scans and the cells that stand, and the repeated
+/// keys, which the week states read; the cells, regions, checks and services observed,
+/// which every evidence lookup of `finding_changes` reads (each several times).
 const MATERIALIZED: [&str; 8] = [
     "week_observations",
-    "standing_scans",
+    "standing_checks",
     "superseded_cells",
     "repeated_keys",
     "week_cells",
