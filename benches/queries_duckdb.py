@@ -83,9 +83,10 @@ def main():
             "ON s.week = c.base_week AND s.account_uid = c.scan_account ORDER BY 1").fetchall()]
         files = [str(p) for d in dts for p in sorted((lake / "findings" / f"dt={d}").glob("*.parquet"))]
         con.execute(f"CREATE OR REPLACE VIEW findings AS SELECT * FROM read_parquet({files!r}, {hive})")
-        # As lake: the week's observations, standing scans and cells, and repeated keys
-        # computed once.
-        for name in ("week_observations", "standing_checks", "superseded_cells", "repeated_keys"):
+        # As lake: the week's observations, the standing checks and superseded cells, the
+        # repeated keys and the evidence views computed once.
+        for name in ("week_observations", "standing_checks", "superseded_cells", "repeated_keys",
+                     "week_cells", "week_regions", "week_checks", "week_services"):
             con.execute(f"CREATE TABLE {name}_t AS SELECT * FROM {name}")
             con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM {name}_t")
     elif a.query == "lookback":

@@ -10,31 +10,34 @@ SELECT run_id, account_uid, provider, week, scan_time, ingested_at, source_uri, 
 FROM scans
 WHERE status <> 'failed' AND week IS NOT NULL;
 
+-- scoped_findings: the findings with their `scope`: the part of the account one run of
+-- their check covers. Prowler calls each region's endpoint apart for AWS's regional
+-- services, so their checks cover one region (scope = region). AWS's global services (IAM,
+-- S3 buckets, Organizations, CloudFront, Route 53, ...) and every other provider's checks
+-- (Azure subscriptions, GCP projects, Kubernetes clusters, M365 tenants, GitHub owners are
+-- listed whole) cover the whole account (scope = '*').
+CREATE VIEW scoped_findings AS
+SELECT f.*,
+       CASE WHEN f.provider = 'aws'
+                 AND coalesce(f.service, '') NOT IN (
+                     'iam', 's3', 'organizations', 'account', 'cloudfront', 'route53',
+                     'shield', 'trustedadvisor', 'fms', 'support')
+            THEN f.region ELSE '*' END AS scope
+FROM findings f;
+
 -- observations: what each landed scan observed, taken from what it produced (never from its
--- file name): per (provider, account as written in the findings, region, check), the number
--- of findings it reported. A check that errored in a region (AccessDenied, throttling)
--- reports nothing there, so it is not observed there.
---   scope: the part of the account one run of the check covers. Prowler calls each region's
---   endpoint apart for AWS's regional services, so their checks cover one region (scope =
---   region). AWS's global services (IAM, S3 buckets, Organizations, CloudFront, Route 53, ...)
---   and every other provider's checks (Azure subscriptions, GCP projects, Kubernetes clusters,
---   M365 tenants, GitHub owners are listed whole) cover the whole account (scope = '*').
---   It is a function of the finding's provider, service and region, spelled once more in
---   latest_findings (a view cannot call another's expression).
+-- file name): per (provider, account as written in the findings, region, check) and scope,
+-- the number of findings it reported. A check that errored in a region (AccessDenied,
+-- throttling) reports nothing there, so it is not observed there.
 CREATE VIEW observations AS
 SELECT s.week, o.dt, o.source_uri, o.run_id, s.scan_time, s.ingested_at,
        s.account_uid AS scan_account, s.status AS scan_status,
        o.provider, o.account_uid, o.region, o.check_id, o.service, o.scope, o.findings
 FROM (
-    SELECT dt, source_uri, run_id, provider, account_uid, region, check_id,
-           CASE WHEN provider = 'aws'
-                     AND coalesce(service, '') NOT IN (
-                         'iam', 's3', 'organizations', 'account', 'cloudfront', 'route53',
-                         'shield', 'trustedadvisor', 'fms', 'support')
-                THEN region ELSE '*' END AS scope,
+    SELECT dt, source_uri, run_id, provider, account_uid, region, check_id, scope,
            coalesce(max(service), '') AS service, count(*) AS findings
-    FROM findings
-    GROUP BY dt, source_uri, run_id, provider, account_uid, region, check_id, 8
+    FROM scoped_findings
+    GROUP BY dt, source_uri, run_id, provider, account_uid, region, check_id, scope
 ) o
 JOIN landed_scans s ON o.dt = s.dt AND o.source_uri = s.source_uri AND o.run_id = s.run_id;
 
@@ -107,14 +110,9 @@ HAVING count(*) > 1;
 --   less the superseded cells and the dropped copies of repeated keys (anti-joins with
 --   tables that are usually empty).
 CREATE VIEW latest_findings AS
-SELECT f.*, s.scan_account, s.scan_status,
-       CASE WHEN f.provider = 'aws'
-                 AND coalesce(f.service, '') NOT IN (
-                     'iam', 's3', 'organizations', 'account', 'cloudfront', 'route53',
-                     'shield', 'trustedadvisor', 'fms', 'support')
-            THEN f.region ELSE '*' END AS scope
+SELECT f.*, s.scan_account, s.scan_status
 FROM standing_checks s
-JOIN findings f
+JOIN scoped_findings f
     ON f.dt = s.dt AND f.source_uri = s.source_uri AND f.run_id = s.run_id
    AND f.check_id = s.check_id
 WHERE NOT EXISTS (

@@ -383,10 +383,11 @@ what let a one-check re-run replace a whole account; read `latest_findings` for 
 | view | one row per | what |
 |---|---|---|
 | `landed_scans` | source file that landed findings | the `scans` rows of status succeeded or partial |
+| `scoped_findings` | finding | the finding with its `scope`: the region for AWS regional services, `*` for AWS global services and every other provider |
 | `observations` | landed scan × (provider, account as in the findings, region, check) | what the scan observed: the findings it reported there, and the cell's `scope` (the region for AWS regional services, `*` for AWS global services and every other provider) |
 | `week_observations` | as `observations` | `standing`: whether the observation makes up its week's state (the latest scan of the week that observed the cell, complete before partial) |
 | `standing_checks` | check of a landed scan that makes up part of its week's state | `scan_account`, `scan_status` |
-| `superseded_cells` | observation of a standing scan that does not stand | the (account, region, check) a later re-run replaced |
+| `superseded_cells` | observation of a standing check that does not stand | the (account, region, check) a later re-run replaced |
 | `latest_findings` | finding key × week | the state of the week: the findings of its standing observations, with `scan_account`, `scan_status` and `scope` |
 | `finding_changes` | finding key × pair of weeks | `change` (new, regressed, persisting, onboarded, resolved, unverified), `reason`, `baseline_week`, `status_now`, `status_before`, `muted` |
 | `account_coverage` | account × week compared | status (succeeded, partial, failed, missing), onboarded, last week seen, weeks missing |
