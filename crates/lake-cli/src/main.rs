@@ -17,6 +17,7 @@ use lake_store::{Location, ScanRecord, Source};
 use output::OutputFormat;
 
 mod output;
+mod report;
 mod table;
 
 /// Turn the weekly Prowler OCSF scans of a cloud organisation into a Parquet data lake.
@@ -126,6 +127,8 @@ enum Command {
     },
     /// List the named queries and their parameters.
     Queries,
+    /// The weekly report of a week: Markdown, HTML with charts, Confluence or XLSX.
+    Report(report::ReportArgs),
     /// The summary-inputs JSON of a week (shorthand for `lake query summary --format json`).
     Summary {
         #[command(flatten)]
@@ -415,6 +418,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             writeln!(out, "\nlake query --sql \"...\" runs ad-hoc SQL over findings, scans, landed_scans, latest_findings, finding_changes.")?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Report(args) => report::report_cmd(args).await,
         Command::Summary {
             params,
             output,

@@ -24,7 +24,7 @@ use aws_lambda_events::event::s3::S3Event;
 use bytes::Bytes;
 use chrono::Utc;
 use lake_core::IsoWeek;
-use lake_query::{Lake, Params};
+use lake_query::{lake_report, Lake, Params};
 use lake_store::ingest::{self, IngestOptions, IngestOutcome};
 use lake_store::{Location, Source};
 use object_store::ObjectStoreExt;
@@ -248,6 +248,11 @@ pub struct RecordResult {
     /// Where the diff was written.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub diff_uri: Option<String>,
+    /// Where the week's report was written (`reports/week=<W>/report.{md,html,confluence.xml}`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub report_uris: Vec<String>,
+    /// Whether this invocation changed the report (a redelivery does not).
+    pub report_changed: bool,
     /// The summary inputs.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub summary: Option<Value>,
@@ -267,6 +272,8 @@ impl RecordResult {
             week: None,
             summary_uri: None,
             diff_uri: None,
+            report_uris: Vec::new(),
+            report_changed: false,
             summary: None,
             error: None,
         }
@@ -419,9 +426,12 @@ async fn run_complete(
         sample: Some(config.sample),
         ..Params::default()
     };
-    // The summary and the diff from one classification of the week's changes.
-    let (summary, diff) = match query.summary_and_diff(&params).await {
-        Ok(both) => both,
+    // The summary, the diff and the report from one classification of the week's changes.
+    let report = match query
+        .weekly_report(&params, &lake_query::ReportOptions::default())
+        .await
+    {
+        Ok(report) => report,
         Err(e) => {
             // E.g. every account of the run failed: the week has no data to summarize.
             tracing::error!(week = %week, error = %e, "no summary");
@@ -429,22 +439,50 @@ async fn run_complete(
             return Ok(r);
         }
     };
+    let lake_query::WeeklyReport {
+        report,
+        summary,
+        diff,
+    } = report;
     let dir = format!("summaries/week={week}");
     let mut summary_bytes = serde_json::to_vec_pretty(&summary)?;
     summary_bytes.push(b'\n');
     // Written row by row: a large organisation's diff is hundreds of thousands of rows.
     let mut diff_bytes = Vec::new();
     lake_query::json::write_array(&mut diff_bytes, &diff)?;
-    r.summary_uri =
-        Some(write_if_changed(lake, &format!("{dir}/summary.json"), summary_bytes).await?);
-    r.diff_uri = Some(write_if_changed(lake, &format!("{dir}/diff.json"), diff_bytes).await?);
+    r.summary_uri = Some(
+        write_if_changed(lake, &format!("{dir}/summary.json"), summary_bytes)
+            .await?
+            .0,
+    );
+    r.diff_uri = Some(
+        write_if_changed(lake, &format!("{dir}/diff.json"), diff_bytes)
+            .await?
+            .0,
+    );
     tracing::info!(week = %week, summary = r.summary_uri.as_deref().unwrap_or(""), "summary written");
+
+    // The report beside them, in the formats people read (the workbook is `lake report`'s).
+    for format in [
+        lake_report::Format::Markdown,
+        lake_report::Format::Html,
+        lake_report::Format::Confluence,
+    ] {
+        let bytes = lake_report::render(&report, format)
+            .with_context(|| format!("the {week} report as {}", format.extension()))?;
+        let rel = format!("reports/week={week}/report.{}", format.extension());
+        let (uri, changed) = write_if_changed(lake, &rel, bytes).await?;
+        r.report_uris.push(uri);
+        r.report_changed |= changed;
+    }
+    tracing::info!(week = %week, changed = r.report_changed, "report written");
     r.summary = Some(summary);
     Ok(r)
 }
 
-/// Writes `bytes` at `rel` in the lake unless the object already holds exactly them.
-async fn write_if_changed(lake: &Location, rel: &str, bytes: Vec<u8>) -> Result<String> {
+/// Writes `bytes` at `rel` in the lake unless the object already holds exactly them; its
+/// URI, and whether it was written.
+async fn write_if_changed(lake: &Location, rel: &str, bytes: Vec<u8>) -> Result<(String, bool)> {
     let path = lake.child(rel);
     let uri = format!("{}/{rel}", lake.url.trim_end_matches('/'));
     if let Ok(existing) = lake.store.get(&path).await {
@@ -453,13 +491,13 @@ async fn write_if_changed(lake: &Location, rel: &str, bytes: Vec<u8>) -> Result<
             .await
             .is_ok_and(|b| b.as_ref() == bytes.as_slice())
         {
-            return Ok(uri);
+            return Ok((uri, false));
         }
     }
     lake_store::ingest::put_atomic(lake, rel, Bytes::from(bytes))
         .await
         .with_context(|| format!("writing {uri}"))?;
-    Ok(uri)
+    Ok((uri, true))
 }
 
 #[cfg(test)]

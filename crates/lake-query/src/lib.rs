@@ -28,10 +28,14 @@ pub mod json;
 mod materialized;
 mod named;
 mod pruned;
+mod report;
 mod session;
 pub mod summary;
 
 pub use dialect::Dialect;
 pub use error::QueryError;
+/// The report model and its formats.
+pub use lake_report;
 pub use named::{named_queries, NamedQuery, ParamSpec, Params};
+pub use report::{ReportOptions, WeeklyReport};
 pub use session::Lake;

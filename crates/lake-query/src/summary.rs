@@ -81,13 +81,13 @@ fn trim(s: &str) -> String {
 }
 
 /// Column `name` of `batch` as text at `row` (null as `None`).
-fn text(batch: &RecordBatch, name: &str, row: usize) -> Option<String> {
+pub(crate) fn text(batch: &RecordBatch, name: &str, row: usize) -> Option<String> {
     text_at(batch.column_by_name(name)?, row).map(str::to_owned)
 }
 
 /// The integer in column `name` at `row`, whatever its integer type (counts are `Int64`,
 /// `row_number()` gives `UInt64`); 0 when null or absent.
-fn int(batch: &RecordBatch, name: &str, row: usize) -> i64 {
+pub(crate) fn int(batch: &RecordBatch, name: &str, row: usize) -> i64 {
     batch
         .column_by_name(name)
         .filter(|c| c.is_valid(row))
@@ -96,14 +96,14 @@ fn int(batch: &RecordBatch, name: &str, row: usize) -> i64 {
         .unwrap_or_default()
 }
 
-fn boolean(batch: &RecordBatch, name: &str, row: usize) -> bool {
+pub(crate) fn boolean(batch: &RecordBatch, name: &str, row: usize) -> bool {
     batch
         .column_by_name(name)
         .and_then(|c| c.as_boolean_opt().cloned())
         .is_some_and(|c| c.is_valid(row) && c.value(row))
 }
 
-fn rows(batches: &[RecordBatch]) -> impl Iterator<Item = (&RecordBatch, usize)> {
+pub(crate) fn rows(batches: &[RecordBatch]) -> impl Iterator<Item = (&RecordBatch, usize)> {
     batches
         .iter()
         .flat_map(|b| (0..b.num_rows()).map(move |r| (b, r)))
@@ -302,6 +302,7 @@ impl Lake {
                     "severity": text(b, "severity", r),
                     "open_fail": int(b, "open_fail", r),
                     "accounts": int(b, "accounts", r),
+                    "resources": int(b, "resources", r),
                 })
             })
             .collect();

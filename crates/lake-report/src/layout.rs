@@ -1,0 +1,614 @@
+//! The report's sections, laid out once as a [`Doc`] that every format renders.
+
+use crate::doc::{code, strong, text, Block, Cell, Chart, Doc, Inline};
+use crate::model::{CheckGroup, Report, SEVERITIES};
+use crate::narrative::SECTIONS;
+
+/// At most this many checks are listed per change table.
+const MAX_GROUPS: usize = 15;
+/// At most this many accounts are named in a line of the coverage.
+const MAX_NAMED: usize = 20;
+/// Longest remediation text shown, in characters.
+const MAX_REMEDIATION: usize = 300;
+
+/// `1234567` as `1,234,567`.
+pub fn count(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    if n < 0 {
+        format!("-{out}")
+    } else {
+        out
+    }
+}
+
+/// A change with its sign: `+12`, `-3`, `0`.
+pub fn signed(n: i64) -> String {
+    if n > 0 {
+        format!("+{}", count(n))
+    } else {
+        count(n)
+    }
+}
+
+fn percent(p: Option<f64>) -> String {
+    p.map_or_else(|| "n/a".to_owned(), |p| format!("{p:.1}%"))
+}
+
+fn points(p: Option<f64>) -> String {
+    match p {
+        Some(p) if p > 0.0 => format!("+{p:.1} pts"),
+        Some(p) => format!("{p:.1} pts"),
+        None => "n/a".to_owned(),
+    }
+}
+
+fn shorten(s: &str, max: usize) -> String {
+    let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if s.chars().count() <= max {
+        s
+    } else {
+        let mut t: String = s.chars().take(max - 1).collect();
+        t.push('…');
+        t
+    }
+}
+
+/// `a, b and c`, or the first `MAX_NAMED` and how many more.
+fn names(items: &[String]) -> Vec<Inline> {
+    let mut out = Vec::new();
+    for (i, a) in items.iter().take(MAX_NAMED).enumerate() {
+        if i > 0 {
+            out.push(text(", "));
+        }
+        out.push(code(a.clone()));
+    }
+    if items.len() > MAX_NAMED {
+        out.push(text(format!(" and {} more", items.len() - MAX_NAMED)));
+    }
+    out
+}
+
+fn findings(n: i64) -> String {
+    plural(n.max(0) as usize, "finding", "findings")
+}
+
+/// Why a finding is unverified, in words (the `reason` codes of `finding_changes`).
+fn unverified_reason(code: &str) -> String {
+    match code {
+        "scan_failed" => "the account's scan failed".into(),
+        "account_not_scanned" => "the account was not scanned".into(),
+        "account_not_observed" => "the scan did not report the account".into(),
+        "scan_partial" => "the scan was cut short".into(),
+        "region_not_observed" => "the region was not scanned".into(),
+        "check_not_observed" => "the check did not run (e.g. access denied)".into(),
+        "manual" => "it now needs a manual check".into(),
+        other => other.replace('_', " "),
+    }
+}
+
+/// Prowler's remediation text (Markdown: `**`, backticks) through the narrative's inline
+/// subset, shortened; as plain text when it is not in the subset.
+fn remediation(s: &str) -> Vec<Inline> {
+    let mut short = shorten(s, MAX_REMEDIATION);
+    if short.ends_with('…') {
+        // At a sentence end where there is one, so no emphasis is cut open.
+        let head: String = short.chars().take(MAX_REMEDIATION - 1).collect();
+        if let Some(end) = head.rfind(". ").filter(|e| *e > MAX_REMEDIATION / 3) {
+            short = format!("{}.", &head[..end]);
+        }
+    }
+    crate::narrative::inlines(&short, 0).unwrap_or_else(|_| vec![text(short)])
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{} {many}", count(n as i64))
+    }
+}
+
+/// Lays the report out.
+pub fn layout(report: &Report) -> Doc {
+    let mut blocks = Vec::new();
+    let narrative = |section: &str, blocks: &mut Vec<Block>| {
+        if let Some(n) = &report.narrative {
+            blocks.extend(n.section(section).iter().cloned());
+        }
+    };
+
+    // Headline.
+    blocks.push(Block::Heading(2, SECTIONS[0].into()));
+    narrative(SECTIONS[0], &mut blocks);
+    headline(report, &mut blocks);
+
+    // What's new.
+    blocks.push(Block::Heading(2, SECTIONS[1].into()));
+    narrative(SECTIONS[1], &mut blocks);
+    let c = &report.changes;
+    if report.against.is_none() {
+        blocks.push(Block::Paragraph(vec![text(
+            "There is no earlier week with data to compare with: nothing is called new.",
+        )]));
+    } else if c.new + c.regressed == 0 {
+        blocks.push(Block::Paragraph(vec![text(
+            "Nothing new failed this week.",
+        )]));
+    } else {
+        blocks.push(Block::Paragraph(vec![
+            strong(findings(c.new + c.regressed)),
+            text(format!(
+                " {} this week that did not fail in {}: {} new, {} regressed (they had passed).",
+                if c.new + c.regressed == 1 {
+                    "fails"
+                } else {
+                    "fail"
+                },
+                report.against.as_deref().unwrap_or_default(),
+                count(c.new),
+                count(c.regressed)
+            )),
+        ]));
+        groups(&report.new, true, &mut blocks);
+    }
+    if c.onboarded > 0 {
+        blocks.push(Block::Paragraph(vec![text(format!(
+            "Onboarded: {} failing in accounts, regions or checks scanned for the first \
+             time, not counted as new.",
+            findings(c.onboarded)
+        ))]));
+    }
+
+    // Resolved.
+    blocks.push(Block::Heading(2, SECTIONS[2].into()));
+    narrative(SECTIONS[2], &mut blocks);
+    if report.against.is_some() && c.resolved == 0 {
+        blocks.push(Block::Paragraph(vec![text(
+            "Nothing was resolved this week.",
+        )]));
+    } else if c.resolved > 0 {
+        blocks.push(Block::Paragraph(vec![
+            strong(findings(c.resolved)),
+            text(
+                " failed last time and no longer fail: their check ran again on the same \
+                 account and region this week and reported them passing, or reported the \
+                 resource no more.",
+            ),
+        ]));
+        groups(&report.resolved, false, &mut blocks);
+    }
+    if c.unverified > 0 {
+        blocks.push(Block::Caveat(vec![text(format!(
+            "{} that failed last time could not be verified this week ({}): they are not \
+             counted as resolved.",
+            findings(c.unverified),
+            report
+                .unverified_reasons
+                .iter()
+                .map(|(r, n)| format!("{}: {}", unverified_reason(r), count(*n)))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ))]));
+    }
+
+    // Top open issues.
+    blocks.push(Block::Heading(2, SECTIONS[3].into()));
+    narrative(SECTIONS[3], &mut blocks);
+    if report.top_open.is_empty() {
+        blocks.push(Block::Paragraph(vec![text("No open failures this week.")]));
+    } else {
+        let weeks = report.top_open.first().map_or(0, |o| o.weeks_seen);
+        blocks.push(Block::Paragraph(vec![text(format!(
+            "The checks with the most severe open failures, then the most of them. \
+             \"Failing since\" is the first of the weeks with data, up to this one, in which \
+             the check had open failures every week (looking back {}).",
+            plural(weeks as usize, "week", "weeks")
+        ))]));
+        let rows = report
+            .top_open
+            .iter()
+            .map(|o| {
+                vec![
+                    Cell::severity(&o.severity),
+                    Cell::code(&o.check_id),
+                    Cell::text(&o.title),
+                    Cell::text(count(o.open_fail)),
+                    Cell::text(count(o.accounts)),
+                    Cell::text(count(o.resources)),
+                    Cell::text(match &o.failing_since {
+                        Some(w) => format!("{w} ({} of {} weeks)", o.weeks_failing, o.weeks_seen),
+                        None => "n/a".into(),
+                    }),
+                ]
+            })
+            .collect();
+        blocks.push(Block::Table {
+            head: [
+                "Severity",
+                "Check",
+                "Title",
+                "Open",
+                "Accounts",
+                "Resources",
+                "Failing since",
+            ]
+            .map(String::from)
+            .to_vec(),
+            numeric: vec![false, false, false, true, true, true, false],
+            rows,
+        });
+    }
+
+    // Trends.
+    blocks.push(Block::Heading(2, SECTIONS[4].into()));
+    narrative(SECTIONS[4], &mut blocks);
+    trends(report, &mut blocks);
+
+    // Action items.
+    blocks.push(Block::Heading(2, SECTIONS[5].into()));
+    narrative(SECTIONS[5], &mut blocks);
+    if report.actions.is_empty() {
+        blocks.push(Block::Paragraph(vec![text(
+            "No quick wins this week: no failing check is on only a few resources with a \
+             known remediation.",
+        )]));
+    } else {
+        blocks.push(Block::Paragraph(vec![text(
+            "Quick wins: failing checks on a few resources, with a known remediation, most \
+             severe first.",
+        )]));
+        let items = report
+            .actions
+            .iter()
+            .map(|a| {
+                let mut item = vec![
+                    strong("Fix"),
+                    text(" "),
+                    code(&a.check_id),
+                    text(format!(
+                        " ({}, {}): ",
+                        a.severity,
+                        plural(a.resources.len(), "resource", "resources")
+                    )),
+                ];
+                item.extend(names(&a.resources));
+                item.push(text(". "));
+                item.extend(remediation(&a.remediation));
+                if let Some(url) = &a.reference {
+                    item.push(text(" "));
+                    item.push(Inline::Link {
+                        text: vec![text("Reference")],
+                        url: url.clone(),
+                    });
+                }
+                item
+            })
+            .collect();
+        blocks.push(Block::List {
+            ordered: true,
+            items,
+        });
+    }
+
+    Doc {
+        title: format!("Week {}", report.week),
+        blocks,
+    }
+}
+
+fn headline(report: &Report, blocks: &mut Vec<Block>) {
+    let mut intro = vec![text(format!("Security posture of week {}", report.week))];
+    match &report.against {
+        Some(w) => intro.push(text(format!(", compared with {w}."))),
+        None => intro.push(text(" (no earlier week with data to compare with).")),
+    }
+    blocks.push(Block::Paragraph(intro));
+
+    if let Some(p) = &report.posture {
+        let mut line = vec![
+            text("Pass rate "),
+            strong(percent(p.rate)),
+            text(format!(
+                " ({} PASS, {} open FAIL).",
+                count(p.pass),
+                count(p.fail)
+            )),
+        ];
+        if report.against.is_some() {
+            line.push(text(format!(
+                " Like for like (what both weeks observed): {} against {}, {}.",
+                percent(p.compared),
+                percent(p.previous),
+                points(p.delta)
+            )));
+        }
+        blocks.push(Block::Paragraph(line));
+    }
+
+    let previous = report.against.as_deref().unwrap_or("before");
+    let rows: Vec<Vec<Cell>> = report
+        .open_fail
+        .iter()
+        .map(|s| {
+            vec![
+                Cell::severity(&s.severity),
+                Cell::text(count(s.current)),
+                Cell::text(count(s.previous)),
+                Cell::text(if report.against.is_some() {
+                    signed(s.delta)
+                } else {
+                    "n/a".into()
+                }),
+                Cell::text(format!(
+                    "{} / {}",
+                    count(s.not_compared_current),
+                    count(s.not_compared_previous)
+                )),
+            ]
+        })
+        .collect();
+    blocks.push(Block::Table {
+        head: vec![
+            "Open FAIL".into(),
+            report.week.clone(),
+            previous.to_owned(),
+            "Change, like for like".into(),
+            "Not compared (now / before)".into(),
+        ],
+        numeric: vec![false, true, true, true, true],
+        rows,
+    });
+    let c = &report.changes;
+    let mut changes = vec![
+        text("Changes: "),
+        strong(format!("{} new", count(c.new))),
+        text(format!(
+            ", {} regressed, {} resolved, {} persisting, {} onboarded, {} unverified",
+            count(c.regressed),
+            count(c.resolved),
+            count(c.persisting),
+            count(c.onboarded),
+            count(c.unverified)
+        )),
+    ];
+    changes.push(text(format!(
+        "; muted findings apart ({} changed; {} muted FAIL now, {} before).",
+        count(c.muted),
+        count(report.muted_fail.0),
+        count(report.muted_fail.1)
+    )));
+    blocks.push(Block::Paragraph(changes));
+
+    // Coverage, in plain words.
+    blocks.push(Block::Heading(3, "Coverage".into()));
+    let cov = &report.coverage;
+    let mut items: Vec<Vec<Inline>> = Vec::new();
+    let mut scanned = vec![text(format!(
+        "{} scanned",
+        plural(cov.scanned.len(), "account", "accounts")
+    ))];
+    if !cov.regions.is_empty() {
+        scanned.push(text(format!(
+            " in {}",
+            plural(cov.regions.len(), "region", "regions")
+        )));
+    }
+    scanned.push(text(": "));
+    scanned.extend(names(&cov.scanned));
+    scanned.push(text("."));
+    items.push(scanned);
+    for (account, error) in &cov.partial {
+        let mut item = vec![
+            text("The scan of "),
+            code(account.clone()),
+            text(" was cut short"),
+        ];
+        if let Some(e) = error {
+            item.push(text(" ("));
+            item.push(code(shorten(e, 160)));
+            item.push(text(")"));
+        }
+        item.push(text(
+            ": what it reported counts, but nothing it did not report is called resolved.",
+        ));
+        items.push(item);
+    }
+    for (account, error) in &cov.failed {
+        let mut item = vec![text("The scan of "), code(account.clone()), text(" failed")];
+        if let Some(e) = error {
+            item.push(text(" ("));
+            item.push(code(shorten(e, 160)));
+            item.push(text(")"));
+        }
+        item.push(text(
+            ": nothing of it was observed, so its earlier failures are unverified, not resolved.",
+        ));
+        items.push(item);
+    }
+    for m in &cov.missing {
+        items.push(vec![
+            code(m.account.clone()),
+            text(format!(
+                " was not scanned this week (last scanned {}, missing for {}): its failures \
+                 are left out of the comparison, not counted as resolved.",
+                m.last_seen.as_deref().unwrap_or("in an earlier week"),
+                plural(m.weeks_missing.max(1) as usize, "week", "weeks")
+            )),
+        ]);
+    }
+    if !cov.onboarded.is_empty() {
+        let mut item = vec![text("Scanned for the first time: ")];
+        item.extend(names(&cov.onboarded));
+        item.push(text(". Their failures are counted as onboarded, not new."));
+        items.push(item);
+    }
+    blocks.push(Block::List {
+        ordered: false,
+        items,
+    });
+    let (now, before): (i64, i64) = report.open_fail.iter().fold((0, 0), |(a, b), s| {
+        (a + s.not_compared_current, b + s.not_compared_previous)
+    });
+    if report.against.is_some() && (now > 0 || before > 0) {
+        blocks.push(Block::Caveat(vec![text(format!(
+            "The changes compare only what both weeks observed (the same account, region and \
+             check). Left out: {} this week in what {} did not observe, and {} of {} in \
+             what this week did not observe.",
+            plural(now as usize, "open failure", "open failures"),
+            previous,
+            count(before),
+            previous
+        ))]));
+    }
+}
+
+fn groups(groups: &[CheckGroup], new: bool, blocks: &mut Vec<Block>) {
+    let rows = groups
+        .iter()
+        .take(MAX_GROUPS)
+        .map(|g| {
+            let mut findings = count(g.findings);
+            if new && g.regressed > 0 {
+                findings = format!("{findings} ({} regressed)", count(g.regressed));
+            }
+            let mut resources = Vec::new();
+            for (i, r) in g.resources.iter().enumerate() {
+                if i > 0 {
+                    resources.push(text(", "));
+                }
+                resources.push(code(r.clone()));
+            }
+            vec![
+                Cell::severity(&g.severity),
+                Cell::code(&g.check_id),
+                Cell::text(&g.title),
+                Cell::text(findings),
+                Cell::text(count(g.accounts.len() as i64)),
+                Cell {
+                    content: resources,
+                    severity: None,
+                },
+            ]
+        })
+        .collect();
+    blocks.push(Block::Table {
+        head: [
+            "Severity",
+            "Check",
+            "Title",
+            "Findings",
+            "Accounts",
+            "For example",
+        ]
+        .map(String::from)
+        .to_vec(),
+        numeric: vec![false, false, false, true, true, false],
+        rows,
+    });
+    if groups.len() > MAX_GROUPS {
+        let rest: i64 = groups[MAX_GROUPS..].iter().map(|g| g.findings).sum();
+        blocks.push(Block::Paragraph(vec![text(format!(
+            "And {} in {} more checks (every finding is in `lake query diff`).",
+            count(rest),
+            groups.len() - MAX_GROUPS
+        ))]));
+    }
+}
+
+fn trends(report: &Report, blocks: &mut Vec<Block>) {
+    if report.trend.len() > 1 {
+        blocks.push(Block::Chart(Chart::OpenFailBySeverity));
+        blocks.push(Block::Chart(Chart::NewVsResolved));
+    }
+    let mut head: Vec<String> = ["Week", "Accounts", "Open FAIL"].map(String::from).to_vec();
+    head.extend(SEVERITIES[..3].iter().map(|s| (*s).to_owned()));
+    head.extend(
+        [
+            "Change, like for like",
+            "New",
+            "Regressed",
+            "Resolved",
+            "Unverified",
+        ]
+        .map(String::from),
+    );
+    let rows = report
+        .trend
+        .iter()
+        .map(|t| {
+            let mut row = vec![
+                Cell::text(&t.week),
+                Cell::text(count(t.accounts_scanned)),
+                Cell::text(count(t.open_fail)),
+            ];
+            row.extend(t.by_severity[..3].iter().map(|n| Cell::text(count(*n))));
+            row.push(Cell::text(t.open_fail_delta.map_or("n/a".into(), signed)));
+            row.extend(
+                [t.new, t.regressed, t.resolved, t.unverified].map(|n| Cell::text(count(n))),
+            );
+            row
+        })
+        .collect();
+    let mut numeric = vec![true; head.len()];
+    numeric[0] = false;
+    blocks.push(Block::Table {
+        head,
+        numeric,
+        rows,
+    });
+
+    if !report.accounts.is_empty() {
+        blocks.push(Block::Heading(3, "Pass rate per account".into()));
+        blocks.push(Block::Chart(Chart::PassRateByAccount));
+        let rows = report
+            .accounts
+            .iter()
+            .map(|a| {
+                vec![
+                    Cell::code(&a.account),
+                    Cell::text(percent(a.pass_rate)),
+                    Cell::text(points(a.delta)),
+                    Cell::text(count(a.pass)),
+                    Cell::text(count(a.fail)),
+                ]
+            })
+            .collect();
+        blocks.push(Block::Table {
+            head: [
+                "Account",
+                "Pass rate",
+                "Change, like for like",
+                "PASS",
+                "Open FAIL",
+            ]
+            .map(String::from)
+            .to_vec(),
+            numeric: vec![false, true, true, true, true],
+            rows,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_read_as_leadership_writes_them() {
+        assert_eq!(count(0), "0");
+        assert_eq!(count(999), "999");
+        assert_eq!(count(1000), "1,000");
+        assert_eq!(count(-1234567), "-1,234,567");
+        assert_eq!(signed(12), "+12");
+        assert_eq!(signed(-3), "-3");
+        assert_eq!(points(Some(0.44)), "+0.4 pts");
+        assert_eq!(percent(None), "n/a");
+    }
+}
