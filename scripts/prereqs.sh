@@ -20,6 +20,10 @@ need_tools() {
     elif ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
       missing+=("python3's venv module: e.g. apt-get install python3-venv")
     fi
+    if ! command -v chromium >/dev/null 2>&1 &&
+      ! { [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; }; then
+      missing+=("chromium, for the browser test of the HTML report: e.g. sudo apt-get install chromium")
+    fi
     local java
     java=$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -1)
     if [ -z "$java" ] || [ "$java" -lt 17 ]; then

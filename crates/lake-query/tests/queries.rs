@@ -822,3 +822,122 @@ async fn compacted_copies_change_nothing_but_speed() {
         .is_empty());
     assert_eq!(answers().await, from_copies);
 }
+
+#[tokio::test]
+async fn the_report_shows_the_numbers_of_the_summary_the_diff_and_the_trend() {
+    let (lake, _dir) = runs_lake().await;
+    let p = week("2026-W21");
+    let made = lake
+        .weekly_report(&p, &lake_query::ReportOptions::default())
+        .await
+        .unwrap();
+    let (r, s) = (&made.report, &made.summary);
+    assert_eq!(*s, lake.summary(&p).await.unwrap());
+    assert_eq!((r.week.as_str(), r.against.as_deref()), ("2026-W21", Some("2026-W20")));
+    let changes = &s["changes"];
+    assert_eq!(r.changes.new, changes["new"].as_i64().unwrap());
+    assert_eq!(r.changes.regressed, changes["regressed"].as_i64().unwrap());
+    assert_eq!(r.changes.resolved, changes["resolved"].as_i64().unwrap());
+    assert_eq!(r.changes.unverified, 17);
+    // The tables per check add up to the counts (unmuted findings only).
+    let new: i64 = r.new.iter().map(|g| g.findings).sum();
+    assert_eq!(new, r.changes.new + r.changes.regressed);
+    let resolved: i64 = r.resolved.iter().map(|g| g.findings).sum();
+    assert_eq!(resolved, r.changes.resolved);
+    assert_eq!(rows(&made.diff), rows(&lake.run("diff", &p).await.unwrap()));
+    let open: i64 = r.open_fail.iter().map(|x| x.current).sum();
+    assert_eq!(open, 46);
+    // The trend ends with the week, whatever came later, and agrees with the summary.
+    let weeks: Vec<&str> = r.trend.iter().map(|t| t.week.as_str()).collect();
+    assert_eq!(weeks, ["2026-W19", "2026-W20", "2026-W21"]);
+    let last = r.trend.last().unwrap();
+    assert_eq!(last.open_fail, open);
+    assert_eq!(last.resolved, r.changes.resolved);
+    let earlier = lake
+        .weekly_report(&week("2026-W20"), &lake_query::ReportOptions::default())
+        .await
+        .unwrap();
+    let weeks: Vec<&str> = earlier.report.trend.iter().map(|t| t.week.as_str()).collect();
+    assert_eq!(weeks, ["2026-W19", "2026-W20"]);
+    // Posture: the pass rate of the posture query, per account too.
+    let posture = rows(&lake.run("posture", &p).await.unwrap());
+    let overall = posture.iter().find(|x| x["dimension"] == "overall").unwrap();
+    assert_eq!(
+        format!("{}", r.posture.as_ref().unwrap().rate.unwrap()),
+        overall["pass_rate"]
+    );
+    assert_eq!(r.accounts.len(), 3);
+    // The top open issue is the Critical public bucket, failing in every week.
+    let top = &r.top_open[0];
+    assert_eq!(
+        (top.check_id.as_str(), top.severity.as_str()),
+        ("s3_bucket_public_access", "Critical")
+    );
+    assert_eq!(
+        (top.failing_since.as_deref(), top.weeks_failing, top.weeks_seen),
+        (Some("2026-W19"), 3, 3)
+    );
+    // Quick wins: few resources, a remediation, most severe first.
+    assert!(!r.actions.is_empty());
+    assert!(r
+        .actions
+        .iter()
+        .all(|a| !a.resources.is_empty() && a.resources.len() <= 3 && !a.remediation.is_empty()));
+    assert_eq!(r.actions[0].check_id, "s3_bucket_public_access");
+    // The spreadsheet's open findings only when asked for.
+    assert!(r.open_rows.is_empty());
+    let with_rows = lake
+        .weekly_report(
+            &p,
+            &lake_query::ReportOptions {
+                open_findings: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(with_rows.report.open_rows.len(), 46);
+}
+
+/// Compares `actual` with the golden file `name` (rewritten when UPDATE_GOLDEN is set).
+fn golden(name: &str, actual: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, actual).unwrap();
+    }
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (UPDATE_GOLDEN=1 writes it)", path.display()));
+    assert!(
+        expected == actual,
+        "{name} differs from its golden file (UPDATE_GOLDEN=1 rewrites it after a review)"
+    );
+}
+
+#[tokio::test]
+async fn the_report_of_the_fixtures_is_its_golden_files_in_every_format() {
+    use lake_query::lake_report::{narrative, render, Format};
+    let (lake, _dir) = runs_lake().await;
+    let mut made = lake
+        .weekly_report(&week("2026-W21"), &lake_query::ReportOptions::default())
+        .await
+        .unwrap();
+    made.report.narrative = Some(
+        narrative::parse(
+            "# Week 2026-W21\n\n## Headline\nOpen failures fell to **46**; the scan of \
+             `333333333333` was cut short.\n\n## Action items\n- Replace `\"Action\": \"*:*\"` \
+             in the *admin* policy, where a < b & c.\n",
+        )
+        .unwrap(),
+    );
+    for (format, name) in [
+        (Format::Markdown, "report.md"),
+        (Format::Html, "report.html"),
+        (Format::Confluence, "report.confluence.xml"),
+    ] {
+        let a = String::from_utf8(render(&made.report, format).unwrap()).unwrap();
+        let b = String::from_utf8(render(&made.report, format).unwrap()).unwrap();
+        assert_eq!(a, b, "{name}: same report, same bytes");
+        golden(name, &a);
+    }
+}
