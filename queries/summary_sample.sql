@@ -45,8 +45,8 @@ picked AS (
 -- The text and resources of the picked findings only: with the sample on the small side of
 -- the join, engines read those columns for just these rows (the week's changes are
 -- classified without them).
-SELECT s.finding_key, f.finding_uid, f.title, s.severity, s.check_id, s.account_uid, s.region,
-       s.change, f.status_detail, f.resources
+SELECT s.finding_key, f.title, s.severity, s.check_id, s.account_uid, s.region, s.change,
+       f.status_detail, f.resource_uid, f.resource_name
 FROM picked s
 JOIN latest_findings f ON f.finding_key = s.finding_key AND f.week = s.week
 ORDER BY s.severity_id DESC, s.check_turn, s.change_rank, s.check_id, s.account_uid, s.finding_key;

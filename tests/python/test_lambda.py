@@ -172,6 +172,20 @@ def test_a_run_lands_once_however_often_its_marker_is_delivered(s3_env, function
     for change in ("new", "onboarded", "persisting", "resolved", "unverified"):
         unmuted = sum(d["change"] == change and not d["muted"] for d in diff)
         assert unmuted == summary["changes"][change], change
+    # The week's report beside the summary: what `lake report` writes for the same lake.
+    base = "security/reports/week=2026-W21/report."
+    reports = {k: s3.get_object(Bucket="lake", Key=k)["Body"].read() for k in objects
+               if k.startswith(base)}
+    assert sorted(reports) == [base + "confluence.xml", base + "html", base + "md"]
+    assert r["report_uris"] == [f"{LAKE_URL}/reports/week=2026-W21/report.{e}"
+                                for e in ("md", "html", "confluence.xml")]
+    assert r["report_changed"] is True
+    for ext, fmt in (("md", "markdown"), ("html", "html"), ("confluence.xml", "confluence")):
+        cli = subprocess.run([LAKE_BIN, "report", "--week", "2026-W21", "--format", fmt,
+                              "--lake", LAKE_URL],
+                             capture_output=True, check=True, env=dict(os.environ, **env))
+        assert cli.stdout == reports[base + ext], ext
+    assert reports[base + "md"].startswith(b"# Week 2026-W21\n")
     findings = [k for k in objects if k.startswith("security/findings/")]
     assert len(findings) == 6 and all(k.endswith(".parquet") for k in findings)
     assert len([k for k in objects if k.startswith("security/scans/")]) == 6
@@ -180,6 +194,7 @@ def test_a_run_lands_once_however_often_its_marker_is_delivered(s3_env, function
     again = function([("ObjectCreated:Put", f"{prefix}run.complete")])
     assert all(f["skipped"] for f in again["results"][0]["files"])
     assert again["results"][0]["summary"] == summary
+    assert again["results"][0]["report_changed"] is False
     assert lake_objects(s3) == objects
 
     # Metrics: one EMF line per invocation, the freshness metric with a summary.

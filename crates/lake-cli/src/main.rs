@@ -373,7 +373,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 (Some(name), None) if name == "summary" && matches!(format, OutputFormat::Json) => {
                     let summary = lake.summary(&params.to_params()?).await?;
                     return emit(output.as_deref(), |out| {
-                        writeln!(out, "{}", serde_json::to_string_pretty(&summary)?)?;
+                        out.write_all(lake_query::json::to_string_shallow(&summary, 2).as_bytes())?;
                         Ok(())
                     });
                 }
@@ -439,7 +439,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 None => lake.summary(&params).await?,
             };
             emit(output.as_deref(), |out| {
-                writeln!(out, "{}", serde_json::to_string_pretty(&summary)?)?;
+                out.write_all(lake_query::json::to_string_shallow(&summary, 2).as_bytes())?;
                 Ok(())
             })
         }

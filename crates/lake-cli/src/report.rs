@@ -92,7 +92,8 @@ pub(crate) async fn report_cmd(args: ReportArgs) -> Result<ExitCode> {
         let summary = lake.summary(&params).await?;
         let week = summary["week"].as_str().unwrap_or_default().to_owned();
         return emit(args.output.as_deref(), |out| {
-            out.write_all(lake_report::prompt(&week, &summary).as_bytes())?;
+            let inputs = lake_query::json::to_string_shallow(&summary, 2);
+            out.write_all(lake_report::prompt(&week, &inputs).as_bytes())?;
             Ok(())
         });
     }

@@ -445,8 +445,7 @@ async fn run_complete(
         diff,
     } = report;
     let dir = format!("summaries/week={week}");
-    let mut summary_bytes = serde_json::to_vec_pretty(&summary)?;
-    summary_bytes.push(b'\n');
+    let summary_bytes = lake_query::json::to_string_shallow(&summary, 2).into_bytes();
     // Written row by row: a large organisation's diff is hundreds of thousands of rows.
     let mut diff_bytes = Vec::new();
     lake_query::json::write_array(&mut diff_bytes, &diff)?;

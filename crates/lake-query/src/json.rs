@@ -21,6 +21,120 @@ pub fn write_array(out: &mut dyn Write, batches: &[RecordBatch]) -> std::io::Res
     out.write_all(if first { b"]\n" } else { b"\n]\n" })
 }
 
+/// A JSON document pretty-printed down to `depth` levels of nesting, every deeper object or
+/// array on one line: the summary inputs are read by people and sent as a prompt, and one
+/// line per sample finding reads well and costs a third of full indentation.
+pub fn to_string_shallow(value: &Value, depth: usize) -> String {
+    let mut out = Vec::new();
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, Shallow::new(depth));
+    // Serializing a `Value` into memory cannot fail.
+    let _ = serde::Serialize::serialize(value, &mut ser);
+    let mut text = String::from_utf8(out).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// serde_json's pretty formatter, flattened below a depth.
+struct Shallow {
+    depth: usize,
+    level: usize,
+    has_value: bool,
+}
+
+impl Shallow {
+    fn new(depth: usize) -> Self {
+        Shallow {
+            depth,
+            level: 0,
+            has_value: false,
+        }
+    }
+
+    /// Whether the containers now open are laid out over several lines.
+    fn pretty(&self) -> bool {
+        self.level <= self.depth
+    }
+
+    fn indent<W: ?Sized + Write>(w: &mut W, level: usize) -> std::io::Result<()> {
+        for _ in 0..level {
+            w.write_all(b"  ")?;
+        }
+        Ok(())
+    }
+
+    fn open<W: ?Sized + Write>(&mut self, w: &mut W, c: &[u8]) -> std::io::Result<()> {
+        self.level += 1;
+        self.has_value = false;
+        w.write_all(c)
+    }
+
+    fn close<W: ?Sized + Write>(&mut self, w: &mut W, c: &[u8]) -> std::io::Result<()> {
+        let pretty = self.pretty();
+        if self.has_value && pretty {
+            w.write_all(b"\n")?;
+            Self::indent(w, self.level - 1)?;
+        }
+        self.level -= 1;
+        self.has_value = true;
+        w.write_all(c)
+    }
+
+    fn item<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> std::io::Result<()> {
+        if !first {
+            w.write_all(if self.pretty() {
+                b",".as_slice()
+            } else {
+                b", "
+            })?;
+        }
+        if self.pretty() {
+            w.write_all(b"\n")?;
+            Self::indent(w, self.level)?;
+        }
+        Ok(())
+    }
+}
+
+impl serde_json::ser::Formatter for Shallow {
+    fn begin_array<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.open(w, b"[")
+    }
+    fn end_array<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.close(w, b"]")
+    }
+    fn begin_array_value<W: ?Sized + Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.item(w, first)
+    }
+    fn end_array_value<W: ?Sized + Write>(&mut self, _w: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+    fn begin_object<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.open(w, b"{")
+    }
+    fn end_object<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.close(w, b"}")
+    }
+    fn begin_object_key<W: ?Sized + Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.item(w, first)
+    }
+    fn begin_object_value<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        w.write_all(b": ")
+    }
+    fn end_object_value<W: ?Sized + Write>(&mut self, _w: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+}
+
 /// Writes every row of `batches` as one JSON object per line (NDJSON).
 pub fn write_lines(out: &mut dyn Write, batches: &[RecordBatch]) -> std::io::Result<()> {
     write_encoded(out, batches, b"", b"\n", |out, encoded| {
@@ -310,5 +424,21 @@ mod tests {
                 String::from_utf8(theirs).unwrap()
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod shallow_tests {
+    use super::*;
+
+    #[test]
+    fn nesting_below_the_depth_stays_on_one_line() {
+        let v = serde_json::json!({"a": 1, "b": [{"x": 1, "y": [1, 2]}, {}], "c": {"d": {"e": 2}}, "e": []});
+        assert_eq!(
+            to_string_shallow(&v, 2),
+            "{\n  \"a\": 1,\n  \"b\": [\n    {\"x\": 1, \"y\": [1, 2]},\n    {}\n  ],\n  \"c\": {\n    \"d\": {\"e\": 2}\n  },\n  \"e\": []\n}\n"
+        );
+        let back: Value = serde_json::from_str(&to_string_shallow(&v, 2)).unwrap_or_default();
+        assert_eq!(back, v);
     }
 }

@@ -57,8 +57,10 @@ struct AccountScope {
     error: Option<String>,
 }
 
-/// Longest text kept in a sample, in characters.
+/// Longest text kept in the summary (titles, errors), in characters.
 const MAX_TEXT: usize = 160;
+/// Longest status detail kept in a sample finding, in characters.
+const MAX_DETAIL: usize = 100;
 
 /// Severities reported, most severe first, with their JSON keys.
 const SEVERITIES: [Severity; 5] = [
@@ -70,14 +72,21 @@ const SEVERITIES: [Severity; 5] = [
 ];
 
 fn trim(s: &str) -> String {
+    trim_to(s, MAX_TEXT)
+}
+
+/// `s` with its whitespace collapsed, cut at a word to at most `max` characters.
+fn trim_to(s: &str, max: usize) -> String {
     let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    if s.chars().count() <= MAX_TEXT {
-        s
-    } else {
-        let mut t: String = s.chars().take(MAX_TEXT - 1).collect();
-        t.push('…');
-        t
+    if s.chars().count() <= max {
+        return s;
     }
+    let head: String = s.chars().take(max - 1).collect();
+    let cut = match head.rfind(' ') {
+        Some(i) if i > max / 2 => head[..i].trim_end_matches([',', ';', ':', '.']).to_owned(),
+        _ => head,
+    };
+    format!("{cut}…")
 }
 
 /// Column `name` of `batch` as text at `row` (null as `None`).
@@ -307,20 +316,36 @@ impl Lake {
             })
             .collect();
 
+        // Each sample finding in a few words: the prompt's budget is ~12-16 KB for 50 of
+        // them. The check's title is in top_failing_checks (the check id reads as one), the
+        // resource by its name, the detail cut at a word; uids and ARNs are in the diff.
         let samples: Vec<Value> = rows(&sample)
             .map(|(b, r)| {
-                let resources = resource_uids(b, r);
-                json!({
-                    "uid": text(b, "finding_uid", r),
-                    "title": text(b, "title", r).as_deref().map(trim),
+                let account = text(b, "account_uid", r);
+                let resource = short_resource(
+                    text(b, "resource_name", r).as_deref(),
+                    text(b, "resource_uid", r).as_deref().unwrap_or_default(),
+                );
+                let mut finding = json!({
                     "severity": text(b, "severity", r),
                     "check_id": text(b, "check_id", r),
-                    "account": text(b, "account_uid", r),
+                    "account": account,
                     "region": text(b, "region", r),
-                    "resources": resources,
-                    "status_detail": text(b, "status_detail", r).as_deref().map(trim),
+                    "resource": resource,
+                    "status_detail": text(b, "status_detail", r)
+                        .as_deref()
+                        .map(|d| trim_to(d, MAX_DETAIL)),
                     "change": text(b, "change", r),
-                })
+                });
+                // Said once: an account-level check's resource is the account itself, and
+                // most details name their resource.
+                let detail = finding["status_detail"].as_str().unwrap_or_default();
+                if account.as_deref() == Some(resource.as_str()) || detail.contains(&resource) {
+                    if let Some(o) = finding.as_object_mut() {
+                        o.remove("resource");
+                    }
+                }
+                finding
             })
             .collect();
 
@@ -370,23 +395,49 @@ impl Lake {
     }
 }
 
-/// Up to three resource uids of the finding at `row`.
-fn resource_uids(batch: &RecordBatch, row: usize) -> Vec<String> {
-    let Some(col) = batch
-        .column_by_name("resources")
-        .and_then(|c| c.as_list_opt::<i32>().cloned())
-    else {
-        return Vec::new();
-    };
-    if !col.is_valid(row) {
-        return Vec::new();
+/// A resource as a reader names it: its name when it has a short one, else the last part
+/// of its uid (an ARN's resource id).
+fn short_resource(name: Option<&str>, uid: &str) -> String {
+    match name.map(str::trim) {
+        Some(n) if !n.is_empty() && n.chars().count() <= 64 => n.to_owned(),
+        _ => {
+            let tail = uid
+                .trim_end_matches(['/', ':'])
+                .rsplit(['/', ':'])
+                .find(|p| !p.is_empty() && *p != "*")
+                .unwrap_or(uid);
+            trim_to(tail, 64)
+        }
     }
-    let structs = col.value(row);
-    let structs = structs.as_struct();
-    let Some(uids) = structs.column_by_name("uid") else {
-        return Vec::new();
-    };
-    (0..uids.len().min(3))
-        .filter_map(|i| text_at(uids, i).map(trim))
-        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resources_are_named_as_readers_name_them() {
+        let check = |name: Option<&str>, uid: &str, expected: &str| {
+            assert_eq!(short_resource(name, uid), expected, "{name:?} {uid}");
+        };
+        check(
+            Some("alice"),
+            "arn:aws:iam::111111111111:user/alice",
+            "alice",
+        );
+        check(None, "arn:aws:iam::111111111111:user/alice", "alice");
+        check(
+            Some(""),
+            "arn:aws:s3:::globex-prod-public-assets",
+            "globex-prod-public-assets",
+        );
+        check(None, "arn:aws:logs:eu-west-1:1:log-group:/app/x:*", "x");
+        check(None, "plain-id", "plain-id");
+    }
+
+    #[test]
+    fn text_is_cut_at_a_word() {
+        assert_eq!(trim_to("a b c", 10), "a b c");
+        assert_eq!(trim_to("alpha beta gamma", 12), "alpha beta…");
+    }
 }

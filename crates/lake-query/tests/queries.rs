@@ -576,8 +576,8 @@ async fn the_weekly_report_answers_as_the_summary_and_the_diff_do() {
 async fn the_summary_is_compact_spread_and_byte_identical() {
     let (lake, _dir) = runs_lake().await;
     let p = week("2026-W21");
-    let a = serde_json::to_string_pretty(&lake.summary(&p).await.unwrap()).unwrap();
-    let b = serde_json::to_string_pretty(&lake.summary(&p).await.unwrap()).unwrap();
+    let a = lake_query::json::to_string_shallow(&lake.summary(&p).await.unwrap(), 2);
+    let b = lake_query::json::to_string_shallow(&lake.summary(&p).await.unwrap(), 2);
     assert_eq!(a, b);
     let s: serde_json::Value = serde_json::from_str(&a).unwrap();
     assert_eq!(s["week"], "2026-W21");
@@ -641,7 +641,29 @@ async fn the_summary_is_compact_spread_and_byte_identical() {
         .map(|x| x["check_id"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(checks.len(), 5, "five samples, five checks");
-    assert!(a.len() < 40_000, "summary is {} bytes", a.len());
+    // Compact enough to send as a prompt as it is (the budget is ~12-16 KB with a sample
+    // of 50): one line per sample finding, its fields trimmed.
+    assert!(a.len() <= 15_000, "summary is {} bytes", a.len());
+    let lines: Vec<&str> = a.lines().filter(|l| l.contains("\"check_id\"")).collect();
+    assert!(lines.iter().all(|l| l.len() <= 320), "{lines:#?}");
+    for x in sample {
+        for key in [
+            "severity",
+            "check_id",
+            "account",
+            "region",
+            "status_detail",
+            "change",
+        ] {
+            assert!(x.get(key).is_some(), "{key} in {x}");
+        }
+        // The resource is named unless the detail or the account already names it.
+        let detail = x["status_detail"].as_str().unwrap();
+        match x.get("resource") {
+            Some(r) => assert!(!detail.contains(r.as_str().unwrap())),
+            None => assert!(x["account"].as_str().is_some()),
+        }
+    }
 }
 
 /// The sample of the summary of 2026-W21, at most `n` findings.
@@ -833,7 +855,10 @@ async fn the_report_shows_the_numbers_of_the_summary_the_diff_and_the_trend() {
         .unwrap();
     let (r, s) = (&made.report, &made.summary);
     assert_eq!(*s, lake.summary(&p).await.unwrap());
-    assert_eq!((r.week.as_str(), r.against.as_deref()), ("2026-W21", Some("2026-W20")));
+    assert_eq!(
+        (r.week.as_str(), r.against.as_deref()),
+        ("2026-W21", Some("2026-W20"))
+    );
     let changes = &s["changes"];
     assert_eq!(r.changes.new, changes["new"].as_i64().unwrap());
     assert_eq!(r.changes.regressed, changes["regressed"].as_i64().unwrap());
@@ -857,11 +882,19 @@ async fn the_report_shows_the_numbers_of_the_summary_the_diff_and_the_trend() {
         .weekly_report(&week("2026-W20"), &lake_query::ReportOptions::default())
         .await
         .unwrap();
-    let weeks: Vec<&str> = earlier.report.trend.iter().map(|t| t.week.as_str()).collect();
+    let weeks: Vec<&str> = earlier
+        .report
+        .trend
+        .iter()
+        .map(|t| t.week.as_str())
+        .collect();
     assert_eq!(weeks, ["2026-W19", "2026-W20"]);
     // Posture: the pass rate of the posture query, per account too.
     let posture = rows(&lake.run("posture", &p).await.unwrap());
-    let overall = posture.iter().find(|x| x["dimension"] == "overall").unwrap();
+    let overall = posture
+        .iter()
+        .find(|x| x["dimension"] == "overall")
+        .unwrap();
     assert_eq!(
         format!("{}", r.posture.as_ref().unwrap().rate.unwrap()),
         overall["pass_rate"]
@@ -874,7 +907,11 @@ async fn the_report_shows_the_numbers_of_the_summary_the_diff_and_the_trend() {
         ("s3_bucket_public_access", "Critical")
     );
     assert_eq!(
-        (top.failing_since.as_deref(), top.weeks_failing, top.weeks_seen),
+        (
+            top.failing_since.as_deref(),
+            top.weeks_failing,
+            top.weeks_seen
+        ),
         (Some("2026-W19"), 3, 3)
     );
     // Quick wins: few resources, a remediation, most severe first.
@@ -901,17 +938,29 @@ async fn the_report_shows_the_numbers_of_the_summary_the_diff_and_the_trend() {
 
 /// Compares `actual` with the golden file `name` (rewritten when UPDATE_GOLDEN is set).
 fn golden(name: &str, actual: &str) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name);
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, actual).unwrap();
     }
     let expected = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("{}: {e} (UPDATE_GOLDEN=1 writes it)", path.display()));
-    assert!(
-        expected == actual,
-        "{name} differs from its golden file (UPDATE_GOLDEN=1 rewrites it after a review)"
-    );
+    if expected != actual {
+        let (line, (e, a)) = expected
+            .lines()
+            .chain(std::iter::repeat(""))
+            .zip(actual.lines().chain(std::iter::repeat("")))
+            .enumerate()
+            .find(|(_, (e, a))| e != a)
+            .unwrap();
+        panic!(
+            "{name} differs from its golden file at line {}:\n  golden: {e}\n  now:    {a}\n\
+             (UPDATE_GOLDEN=1 rewrites it, after a review)",
+            line + 1
+        );
+    }
 }
 
 #[tokio::test]

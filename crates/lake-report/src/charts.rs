@@ -61,7 +61,8 @@ fn draw_open_fail(report: &Report, svg: &mut String) -> Drawn {
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(60)
-        .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), 0i64..(top + top / 8 + 1))?;
+        // Headroom above the tallest bar for the legend.
+        .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), 0i64..(top + top / 2 + 1))?;
     let labels: Vec<String> = weeks.iter().map(|w| short_week(&w.week)).collect();
     chart
         .configure_mesh()
@@ -125,7 +126,8 @@ fn draw_new_vs_resolved(report: &Report, svg: &mut String) -> Drawn {
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(60)
-        .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), 0i64..(top + top / 8 + 1))?;
+        // Headroom above the tallest bar for the legend.
+        .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), 0i64..(top + top / 2 + 1))?;
     let labels: Vec<String> = weeks.iter().map(|w| short_week(&w.week)).collect();
     chart
         .configure_mesh()

@@ -25,6 +25,7 @@ th, td { border: 1px solid #dde1e8; padding: 4px 8px; text-align: left; vertical
 th { background: #f6f7f9; font-weight: 600; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.sev { font-weight: 600; white-space: nowrap; }
+td:first-child { white-space: nowrap; }
 .sev-critical { background: #f6d5d5; color: #6d1010; }
 .sev-high { background: #fbe1d9; color: #8a2a1c; }
 .sev-medium { background: #fdf0d9; color: #7a4d07; }

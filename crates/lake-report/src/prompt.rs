@@ -5,9 +5,9 @@ use std::fmt::Write;
 use crate::narrative::SECTIONS;
 
 /// The prompt for the narrative of `week`'s report: the fixed sections, the Markdown subset
-/// `lake report --narrative` accepts, and the summary inputs (`lake summary`) as the only
-/// source of facts.
-pub fn prompt(week: &str, summary_inputs: &serde_json::Value) -> String {
+/// `lake report --narrative` accepts, and the summary inputs (`lake summary`'s JSON text) as
+/// the only source of facts.
+pub fn prompt(week: &str, summary_inputs: &str) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -40,7 +40,6 @@ pub fn prompt(week: &str, summary_inputs: &serde_json::Value) -> String {
          Keep each section under 120 words.\n\n\
          The summary inputs of the week (JSON):\n\n",
     );
-    let json = serde_json::to_string_pretty(summary_inputs).unwrap_or_default();
-    let _ = writeln!(out, "```json\n{json}\n```");
+    let _ = writeln!(out, "```json\n{}\n```", summary_inputs.trim_end());
     out
 }

@@ -544,12 +544,10 @@ async fn muted_findings_are_left_out_of_every_count_the_same_way() {
         ),
         ("0", "0", "7", "2")
     );
-    // The sample shows open failures only.
-    assert!(s["sample"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .all(|x| x["resources"][0] != "arn:aws:iam::111111111111:user/alice"));
+    // The sample shows open failures only: alice's finding is not one.
+    let sample = s["sample"].as_array().unwrap();
+    assert!(!sample.is_empty());
+    assert!(sample.iter().all(|x| !x.to_string().contains("alice")));
 }
 
 #[tokio::test]
