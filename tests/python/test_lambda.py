@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import time
+import urllib.request
 from pathlib import Path
 
 import boto3
@@ -25,6 +26,10 @@ ROOT = Path(__file__).resolve().parents[2]
 LAKE_BIN = os.environ.get("LAKE_BIN", str(Path.home() / ".cache/lake-target/debug/lake"))
 RUNS = ROOT / "fixtures/runs"
 LAKE_URL = "s3://lake/security"
+# The report is emailed through SES in a sender account, reached by assuming a role there.
+SENDER = "lake-reports@example.com"
+SENDER_ROLE = "arn:aws:iam::210987654321:role/lake-ses-sender"
+RECIPIENTS = ["ciso@example.com", "secops@example.com"]
 
 def free_port():
     with socket.socket() as s:
@@ -59,6 +64,15 @@ def s3_env(tmp_path_factory):
                       aws_access_key_id="test", aws_secret_access_key="test")
     for bucket in ("scans", "lake"):
         s3.create_bucket(Bucket=bucket)
+    # The sender is verified in the sender account only: mail gets out only if the function
+    # really sends as the assumed role.
+    sts = boto3.client("sts", endpoint_url=env["AWS_ENDPOINT_URL"], region_name="us-east-1",
+                       aws_access_key_id="test", aws_secret_access_key="test")
+    creds = sts.assume_role(RoleArn=SENDER_ROLE, RoleSessionName="setup")["Credentials"]
+    boto3.client("ses", endpoint_url=env["AWS_ENDPOINT_URL"], region_name="us-east-1",
+                 aws_access_key_id=creds["AccessKeyId"],
+                 aws_secret_access_key=creds["SecretAccessKey"],
+                 aws_session_token=creds["SessionToken"]).verify_email_identity(EmailAddress=SENDER)
     yield env, s3
     server.terminate()
     server.wait(10)
@@ -72,11 +86,15 @@ def function(s3_env, tmp_path_factory):
     log_path = tmp_path_factory.mktemp("lambda") / "watch.log"
     log = open(log_path, "w")
     fn_env = dict(env, LAKE_URL=LAKE_URL, LAKE_SAMPLE="20", LAKE_METRIC_NAMESPACE="LakeTest",
-                  RUST_LOG="info")
+                  RUST_LOG="info", LAKE_REPORT_TO=",".join(RECIPIENTS), LAKE_REPORT_FROM=SENDER,
+                  LAKE_SES_ROLE_ARN=SENDER_ROLE)
     args = ["cargo", "lambda", "watch", "-A", "127.0.0.1", "-P", str(port), "-p", "lake-lambda",
             "--timeout", "600"]
-    for k, v in fn_env.items():
-        args += ["--env-var", f"{k}={v}"]
+    # An env file, not --env-var: cargo-lambda splits --env-var values on commas, and the
+    # recipient list is comma-separated as it is in the Lambda's own configuration.
+    env_file = log_path.parent / "function.env"
+    env_file.write_text("".join(f"{k}={v}\n" for k, v in fn_env.items()))
+    args += ["--env-file", str(env_file)]
     watch = subprocess.Popen(args, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
                              start_new_session=True, env=dict(os.environ, **env))
     wait_for(port, 120)
@@ -130,6 +148,16 @@ def lake_objects(s3):
         for o in page.get("Contents", []):
             out[o["Key"]] = (o["ETag"], o["Size"], o["LastModified"])
     return out
+
+
+def moto_state(env):
+    """What the S3/SES/STS server holds (moto's own API): sent messages, assumed roles."""
+    with urllib.request.urlopen(f"{env['AWS_ENDPOINT_URL']}/moto-api/data.json") as r:
+        return json.loads(r.read())
+
+
+def sent_messages(env):
+    return moto_state(env)["ses"]["Message"]
 
 
 def marker(s3, prefix):
@@ -186,6 +214,19 @@ def test_a_run_lands_once_however_often_its_marker_is_delivered(s3_env, function
                              capture_output=True, check=True, env=dict(os.environ, **env))
         assert cli.stdout == reports[base + ext], ext
     assert reports[base + "md"].startswith(b"# Week 2026-W21\n")
+    # ... and emailed once, as the sender account's role, with the numbers in the subject.
+    sent = r["email"]
+    assert sent["to"] == RECIPIENTS and sent["role_arn"] == SENDER_ROLE
+    [message] = [m for m in sent_messages(env) if m["id"] == sent["message_id"]]
+    assert message["source"] == SENDER
+    assert message["destinations"]["ToAddresses"] == RECIPIENTS
+    assert message["subject"].startswith("Security report, week 2026-W21: 46 open failures")
+    assert message["body"] == reports[base + "html"].decode()
+    roles = moto_state(env)["sts"]["AssumedRole"]
+    assert any(a["role_arn"] == SENDER_ROLE and a["session_name"] == "lake-report" for a in roles)
+    emailed = json.loads(s3.get_object(Bucket="lake", Key="security/reports/week=2026-W21/email.json")["Body"].read())
+    assert emailed["message_id"] == sent["message_id"]
+    messages = len(sent_messages(env))
     findings = [k for k in objects if k.startswith("security/findings/")]
     assert len(findings) == 6 and all(k.endswith(".parquet") for k in findings)
     assert len([k for k in objects if k.startswith("security/scans/")]) == 6
@@ -195,6 +236,7 @@ def test_a_run_lands_once_however_often_its_marker_is_delivered(s3_env, function
     assert all(f["skipped"] for f in again["results"][0]["files"])
     assert again["results"][0]["summary"] == summary
     assert again["results"][0]["report_changed"] is False
+    assert "email" not in again["results"][0] and len(sent_messages(env)) == messages
     assert lake_objects(s3) == objects
 
     # Metrics: one EMF line per invocation, the freshness metric with a summary.

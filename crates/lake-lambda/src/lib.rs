@@ -31,6 +31,7 @@ use object_store::ObjectStoreExt;
 use serde::Serialize;
 use serde_json::Value;
 
+pub mod email;
 pub mod metrics;
 
 /// The function's configuration, from environment variables.
@@ -47,6 +48,9 @@ pub struct Config {
     pub concurrency: usize,
     /// `AWS_LAMBDA_FUNCTION_NAME` (set by Lambda): the metrics' dimension.
     pub function_name: String,
+    /// `LAKE_REPORT_TO`, `LAKE_REPORT_FROM`, `LAKE_SES_ROLE_ARN`: the report by email
+    /// through SES, when set.
+    pub email: Option<email::EmailConfig>,
 }
 
 impl Config {
@@ -76,6 +80,7 @@ impl Config {
                 .unwrap_or_else(|| "Lake".into()),
             concurrency: usize::try_from(number("LAKE_CONCURRENCY", 2, 64)?.max(1))?,
             function_name: var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|| "lake".into()),
+            email: email::EmailConfig::from_vars(&var)?,
         })
     }
 
@@ -253,6 +258,10 @@ pub struct RecordResult {
     pub report_uris: Vec<String>,
     /// Whether this invocation changed the report (a redelivery does not).
     pub report_changed: bool,
+    /// The report emailed by this invocation (a report is sent once, however often it is
+    /// rewritten with the same bytes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<email::Sent>,
     /// The summary inputs.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub summary: Option<Value>,
@@ -274,6 +283,7 @@ impl RecordResult {
             diff_uri: None,
             report_uris: Vec::new(),
             report_changed: false,
+            email: None,
             summary: None,
             error: None,
         }
@@ -462,6 +472,7 @@ async fn run_complete(
     tracing::info!(week = %week, summary = r.summary_uri.as_deref().unwrap_or(""), "summary written");
 
     // The report beside them, in the formats people read (the workbook is `lake report`'s).
+    let mut rendered = Vec::new();
     for format in [
         lake_report::Format::Markdown,
         lake_report::Format::Html,
@@ -470,13 +481,90 @@ async fn run_complete(
         let bytes = lake_report::render(&report, format)
             .with_context(|| format!("the {week} report as {}", format.extension()))?;
         let rel = format!("reports/week={week}/report.{}", format.extension());
-        let (uri, changed) = write_if_changed(lake, &rel, bytes).await?;
+        let (uri, changed) = write_if_changed(lake, &rel, bytes.clone()).await?;
         r.report_uris.push(uri);
         r.report_changed |= changed;
+        rendered.push(bytes);
     }
     tracing::info!(week = %week, changed = r.report_changed, "report written");
+
+    if let Some(email) = &config.email {
+        let text = String::from_utf8_lossy(&rendered[0]);
+        let html = String::from_utf8_lossy(&rendered[1]);
+        match deliver(lake, email, &week.to_string(), &report, &text, &html).await {
+            Ok(sent) => r.email = sent,
+            Err(e) => {
+                // The lake and the report landed; the email is retried by the next
+                // delivery (nothing marks it sent).
+                tracing::error!(week = %week, error = %format!("{e:#}"), "emailing the report");
+                r.error = Some(format!("emailing the {week} report: {e:#}"));
+            }
+        }
+    }
     r.summary = Some(summary);
     Ok(r)
+}
+
+/// Emails the week's report unless this very report was sent to these recipients already
+/// (`reports/week=<W>/email.json` records what was sent): a redelivered event or a rewrite
+/// with the same bytes sends nothing; a changed report (a late account) is sent again.
+async fn deliver(
+    lake: &Location,
+    config: &email::EmailConfig,
+    week: &str,
+    report: &lake_report::Report,
+    text: &str,
+    html: &str,
+) -> Result<Option<email::Sent>> {
+    use sha2::Digest;
+    let sha256: String = sha2::Sha256::digest(html.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let rel = format!("reports/week={week}/email.json");
+    if let Ok(existing) = lake.store.get(&lake.child(&rel)).await {
+        let previous: Option<email::Sent> = existing
+            .bytes()
+            .await
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok());
+        if previous.is_some_and(|p| p.report_sha256 == sha256 && p.to == config.to) {
+            return Ok(None);
+        }
+    }
+    let message = email::Message {
+        subject: &subject(week, report),
+        text,
+        html,
+        sha256,
+    };
+    let sent = email::send(config, &|name: &str| std::env::var(name).ok(), &message).await?;
+    tracing::info!(week, message_id = %sent.message_id, "report emailed");
+    let mut marker = serde_json::to_vec_pretty(&sent)?;
+    marker.push(b'\n');
+    lake_store::ingest::put_atomic(lake, &rel, Bytes::from(marker))
+        .await
+        .with_context(|| format!("recording the email in {rel}"))?;
+    Ok(Some(sent))
+}
+
+/// The email's subject: the week and its headline numbers.
+fn subject(week: &str, report: &lake_report::Report) -> String {
+    let open: i64 = report.open_fail.iter().map(|s| s.current).sum();
+    let of = |name: &str| {
+        report
+            .open_fail
+            .iter()
+            .find(|s| s.severity == name)
+            .map_or(0, |s| s.current)
+    };
+    format!(
+        "Security report, week {week}: {open} open failures ({} critical, {} high), {} new, {} resolved",
+        of("Critical"),
+        of("High"),
+        report.changes.new + report.changes.regressed,
+        report.changes.resolved
+    )
 }
 
 /// Writes `bytes` at `rel` in the lake unless the object already holds exactly them; its
