@@ -10,36 +10,50 @@ SELECT run_id, account_uid, provider, week, scan_time, ingested_at, source_uri, 
 FROM scans
 WHERE status <> 'failed' AND week IS NOT NULL;
 
--- scoped_findings: the findings with their `scope`: the part of the account one run of
--- their check covers. Prowler calls each region's endpoint apart for AWS's regional
--- services, so their checks cover one region (scope = region). AWS's global services (IAM,
--- S3 buckets, Organizations, CloudFront, Route 53, ...) and every other provider's checks
--- (Azure subscriptions, GCP projects, Kubernetes clusters, M365 tenants, GitHub owners are
--- listed whole) cover the whole account (scope = '*').
-CREATE VIEW scoped_findings AS
-SELECT f.*,
-       CASE WHEN f.provider = 'aws'
-                 AND coalesce(f.service, '') NOT IN (
-                     'iam', 's3', 'organizations', 'account', 'cloudfront', 'route53',
-                     'shield', 'trustedadvisor', 'fms', 'support')
-            THEN f.region ELSE '*' END AS scope
-FROM findings f;
+-- scan_cells: what each findings file holds, per (provider, account as written in the
+-- findings, region, check, service; '' when none): the number of findings. `lake` reads
+-- these rows from the cells it stored at ingest beside each file (checked against the file,
+-- see lake_store::observed) instead of grouping every finding; other engines compute them
+-- here.
+CREATE VIEW scan_cells AS
+SELECT dt, source_uri, run_id, provider, account_uid, region, check_id,
+       coalesce(service, '') AS service, count(*) AS findings
+FROM findings
+GROUP BY dt, source_uri, run_id, provider, account_uid, region, check_id, coalesce(service, '');
 
 -- observations: what each landed scan observed, taken from what it produced (never from its
--- file name): per (provider, account as written in the findings, region, check) and scope,
--- the number of findings it reported. A check that errored in a region (AccessDenied,
--- throttling) reports nothing there, so it is not observed there.
+-- file name): per (provider, account as written in the findings, region, check, service),
+-- the number of findings it reported, and the `scope` of the cell: the part of the account
+-- one run of the check covers. Prowler calls each region's endpoint apart for AWS's
+-- regional services, so their checks cover one region (scope = region). AWS's global
+-- services (IAM, S3 buckets, Organizations, CloudFront, Route 53, ...) and every other
+-- provider's checks (Azure subscriptions, GCP projects, Kubernetes clusters, M365 tenants,
+-- GitHub owners are listed whole) cover the whole account (scope = '*'). A check that
+-- errored in a region (AccessDenied, throttling) reports nothing there, so it is not
+-- observed there. (`regional`: whether the scope is the region.)
 CREATE VIEW observations AS
-SELECT s.week, o.dt, o.source_uri, o.run_id, s.scan_time, s.ingested_at,
+SELECT s.week, c.dt, c.source_uri, c.run_id, s.scan_time, s.ingested_at, s.scan_order,
        s.account_uid AS scan_account, s.status AS scan_status,
-       o.provider, o.account_uid, o.region, o.check_id, o.service, o.scope, o.findings
+       c.provider, c.account_uid, c.region, c.check_id, c.service, c.regional,
+       CASE WHEN c.regional THEN c.region ELSE '*' END AS scope,
+       c.findings
 FROM (
-    SELECT dt, source_uri, run_id, provider, account_uid, region, check_id, scope,
-           coalesce(max(service), '') AS service, count(*) AS findings
-    FROM scoped_findings
-    GROUP BY dt, source_uri, run_id, provider, account_uid, region, check_id, scope
-) o
-JOIN landed_scans s ON o.dt = s.dt AND o.source_uri = s.source_uri AND o.run_id = s.run_id;
+    SELECT dt, source_uri, run_id, provider, account_uid, region, check_id, service, findings,
+           provider = 'aws'
+           AND service NOT IN (
+               'iam', 's3', 'organizations', 'account', 'cloudfront', 'route53',
+               'shield', 'trustedadvisor', 'fms', 'support') AS regional
+    FROM scan_cells
+) c
+JOIN (
+    -- the scans in the order in which a later one replaces an earlier one's observations
+    -- of a week (see week_observations)
+    SELECT *,
+           row_number() OVER (
+               ORDER BY status = 'succeeded', scan_time NULLS FIRST, ingested_at NULLS FIRST,
+                        source_uri, run_id) AS scan_order
+    FROM landed_scans
+) s ON c.dt = s.dt AND c.source_uri = s.source_uri AND c.run_id = s.run_id;
 
 -- week_observations: observations marked `standing` when they make up the state of their
 -- week. Per cell (week, provider, account, scope, check), the observation of one scan stands:
@@ -47,42 +61,35 @@ JOIN landed_scans s ON o.dt = s.dt AND o.source_uri = s.source_uri AND o.run_id 
 -- observed it) the latest partial one. So a same-week re-run of some checks replaces those
 -- checks only, the rest keep the earlier run's result; a partial (truncated) scan never
 -- replaces a complete one, since nothing tells which of its checks are complete.
---   The order is a text key compared as a whole (complete first, then scan time, a scan
---   without one last, then ingest time, source, run): one aggregate per cell and a join,
---   rather than a window ranked per cell (a window over ~10^5 one-row partitions cost
---   seconds).
+--   The order is `scan_order` of observations, a number per scan (complete last, then by
+--   scan time, a scan without one first, ingest time, source, run: the greatest wins): one
+--   aggregate per cell and a join, rather than a window ranked per cell (a window over
+--   ~10^5 one-row partitions cost seconds).
 CREATE VIEW week_observations AS
-WITH keyed AS (
-    SELECT o.*,
-           concat(CASE WHEN o.scan_status = 'succeeded' THEN '1' ELSE '0' END, '|',
-                  coalesce(CAST(o.scan_time AS varchar), ''), '|',
-                  coalesce(CAST(o.ingested_at AS varchar), ''), '|',
-                  o.source_uri, '|', o.run_id) AS scan_order
-    FROM observations o
-),
-best AS (
+WITH best AS (
     SELECT week, provider, account_uid, scope, check_id, max(scan_order) AS scan_order
-    FROM keyed
+    FROM observations
     GROUP BY week, provider, account_uid, scope, check_id
 )
-SELECT k.week, k.dt, k.source_uri, k.run_id, k.scan_time, k.ingested_at, k.scan_account,
-       k.scan_status, k.provider, k.account_uid, k.region, k.check_id, k.service, k.scope,
-       k.findings, b.scan_order IS NOT NULL AS standing
-FROM keyed k
+SELECT o.week, o.dt, o.source_uri, o.run_id, o.scan_time, o.ingested_at, o.scan_account,
+       o.scan_status, o.provider, o.account_uid, o.region, o.check_id, o.service, o.regional,
+       o.scope, o.findings, b.scan_order IS NOT NULL AS standing
+FROM observations o
 LEFT JOIN best b
-    ON b.week = k.week AND b.provider = k.provider AND b.account_uid = k.account_uid
-   AND b.scope = k.scope AND b.check_id = k.check_id AND b.scan_order = k.scan_order;
+    ON b.week = o.week AND b.provider = o.provider AND b.account_uid = o.account_uid
+   AND b.scope = o.scope AND b.check_id = o.check_id AND b.scan_order = o.scan_order;
 
--- standing_checks: per landed scan, the checks of it that make up some of their week's state
--- (one of their observations stands), and superseded_cells: the observations of those that
--- do not stand (a later re-run of the check replaced them in some region). Usually every
--- observation of a scan stands and superseded_cells is empty: the week's state is then its
--- scans' findings whole. (Per check, so that a filter on check_id reaches the scans.)
+-- standing_checks: per landed scan, the checks of it (with their provider, service and
+-- whether their scope is the region) that make up some of their week's state (one of their
+-- observations stands), and superseded_cells: the observations of those that do not stand
+-- (a later re-run of the check replaced them in some region). Usually every observation of
+-- a scan stands and superseded_cells is empty: the week's state is then its scans' findings
+-- whole. (Per check, so that a filter on check_id reaches the scans.)
 CREATE VIEW standing_checks AS
-SELECT week, dt, source_uri, run_id, check_id, max(scan_account) AS scan_account,
-       max(scan_status) AS scan_status
+SELECT week, dt, source_uri, run_id, check_id, provider, service, regional,
+       max(scan_account) AS scan_account, max(scan_status) AS scan_status
 FROM week_observations
-GROUP BY week, dt, source_uri, run_id, check_id
+GROUP BY week, dt, source_uri, run_id, check_id, provider, service, regional
 HAVING bool_or(standing);
 
 CREATE VIEW superseded_cells AS
@@ -102,19 +109,21 @@ GROUP BY dt, source_uri, run_id, check_id, finding_key
 HAVING count(*) > 1;
 
 -- latest_findings: the state of each week: the findings of its standing observations, with
--- the scan they came from (`scan_account`: the account the file was scanned as, which for an
--- Azure tenant or a GCP organisation can differ from the finding's) and the cell's `scope`.
+-- the cell's `scope` and the scan they came from (`scan_account`: the account the file was
+-- scanned as, which for an Azure tenant or a GCP organisation can differ from the finding's).
 -- One row per finding key: a key belongs to one cell and each cell to one scan, so only a
 -- key one scan reported twice could repeat, and it counts once (see repeated_keys).
 --   The findings are those of the standing checks of scans (a join with a few rows per scan)
 --   less the superseded cells and the dropped copies of repeated keys (anti-joins with
 --   tables that are usually empty).
 CREATE VIEW latest_findings AS
-SELECT f.*, s.scan_account, s.scan_status
+SELECT f.*, CASE WHEN s.regional THEN f.region ELSE '*' END AS scope, s.scan_account,
+       s.scan_status
 FROM standing_checks s
-JOIN scoped_findings f
+JOIN findings f
     ON f.dt = s.dt AND f.source_uri = s.source_uri AND f.run_id = s.run_id
-   AND f.check_id = s.check_id
+   AND f.check_id = s.check_id AND f.provider = s.provider
+   AND coalesce(f.service, '') = s.service
 WHERE NOT EXISTS (
     SELECT 1 FROM superseded_cells x
     WHERE x.dt = f.dt AND x.source_uri = f.source_uri AND x.run_id = f.run_id

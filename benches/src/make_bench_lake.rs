@@ -4,7 +4,8 @@
 //! Each account's scan is generated once by `lake-synth` and decoded by the real decoder;
 //! every week then rewrites the run columns, flips the status of ~4% of the findings and
 //! drops ~1% (resolved by absence), and writes the files exactly where `lake ingest` would,
-//! with the same writer properties, plus one manifest row per scan.
+//! with the same writer properties, plus one manifest row per scan and the caches ingest
+//! keeps (manifest snapshot, failure index, observed cells).
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -206,13 +207,15 @@ fn main() -> Result<()> {
         )?;
         Ok(())
     })?;
-    eprintln!("writing the manifest snapshot and the failure index");
+    eprintln!("writing the manifest snapshot, the failure index and the observed cells");
     let lake = lake_store::Location::local(&args.out, true)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     runtime.block_on(lake_store::snapshot::refresh(&lake))?;
     runtime.block_on(lake_store::failures::refresh(&lake))?;
+    // What ingest stores beside each findings file (counted from the files written above).
+    runtime.block_on(lake_store::observed::refresh(&lake))?;
     eprintln!("done: {}", args.out.display());
     Ok(())
 }

@@ -265,8 +265,24 @@ fn limit_heap_arenas() {
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn limit_heap_arenas() {}
 
+/// Diagnostics on stderr when `LAKE_LOG` is set (a level or `tracing` filter, e.g.
+/// `LAKE_LOG=lake_query=debug` shows what each materialized view of a query cost).
+fn init_logging() {
+    let Ok(filter) = std::env::var("LAKE_LOG") else {
+        return;
+    };
+    match tracing_subscriber::EnvFilter::try_new(&filter) {
+        Ok(filter) => tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init(),
+        Err(e) => eprintln!("lake: LAKE_LOG={filter:?} is not a log filter ({e}); no logs"),
+    }
+}
+
 fn main() -> ExitCode {
     limit_heap_arenas();
+    init_logging();
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -720,12 +736,16 @@ async fn compact_cmd(lake_url: &str, all: bool) -> Result<ExitCode> {
         writeln!(out, "{}", compacted_line(c))?;
     }
     let usable = lake_store::compact::usable(&lake).await?;
+    // The observed cells of findings files ingested by an older lake (or whose cells are
+    // stale): written now, so that queries stop counting those files themselves.
+    let (observed, files) = lake_store::observed::refresh(&lake).await?;
     let partitions = |n: usize| format!("{n} partition{}", if n == 1 { "" } else { "s" });
     writeln!(
         out,
-        "compacted now: {}; read from compacted copies: {}",
+        "compacted now: {}; read from compacted copies: {}; observed cells written for {observed} of {} findings files",
         partitions(done.len()),
-        partitions(usable.len())
+        partitions(usable.len()),
+        files
     )?;
     Ok(ExitCode::SUCCESS)
 }

@@ -25,6 +25,7 @@ pub mod decoder;
 pub mod findings;
 pub mod frame;
 pub mod identity;
+pub mod observed;
 pub mod ocsf;
 pub mod schema;
 pub mod severity;

@@ -383,8 +383,8 @@ what let a one-check re-run replace a whole account; read `latest_findings` for 
 | view | one row per | what |
 |---|---|---|
 | `landed_scans` | source file that landed findings | the `scans` rows of status succeeded or partial |
-| `scoped_findings` | finding | the finding with its `scope`: the region for AWS regional services, `*` for AWS global services and every other provider |
-| `observations` | landed scan × (provider, account as in the findings, region, check) | what the scan observed: the findings it reported there, and the cell's `scope` (the region for AWS regional services, `*` for AWS global services and every other provider) |
+| `scan_cells` | findings file × (provider, account as in the findings, region, check, service) | `findings`: how many it holds. `lake` reads these rows from `_observed/` (below) |
+| `observations` | landed scan × (provider, account as in the findings, region, check, service) | what the scan observed: the findings it reported there, and the cell's `scope` (the region for AWS regional services, `*` for AWS global services and every other provider) |
 | `week_observations` | as `observations` | `standing`: whether the observation makes up its week's state (the latest scan of the week that observed the cell, complete before partial) |
 | `standing_checks` | check of a landed scan that makes up part of its week's state | `scan_account`, `scan_status` |
 | `superseded_cells` | observation of a standing check that does not stand | the (account, region, check) a later re-run replaced |
@@ -392,6 +392,17 @@ what let a one-check re-run replace a whole account; read `latest_findings` for 
 | `finding_changes` | finding key × pair of weeks | `change` (new, regressed, persisting, onboarded, resolved, unverified), `reason`, `baseline_week`, `status_now`, `status_before`, `muted` |
 | `account_coverage` | account × week compared | status (succeeded, partial, failed, missing), onboarded, last week seen, weeks missing |
 | `compared_cells` | (provider, account, scope, check) × week compared | the cells both weeks observed: the like-for-like scope of every delta |
+
+## Caches
+
+Written by `lake` beside the tables, under names starting with `_` (which Athena, DuckDB, Spark and DataFusion skip when reading a table directory). Each is checked against the files it was computed from before use and recomputed from them when stale or missing, so deleting one costs time, never correctness; `lake compact` writes what an older lake lacks.
+
+| path | one row per | what |
+|---|---|---|
+| `_manifest/scans.parquet` | manifest row | a snapshot of the whole `scans` table |
+| `_index/first_failures.parquet` | finding key that ever failed | the view `first_failures` |
+| `_compact/findings/dt=…/cover=…/part-*.parquet` | finding | closed weeks' findings merged into a few files ordered by check |
+| `_observed/dt=…/<account>-<run_id>.parquet` | row of `scan_cells` for one findings file, plus `repeated` | the cells of the findings file of the same name, counted at ingest; `repeated`: how many of its rows repeat a finding key written earlier in the file. Key-value metadata `lake.observed.findings`: the size, modification time and ETag of the findings file described |
 ";
 
 #[cfg(test)]

@@ -27,6 +27,7 @@ mod index;
 pub mod json;
 mod materialized;
 mod named;
+mod observed;
 mod pruned;
 mod report;
 mod session;

@@ -24,16 +24,18 @@ use tokio::sync::OnceCell;
 /// The rows of a view, computed on the first scan.
 #[derive(Debug)]
 pub(crate) struct Materialized {
+    name: String,
     plan: DataFrame,
     schema: SchemaRef,
     rows: OnceCell<Arc<MemTable>>,
 }
 
 impl Materialized {
-    /// The view whose plan is `plan`.
-    pub(crate) fn new(plan: DataFrame) -> Self {
+    /// The view `name`, whose plan is `plan`.
+    pub(crate) fn new(name: &str, plan: DataFrame) -> Self {
         let schema: SchemaRef = Arc::new(plan.schema().as_arrow().clone());
         Materialized {
+            name: name.to_owned(),
             plan,
             schema,
             rows: OnceCell::new(),
@@ -43,6 +45,7 @@ impl Materialized {
     async fn rows(&self) -> Result<&Arc<MemTable>> {
         self.rows
             .get_or_try_init(|| async {
+                let started = std::time::Instant::now();
                 let batches = self
                     .plan
                     .clone()
@@ -53,6 +56,12 @@ impl Materialized {
                     // schema in field metadata only).
                     .map(|b| RecordBatch::try_new(self.schema.clone(), b.columns().to_vec()))
                     .collect::<std::result::Result<Vec<_>, _>>()?;
+                tracing::debug!(
+                    view = %self.name,
+                    rows = batches.iter().map(RecordBatch::num_rows).sum::<usize>(),
+                    ms = started.elapsed().as_millis() as u64,
+                    "materialized"
+                );
                 Ok(Arc::new(MemTable::try_new(
                     self.schema.clone(),
                     vec![batches],

@@ -27,6 +27,7 @@ use crate::index::FailureIndex;
 use crate::json::text_at;
 use crate::materialized::Materialized;
 use crate::named::{named, Params};
+use crate::observed::Observed;
 use crate::pruned::Pruned;
 
 /// Bytes read from the end of a Parquet file to get its footer and page index in one
@@ -42,16 +43,18 @@ pub(crate) const LATE_MATERIALIZATION: &str =
 
 /// The view of `queries/changes.sql` that [`lake_store::failures`] materializes.
 const FIRST_FAILURES: &str = "first_failures";
+/// The views of `queries/views.sql` that [`lake_store::observed`] answers (see [`Observed`]).
+const SCAN_CELLS: &str = "scan_cells";
+const REPEATED_KEYS: &str = "repeated_keys";
 
 /// The views that a query scoped to a few weeks computes once (see [`Materialized`]): the
-/// week's observations, the checks of scans and the cells that stand, and the repeated
-/// keys, which the week states read; the cells, regions, checks and services observed,
-/// which every evidence lookup of `finding_changes` reads (each several times).
-const MATERIALIZED: [&str; 8] = [
+/// week's observations, the checks of scans and the cells that stand, which the week states
+/// read; the cells, regions, checks and services observed, which every evidence lookup of
+/// `finding_changes` reads (each several times).
+const MATERIALIZED: [&str; 7] = [
     "week_observations",
     "standing_checks",
     "superseded_cells",
-    "repeated_keys",
     "week_cells",
     "week_regions",
     "week_checks",
@@ -202,17 +205,33 @@ impl Lake {
         // (ad-hoc SQL, lookback) they stay views, so that a query's filters (a check, a
         // window of dates) reach the scans through them.
         let materialize = matches!(scope, Scope::Partitions(_));
+        // Scoped to a few weeks, what each findings file observed (and which files repeat
+        // a key) is read from the cells stored at ingest (see `Observed`).
+        let observed = match scope {
+            Scope::Partitions(dts) => Some(Observed::new(
+                self.location.clone(),
+                manifest.findings.clone(),
+                dts.clone(),
+            )),
+            _ => None,
+        };
+        if let Some(observed) = &observed {
+            ctx.register_table(SCAN_CELLS, observed.scan_cells())?;
+            ctx.register_table(REPEATED_KEYS, observed.repeated_keys())?;
+        }
         for script in [VIEWS, CHANGES] {
             for statement in statements(script) {
                 let defines = crate::dialect::view_of(statement).map(|(name, _)| name);
-                if defines == Some(FIRST_FAILURES) {
+                if defines == Some(FIRST_FAILURES)
+                    || (observed.is_some() && matches!(defines, Some(SCAN_CELLS | REPEATED_KEYS)))
+                {
                     continue;
                 }
                 ctx.sql(statement).await?;
                 if let Some(name) = defines.filter(|n| materialize && MATERIALIZED.contains(n)) {
                     let plan = ctx.table(name).await?;
                     ctx.deregister_table(name)?;
-                    ctx.register_table(name, Arc::new(Materialized::new(plan)))?;
+                    ctx.register_table(name, Arc::new(Materialized::new(name, plan)))?;
                 }
             }
         }
@@ -474,7 +493,7 @@ impl Lake {
                     .table("finding_changes")
                     .await?
                     .filter(col("check_id").eq(lit(params.check()?.to_owned())))?;
-                lookup_changes = Some(Materialized::new(verdicts));
+                lookup_changes = Some(Materialized::new("lookback_verdicts", verdicts));
                 let mut dts = dts;
                 dts.extend(pair_dts);
                 dts.sort_unstable();

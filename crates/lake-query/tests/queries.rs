@@ -11,6 +11,7 @@ use arrow::datatypes::Int64Type;
 use lake_query::{Lake, Params, QueryError};
 use lake_store::ingest::{ingest, IngestOptions};
 use lake_store::{Location, Source};
+use object_store::ObjectStoreExt;
 
 #[path = "queries/semantics.rs"]
 mod semantics;
@@ -244,6 +245,107 @@ async fn the_failure_index_changes_nothing_but_speed() {
     assert_eq!(answers().await, indexed);
     std::fs::remove_file(&index).unwrap();
     assert_eq!(answers().await, indexed);
+}
+
+#[tokio::test]
+async fn the_observed_cells_change_nothing_but_speed() {
+    let (lake, dir) = runs_lake().await;
+    let answers = || async {
+        let mut out = Vec::new();
+        for (name, p) in [
+            ("diff", week("2026-W21")),
+            ("diff", week("2026-W20")),
+            ("posture", week("2026-W21")),
+            ("trend", Params::default()),
+        ] {
+            out.push(rows(&lake.run(name, &p).await.unwrap()));
+        }
+        out
+    };
+    let stored = answers().await;
+    assert!(stored[0].iter().any(|r| r["change"] == "resolved"));
+
+    // Ingest stored one file of cells per findings file, holding what the view `scan_cells`
+    // computes from the findings (the SQL other engines and ad-hoc queries run).
+    let observed = dir.path().join("_observed");
+    let files = lake_store::read::table_files(lake.location(), "findings")
+        .await
+        .unwrap();
+    let metas = futures::future::join_all(
+        files
+            .iter()
+            .map(|p| async { lake.location().store.head(p).await.unwrap() }),
+    )
+    .await;
+    let cells = lake_store::observed::cells_among(lake.location(), &metas)
+        .await
+        .unwrap();
+    assert_eq!(cells.counted, 0, "every findings file has its stored cells");
+    assert!(cells.repeating.is_empty());
+    let columns =
+        "dt, source_uri, run_id, provider, account_uid, region, check_id, service, findings";
+    let order = "ORDER BY dt, source_uri, run_id, provider, account_uid, region, check_id, service";
+    let from_view = lake
+        .sql(&format!("SELECT {columns} FROM scan_cells {order}"))
+        .await
+        .unwrap();
+    let ctx = datafusion::prelude::SessionContext::new();
+    let schema = cells.batches[0].schema();
+    ctx.register_batch(
+        "stored",
+        arrow::compute::concat_batches(&schema, &cells.batches).unwrap(),
+    )
+    .unwrap();
+    let from_store = ctx
+        .sql(&format!("SELECT {columns} FROM stored {order}"))
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    assert!(!from_view.is_empty());
+    assert_eq!(rows(&from_store), rows(&from_view));
+
+    // Cells that describe another version of their findings file are not used: swapping
+    // two files' cells, or deleting them all, gives the same answers.
+    let mut stored_files: Vec<PathBuf> = walk(&observed);
+    stored_files.sort();
+    assert_eq!(stored_files.len(), files.len());
+    let (a, b) = (&stored_files[0], &stored_files[stored_files.len() - 1]);
+    let (bytes_a, bytes_b) = (std::fs::read(a).unwrap(), std::fs::read(b).unwrap());
+    std::fs::write(a, &bytes_b).unwrap();
+    std::fs::write(b, &bytes_a).unwrap();
+    assert_eq!(answers().await, stored);
+    std::fs::remove_dir_all(&observed).unwrap();
+    assert_eq!(answers().await, stored);
+
+    // `lake compact` writes them back (refresh), and then they are used again.
+    let (written, total) = lake_store::observed::refresh(lake.location())
+        .await
+        .unwrap();
+    assert_eq!((written, total), (files.len(), files.len()));
+    assert_eq!(
+        lake_store::observed::refresh(lake.location())
+            .await
+            .unwrap()
+            .0,
+        0
+    );
+    assert_eq!(answers().await, stored);
+}
+
+/// Every file under `dir`.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
 }
 
 /// Copies the fixture runs of `weeks` into a new layout root, applying `edit` to each file.

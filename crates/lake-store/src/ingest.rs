@@ -20,6 +20,7 @@ use std::sync::Arc;
 use arrow::array::RecordBatch;
 use bytes::Bytes;
 use futures::StreamExt;
+use lake_core::observed::CellCounter;
 use lake_core::{
     DecodeReport, DecodedUnit, DecoderOptions, Overrides, PathHints, ScanIdentity, ScanStatus,
     Splitter, Unit, UnitDecoder,
@@ -37,6 +38,7 @@ use crate::error::{Result, StoreError};
 use crate::layout::{table_file, FINDINGS_TABLE, SCANS_TABLE, STAGING_DIR};
 use crate::location::Location;
 use crate::manifest::{self, ScanRecord};
+use crate::observed;
 use crate::source::{Source, SourceKind};
 use crate::writer::{manifest_properties, sort_findings, writer_properties};
 
@@ -428,7 +430,21 @@ async fn ingest_one(
     if machinery.is_empty() {
         match sink {
             Some(s) => match s.commit().await {
-                Ok(()) => findings_path = Some(findings_rel.clone()),
+                Ok(cells) => {
+                    findings_path = Some(findings_rel.clone());
+                    // The cache of what the file observed; without it queries count the
+                    // file themselves, so a failure here is only logged in the report.
+                    let stored = match cells.map(CellCounter::finish) {
+                        Some(Ok(batch)) => observed::write(lake, &findings_rel, &batch).await,
+                        Some(Err(e)) => Err(StoreError::Arrow(e)),
+                        None => Ok(()),
+                    };
+                    if let Err(e) = stored {
+                        report
+                            .warnings
+                            .push(format!("storing the observed cells: {e}"));
+                    }
+                }
                 Err(e) => machinery.push(format!("writing the lake: {e}")),
             },
             None => {
@@ -439,6 +455,9 @@ async fn ingest_one(
                     if !matches!(e, object_store::Error::NotFound { .. }) {
                         machinery.push(format!("removing stale {findings_rel}: {e}"));
                     }
+                }
+                if let Err(e) = observed::remove(lake, &findings_rel).await {
+                    machinery.push(e.to_string());
                 }
             }
         }
@@ -670,6 +689,8 @@ fn staging_name(rel: &str) -> String {
 /// (object stores).
 pub(crate) struct FindingsSink {
     writer: AsyncArrowWriter<Box<dyn AsyncFileWriter>>,
+    /// Counts what the file observes (ingest only), stored beside it (see [`observed`]).
+    cells: Option<CellCounter>,
     lake: Location,
     written_to: Path,
     target: Path,
@@ -678,7 +699,9 @@ pub(crate) struct FindingsSink {
 impl FindingsSink {
     async fn open(lake: &Location, identity: &ScanIdentity) -> Result<Self> {
         let rel = table_file(FINDINGS_TABLE, identity);
-        Self::create(lake, &rel, writer_properties()).await
+        let mut sink = Self::create(lake, &rel, writer_properties()).await?;
+        sink.cells = Some(CellCounter::new());
+        Ok(sink)
     }
 
     /// A findings file at `rel` (relative to the lake) written with `properties`.
@@ -723,6 +746,7 @@ impl FindingsSink {
                 .map_err(StoreError::parquet(rel))?;
         Ok(FindingsSink {
             writer,
+            cells: None,
             lake: lake.clone(),
             written_to,
             target,
@@ -731,6 +755,9 @@ impl FindingsSink {
 
     pub(crate) async fn write(&mut self, batch: &RecordBatch) -> Result<()> {
         let sorted = sort_findings(batch)?;
+        if let Some(cells) = self.cells.as_mut() {
+            cells.absorb(&sorted).map_err(StoreError::Arrow)?;
+        }
         self.writer
             .write(&sorted)
             .await
@@ -738,10 +765,11 @@ impl FindingsSink {
     }
 
     /// Completes the file under its final name; on failure nothing new is visible and the
-    /// staging file is gone.
-    pub(crate) async fn commit(self) -> Result<()> {
+    /// staging file is gone. Returns the cells it observed, when it counted them.
+    pub(crate) async fn commit(self) -> Result<Option<CellCounter>> {
         let FindingsSink {
             writer,
+            cells,
             lake,
             written_to,
             target,
@@ -763,7 +791,7 @@ impl FindingsSink {
                 let _ = lake.store.delete(&written_to).await;
             }
         }
-        result
+        result.map(|()| cells)
     }
 
     /// Drops the file being written. An unfinished multipart upload is never visible; a
@@ -774,6 +802,7 @@ impl FindingsSink {
             lake,
             written_to,
             target,
+            ..
         } = self;
         drop(writer);
         if written_to != target {

@@ -4,6 +4,7 @@
 //! <lake>/findings/dt=YYYY-MM-DD/<account>-<run_id>.parquet   one file per (account, run)
 //! <lake>/scans/dt=YYYY-MM-DD/<account>-<run_id>.parquet      one manifest row per source
 //! <lake>/_staging/...                                        local lakes only: files being written
+//! <lake>/_observed/dt=YYYY-MM-DD/<account>-<run_id>.parquet  what each findings file observed (a cache)
 //! ```
 //!
 //! `dt` is the UTC date of the account scan. Engines read the tables as Hive-partitioned
@@ -17,6 +18,9 @@ use lake_core::ScanIdentity;
 pub const FINDINGS_TABLE: &str = "findings";
 /// The scans (ingest manifest) table directory.
 pub const SCANS_TABLE: &str = "scans";
+/// The observed cells of each findings file (see [`crate::observed`]): a cache beside the
+/// tables, ignored by engines (its name starts with `_`).
+pub const OBSERVED_DIR: &str = "_observed";
 /// Where local lakes stage files before the atomic rename.
 pub const STAGING_DIR: &str = "_staging";
 

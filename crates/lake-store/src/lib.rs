@@ -25,6 +25,7 @@ pub mod ingest;
 pub mod layout;
 pub mod location;
 pub mod manifest;
+pub mod observed;
 pub mod read;
 pub mod snapshot;
 pub mod source;

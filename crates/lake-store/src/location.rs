@@ -115,6 +115,18 @@ impl Location {
         Path::from_iter(parts)
     }
 
+    /// The path of `path` (of this location's store) relative to the lake root.
+    pub fn relative(&self, path: &Path) -> String {
+        path.prefix_match(&self.prefix)
+            .map(|parts| {
+                parts
+                    .map(|p| p.as_ref().to_owned())
+                    .collect::<Vec<_>>()
+                    .join("/")
+            })
+            .unwrap_or_else(|| path.to_string())
+    }
+
     /// The URL of an object of this store.
     pub fn object_url(&self, path: &Path) -> String {
         match &self.local_dir {

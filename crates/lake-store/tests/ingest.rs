@@ -102,6 +102,8 @@ async fn ingesting_twice_leaves_the_lake_as_after_once() {
         [
             "_index/first_failures.parquet",
             "_manifest/scans.parquet",
+            "_observed/dt=2026-05-18/111111111111-run-1.parquet",
+            "_observed/dt=2026-05-18/222222222222-run-1.parquet",
             "findings/dt=2026-05-18/111111111111-run-1.parquet",
             "findings/dt=2026-05-18/222222222222-run-1.parquet",
             "scans/dt=2026-05-18/111111111111-run-1.parquet",
@@ -863,6 +865,8 @@ async fn s3_sources_into_an_s3_lake_round_trip() {
         [
             "security/lake/_index/first_failures.parquet",
             "security/lake/_manifest/scans.parquet",
+            "security/lake/_observed/dt=2026-05-18/111111111111-run-7.parquet",
+            "security/lake/_observed/dt=2026-05-18/222222222222-run-7.parquet",
             "security/lake/findings/dt=2026-05-18/111111111111-run-7.parquet",
             "security/lake/findings/dt=2026-05-18/222222222222-run-7.parquet",
             "security/lake/scans/dt=2026-05-18/111111111111-run-7.parquet",

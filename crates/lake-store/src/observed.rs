@@ -1,0 +1,338 @@
+//! The observed cells of each findings file: what `scan_cells` (`queries/views.sql`) holds,
+//! stored at ingest so that queries read a few hundred rows per scan instead of grouping
+//! every finding of the weeks they compare.
+//!
+//! ```text
+//! <lake>/_observed/dt=YYYY-MM-DD/<account>-<run_id>.parquet   beside findings/dt=.../<same name>
+//! ```
+//!
+//! Each file holds the rows of [`lake_core::observed::cells_schema`] for one findings file
+//! (counted by [`CellCounter`] while the findings were written) and, in its key-value
+//! metadata, the version (size, modification time, ETag) of the findings file it describes.
+//! Like the failure index it is a cache, never the truth: [`cells_among`] uses a stored file
+//! only if the findings file is still there in that very version, and otherwise counts the
+//! findings file itself. A missing, stale or unreadable file costs time, never correctness.
+//! `lake compact` writes the files an older lake lacks (see [`refresh`]).
+//!
+//! The same pass tells which files wrote a finding key more than once (`repeated` > 0), so
+//! [`repeated_keys`] reads only those (usually none) for `repeated_keys`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use arrow::array::{Array, AsArray, Int64Array, RecordBatch, StringArray};
+use arrow::datatypes::{DataType, Field, Int64Type, Schema, SchemaRef};
+use bytes::Bytes;
+use futures::{StreamExt, TryStreamExt};
+use lake_core::observed::{cells_schema, CellCounter, COUNTED_COLUMNS};
+use lake_core::schema::PARTITION_COLUMN;
+use object_store::path::Path;
+use object_store::{ObjectMeta, ObjectStoreExt};
+use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ParquetRecordBatchReaderBuilder};
+use parquet::arrow::ProjectionMask;
+use parquet::file::metadata::KeyValue;
+use serde_json::{json, Value};
+
+use crate::error::{Result, StoreError};
+use crate::ingest::put_parquet;
+use crate::layout::{dt_of, FINDINGS_TABLE, OBSERVED_DIR};
+use crate::location::Location;
+use crate::snapshot::{conformed, FileVersion};
+use crate::writer::manifest_properties;
+
+/// The key-value metadata entry naming the version of the findings file described.
+const DESCRIBES_KEY: &str = "lake.observed.findings";
+
+/// Files read at once.
+const READS_IN_FLIGHT: usize = 16;
+
+/// The relative path of the observed cells of the findings file at `findings_rel`
+/// (`findings/dt=.../x.parquet` → `_observed/dt=.../x.parquet`).
+pub fn cells_file(findings_rel: &str) -> Option<String> {
+    let rest = findings_rel
+        .strip_prefix(FINDINGS_TABLE)?
+        .strip_prefix('/')?;
+    Some(format!("{OBSERVED_DIR}/{rest}"))
+}
+
+/// The columns [`cells_among`] returns: `dt` then [`cells_schema`].
+pub fn cells_table_schema() -> SchemaRef {
+    let mut fields = vec![Arc::new(Field::new(
+        PARTITION_COLUMN,
+        DataType::Utf8,
+        false,
+    ))];
+    fields.extend(cells_schema().fields().iter().cloned());
+    Arc::new(Schema::new(fields))
+}
+
+/// Stores `cells` as the observed cells of the findings file `findings_rel`, which must be
+/// committed already (its version is read back and recorded).
+pub async fn write(lake: &Location, findings_rel: &str, cells: &RecordBatch) -> Result<()> {
+    let Some(rel) = cells_file(findings_rel) else {
+        return Err(StoreError::Internal(format!(
+            "{findings_rel} is not a findings file"
+        )));
+    };
+    let meta = lake
+        .store
+        .head(&lake.child(findings_rel))
+        .await
+        .map_err(StoreError::store("reading the version of", findings_rel))?;
+    let v = FileVersion::of(&meta);
+    let properties = manifest_properties()
+        .into_builder()
+        .set_key_value_metadata(Some(vec![KeyValue::new(
+            DESCRIBES_KEY.to_owned(),
+            json!({"size": v.size, "modified": v.modified, "etag": v.etag}).to_string(),
+        )]))
+        .build();
+    put_parquet(lake, &rel, cells, properties).await
+}
+
+/// Removes the observed cells of `findings_rel` (its findings file is gone).
+pub async fn remove(lake: &Location, findings_rel: &str) -> Result<()> {
+    let Some(rel) = cells_file(findings_rel) else {
+        return Ok(());
+    };
+    match lake.store.delete(&lake.child(&rel)).await {
+        Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+        Err(e) => Err(StoreError::store("removing", &rel)(e)),
+    }
+}
+
+/// The observed cells of a set of findings files, and which of them repeat keys.
+#[derive(Debug, Clone)]
+pub struct Cells {
+    /// `dt` and the [`cells_schema`] columns, one batch per file.
+    pub batches: Vec<RecordBatch>,
+    /// The findings files with a repeated key (`repeated` > 0 in some cell).
+    pub repeating: Vec<ObjectMeta>,
+    /// How many files were counted from their findings (no usable stored cells).
+    pub counted: usize,
+}
+
+/// The observed cells of `files` (findings files as listed), read from their stored cells
+/// where those describe the listed version, counted from the findings file otherwise.
+pub async fn cells_among(lake: &Location, files: &[ObjectMeta]) -> Result<Cells> {
+    let mut reads = futures::stream::iter(files.iter().cloned())
+        .map(|meta| cells_of(lake, meta))
+        .buffered(READS_IN_FLIGHT);
+    let mut out = Cells {
+        batches: Vec::with_capacity(files.len()),
+        repeating: Vec::new(),
+        counted: 0,
+    };
+    while let Some((meta, batch, counted)) = reads.try_next().await? {
+        let repeated = batch
+            .column_by_name("repeated")
+            .map(|c| c.as_primitive::<Int64Type>())
+            .is_some_and(|r| r.iter().flatten().any(|n| n > 0));
+        if repeated {
+            out.repeating.push(meta.clone());
+        }
+        out.counted += usize::from(counted);
+        let dt = dt_of(meta.location.as_ref()).unwrap_or_default().to_owned();
+        let mut columns: Vec<Arc<dyn Array>> =
+            vec![Arc::new(StringArray::from(vec![dt; batch.num_rows()]))];
+        columns.extend(batch.columns().iter().cloned());
+        out.batches
+            .push(RecordBatch::try_new(cells_table_schema(), columns).map_err(StoreError::Arrow)?);
+    }
+    Ok(out)
+}
+
+/// Writes the stored cells of every findings file of the lake that lacks usable ones.
+/// Returns how many were written, of how many findings files.
+pub async fn refresh(lake: &Location) -> Result<(usize, usize)> {
+    let files = crate::snapshot::list_table(lake, FINDINGS_TABLE).await?;
+    let total = files.len();
+    let mut reads = futures::stream::iter(files)
+        .map(|meta| async move {
+            let (meta, batch, counted) = cells_of(lake, meta).await?;
+            if counted {
+                let rel = lake.relative(&meta.location);
+                write(lake, &rel, &batch).await?;
+            }
+            Ok::<_, StoreError>(usize::from(counted))
+        })
+        .buffer_unordered(READS_IN_FLIGHT);
+    let mut written = 0;
+    while let Some(n) = reads.try_next().await? {
+        written += n;
+    }
+    Ok((written, total))
+}
+
+/// The cells of one findings file and whether they had to be counted.
+async fn cells_of(lake: &Location, meta: ObjectMeta) -> Result<(ObjectMeta, RecordBatch, bool)> {
+    let rel = lake.relative(&meta.location);
+    if let Some(stored) = cells_file(&rel) {
+        if let Some(batch) = read_stored(lake, &stored, &FileVersion::of(&meta)).await {
+            return Ok((meta, batch, false));
+        }
+    }
+    let path = meta.location.clone();
+    let bytes = lake.read_whole(&path).await?;
+    let batch = tokio::task::spawn_blocking(move || count_bytes(bytes, &path))
+        .await
+        .map_err(|e| StoreError::Internal(format!("counting the cells of a file: {e}")))??;
+    Ok((meta, batch, true))
+}
+
+/// Counts the cells of a findings file's bytes.
+fn count_bytes(bytes: Bytes, path: &Path) -> Result<RecordBatch> {
+    let builder =
+        ParquetRecordBatchReaderBuilder::try_new(bytes).map_err(StoreError::parquet(path))?;
+    let projection = ProjectionMask::columns(builder.parquet_schema(), COUNTED_COLUMNS);
+    let mut counter = CellCounter::new();
+    for batch in builder
+        .with_projection(projection)
+        .build()
+        .map_err(StoreError::parquet(path))?
+    {
+        counter
+            .absorb(&batch.map_err(StoreError::Arrow)?)
+            .map_err(StoreError::Arrow)?;
+    }
+    counter.finish().map_err(StoreError::Arrow)
+}
+
+/// Stored cells at `rel`, if they describe the findings file in `version`.
+async fn read_stored(lake: &Location, rel: &str, version: &FileVersion) -> Option<RecordBatch> {
+    let bytes = lake
+        .store
+        .get(&lake.child(rel))
+        .await
+        .ok()?
+        .bytes()
+        .await
+        .ok()?;
+    let metadata = ArrowReaderMetadata::load(&bytes, Default::default()).ok()?;
+    let describes = metadata
+        .metadata()
+        .file_metadata()
+        .key_value_metadata()?
+        .iter()
+        .find(|kv| kv.key == DESCRIBES_KEY)?
+        .value
+        .as_deref()?;
+    let v: Value = serde_json::from_str(describes).ok()?;
+    let stored = FileVersion {
+        size: v.get("size")?.as_i64()?,
+        modified: v.get("modified")?.as_i64()?,
+        etag: match v.get("etag")? {
+            Value::Null => None,
+            e => Some(e.as_str()?.to_owned()),
+        },
+    };
+    if &stored != version {
+        return None;
+    }
+    let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(bytes, metadata);
+    conformed(reader, &cells_schema())
+}
+
+/// The columns of [`repeated_keys`] (the view `repeated_keys` of `queries/views.sql`).
+pub fn repeated_keys_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new(PARTITION_COLUMN, DataType::Utf8, false),
+        Field::new("source_uri", DataType::Utf8, false),
+        Field::new("run_id", DataType::Utf8, false),
+        Field::new("check_id", DataType::Utf8, false),
+        Field::new("finding_key", DataType::Utf8, false),
+        Field::new("kept_offset", DataType::Int64, true),
+    ]))
+}
+
+/// The finding keys each of `files` wrote more than once, with the copy that counts (the
+/// one later in the file): the rows of the view `repeated_keys` for those files.
+pub async fn repeated_keys(lake: &Location, files: &[ObjectMeta]) -> Result<RecordBatch> {
+    let mut reads = futures::stream::iter(files.iter().cloned())
+        .map(|meta| async move {
+            let path = meta.location.clone();
+            let bytes = lake.read_whole(&path).await?;
+            tokio::task::spawn_blocking(move || repeated_in_bytes(bytes, &path))
+                .await
+                .map_err(|e| StoreError::Internal(format!("reading repeated keys: {e}")))?
+        })
+        .buffered(READS_IN_FLIGHT);
+    let mut batches = Vec::new();
+    while let Some(batch) = reads.try_next().await? {
+        batches.push(batch);
+    }
+    arrow::compute::concat_batches(&repeated_keys_schema(), &batches).map_err(StoreError::Arrow)
+}
+
+fn repeated_in_bytes(bytes: Bytes, path: &Path) -> Result<RecordBatch> {
+    let dt = dt_of(path.as_ref()).unwrap_or_default().to_owned();
+    let builder =
+        ParquetRecordBatchReaderBuilder::try_new(bytes).map_err(StoreError::parquet(path))?;
+    let projection = ProjectionMask::columns(
+        builder.parquet_schema(),
+        [
+            "source_uri",
+            "run_id",
+            "check_id",
+            "finding_key",
+            "source_offset",
+        ],
+    );
+    // (source, run, check, key) -> (rows, greatest offset)
+    let mut seen: HashMap<[String; 4], (usize, Option<i64>)> = HashMap::new();
+    for batch in builder
+        .with_projection(projection)
+        .build()
+        .map_err(StoreError::parquet(path))?
+    {
+        let batch = batch.map_err(StoreError::Arrow)?;
+        let text = |n: &str| {
+            batch
+                .column_by_name(n)
+                .map(|c| c.as_string::<i32>().clone())
+        };
+        let (Some(source), Some(run), Some(check), Some(key)) = (
+            text("source_uri"),
+            text("run_id"),
+            text("check_id"),
+            text("finding_key"),
+        ) else {
+            return Err(StoreError::Internal(format!("{path}: not a findings file")));
+        };
+        let offsets = batch
+            .column_by_name("source_offset")
+            .and_then(|c| c.as_primitive_opt::<Int64Type>().cloned());
+        for r in 0..batch.num_rows() {
+            let id = [&source, &run, &check, &key].map(|a| a.value(r).to_owned());
+            let offset = offsets
+                .as_ref()
+                .and_then(|o| o.is_valid(r).then(|| o.value(r)));
+            let e = seen.entry(id).or_insert((0, None));
+            e.0 += 1;
+            e.1 = e.1.max(offset);
+        }
+    }
+    let mut rows: Vec<([String; 4], Option<i64>)> = seen
+        .into_iter()
+        .filter(|(_, (n, _))| *n > 1)
+        .map(|(id, (_, offset))| (id, offset))
+        .collect();
+    rows.sort_unstable();
+    let column = |i: usize| -> Arc<dyn Array> {
+        Arc::new(StringArray::from_iter_values(
+            rows.iter().map(|(id, _)| id[i].as_str()),
+        ))
+    };
+    RecordBatch::try_new(
+        repeated_keys_schema(),
+        vec![
+            Arc::new(StringArray::from(vec![dt.as_str(); rows.len()])),
+            column(0),
+            column(1),
+            column(2),
+            column(3),
+            Arc::new(rows.iter().map(|(_, o)| *o).collect::<Int64Array>()),
+        ],
+    )
+    .map_err(StoreError::Arrow)
+}
