@@ -205,10 +205,11 @@ impl Lake {
         // (ad-hoc SQL, lookback) they stay views, so that a query's filters (a check, a
         // window of dates) reach the scans through them.
         let materialize = matches!(scope, Scope::Partitions(_));
-        // Scoped to a few weeks, what each findings file observed (and which files repeat
-        // a key) is read from the cells stored at ingest (see `Observed`).
+        // Scoped to some partitions, what each findings file observed (and which files
+        // repeat a key) is read from the cells stored at ingest (see `Observed`): a few
+        // hundred rows per file, which a check filter (lookback) narrows in memory.
         let observed = match scope {
-            Scope::Partitions(dts) => Some(Observed::new(
+            Scope::Partitions(dts) | Scope::Lookup(dts) => Some(Observed::new(
                 self.location.clone(),
                 manifest.findings.clone(),
                 dts.clone(),
