@@ -336,3 +336,30 @@ fn repeated_in_bytes(bytes: Bytes, path: &Path) -> Result<RecordBatch> {
     )
     .map_err(StoreError::Arrow)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cells_of_a_findings_file_sit_at_the_same_name_under_observed() {
+        assert_eq!(
+            cells_file("findings/dt=2026-05-18/111122223333-run-1.parquet").as_deref(),
+            Some("_observed/dt=2026-05-18/111122223333-run-1.parquet")
+        );
+        assert_eq!(cells_file("scans/dt=2026-05-18/x.parquet"), None);
+        assert_eq!(cells_file("findingsX/dt=2026-05-18/x.parquet"), None);
+    }
+
+    #[test]
+    fn paths_of_the_store_are_made_relative_to_the_lake_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let lake = Location::local(dir.path(), true).unwrap();
+        let path = lake.child("findings/dt=2026-05-18/a.parquet");
+        assert_eq!(lake.relative(&path), "findings/dt=2026-05-18/a.parquet");
+        let s3 = Location::parse("s3://bucket/security/lake", false).unwrap();
+        let path = s3.child("findings/dt=2026-05-18/a.parquet");
+        assert_eq!(path.as_ref(), "security/lake/findings/dt=2026-05-18/a.parquet");
+        assert_eq!(s3.relative(&path), "findings/dt=2026-05-18/a.parquet");
+    }
+}
