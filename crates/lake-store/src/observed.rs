@@ -359,7 +359,10 @@ mod tests {
         assert_eq!(lake.relative(&path), "findings/dt=2026-05-18/a.parquet");
         let s3 = Location::parse("s3://bucket/security/lake", false).unwrap();
         let path = s3.child("findings/dt=2026-05-18/a.parquet");
-        assert_eq!(path.as_ref(), "security/lake/findings/dt=2026-05-18/a.parquet");
+        assert_eq!(
+            path.as_ref(),
+            "security/lake/findings/dt=2026-05-18/a.parquet"
+        );
         assert_eq!(s3.relative(&path), "findings/dt=2026-05-18/a.parquet");
     }
 }
