@@ -35,7 +35,7 @@ use parquet::arrow::arrow_reader::{
 };
 use parquet::arrow::ProjectionMask;
 use parquet::file::metadata::KeyValue;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::error::{Result, StoreError};
 use crate::ingest::put_parquet;
@@ -89,7 +89,9 @@ pub async fn refresh(lake: &Location) -> Result<bool> {
         .covers
         .iter()
         .map(|(file, v)| {
-            json!({"file": file, "size": v.size, "modified": v.modified, "etag": v.etag})
+            let mut m = v.to_json();
+            m.insert("file".into(), file.clone().into());
+            Value::Object(m)
         })
         .collect();
     let properties = manifest_properties()
@@ -262,15 +264,7 @@ fn parse_covers(text: &str) -> Option<Vec<(String, FileVersion)>> {
         .iter()
         .map(|item| {
             let file = item.get("file")?.as_str()?.to_owned();
-            let version = FileVersion {
-                size: item.get("size")?.as_i64()?,
-                modified: item.get("modified")?.as_i64()?,
-                etag: match item.get("etag")? {
-                    Value::Null => None,
-                    v => Some(v.as_str()?.to_owned()),
-                },
-            };
-            Some((file, version))
+            Some((file, FileVersion::from_json(item)?))
         })
         .collect()
 }

@@ -31,7 +31,7 @@ use object_store::{ObjectMeta, ObjectStoreExt};
 use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ParquetRecordBatchReaderBuilder};
 use parquet::arrow::ProjectionMask;
 use parquet::file::metadata::KeyValue;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::error::{Result, StoreError};
 use crate::ingest::put_parquet;
@@ -84,7 +84,7 @@ pub async fn write(lake: &Location, findings_rel: &str, cells: &RecordBatch) -> 
         .into_builder()
         .set_key_value_metadata(Some(vec![KeyValue::new(
             DESCRIBES_KEY.to_owned(),
-            json!({"size": v.size, "modified": v.modified, "etag": v.etag}).to_string(),
+            Value::Object(v.to_json()).to_string(),
         )]))
         .build();
     put_parquet(lake, &rel, cells, properties).await
@@ -217,15 +217,7 @@ async fn read_stored(lake: &Location, rel: &str, version: &FileVersion) -> Optio
         .find(|kv| kv.key == DESCRIBES_KEY)?
         .value
         .as_deref()?;
-    let v: Value = serde_json::from_str(describes).ok()?;
-    let stored = FileVersion {
-        size: v.get("size")?.as_i64()?,
-        modified: v.get("modified")?.as_i64()?,
-        etag: match v.get("etag")? {
-            Value::Null => None,
-            e => Some(e.as_str()?.to_owned()),
-        },
-    };
+    let stored = FileVersion::from_json(&serde_json::from_str(describes).ok()?)?;
     if &stored != version {
         return None;
     }

@@ -76,6 +76,27 @@ impl FileVersion {
             etag: meta.e_tag.clone(),
         }
     }
+
+    /// As the caches record it in their key-value metadata: `size`, `modified`, `etag`.
+    pub(crate) fn to_json(&self) -> serde_json::Map<String, serde_json::Value> {
+        let mut m = serde_json::Map::new();
+        m.insert("size".into(), self.size.into());
+        m.insert("modified".into(), self.modified.into());
+        m.insert("etag".into(), self.etag.clone().into());
+        m
+    }
+
+    /// Read back from [`FileVersion::to_json`]'s fields of `v` (other fields ignored).
+    pub(crate) fn from_json(v: &serde_json::Value) -> Option<Self> {
+        Some(FileVersion {
+            size: v.get("size")?.as_i64()?,
+            modified: v.get("modified")?.as_i64()?,
+            etag: match v.get("etag")? {
+                serde_json::Value::Null => None,
+                e => Some(e.as_str()?.to_owned()),
+            },
+        })
+    }
 }
 
 /// The manifest as it is now: the snapshot's rows still valid plus the files it lacks,
