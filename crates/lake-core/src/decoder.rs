@@ -100,7 +100,7 @@ pub struct DecodeReport {
     pub fault: Option<StreamError>,
     /// Repairs made.
     pub warnings: Vec<String>,
-    /// Bytes read.
+    /// Bytes read: the whole source, or up to the stream fault that ended reading.
     pub bytes: u64,
 }
 
@@ -267,6 +267,8 @@ impl OcsfDecoder {
 
     fn fault(&mut self, e: FrameError) -> StreamError {
         let e = StreamError::from(e);
+        // What was read is what came before the fault, however the input was cut.
+        self.report.bytes = e.offset;
         self.report.fault = Some(e.clone());
         self.report.warnings = self.framer.warnings().to_vec();
         e
@@ -575,7 +577,8 @@ impl Splitter {
     /// units' reports are merged into it with [`DecodeReport::absorb`].
     pub fn report(&self) -> DecodeReport {
         DecodeReport {
-            bytes: self.framer.position(),
+            // As the streaming decoder: up to the fault, when there is one.
+            bytes: self.fault.as_ref().map_or(self.framer.position(), |f| f.offset),
             fault: self.fault.clone(),
             warnings: self.framer.warnings().to_vec(),
             ..DecodeReport::default()
@@ -664,39 +667,10 @@ mod tests {
         )
     }
 
-    struct Decoded {
-        batches: Vec<RecordBatch>,
-        report: DecodeReport,
-        identity: Option<ScanIdentity>,
-    }
+    use crate::replay::{self, Decoded};
 
     fn decode(input: &[u8], chunk: usize, options: DecoderOptions) -> Decoded {
-        let mut d = OcsfDecoder::new(
-            "mem://x",
-            PathHints::default(),
-            Overrides::default(),
-            options,
-        );
-        let mut batches = vec![];
-        'outer: for piece in input.chunks(chunk.max(1)) {
-            let mut rest = piece;
-            while !rest.is_empty() {
-                match d.decode(rest) {
-                    Ok(n) => rest = &rest[n..],
-                    Err(_) => break 'outer,
-                }
-                if d.is_full() {
-                    batches.extend(d.flush().unwrap());
-                }
-            }
-        }
-        let _ = d.finish();
-        batches.extend(d.flush().unwrap());
-        Decoded {
-            batches,
-            report: d.report().clone(),
-            identity: d.identity().cloned(),
-        }
+        replay::stream(input, &[chunk], options)
     }
 
     fn uids(batches: &[RecordBatch]) -> Vec<String> {
@@ -717,50 +691,8 @@ mod tests {
         format!("[{}]", items.join(",")).into_bytes()
     }
 
-    /// Decodes as the ingest does on several cores: split into units, the first ones in
-    /// order until the identity is known, the rest on clones in reverse order.
     fn decode_in_units(input: &[u8], chunk: usize, options: DecoderOptions) -> Decoded {
-        let mut splitter = Splitter::new(options.max_finding_bytes);
-        let mut units = vec![];
-        for piece in input.chunks(chunk.max(1)) {
-            let (unit, fault) = splitter.frame(piece.to_vec());
-            units.push(unit);
-            if fault.is_some() {
-                break;
-            }
-        }
-        let (last, _) = splitter.finish();
-        units.extend(last);
-        let mut decoder = UnitDecoder::new(
-            "mem://x",
-            PathHints::default(),
-            Overrides::default(),
-            options,
-        );
-        let mut decoded: Vec<Option<DecodedUnit>> = units.iter().map(|_| None).collect();
-        let mut next = 0;
-        while next < units.len() && decoder.identity().is_none() {
-            decoded[next] = Some(decoder.decode(&units[next]).unwrap());
-            next += 1;
-        }
-        for i in (next..units.len()).rev() {
-            decoded[i] = Some(decoder.clone().decode(&units[i]).unwrap());
-        }
-        let mut report = splitter.report();
-        let mut batches = vec![];
-        for unit in decoded.into_iter().flatten() {
-            assert!(unit
-                .batches
-                .iter()
-                .all(|b| b.num_rows() <= options.batch_size));
-            report.absorb(unit.report);
-            batches.extend(unit.batches);
-        }
-        Decoded {
-            batches,
-            report,
-            identity: decoder.identity().cloned(),
-        }
+        replay::units(input, &[chunk], options)
     }
 
     fn rows(batches: &[RecordBatch]) -> Option<RecordBatch> {

@@ -27,6 +27,7 @@ pub mod frame;
 pub mod identity;
 pub mod observed;
 pub mod ocsf;
+pub mod replay;
 pub mod schema;
 pub mod severity;
 
