@@ -2,7 +2,8 @@
 # one clear line per missing tool, and stops with all of them listed.
 #
 #   need_tools demo   # cargo, rustc
-#   need_tools test   # ... plus rustfmt, clippy, python3 with venv, Java 17+ (Spark)
+#   need_tools test   # ... plus rustfmt, clippy, nightly (fuzzing), python3 with venv,
+#                     # Java 17+ (Spark)
 
 need_tools() {
   local what="$1" missing=()
@@ -24,6 +25,8 @@ need_tools() {
       ! { [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; }; then
       missing+=("chromium, for the browser test of the HTML report: e.g. sudo apt-get install chromium")
     fi
+    rustup run nightly rustc --version >/dev/null 2>&1 ||
+      missing+=("the nightly Rust toolchain, for the fuzz targets (cargo-fuzz): rustup toolchain install nightly")
     local java
     java=$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -1)
     if [ -z "$java" ] || [ "$java" -lt 17 ]; then

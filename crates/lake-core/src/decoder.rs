@@ -578,7 +578,10 @@ impl Splitter {
     pub fn report(&self) -> DecodeReport {
         DecodeReport {
             // As the streaming decoder: up to the fault, when there is one.
-            bytes: self.fault.as_ref().map_or(self.framer.position(), |f| f.offset),
+            bytes: self
+                .fault
+                .as_ref()
+                .map_or(self.framer.position(), |f| f.offset),
             fault: self.fault.clone(),
             warnings: self.framer.warnings().to_vec(),
             ..DecodeReport::default()

@@ -8,8 +8,9 @@
 
 use arrow::record_batch::RecordBatch;
 
-use crate::decoder::{DecodeReport, DecodedUnit, DecoderOptions, OcsfDecoder, Splitter, Unit};
 use crate::decoder::UnitDecoder;
+use crate::decoder::{DecodeReport, DecodedUnit, DecoderOptions, OcsfDecoder, Splitter, Unit};
+use crate::frame::{Element, ElementBytes, ElementKind, FrameError, Framer};
 use crate::identity::{Overrides, PathHints, ScanIdentity};
 
 /// What a whole decode of a source gave.
@@ -42,7 +43,10 @@ fn pieces<'a>(input: &'a [u8], sizes: &'a [usize]) -> impl Iterator<Item = &'a [
         if at >= input.len() {
             return None;
         }
-        let size = sizes.get(i % sizes.len().max(1)).copied().unwrap_or(usize::MAX);
+        let size = sizes
+            .get(i % sizes.len().max(1))
+            .copied()
+            .unwrap_or(usize::MAX);
         i += 1;
         let end = at.saturating_add(size.max(1)).min(input.len());
         let piece = &input[at..end];
@@ -110,12 +114,7 @@ pub fn units(input: &[u8], sizes: &[usize], options: DecoderOptions) -> Decoded 
         next += 1;
     }
     for i in (next..framed.len()).rev() {
-        decoded[i] = Some(
-            decoder
-                .clone()
-                .decode(&framed[i])
-                .expect("a unit decodes"),
-        );
+        decoded[i] = Some(decoder.clone().decode(&framed[i]).expect("a unit decodes"));
     }
     let mut report = splitter.report();
     let mut batches = Vec::new();
@@ -134,7 +133,11 @@ pub fn units(input: &[u8], sizes: &[usize], options: DecoderOptions) -> Decoded 
 /// than `options.batch_size`, every offset (of the fault, of each rejection, of each
 /// row's evidence pointer) within the input, and each row's pointer addressing an element
 /// that starts with `{` and ends with `}`. Returns the first broken rule.
-pub fn check_invariants(input: &[u8], decoded: &Decoded, options: DecoderOptions) -> Result<(), String> {
+pub fn check_invariants(
+    input: &[u8],
+    decoded: &Decoded,
+    options: DecoderOptions,
+) -> Result<(), String> {
     use arrow::array::AsArray;
     use arrow::datatypes::Int64Type;
 
@@ -156,10 +159,16 @@ pub fn check_invariants(input: &[u8], decoded: &Decoded, options: DecoderOptions
         if b.num_rows() > options.batch_size {
             return Err(format!("a batch of {} rows", b.num_rows()));
         }
-        let (Some(off), Some(n)) = (b.column_by_name("source_offset"), b.column_by_name("source_length")) else {
+        let (Some(off), Some(n)) = (
+            b.column_by_name("source_offset"),
+            b.column_by_name("source_length"),
+        ) else {
             return Err("a batch without evidence pointers".into());
         };
-        let (off, n) = (off.as_primitive::<Int64Type>(), n.as_primitive::<Int64Type>());
+        let (off, n) = (
+            off.as_primitive::<Int64Type>(),
+            n.as_primitive::<Int64Type>(),
+        );
         for i in 0..b.num_rows() {
             let (o, l) = (off.value(i), n.value(i));
             let (Ok(o), Ok(l)) = (usize::try_from(o), usize::try_from(l)) else {
@@ -186,7 +195,10 @@ pub fn difference(a: &Decoded, b: &Decoded) -> Option<String> {
         return Some(format!("reports differ:\n{ra}\n{rb}"));
     }
     if a.identity != b.identity {
-        return Some(format!("identities differ: {:?} / {:?}", a.identity, b.identity));
+        return Some(format!(
+            "identities differ: {:?} / {:?}",
+            a.identity, b.identity
+        ));
     }
     None
 }
@@ -196,7 +208,10 @@ pub fn difference(a: &Decoded, b: &Decoded) -> Option<String> {
 /// values replaced by others of every JSON type and by edge cases (empty, huge, deep,
 /// control characters, surrogates), keys removed or repeated, then the whole written as a
 /// pretty array, a compact array or NDJSON, and sometimes cut or corrupted at one byte.
-pub fn mutated_source(findings: &[serde_json::Value], pick: &mut dyn FnMut(usize) -> usize) -> Vec<u8> {
+pub fn mutated_source(
+    findings: &[serde_json::Value],
+    pick: &mut dyn FnMut(usize) -> usize,
+) -> Vec<u8> {
     let count = pick(6);
     let mut texts: Vec<Vec<u8>> = Vec::new();
     for _ in 0..count {
@@ -331,7 +346,11 @@ fn mutate_text(text: &mut Vec<u8>, pick: &mut dyn FnMut(usize) -> usize) {
 /// Decodes `input` in the ways the ingest can, and checks they agree and keep the
 /// invariants ([`check_invariants`]): in one piece, in pieces of the sizes `sizes` cycles
 /// through, and in units framed from those pieces. Returns the first disagreement.
-pub fn check_chunkings(input: &[u8], sizes: &[usize], options: DecoderOptions) -> Result<Decoded, String> {
+pub fn check_chunkings(
+    input: &[u8],
+    sizes: &[usize],
+    options: DecoderOptions,
+) -> Result<Decoded, String> {
     let whole = stream(input, &[], options);
     check_invariants(input, &whole, options)?;
     let chunked = stream(input, sizes, options);
@@ -344,4 +363,82 @@ pub fn check_chunkings(input: &[u8], sizes: &[usize], options: DecoderOptions) -
         return Err(format!("whole vs units of pieces {sizes:?}: {d}"));
     }
     Ok(whole)
+}
+
+/// What the framer alone makes of a source: each element's offset, length, kind, depth and
+/// bytes (none when oversized), then the fault that ended the stream, if any.
+pub type Framed = (
+    Vec<(u64, u64, ElementKind, u32, Option<Vec<u8>>)>,
+    Option<FrameError>,
+);
+
+/// Frames `input` pushed in pieces of the sizes `sizes` cycles through (whole when empty).
+pub fn frame(input: &[u8], sizes: &[usize], max_element: usize) -> Framed {
+    let mut framer = Framer::new(max_element);
+    let mut elements = Vec::new();
+    let keep = |e: Element, input: &[u8], pending: &[u8]| {
+        let bytes = match &e.bytes {
+            ElementBytes::Input(r) => Some(input[r.clone()].to_vec()),
+            ElementBytes::Pending => Some(pending.to_vec()),
+            ElementBytes::Oversized => None,
+        };
+        (e.offset, e.len, e.kind, e.max_depth, bytes)
+    };
+    for piece in pieces(input, sizes) {
+        let mut rest = piece;
+        while !rest.is_empty() {
+            match framer.scan(rest) {
+                Ok(scan) => {
+                    if let Some(e) = scan.element {
+                        elements.push(keep(e, rest, framer.pending()));
+                    }
+                    rest = &rest[scan.consumed..];
+                }
+                Err(e) => return (elements, Some(e)),
+            }
+        }
+    }
+    match framer.finish() {
+        Ok(Some(e)) => {
+            elements.push(keep(e, &[], framer.pending()));
+            (elements, None)
+        }
+        Ok(None) => (elements, None),
+        Err(e) => (elements, Some(e)),
+    }
+}
+
+/// Checks that framing `input` in pieces of `sizes` gives what framing it whole gives, that
+/// every element's bytes are the input's at its offset (or it is oversized, and longer than
+/// `max_element`), and that the fault lies within the input.
+pub fn check_framing(input: &[u8], sizes: &[usize], max_element: usize) -> Result<(), String> {
+    let whole = frame(input, &[], max_element);
+    let pieces = frame(input, sizes, max_element);
+    if whole != pieces {
+        return Err(format!("whole vs pieces {sizes:?}:\n{whole:?}\n{pieces:?}"));
+    }
+    for (offset, len, _, _, bytes) in &whole.0 {
+        let at = usize::try_from(*offset).ok();
+        let end = at.and_then(|a| a.checked_add(usize::try_from(*len).ok()?));
+        let Some(slice) = at.zip(end).and_then(|(a, e)| input.get(a..e)) else {
+            return Err(format!("element {offset}+{len} past {} bytes", input.len()));
+        };
+        match bytes {
+            Some(b) if b.as_slice() != slice => {
+                return Err(format!(
+                    "element {offset}+{len}: bytes differ from the input's"
+                ))
+            }
+            None if slice.len() <= max_element => {
+                return Err(format!("element {offset}+{len} called oversized"))
+            }
+            _ => {}
+        }
+    }
+    if let Some(e) = &whole.1 {
+        if e.offset > input.len() as u64 {
+            return Err(format!("fault at {} past {} bytes", e.offset, input.len()));
+        }
+    }
+    Ok(())
 }

@@ -110,5 +110,23 @@ fn mutated_findings_decode_alike_in_every_chunking() {
         }
     }
     // The cases reach every outcome: findings kept, findings rejected, streams cut short.
-    assert!(landed > 100 && faulted > 10 && rejected > 50, "{landed} {faulted} {rejected}");
+    assert!(
+        landed > 100 && faulted > 10 && rejected > 50,
+        "{landed} {faulted} {rejected}"
+    );
+}
+
+#[test]
+fn every_fixture_frames_alike_in_every_chunking() {
+    let mut files = Vec::new();
+    json_files(&fixtures(), &mut files);
+    let mut rng = Seeded(0xf4a3e);
+    for path in &files {
+        let input = std::fs::read(path).expect("a fixture reads");
+        for max_element in [256, 64 << 10] {
+            if let Err(e) = lake_core::replay::check_framing(&input, &rng.sizes(), max_element) {
+                panic!("{}: {e}", path.display());
+            }
+        }
+    }
 }

@@ -688,7 +688,7 @@ fn staging_name(rel: &str) -> String {
 /// lakes), or straight to its final key by a multipart upload that only completes at the end
 /// (object stores).
 pub(crate) struct FindingsSink {
-    writer: AsyncArrowWriter<Box<dyn AsyncFileWriter>>,
+    writer: AsyncArrowWriter<Sink>,
     /// Counts what the file observes (ingest only), stored beside it (see [`observed`]).
     cells: Option<CellCounter>,
     lake: Location,
@@ -711,7 +711,7 @@ impl FindingsSink {
         properties: WriterProperties,
     ) -> Result<Self> {
         let target = lake.child(rel);
-        let (written_to, sink): (Path, Box<dyn AsyncFileWriter>) = match &lake.local_dir {
+        let (written_to, sink): (Path, Sink) = match &lake.local_dir {
             Some(dir) => {
                 let staging = staging_name(rel);
                 let fs_path = dir.join(&staging);
@@ -732,13 +732,13 @@ impl FindingsSink {
                             offset: 0,
                             source,
                         })?;
-                (lake.child(&staging), Box::new(file))
+                (lake.child(&staging), Sink::File(file))
             }
             None => {
                 // Parts of 5 MiB (S3's minimum), two in flight: what an upload holds in memory.
                 let upload = BufWriter::with_capacity(lake.store.clone(), target.clone(), 5 << 20)
                     .with_max_concurrency(2);
-                (target.clone(), Box::new(upload))
+                (target.clone(), Sink::Upload(upload))
             }
         };
         let writer =
@@ -804,9 +804,47 @@ impl FindingsSink {
             target,
             ..
         } = self;
-        drop(writer);
+        writer.into_inner().abort().await;
         if written_to != target {
             let _ = lake.store.delete(&written_to).await;
+        }
+    }
+}
+
+/// Where a findings file's bytes go: a local staging file, or a multipart upload that can be
+/// aborted (a boxed writer could only be dropped, which leaves the upload's parts behind).
+pub(crate) enum Sink {
+    File(tokio::fs::File),
+    Upload(BufWriter),
+}
+
+impl Sink {
+    /// Gives up the file. Parts already uploaded are kept (and billed) by S3 until their
+    /// upload is aborted: abort it now rather than leave it to a lifecycle rule.
+    async fn abort(self) {
+        match self {
+            // Best effort: an abort that fails leaves the parts to the bucket's
+            // AbortIncompleteMultipartUpload rule (README, "Deploy").
+            Sink::Upload(mut upload) => {
+                let _ = upload.abort().await;
+            }
+            Sink::File(file) => drop(file),
+        }
+    }
+}
+
+impl AsyncFileWriter for Sink {
+    fn write(&mut self, bs: Bytes) -> futures::future::BoxFuture<'_, parquet::errors::Result<()>> {
+        match self {
+            Sink::File(f) => AsyncFileWriter::write(f, bs),
+            Sink::Upload(u) => AsyncFileWriter::write(u, bs),
+        }
+    }
+
+    fn complete(&mut self) -> futures::future::BoxFuture<'_, parquet::errors::Result<()>> {
+        match self {
+            Sink::File(f) => AsyncFileWriter::complete(f),
+            Sink::Upload(u) => AsyncFileWriter::complete(u),
         }
     }
 }
@@ -1049,5 +1087,65 @@ impl<'a> Units<'a> {
             self.wait_one();
         }
         (self.decoder.identity().cloned(), self.report, self.error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use crate::moto_server;
+
+    /// How many multipart uploads of `bucket` are in progress (begun, neither completed nor
+    /// aborted), as S3's ListMultipartUploads reports them.
+    fn uploads_in_progress(bucket: &str) -> usize {
+        let endpoint = moto_server::moto();
+        let host = endpoint.trim_start_matches("http://");
+        let resp = moto_server::http(
+            endpoint,
+            &format!("GET /{bucket}?uploads HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"),
+        )
+        .unwrap();
+        assert!(resp.contains(" 200 "), "{resp}");
+        resp.matches("<UploadId>").count()
+    }
+
+    #[tokio::test]
+    async fn a_findings_upload_given_up_is_aborted_not_left_to_bill() {
+        moto_server::moto();
+        moto_server::create_bucket("abort-a");
+        let lake = Location::parse("s3://abort-a/lake", false).unwrap();
+        // More than one 5 MiB part, so that the upload has begun and holds a part.
+        let bytes: Vec<u8> = (0..6u32 << 20)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
+        let begin = |name: &str| {
+            Sink::Upload(
+                BufWriter::with_capacity(lake.store.clone(), lake.child(name), 5 << 20)
+                    .with_max_concurrency(2),
+            )
+        };
+        // What dropping the writer did: the upload and its part stay behind.
+        let mut dropped = begin("findings/dropped.parquet");
+        AsyncFileWriter::write(&mut dropped, Bytes::from(bytes.clone()))
+            .await
+            .unwrap();
+        drop(dropped);
+        assert_eq!(uploads_in_progress("abort-a"), 1);
+        // What giving up a findings file does now: the upload is aborted.
+        let mut given_up = begin("findings/given-up.parquet");
+        AsyncFileWriter::write(&mut given_up, Bytes::from(bytes))
+            .await
+            .unwrap();
+        assert_eq!(uploads_in_progress("abort-a"), 2);
+        given_up.abort().await;
+        assert_eq!(uploads_in_progress("abort-a"), 1);
+        // Nothing of either is visible.
+        let listed = lake
+            .store
+            .list_with_delimiter(Some(&lake.child("findings")))
+            .await
+            .unwrap();
+        assert!(listed.objects.is_empty(), "{:?}", listed.objects);
     }
 }

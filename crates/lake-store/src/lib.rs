@@ -36,3 +36,8 @@ pub use ingest::{IngestOptions, IngestOutcome};
 pub use location::Location;
 pub use manifest::ScanRecord;
 pub use source::Source;
+
+/// The loopback S3 server of the tests (shared with the integration tests).
+#[cfg(test)]
+#[path = "../tests/support/moto.rs"]
+mod moto_server;

@@ -1,0 +1,59 @@
+//! Structured mutations of real Prowler findings (the bundled fixtures' findings: values of
+//! every type and edge cases put anywhere, keys removed or added, bytes cut or corrupted)
+//! chosen by the fuzzer's bytes, then decoded in every way the ingest can: no panic, the
+//! same result for every chunking, every offset within the input.
+#![no_main]
+
+use std::sync::OnceLock;
+
+use lake_core::replay::{check_chunkings, mutated_source};
+use lake_core::DecoderOptions;
+use libfuzzer_sys::fuzz_target;
+
+const OPTIONS: DecoderOptions = DecoderOptions {
+    batch_size: 3,
+    max_finding_bytes: 64 << 10,
+};
+
+/// The findings mutated: a few of each bundled fixture of every provider, read once.
+fn seeds() -> &'static [serde_json::Value] {
+    static SEEDS: OnceLock<Vec<serde_json::Value>> = OnceLock::new();
+    SEEDS.get_or_init(|| {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/providers");
+        let mut seeds = Vec::new();
+        let mut paths: Vec<_> = std::fs::read_dir(dir)
+            .expect("fixtures/providers")
+            .map(|e| e.expect("an entry").path())
+            .collect();
+        paths.sort();
+        for path in paths {
+            let text = std::fs::read(&path).expect("a fixture");
+            if let Ok(serde_json::Value::Array(items)) = serde_json::from_slice(&text) {
+                seeds.extend(items.into_iter().take(3));
+            }
+        }
+        assert!(!seeds.is_empty());
+        seeds
+    })
+}
+
+fuzz_target!(|data: &[u8]| {
+    // The fuzzer's bytes are the choices, read in turn (zeros once used up).
+    let mut at = 0;
+    let mut pick = |n: usize| {
+        let b = data.get(at).copied().unwrap_or(0);
+        at += 1;
+        if n <= 256 {
+            usize::from(b) % n.max(1)
+        } else {
+            let hi = data.get(at).copied().unwrap_or(0);
+            at += 1;
+            (usize::from(b) | usize::from(hi) << 8) % n
+        }
+    };
+    let input = mutated_source(seeds(), &mut pick);
+    let sizes = [1 + usize::from(data.first().copied().unwrap_or(0)) * 13, 1, 4096];
+    if let Err(e) = check_chunkings(&input, &sizes, OPTIONS) {
+        panic!("{e}");
+    }
+});
