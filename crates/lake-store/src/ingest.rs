@@ -427,6 +427,33 @@ async fn ingest_one(
         machinery.push(format!("writing the lake: {e}"));
     }
     let mut findings_path = None;
+    // The row an earlier ingest wrote for this (account, run) describes the findings file
+    // about to be replaced (or removed): until this ingest's row lands it must claim
+    // nothing, or a crash in between would leave it describing findings it does not match.
+    // It is set to an interrupted (failed) row first, and put back if the file is left as
+    // it was.
+    let mut earlier_row: Option<Vec<RecordBatch>> = None;
+    if machinery.is_empty() {
+        let manifest_rel = table_file(SCANS_TABLE, &identity);
+        if let Ok(batches) = read_parquet(lake, &lake.child(&manifest_rel)).await {
+            let interrupted = ScanRecord::new(
+                &source,
+                &identity,
+                known_scan,
+                &DecodeReport::default(),
+                ScanStatus::Failed,
+                Some(INTERRUPTED.to_owned()),
+                None,
+            );
+            match write_manifest(lake, &identity, &interrupted).await {
+                Ok(()) => {
+                    crash_point("row-marked");
+                    earlier_row = Some(batches);
+                }
+                Err(e) => machinery.push(format!("marking the earlier manifest row: {e}")),
+            }
+        }
+    }
     if machinery.is_empty() {
         match sink {
             Some(s) => match s.commit().await {
@@ -444,6 +471,7 @@ async fn ingest_one(
                             .warnings
                             .push(format!("storing the observed cells: {e}"));
                     }
+                    crash_point("findings-committed");
                 }
                 Err(e) => machinery.push(format!("writing the lake: {e}")),
             },
@@ -466,6 +494,17 @@ async fn ingest_one(
     }
 
     if !machinery.is_empty() {
+        if let Some(batches) = &earlier_row {
+            // The findings file was not replaced: the earlier row describes it again.
+            let rel = table_file(SCANS_TABLE, &identity);
+            let restored = match arrow::compute::concat_batches(&batches[0].schema(), batches) {
+                Ok(batch) => put_parquet(lake, &rel, &batch, manifest_properties()).await,
+                Err(e) => Err(StoreError::Arrow(e)),
+            };
+            if let Err(e) = restored {
+                machinery.push(format!("restoring the earlier manifest row: {e}"));
+            }
+        }
         report.counts = Default::default();
         let mut error = machinery.join("; ");
         let manifest = lake.child(&table_file(SCANS_TABLE, &identity));
@@ -570,6 +609,21 @@ async fn already_ingested(
         .flat_map(manifest::from_batch)
         .find(|r| r.same_source(source))
 }
+
+/// For crash tests (tests/python/test_crash.py): `LAKE_CRASH_AT=<point>` aborts the process
+/// at that point of every source's ingest, as a kill would: `row-marked` (the earlier row
+/// marked interrupted, the findings file not yet replaced), `findings-committed` (replaced,
+/// its manifest row not yet written).
+fn crash_point(point: &str) {
+    if std::env::var("LAKE_CRASH_AT").is_ok_and(|p| p == point) {
+        std::process::abort();
+    }
+}
+
+/// The error of the manifest row that stands for a scan while its findings file is being
+/// replaced: what a reader finds when the ingest was killed in between.
+pub const INTERRUPTED: &str = "interrupted: an ingest of this scan was replacing its findings \
+    and did not finish; nothing of it is counted until the source is ingested again";
 
 /// Reads a whole (small) Parquet object.
 pub async fn read_parquet(lake: &Location, path: &Path) -> Result<Vec<RecordBatch>> {
