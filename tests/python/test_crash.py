@@ -177,9 +177,13 @@ def crash_scenarios(make_lake, versions, env=None):
     ingest(lake, full, env)
     seconds = max(0.05, time.time() - started)
     rng = random.Random(1234)
+    killed_running = 0
     for i in range(KILLS):
-        killed_at_random(lake, half if i % 2 == 0 else full, seconds * 1.2, rng, env)
+        code = killed_at_random(lake, half if i % 2 == 0 else full, seconds * 1.2, rng, env)
+        killed_running += code == -signal.SIGKILL
         check_invariants(lake, env)
+    # Most kills hit a running ingest (the others found it done).
+    assert killed_running >= KILLS // 2, killed_running
     ingest(lake, half, env)
     check_invariants(lake, env)
     assert state(lake, env) == want
@@ -227,3 +231,74 @@ def test_a_killed_ingest_never_shows_what_is_not_there_s3(versions, moto_s3):
     crash_scenarios(lambda name: S3Lake(s3, "crash", name), versions, env)
     # Uploads a kill cut short are not visible (checked above) and are left to the bucket's
     # lifecycle rule; the ones lake gave up itself were aborted.
+
+
+def answers(lake, env=None):
+    """The named queries' answers for the week: what a compaction must never change."""
+    out = {}
+    for name in ("diff", "posture", "summary"):
+        out[name] = run([LAKE_BIN, "query", name, "--week", WEEK, "--lake", lake.url,
+                         "--format", "json"], env=env).stdout
+    out["trend"] = run([LAKE_BIN, "query", "trend", "--lake", lake.url, "--format", "json"],
+                       env=env).stdout
+    return out
+
+
+def compacted(lake):
+    """The committed copies: per partition, one cover, its parts byte for byte. (A cover's
+    name digests the versions of the files it copies, which differ between two lakes.)"""
+    keys = lake.keys()
+    covers = [k.rsplit("/", 1)[0] for k in keys
+              if k.startswith("_compact/") and k.endswith("/_committed")]
+    dts = [c.split("/")[2] for c in covers]
+    assert len(dts) == len(set(dts)), f"two committed covers of one partition: {covers}"
+    return {(c.split("/")[2], k.rsplit("/", 1)[1]): lake.read(k)
+            for c in covers for k in keys
+            if k.startswith(c + "/") and not k.endswith("/_committed")}
+
+
+def compaction_scenarios(make_lake, versions, env=None):
+    full, _ = versions
+    clean = make_lake("compact-clean")
+    ingest(clean, full, env)
+    want = answers(clean, env)
+    started = time.time()
+    run([LAKE_BIN, "compact", "--all", "--lake", clean.url], env=env)
+    seconds = max(0.05, time.time() - started)
+    assert compacted(clean), "the clean run compacted something"
+    assert answers(clean, env) == want
+
+    lake = make_lake("compact-random")
+    ingest(lake, full, env)
+    rng = random.Random(99)
+    cut_short = 0
+    for _ in range(KILLS):
+        p = subprocess.Popen([LAKE_BIN, "compact", "--all", "--lake", lake.url],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             env={**os.environ, **(env or {})})
+        time.sleep(rng.uniform(0, seconds * 1.2))
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        check_invariants(lake, env)
+        # A compaction cut short leaves a part being written (in _staging/ locally, an
+        # unfinished upload on S3) or parts without their marker.
+        keys = lake.keys()
+        copies = [k for k in keys if k.startswith("_compact/")]
+        cut_short += (any(k.startswith("_staging/") for k in keys)
+                      or any(k.rsplit("/", 1)[0] + "/_committed" not in copies for k in copies)
+                      or p.returncode == -signal.SIGKILL)
+        # A cover without its marker is never read: the answers stay those of the files.
+        assert answers(lake, env) == want
+    assert cut_short >= 1, "no kill cut a compaction short"
+    run([LAKE_BIN, "compact", "--all", "--lake", lake.url], env=env)
+    assert answers(lake, env) == want
+    assert compacted(lake) == compacted(clean)
+
+
+def test_a_killed_compaction_changes_no_answer_local(versions, tmp_path):
+    compaction_scenarios(lambda name: LocalLake(tmp_path / name), versions)
+
+
+def test_a_killed_compaction_changes_no_answer_s3(versions, moto_s3):
+    env, s3 = moto_s3
+    compaction_scenarios(lambda name: S3Lake(s3, "crash", name), versions, env)
