@@ -54,6 +54,11 @@ fuzz_target!(|data: &[u8]| {
     let input = mutated_source(seeds(), &mut pick);
     let sizes = [1 + usize::from(data.first().copied().unwrap_or(0)) * 13, 1, 4096];
     if let Err(e) = check_chunkings(&input, &sizes, OPTIONS) {
+        // The source itself, to replay the failure without the fuzzer (`lake ingest` it, or
+        // lake_core::replay in a test).
+        if let Some(path) = std::env::var_os("LAKE_FUZZ_DUMP") {
+            let _ = std::fs::write(path, &input);
+        }
         panic!("{e}");
     }
 });

@@ -760,6 +760,42 @@ mod tests {
     }
 
     #[test]
+    fn findings_with_the_same_unreadable_time_keep_their_own_fallback_times() {
+        // Found by fuzzing: the time of the first was reused for the second, so the
+        // second's scan time depended on whether the parallel ingest cut between them.
+        let with = |uid: &str, event: &str| {
+            finding(uid, "c", "FAIL", uid).replace(
+                "\"time\": 1779069600, \"time_dt\": \"2026-05-18T02:00:00\"",
+                &format!("\"time_dt\": \"not a time\", \"event_time\": \"{event}\""),
+            )
+        };
+        let input = array(&[
+            with("a", "2026-05-18T02:00:00"),
+            with("b", "2026-03-16T03:20:18"),
+        ]);
+        for chunk in [1, 100, input.len()] {
+            let d = decode(&input, chunk, DecoderOptions::default());
+            let b = rows(&d.batches).unwrap();
+            let times = b
+                .column_by_name("scan_time")
+                .unwrap()
+                .as_primitive::<arrow::datatypes::TimestampMicrosecondType>();
+            let shown: Vec<String> = (0..2)
+                .map(|i| {
+                    chrono::DateTime::from_timestamp_micros(times.value(i))
+                        .unwrap()
+                        .to_rfc3339()
+                })
+                .collect();
+            assert_eq!(
+                shown,
+                ["2026-05-18T02:00:00+00:00", "2026-03-16T03:20:18+00:00"],
+                "chunk {chunk}"
+            );
+        }
+    }
+
+    #[test]
     fn every_chunking_gives_the_same_batches() {
         let items: Vec<String> = (0..10)
             .map(|i| finding(&format!("u{i}"), "iam_x", "FAIL", &format!("arn:{i}")))

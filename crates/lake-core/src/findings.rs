@@ -252,7 +252,14 @@ impl TimeCache {
             .as_ref()
             .is_some_and(|(dt, t)| Some(dt.as_str()) == time_dt && *t == time);
         if !hit {
-            self.value = finding_time(raw);
+            // Only a time read from `time_dt` or `time` is theirs to cache: when neither
+            // parses, the fallbacks of each finding decide (caching that under the same
+            // unreadable `time_dt` gave a later finding the first one's time, which then
+            // depended on where the parallel ingest cut the file; found by fuzzing).
+            let Some(own) = scan_time_with(time_dt, time, &[]) else {
+                return finding_time(raw);
+            };
+            self.value = Some(own);
             self.key = time_dt.map(|dt| (dt.to_owned(), time));
         }
         self.value

@@ -948,6 +948,60 @@ async fn compacted_copies_change_nothing_but_speed() {
 }
 
 #[tokio::test]
+async fn compactions_at_once_and_attempts_in_flight_change_no_answer() {
+    let (lake, dir) = runs_lake().await;
+    let count = || async {
+        rows(&lake
+            .sql("SELECT dt, count(*) AS n, count(DISTINCT finding_key) AS keys FROM findings GROUP BY dt ORDER BY dt")
+            .await
+            .unwrap())
+    };
+    let plain = count().await;
+    let all = lake_store::compact::CompactOptions {
+        closed_after_days: None,
+        ..Default::default()
+    };
+    // Two compactions of the same partitions at once: each writes its own attempt, both
+    // may commit; every reader takes one of them.
+    let (a, b) = tokio::join!(
+        lake_store::compact::compact(lake.location(), &all),
+        lake_store::compact::compact(lake.location(), &all)
+    );
+    a.unwrap();
+    b.unwrap();
+    let chosen = lake_store::compact::usable(lake.location()).await.unwrap();
+    assert_eq!(chosen.len(), 3, "{chosen:?}");
+    assert_eq!(count().await, plain);
+    // A third compaction in flight beside the committed copy: its part is written, its
+    // marker not yet. Readers read the chosen copy's directory alone (a reader that listed
+    // every file of a cover directory counted these rows twice).
+    let (dt, cover) = &chosen[0];
+    let digest = cover.split('.').next().unwrap();
+    let copies = dir.path().join(format!("_compact/findings/dt={dt}"));
+    let in_flight = copies.join(format!("cover={digest}.9999999999999-1-0"));
+    std::fs::create_dir_all(&in_flight).unwrap();
+    std::fs::copy(
+        copies.join(format!("cover={cover}/part-0000.parquet")),
+        in_flight.join("part-0000.parquet"),
+    )
+    .unwrap();
+    assert_eq!(
+        lake_store::compact::usable(lake.location()).await.unwrap(),
+        chosen
+    );
+    assert_eq!(count().await, plain);
+    // Recent attempts are left alone (a reader may be reading them); the chosen copy stays.
+    lake_store::compact::compact(lake.location(), &all)
+        .await
+        .unwrap();
+    assert!(in_flight.exists());
+    assert_eq!(
+        lake_store::compact::usable(lake.location()).await.unwrap(),
+        chosen
+    );
+}
+
+#[tokio::test]
 async fn the_report_shows_the_numbers_of_the_summary_the_diff_and_the_trend() {
     let (lake, _dir) = runs_lake().await;
     let p = week("2026-W21");

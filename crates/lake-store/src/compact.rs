@@ -9,8 +9,8 @@
 //! rows are one run per part, which the page index finds without decoding the rest.
 //!
 //! ```text
-//! <lake>/_compact/findings/dt=<dt>/cover=<hash>/part-0000.parquet   the rows, by check_id
-//! <lake>/_compact/findings/dt=<dt>/cover=<hash>/_committed          written last: the copy is whole
+//! <lake>/_compact/findings/dt=<dt>/cover=<hash>.<attempt>/part-0000.parquet   the rows, by check_id
+//! <lake>/_compact/findings/dt=<dt>/cover=<hash>.<attempt>/_committed          written last: the copy is whole
 //! ```
 //!
 //! Like the manifest snapshot and the failure index it is a cache, never the truth, and it
@@ -20,7 +20,14 @@
 //! copy only if the digest of the partition's files as it lists them now is the same, and
 //! only once its `_committed` marker exists. A re-ingested, added or deleted file changes the
 //! digest, so a stale copy is never read; a missing, partial or deleted copy costs time,
-//! never correctness. Copies are made only of closed partitions (no scan landed in them for
+//! never correctness. Each compaction writes into a directory of its own (`<attempt>`: its
+//! start time in milliseconds, process and a counter), so two compactions of one partition
+//! at once never write, read or delete each other's parts; when both commit, every reader
+//! takes the same one (the latest attempt) and reads that directory alone, which holds
+//! exactly the parts its marker lists. The other copy is removed by a later compaction once
+//! it is older than [`ABANDONED_AFTER`] (a reader may still be reading it until then), as
+//! are attempts that never committed. (A copy from before attempts, `cover=<hash>`, is read
+//! like an attempt older than any other.) Copies are made only of closed partitions (no scan landed in them for
 //! a week, see [`CompactOptions`]), so the weekly ingest does not rewrite a growing one.
 
 use std::collections::BTreeMap;
@@ -51,8 +58,70 @@ use crate::writer::writer_properties;
 /// (`dt`, then `cover`), outside the directories engines read.
 pub const COMPACT_ROOT: &str = "_compact/findings";
 
-/// The second partition column of the copies: the digest of the files a copy was made of.
+/// The second partition column of the copies: the digest of the files a copy was made of,
+/// then `.` and the attempt that made it.
 pub const COVER_COLUMN: &str = "cover";
+
+/// How old an attempt that is not the chosen copy of its partition (uncommitted, or beaten
+/// by a later one) must be before a compaction removes it: long past any query that could
+/// still be reading it, or any compaction still writing it.
+pub const ABANDONED_AFTER: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// The digest part of a cover directory's name.
+fn digest_of(cover: &str) -> &str {
+    cover.split_once('.').map_or(cover, |(digest, _)| digest)
+}
+
+/// The attempt part of a cover directory's name ("" for a copy made before attempts).
+fn attempt_of(cover: &str) -> &str {
+    cover.split_once('.').map_or("", |(_, attempt)| attempt)
+}
+
+/// A new attempt: milliseconds since the epoch (13 digits, so that names sort by time), the
+/// process and a counter within it.
+fn new_attempt() -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{millis:013}-{}-{n}", std::process::id())
+}
+
+/// Whether an attempt started more than `ABANDONED_AFTER` ago (a copy from before attempts
+/// counts as old).
+fn is_abandoned(attempt: &str) -> bool {
+    let started = attempt
+        .split('-')
+        .next()
+        .and_then(|m| m.parse::<u64>().ok());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    started.is_none_or(|m| now.saturating_sub(m) > ABANDONED_AFTER.as_millis() as u64)
+}
+
+/// The copy of partition `dt` a reader takes when its files digest to `digest`: the
+/// latest committed attempt among `copies`.
+async fn chosen_copy(
+    lake: &Location,
+    copies: &BTreeMap<(String, String), Vec<Path>>,
+    dt: &str,
+    digest: &str,
+) -> Option<String> {
+    let mut candidates: Vec<(&String, &Vec<Path>)> = copies
+        .iter()
+        .filter(|((d, cover), _)| d == dt && digest_of(cover) == digest)
+        .map(|((_, cover), files)| (cover, files))
+        .collect();
+    candidates.sort_by(|a, b| attempt_of(b.0).cmp(attempt_of(a.0)));
+    for (cover, files) in candidates {
+        if is_committed(lake, files).await {
+            return Some(cover.clone());
+        }
+    }
+    None
+}
 
 /// The marker that makes a copy usable, written after all its parts.
 const COMMITTED: &str = "_committed";
@@ -204,26 +273,19 @@ pub async fn usable_among(
         return Ok(Vec::new());
     }
     let findings = findings.get(lake).await?;
-    let candidates: Vec<(String, String)> = partitions(findings)
-        .iter()
-        .map(|(dt, files)| (dt.clone(), cover_of(files)))
-        .filter(|key| copies.contains_key(key))
-        .collect();
-    let checked: Vec<((String, String), bool)> = futures::stream::iter(candidates)
-        .map(|key| {
-            let files = &copies[&key];
-            async move {
-                let whole = is_committed(lake, files).await;
-                (key, whole)
-            }
+    let by_dt = partitions(findings);
+    let copies = &copies;
+    let chosen: Vec<Option<(String, String)>> = futures::stream::iter(by_dt.iter())
+        .map(|(dt, files)| async move {
+            let digest = cover_of(files);
+            chosen_copy(lake, copies, dt, &digest)
+                .await
+                .map(|cover| (dt.clone(), cover))
         })
         .buffered(MARKER_READS_IN_FLIGHT)
         .collect()
         .await;
-    Ok(checked
-        .into_iter()
-        .filter_map(|(key, whole)| whole.then_some(key))
-        .collect())
+    Ok(chosen.into_iter().flatten().collect())
 }
 
 /// Makes copies of the partitions that `options` selects and that have no usable copy yet,
@@ -238,21 +300,18 @@ pub async fn compact(lake: &Location, options: &CompactOptions) -> Result<Vec<Co
         (Some(days), Some(newest)) => newest.checked_sub_days(Days::new(days)),
         _ => None,
     };
-    // Which partitions have a whole copy of their current files: the markers are read
+    // Which copy of its current files each partition has: the markers are read
     // concurrently (one round trip each on S3).
-    let covers: BTreeMap<&String, String> = by_dt
+    let digests: BTreeMap<&String, String> = by_dt
         .iter()
         .map(|(dt, files)| (dt, cover_of(files)))
         .collect();
-    let current: Vec<String> = futures::stream::iter(covers.iter())
-        .map(|(dt, cover)| {
-            let files = copies.get(&((*dt).clone(), cover.clone()));
-            async move {
-                match files {
-                    Some(files) if is_committed(lake, files).await => Some((*dt).clone()),
-                    _ => None,
-                }
-            }
+    let copies_ref = &copies;
+    let chosen: BTreeMap<String, String> = futures::stream::iter(digests.iter())
+        .map(|(dt, digest)| async move {
+            chosen_copy(lake, copies_ref, dt, digest)
+                .await
+                .map(|cover| ((*dt).clone(), cover))
         })
         .buffered(MARKER_READS_IN_FLIGHT)
         .filter_map(futures::future::ready)
@@ -260,19 +319,26 @@ pub async fn compact(lake: &Location, options: &CompactOptions) -> Result<Vec<Co
         .await;
     let mut done = Vec::new();
     for (dt, files) in &by_dt {
-        let cover = covers[dt].clone();
-        let current = current.contains(dt);
+        let digest = &digests[dt];
+        let mut current = chosen.get(dt).cloned();
         let closed = match (options.closed_after_days, date(dt)) {
             (None, _) => true,
             (Some(_), Some(d)) => closed_before.is_some_and(|before| d <= before),
             (Some(_), None) => false,
         };
-        if !current && closed && files.len() >= options.min_files {
-            done.push(compact_partition(lake, dt, &cover, files, options.part_bytes).await?);
+        if current.is_none() && closed && files.len() >= options.min_files {
+            let (compacted, cover) =
+                compact_partition(lake, dt, digest, files, options.part_bytes).await?;
+            done.push(compacted);
+            current = Some(cover);
         }
-        // Copies of this partition made of other files are stale: nothing reads them.
         for (key, parts) in &copies {
-            if key.0 == *dt && key.1 != cover {
+            if key.0 != *dt || Some(&key.1) == current.as_ref() {
+                continue;
+            }
+            // Copies of other files are stale: nothing reads them. Other attempts at this
+            // copy (uncommitted, or beaten by the chosen one) go once surely unread.
+            if digest_of(&key.1) != digest || is_abandoned(attempt_of(&key.1)) {
                 remove_copy(lake, &key.0, &key.1, parts).await;
             }
         }
@@ -311,22 +377,14 @@ async fn remove_copy(lake: &Location, dt: &str, cover: &str, parts: &[Path]) {
 async fn compact_partition(
     lake: &Location,
     dt: &str,
-    cover: &str,
+    digest: &str,
     files: &[&ObjectMeta],
     part_bytes: u64,
-) -> Result<Compacted> {
-    let dir = copy_dir(dt, cover);
-    // Leftovers of an attempt that did not commit.
-    let leftovers: Vec<Path> = lake
-        .store
-        .list(Some(&lake.child(&dir)))
-        .map_ok(|m| m.location)
-        .try_collect()
-        .await
-        .map_err(StoreError::store("listing", &dir))?;
-    for path in leftovers {
-        let _ = lake.store.delete(&path).await;
-    }
+) -> Result<(Compacted, String)> {
+    // A directory of this attempt's own: nothing else writes, reads or deletes in it until
+    // it is committed.
+    let cover = format!("{digest}.{}", new_attempt());
+    let dir = copy_dir(dt, &cover);
     let mut groups: Vec<Vec<&ObjectMeta>> = Vec::new();
     let mut bytes = 0;
     for &meta in files {
@@ -357,12 +415,15 @@ async fn compact_partition(
         )
         .await
         .map_err(StoreError::store("writing", &marker_path))?;
-    Ok(Compacted {
-        dt: dt.to_owned(),
-        sources: files.len(),
-        parts: names.len(),
-        rows,
-    })
+    Ok((
+        Compacted {
+            dt: dt.to_owned(),
+            sources: files.len(),
+            parts: names.len(),
+            rows,
+        },
+        cover,
+    ))
 }
 
 /// Merges `sources` (each ordered by `check_id`) into one part ordered by `check_id`, rows
