@@ -79,6 +79,10 @@ pub struct IngestOutcome {
     pub skipped: bool,
     /// The first rejections and the stream fault, for the user.
     pub report: DecodeReport,
+    /// The source failed for the machinery (reading it, writing the lake), not for its
+    /// bytes: [`ingest`] tried it again ([`MACHINERY_ATTEMPTS`] in all), and a later ingest
+    /// may succeed.
+    pub transient: bool,
 }
 
 impl IngestOutcome {
@@ -199,16 +203,32 @@ pub async fn ingest(
                 progress.clone(),
             );
             async move {
-                let kept = source.clone();
-                let task = tokio::spawn({
-                    let options = options.clone();
-                    async move { ingest_one(&lake, source, &options, progress, &claims).await }
-                });
-                let outcome = match task.await {
-                    Ok(outcome) => outcome,
-                    Err(e) => crashed(&kept, &options, &e.to_string()),
-                };
-                (i, outcome)
+                let mut attempt = 1;
+                loop {
+                    let task = tokio::spawn({
+                        let (lake, source, options, progress, claims) = (
+                            lake.clone(),
+                            source.clone(),
+                            options.clone(),
+                            progress.clone(),
+                            claims.clone(),
+                        );
+                        async move { ingest_one(&lake, source, &options, progress, &claims).await }
+                    });
+                    let outcome = match task.await {
+                        Ok(outcome) => outcome,
+                        Err(e) => crashed(&source, &options, &e.to_string()),
+                    };
+                    // A failure of the machinery (a connection cut that the object store
+                    // did not retry, a throttled bucket) is tried again from the start: every
+                    // write of an ingest is idempotent, and a replaced file's row stays
+                    // interrupted until the retry lands.
+                    if !outcome.transient || attempt >= MACHINERY_ATTEMPTS {
+                        break (i, outcome);
+                    }
+                    tokio::time::sleep(MACHINERY_BACKOFF * 4u32.pow(attempt - 1)).await;
+                    attempt += 1;
+                }
             }
         })
         .buffer_unordered(options.concurrency.max(1))
@@ -249,6 +269,12 @@ pub async fn ingest(
     outcomes
 }
 
+/// How many times [`ingest`] tries a source whose failure was the machinery's.
+pub const MACHINERY_ATTEMPTS: u32 = 3;
+
+/// The wait before the second attempt; each later one waits four times longer.
+const MACHINERY_BACKOFF: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// The outcome of a source whose ingest task died: failed, nothing written by it.
 fn crashed(source: &Source, options: &IngestOptions, why: &str) -> IngestOutcome {
     let hints = PathHints::from_path(&source.uri);
@@ -267,6 +293,7 @@ fn crashed(source: &Source, options: &IngestOptions, why: &str) -> IngestOutcome
         record,
         skipped: false,
         report,
+        transient: false,
     }
 }
 
@@ -360,6 +387,7 @@ async fn ingest_one(
             record: existing,
             skipped: true,
             report: decoded.report,
+            transient: false,
         };
     }
 
@@ -378,6 +406,7 @@ async fn ingest_one(
                     record: existing,
                     skipped: true,
                     report: decoded.report,
+                    transient: false,
                 };
             }
         }
@@ -419,6 +448,7 @@ async fn ingest_one(
             record,
             skipped: false,
             report,
+            transient: false,
         };
     }
 
@@ -533,6 +563,7 @@ async fn ingest_one(
             record,
             skipped: false,
             report,
+            transient: true,
         };
     }
 
@@ -550,14 +581,17 @@ async fn ingest_one(
         error,
         findings_path,
     );
+    let mut transient = false;
     if let Err(e) = write_manifest(lake, &identity, &record).await {
         record.status = ScanStatus::Failed.as_str().to_owned();
         record.error = Some(format!("writing the manifest: {e}"));
+        transient = true;
     }
     IngestOutcome {
         record,
         skipped: false,
         report,
+        transient,
     }
 }
 
