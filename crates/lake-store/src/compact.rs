@@ -327,8 +327,22 @@ pub async fn compact(lake: &Location, options: &CompactOptions) -> Result<Vec<Co
             (Some(_), None) => false,
         };
         if current.is_none() && closed && files.len() >= options.min_files {
-            let (compacted, cover) =
-                compact_partition(lake, dt, digest, files, options.part_bytes).await?;
+            // A failed attempt leaves only its own uncommitted directory; the next one
+            // starts afresh (a connection cut that the object store did not retry).
+            let mut attempt = 1;
+            let (compacted, cover) = loop {
+                match compact_partition(lake, dt, digest, files, options.part_bytes).await {
+                    Ok(done) => break done,
+                    Err(e) if attempt >= crate::ingest::MACHINERY_ATTEMPTS => return Err(e),
+                    Err(_) => {
+                        tokio::time::sleep(std::time::Duration::from_millis(
+                            500 << (2 * (attempt - 1)),
+                        ))
+                        .await;
+                        attempt += 1;
+                    }
+                }
+            };
             done.push(compacted);
             current = Some(cover);
         }
