@@ -436,9 +436,75 @@ async fn run_complete(
         sample: Some(config.sample),
         ..Params::default()
     };
+    // Two runs of one week (an AWS run and an Azure run) finish at about the same time: each
+    // invocation writes the week's summary, and the one computed first could land last.
+    // So the lake's manifest is read before and after: when another ingest landed in
+    // between, this invocation computes and writes again (its write then includes it).
+    let written = settled(lake, async || {
+        summarize(lake, &query, &params, week, &mut r).await
+    })
+    .await?;
+    let Some((report, summary, rendered)) = written else {
+        return Ok(r);
+    };
+
+    if let Some(email) = &config.email {
+        let text = String::from_utf8_lossy(&rendered[0]);
+        let html = String::from_utf8_lossy(&rendered[1]);
+        match deliver(lake, email, &week.to_string(), &report, &text, &html).await {
+            Ok(sent) => r.email = sent,
+            Err(e) => {
+                // The lake and the report landed; the email is retried by the next
+                // delivery (nothing marks it sent).
+                tracing::error!(week = %week, error = %format!("{e:#}"), "emailing the report");
+                r.error = Some(format!("emailing the {week} report: {e:#}"));
+            }
+        }
+    }
+    r.summary = Some(summary);
+    Ok(r)
+}
+
+/// How many times an invocation summarizes a week while other ingests keep landing.
+const SUMMARY_ROUNDS: u32 = 3;
+
+/// Runs `summarize` (which computes from the lake and writes what it computed) again while
+/// other ingests land in the lake as it runs, at most [`SUMMARY_ROUNDS`] times in all, and
+/// returns its last result (`None`: nothing to summarize). Whichever of two concurrent
+/// invocations writes last then wrote from a lake holding both ingests.
+async fn settled<T>(
+    lake: &Location,
+    mut summarize: impl AsyncFnMut() -> Result<Option<T>>,
+) -> Result<Option<T>> {
+    let mut round = 1;
+    loop {
+        let before = lake_store::snapshot::manifest_version(lake).await?;
+        let Some(out) = summarize().await? else {
+            return Ok(None);
+        };
+        let after = lake_store::snapshot::manifest_version(lake).await?;
+        if after == before || round >= SUMMARY_ROUNDS {
+            return Ok(Some(out));
+        }
+        tracing::info!(round, "another ingest landed while summarizing: again");
+        round += 1;
+    }
+}
+
+/// Computes the week's summary, diff and report and writes those that changed; `None`
+/// (with `r.error` set) when the week has nothing to summarize. Returns the report, the
+/// summary and the report rendered as Markdown, HTML and Confluence.
+async fn summarize(
+    lake: &Location,
+    query: &Lake,
+    params: &Params,
+    week: IsoWeek,
+    r: &mut RecordResult,
+) -> Result<Option<(lake_report::Report, Value, Vec<Vec<u8>>)>> {
+    r.report_uris.clear();
     // The summary, the diff and the report from one classification of the week's changes.
     let report = match query
-        .weekly_report(&params, &lake_query::ReportOptions::default())
+        .weekly_report(params, &lake_query::ReportOptions::default())
         .await
     {
         Ok(report) => report,
@@ -446,7 +512,7 @@ async fn run_complete(
             // E.g. every account of the run failed: the week has no data to summarize.
             tracing::error!(week = %week, error = %e, "no summary");
             r.error = Some(format!("summary of {week}: {e}"));
-            return Ok(r);
+            return Ok(None);
         }
     };
     let lake_query::WeeklyReport {
@@ -487,22 +553,7 @@ async fn run_complete(
         rendered.push(bytes);
     }
     tracing::info!(week = %week, changed = r.report_changed, "report written");
-
-    if let Some(email) = &config.email {
-        let text = String::from_utf8_lossy(&rendered[0]);
-        let html = String::from_utf8_lossy(&rendered[1]);
-        match deliver(lake, email, &week.to_string(), &report, &text, &html).await {
-            Ok(sent) => r.email = sent,
-            Err(e) => {
-                // The lake and the report landed; the email is retried by the next
-                // delivery (nothing marks it sent).
-                tracing::error!(week = %week, error = %format!("{e:#}"), "emailing the report");
-                r.error = Some(format!("emailing the {week} report: {e:#}"));
-            }
-        }
-    }
-    r.summary = Some(summary);
-    Ok(r)
+    Ok(Some((report, summary, rendered)))
 }
 
 /// Emails the week's report unless this very report was sent to these recipients already
@@ -590,6 +641,65 @@ async fn write_if_changed(lake: &Location, rel: &str, bytes: Vec<u8>) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Lands a manifest file in `lake`, as another ingest would.
+    async fn another_ingest_lands(lake: &Location, n: usize) {
+        lake_store::ingest::put_atomic(
+            lake,
+            &format!("scans/dt=2026-05-18/99999999999{n}-run.parquet"),
+            Bytes::from_static(b"x"),
+        )
+        .await
+        .unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_summary_is_computed_again_when_an_ingest_lands_meanwhile() {
+        let dir = tempfile::tempdir().unwrap();
+        let lake = Location::parse(dir.path().to_str().unwrap(), false).unwrap();
+        // Nothing lands meanwhile: computed once.
+        let mut calls = 0;
+        let out = settled(&lake, async || {
+            calls += 1;
+            Ok(Some(calls))
+        })
+        .await
+        .unwrap();
+        assert_eq!((out, calls), (Some(1), 1));
+        // Another run's ingest lands while the first computation runs: the second one,
+        // which sees it, is what is kept.
+        let mut calls = 0;
+        let out = settled(&lake, async || {
+            calls += 1;
+            if calls == 1 {
+                another_ingest_lands(&lake, 1).await;
+            }
+            Ok(Some(calls))
+        })
+        .await
+        .unwrap();
+        assert_eq!((out, calls), (Some(2), 2));
+        // Ingests keep landing: it stops after SUMMARY_ROUNDS.
+        let mut calls = 0;
+        let out = settled(&lake, async || {
+            calls += 1;
+            another_ingest_lands(&lake, 1 + calls).await;
+            Ok(Some(calls))
+        })
+        .await
+        .unwrap();
+        assert_eq!(out, Some(SUMMARY_ROUNDS as usize));
+        // Nothing to summarize: no second round.
+        let mut calls = 0;
+        let out: Option<()> = settled(&lake, async || {
+            calls += 1;
+            another_ingest_lands(&lake, 10).await;
+            Ok(None)
+        })
+        .await
+        .unwrap();
+        assert_eq!((out, calls), (None, 1));
+    }
 
     fn event(records: &[(&str, &str)]) -> S3Event {
         let records: Vec<Value> = records

@@ -279,3 +279,31 @@ async fn read_manifest_file(
     }
     Ok(out)
 }
+
+/// A digest of the `scans` table as listed now (each manifest file's name, size and
+/// version): any ingest that lands, anywhere in the lake, changes it. A writer of something
+/// derived from the whole lake (the Lambda's weekly summary) compares it before and after,
+/// and computes again when another ingest landed in between.
+pub async fn manifest_version(lake: &Location) -> Result<String> {
+    use sha2::{Digest, Sha256};
+    let mut files = list_table(lake, SCANS_TABLE).await?;
+    files.sort_by(|a, b| a.location.cmp(&b.location));
+    let mut hash = Sha256::new();
+    for meta in &files {
+        let v = FileVersion::of(meta);
+        hash.update(
+            format!(
+                "{}\0{}\0{}\0{}\n",
+                meta.location,
+                v.size,
+                v.etag.as_deref().unwrap_or_default(),
+                v.modified
+            )
+            .as_bytes(),
+        );
+    }
+    Ok(hash.finalize()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}
