@@ -200,8 +200,10 @@ base_rows AS (
 failing_now AS (
     SELECT c.*, v.week AS baseline_row_week, v.status_code AS before_status,
            coalesce(v.status_code = 'FAIL', false) AS failing_before
-    FROM now_rows c
-    LEFT JOIN base_rows v
+    -- (written as a right join so that engines build their hash table from the
+    -- baseline's keys and statuses, not from the week's failing rows with their text)
+    FROM base_rows v
+    RIGHT JOIN now_rows c
         ON v.pair_week = c.pair_week AND v.check_id = c.check_id
        AND v.finding_key = c.finding_key
     WHERE c.status_code = 'FAIL'
@@ -259,8 +261,8 @@ judged_now AS (
 -- failing before only: resolved or unverified, with what the week's state shows of it
 failed_before AS (
     SELECT v.*, n.status_code AS now_status, n.muted AS now_muted
-    FROM base_rows v
-    LEFT JOIN now_rows n
+    FROM now_rows n
+    RIGHT JOIN base_rows v
         ON n.pair_week = v.pair_week AND n.check_id = v.check_id
        AND n.finding_key = v.finding_key
     WHERE v.status_code = 'FAIL' AND (n.status_code IS NULL OR n.status_code <> 'FAIL')
