@@ -51,6 +51,19 @@ pub enum StoreError {
     /// A background task died.
     #[error("internal: {0}")]
     Internal(String),
+    /// A findings row points at bytes lake will not read: a source the manifest does not
+    /// record, or a range outside it (a findings file written by something else).
+    #[error("evidence pointer to `{source_uri}` bytes {offset}+{length}: {reason}")]
+    UntrustedEvidence {
+        /// The source the row names.
+        source_uri: String,
+        /// The offset it gives.
+        offset: u64,
+        /// The length it gives.
+        length: u64,
+        /// Why it is not read.
+        reason: String,
+    },
 }
 
 impl StoreError {

@@ -94,7 +94,14 @@ pub struct Evidence {
     pub offset: u64,
     /// Length.
     pub length: u64,
+    /// The source's size as the manifest records it; `None` when the manifest records no
+    /// scan read from `source_uri` ([`fetch_raw`] then refuses to read it).
+    pub source_size: Option<u64>,
 }
+
+/// The largest raw finding [`fetch_raw`] reads: the decoder's default limit (a larger finding
+/// was never kept, so no row can point at one).
+pub const MAX_EVIDENCE_BYTES: u64 = 16 << 20;
 
 /// Every scan of the finding with this key, oldest first.
 pub async fn find_evidence(lake: &Location, key: &str) -> Result<Vec<Evidence>> {
@@ -106,6 +113,12 @@ pub async fn find_evidence(lake: &Location, key: &str) -> Result<Vec<Evidence>> 
         "source_offset",
         "source_length",
     ];
+    // The sources the manifest records, with their sizes: the only bytes `fetch_raw` reads.
+    let recorded: std::collections::HashMap<String, u64> = scans(lake)
+        .await?
+        .into_iter()
+        .map(|s| (s.source_uri, u64::try_from(s.source_size).unwrap_or(0)))
+        .collect();
     let mut out = Vec::new();
     for file in table_files(lake, FINDINGS_TABLE).await? {
         let batches = read_columns(lake, &file, &COLUMNS).await?;
@@ -134,6 +147,7 @@ pub async fn find_evidence(lake: &Location, key: &str) -> Result<Vec<Evidence>> 
                     source_uri: uris.as_string::<i32>().value(row).to_owned(),
                     offset: offs.as_primitive::<Int64Type>().value(row).max(0) as u64,
                     length: lens.as_primitive::<Int64Type>().value(row).max(0) as u64,
+                    source_size: recorded.get(uris.as_string::<i32>().value(row)).copied(),
                 });
             }
         }
@@ -178,7 +192,31 @@ async fn read_columns(
 
 /// The raw bytes of a finding, read back from its source.
 pub async fn fetch_raw(evidence: &Evidence) -> Result<Vec<u8>> {
-    let range = evidence.offset..evidence.offset + evidence.length;
+    // The row comes from a file anyone with write access to the lake could have written:
+    // read only a source the manifest records, within its recorded size, and no more than a
+    // finding can be.
+    let refuse = |reason: String| StoreError::UntrustedEvidence {
+        source_uri: evidence.source_uri.clone(),
+        offset: evidence.offset,
+        length: evidence.length,
+        reason,
+    };
+    let Some(size) = evidence.source_size else {
+        return Err(refuse(
+            "no scan in the manifest was read from this source".into(),
+        ));
+    };
+    let end = evidence
+        .offset
+        .checked_add(evidence.length)
+        .filter(|&end| end <= size)
+        .ok_or_else(|| refuse(format!("outside the source's {size} recorded bytes")))?;
+    if evidence.length > MAX_EVIDENCE_BYTES {
+        return Err(refuse(format!(
+            "longer than the largest finding lake keeps ({MAX_EVIDENCE_BYTES} bytes)"
+        )));
+    }
+    let range = evidence.offset..end;
     if let Some(path) = evidence.source_uri.strip_prefix("file://") {
         let read = || -> std::io::Result<Vec<u8>> {
             let mut f = std::fs::File::open(path)?;

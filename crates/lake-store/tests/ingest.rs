@@ -653,6 +653,87 @@ async fn show_reads_the_raw_finding_back() {
 }
 
 #[tokio::test]
+async fn show_reads_only_the_recorded_sources_within_their_size() {
+    let src = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = layout_file(src.path(), "2026-W21", "run-1", "111111111111", 10, 3);
+    let lake = Location::local(dir.path(), true).unwrap();
+    run(&lake, &[file.to_str().unwrap()], &IngestOptions::default()).await;
+    let path = dir
+        .path()
+        .join("findings/dt=2026-05-18/111111111111-run-1.parquet");
+    let batches = read_local(&path);
+    let key = strings(&batches, "finding_key")[0].clone();
+    let good = read::find_evidence(&lake, &key).await.unwrap().remove(0);
+    assert!(read::fetch_raw(&good).await.is_ok());
+    // A findings row written by something else may point anywhere: at a file the lake
+    // never read, past the end of its source, at more bytes than a finding can be, or at a
+    // range whose end overflows.
+    let secret = src.path().join("secret");
+    std::fs::write(&secret, vec![b's'; 4096]).unwrap();
+    let size = good.source_size.unwrap();
+    for (uri, offset, length, reason) in [
+        (
+            format!("file://{}", secret.display()),
+            0,
+            10,
+            "no scan in the manifest",
+        ),
+        (good.source_uri.clone(), size - 5, 10, "outside the source"),
+        (good.source_uri.clone(), 0, 1 << 40, "outside the source"),
+        (
+            good.source_uri.clone(),
+            u64::MAX - 1,
+            10,
+            "outside the source",
+        ),
+    ] {
+        let bad = read::Evidence {
+            source_uri: uri.clone(),
+            offset,
+            length,
+            source_size: if uri == good.source_uri {
+                Some(size)
+            } else {
+                None
+            },
+            ..good.clone()
+        };
+        let e = read::fetch_raw(&bad).await.unwrap_err().to_string();
+        assert!(e.contains(reason), "{e}");
+    }
+    // And find_evidence takes the source's size from the manifest, not from the row: a
+    // tampered row pointing at the secret file is refused.
+    let mut tampered = Vec::new();
+    for b in &batches {
+        let uris: arrow::array::StringArray = (0..b.num_rows())
+            .map(|_| Some(format!("file://{}", secret.display())))
+            .collect();
+        let i = b.schema().index_of("source_uri").unwrap();
+        let mut columns = b.columns().to_vec();
+        columns[i] = std::sync::Arc::new(uris);
+        tampered.push(RecordBatch::try_new(b.schema(), columns).unwrap());
+    }
+    let mut w = parquet::arrow::ArrowWriter::try_new(
+        std::fs::File::create(&path).unwrap(),
+        tampered[0].schema(),
+        None,
+    )
+    .unwrap();
+    for b in &tampered {
+        w.write(b).unwrap();
+    }
+    w.close().unwrap();
+    let found = read::find_evidence(&lake, &key).await.unwrap().remove(0);
+    assert_eq!(found.source_size, None);
+    let e = read::fetch_raw(&found).await.unwrap_err().to_string();
+    assert!(
+        e.contains("no scan in the manifest was read from this source"),
+        "{e}"
+    );
+}
+
+#[tokio::test]
 async fn flags_override_the_layout() {
     let src = tempfile::tempdir().unwrap();
     let dir = tempfile::tempdir().unwrap();
