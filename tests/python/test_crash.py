@@ -17,16 +17,15 @@ import io
 import json
 import os
 import random
-import shutil
 import signal
-import socket
 import subprocess
 import time
 from pathlib import Path
 
-import boto3
 import pyarrow.parquet as pq
 import pytest
+
+from support import moto_server
 
 ROOT = Path(__file__).resolve().parents[2]
 LAKE_BIN = os.environ.get("LAKE_BIN", str(Path.home() / ".cache/lake-target/debug/lake"))
@@ -193,37 +192,11 @@ def test_a_killed_ingest_never_shows_what_is_not_there_local(versions, tmp_path)
     crash_scenarios(lambda name: LocalLake(tmp_path / name), versions)
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def moto_s3(tmp_path_factory):
-    port = free_port()
-    log = open(tmp_path_factory.mktemp("moto") / "moto.log", "w")
-    server = subprocess.Popen([shutil.which("moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-                              stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.time() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            assert time.time() < deadline, "moto_server did not start"
-            time.sleep(0.2)
-    env = {
-        "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
-        "AWS_ALLOW_HTTP": "true",
-    }
-    s3 = boto3.client("s3", endpoint_url=env["AWS_ENDPOINT_URL"], region_name="us-east-1",
-                      aws_access_key_id="test", aws_secret_access_key="test")
-    s3.create_bucket(Bucket="crash")
-    yield env, s3
-    server.terminate()
-    server.wait(10)
+    with moto_server(tmp_path_factory.mktemp("moto")) as (env, s3):
+        s3.create_bucket(Bucket="crash")
+        yield env, s3
 
 
 def test_a_killed_ingest_never_shows_what_is_not_there_s3(versions, moto_s3):

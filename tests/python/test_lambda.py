@@ -11,9 +11,7 @@ marker only summarizes.
 
 import json
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import time
 import urllib.request
@@ -21,6 +19,8 @@ from pathlib import Path
 
 import boto3
 import pytest
+
+from support import free_port, moto_server, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 LAKE_BIN = os.environ.get("LAKE_BIN", str(Path.home() / ".cache/lake-target/debug/lake"))
@@ -31,51 +31,22 @@ SENDER = "lake-reports@example.com"
 SENDER_ROLE = "arn:aws:iam::210987654321:role/lake-ses-sender"
 RECIPIENTS = ["ciso@example.com", "secops@example.com"]
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(port, seconds):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise TimeoutError(f"nothing answers on port {port}")
-
-
 @pytest.fixture(scope="module")
 def s3_env(tmp_path_factory):
-    port = free_port()
-    log = open(tmp_path_factory.mktemp("moto") / "moto.log", "w")
-    server = subprocess.Popen([shutil.which("moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-                              stdout=log, stderr=subprocess.STDOUT)
-    wait_for(port, 30)
-    env = {
-        "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_ALLOW_HTTP": "true",
-    }
-    s3 = boto3.client("s3", endpoint_url=env["AWS_ENDPOINT_URL"], region_name="us-east-1",
-                      aws_access_key_id="test", aws_secret_access_key="test")
-    for bucket in ("scans", "lake"):
-        s3.create_bucket(Bucket=bucket)
-    # The sender is verified in the sender account only: mail gets out only if the function
-    # really sends as the assumed role.
-    sts = boto3.client("sts", endpoint_url=env["AWS_ENDPOINT_URL"], region_name="us-east-1",
-                       aws_access_key_id="test", aws_secret_access_key="test")
-    creds = sts.assume_role(RoleArn=SENDER_ROLE, RoleSessionName="setup")["Credentials"]
-    boto3.client("ses", endpoint_url=env["AWS_ENDPOINT_URL"], region_name="us-east-1",
-                 aws_access_key_id=creds["AccessKeyId"],
-                 aws_secret_access_key=creds["SecretAccessKey"],
-                 aws_session_token=creds["SessionToken"]).verify_email_identity(EmailAddress=SENDER)
-    yield env, s3
-    server.terminate()
-    server.wait(10)
+    with moto_server(tmp_path_factory.mktemp("moto")) as (env, s3):
+        for bucket in ("scans", "lake"):
+            s3.create_bucket(Bucket=bucket)
+        # The sender is verified in the sender account only: mail gets out only if the
+        # function really sends as the assumed role.
+        sts = boto3.client("sts", endpoint_url=env["AWS_ENDPOINT_URL"], region_name="us-east-1",
+                           aws_access_key_id="test", aws_secret_access_key="test")
+        creds = sts.assume_role(RoleArn=SENDER_ROLE, RoleSessionName="setup")["Credentials"]
+        boto3.client("ses", endpoint_url=env["AWS_ENDPOINT_URL"], region_name="us-east-1",
+                     aws_access_key_id=creds["AccessKeyId"],
+                     aws_secret_access_key=creds["SecretAccessKey"],
+                     aws_session_token=creds["SessionToken"]).verify_email_identity(
+                         EmailAddress=SENDER)
+        yield env, s3
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,6 @@ import io
 import json
 import os
 import random
-import shutil
 import socket
 import socketserver
 import subprocess
@@ -22,20 +21,15 @@ import time
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
-import boto3
 import pyarrow.parquet as pq
 import pytest
+
+from support import free_port, moto_server
 
 ROOT = Path(__file__).resolve().parents[2]
 LAKE_BIN = os.environ.get("LAKE_BIN", str(Path.home() / ".cache/lake-target/debug/lake"))
 SYNTH_BIN = str(Path(LAKE_BIN).with_name("lake-synth"))
 WEEK = "2026-W21"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Faults:
@@ -126,31 +120,14 @@ def proxy(upstream_port, faults):
 
 @pytest.fixture(scope="module")
 def s3(tmp_path_factory):
-    port = free_port()
-    log = open(tmp_path_factory.mktemp("moto") / "moto.log", "w")
-    server = subprocess.Popen([shutil.which("moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-                              stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.time() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            assert time.time() < deadline, "moto_server did not start"
-            time.sleep(0.2)
-    client = boto3.client("s3", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1",
-                          aws_access_key_id="test", aws_secret_access_key="test")
-    client.create_bucket(Bucket="faults")
-    faults = Faults(seed=5)
-    proxy_server, proxy_port = proxy(port, faults)
-    env = {
-        "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_REGION": "us-east-1",
-        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{proxy_port}", "AWS_ALLOW_HTTP": "true",
-    }
-    yield client, faults, env
-    proxy_server.shutdown()
-    server.terminate()
-    server.wait(10)
+    with moto_server(tmp_path_factory.mktemp("moto")) as (moto_env, client):
+        client.create_bucket(Bucket="faults")
+        faults = Faults(seed=5)
+        proxy_server, proxy_port = proxy(int(moto_env["AWS_ENDPOINT_URL"].rsplit(":", 1)[1]),
+                                         faults)
+        env = {**moto_env, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{proxy_port}"}
+        yield client, faults, env
+        proxy_server.shutdown()
 
 
 @pytest.fixture(scope="module")
