@@ -306,3 +306,24 @@ def test_a_compaction_racing_an_ingest_changes_no_answer(versions, tmp_path):
         assert answers(lake) == want[name], f"round {i}"
         run([LAKE_BIN, "compact", "--all", "--lake", lake.url])
         assert answers(lake) == want[name], f"round {i}, compacted"
+
+
+def test_two_ingests_of_one_run_at_once_land_it_once(versions, tmp_path):
+    """S3 delivers an event at least once, sometimes twice at the same moment: two
+    processes ingest the same run at once (with --force, so that both really write). Each
+    round ends with every landed row matching its file and the lake equal to one clean
+    ingest's."""
+    full, _ = versions
+    clean = LocalLake(tmp_path / "clean")
+    ingest(clean, full)
+    want = state(clean)
+    lake = LocalLake(tmp_path / "twice")
+    for round_ in range(3):
+        procs = [subprocess.Popen([LAKE_BIN, "ingest", str(full), "--lake", lake.url, "--force"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                 for _ in range(2)]
+        for p in procs:
+            _, err = p.communicate(timeout=300)
+            assert p.returncode == 0, err
+        check_invariants(lake)
+        assert state(lake) == want, f"round {round_}"
