@@ -698,11 +698,6 @@ mod tests {
         replay::units(input, &[chunk], options)
     }
 
-    fn rows(batches: &[RecordBatch]) -> Option<RecordBatch> {
-        let schema = batches.first()?.schema();
-        Some(arrow::compute::concat_batches(&schema, batches).unwrap())
-    }
-
     #[test]
     fn units_decoded_in_any_order_give_what_the_streaming_decoder_gives() {
         let good = |u: &str| finding(u, "c", "FAIL", u);
@@ -741,11 +736,7 @@ mod tests {
             let want = decode(input, 4096, options);
             for chunk in [1, 700, 5000, input.len()] {
                 let got = decode_in_units(input, chunk, options);
-                assert_eq!(
-                    rows(&got.batches),
-                    rows(&want.batches),
-                    "{name}, chunk {chunk}"
-                );
+                assert_eq!(got.rows(), want.rows(), "{name}, chunk {chunk}");
                 assert_eq!(
                     format!("{:?}", got.report),
                     format!("{:?}", want.report),
@@ -775,7 +766,7 @@ mod tests {
         ]);
         for chunk in [1, 100, input.len()] {
             let d = decode(&input, chunk, DecoderOptions::default());
-            let b = rows(&d.batches).unwrap();
+            let b = d.rows().unwrap();
             let times = b
                 .column_by_name("scan_time")
                 .unwrap()

@@ -335,10 +335,7 @@ pub async fn compact(lake: &Location, options: &CompactOptions) -> Result<Vec<Co
                     Ok(done) => break done,
                     Err(e) if attempt >= crate::ingest::MACHINERY_ATTEMPTS => return Err(e),
                     Err(_) => {
-                        tokio::time::sleep(std::time::Duration::from_millis(
-                            500 << (2 * (attempt - 1)),
-                        ))
-                        .await;
+                        tokio::time::sleep(crate::ingest::machinery_backoff(attempt)).await;
                         attempt += 1;
                     }
                 }

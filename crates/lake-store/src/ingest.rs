@@ -226,7 +226,7 @@ pub async fn ingest(
                     if !outcome.transient || attempt >= MACHINERY_ATTEMPTS {
                         break (i, outcome);
                     }
-                    tokio::time::sleep(MACHINERY_BACKOFF * 4u32.pow(attempt - 1)).await;
+                    tokio::time::sleep(machinery_backoff(attempt)).await;
                     attempt += 1;
                 }
             }
@@ -272,8 +272,11 @@ pub async fn ingest(
 /// How many times [`ingest`] tries a source whose failure was the machinery's.
 pub const MACHINERY_ATTEMPTS: u32 = 3;
 
-/// The wait before the second attempt; each later one waits four times longer.
-const MACHINERY_BACKOFF: std::time::Duration = std::time::Duration::from_millis(500);
+/// The wait after failed attempt `attempt` (from 1) of [`MACHINERY_ATTEMPTS`]: 0.5 s, then
+/// four times longer each time. Shared by ingest and compaction.
+pub(crate) fn machinery_backoff(attempt: u32) -> std::time::Duration {
+    std::time::Duration::from_millis(500) * 4u32.pow(attempt.saturating_sub(1))
+}
 
 /// The outcome of a source whose ingest task died: failed, nothing written by it.
 fn crashed(source: &Source, options: &IngestOptions, why: &str) -> IngestOutcome {
