@@ -13,7 +13,8 @@ CROSS JOIN UNNEST(element_at(f.compliance, c.framework)) AS r (requirement);
 
 -- week_regions: Trino unnests the manifest's regions in FROM.
 CREATE VIEW week_regions AS
-SELECT s.week, s.account_uid AS scan_account, r.region, bool_or(s.status = 'succeeded') AS complete
+SELECT s.week, s.source, s.account_uid AS scan_account, r.region,
+       bool_or(s.status = 'succeeded') AS complete
 FROM landed_scans s
 CROSS JOIN UNNEST(s.regions) AS r (region)
-GROUP BY s.week, s.account_uid, r.region;
+GROUP BY s.week, s.source, s.account_uid, r.region;

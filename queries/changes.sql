@@ -12,68 +12,77 @@ FROM findings_history
 WHERE status_code = 'FAIL'
 GROUP BY finding_key;
 
--- week_cells: per week, the cells of its state (provider, account, scope, check) and whether
--- each stands on a complete (succeeded) scan: only then is a finding's absence evidence.
+-- Every view below is per producer (`source`, see landed_scans): a scan of an account is a
+-- scan by one producer, and one producer's evidence never judges another's findings.
+--
+-- week_cells: per week, the cells of its state (source, provider, account, scope, check) and
+-- whether each stands on a complete (succeeded) scan: only then is a finding's absence
+-- evidence.
 CREATE VIEW week_cells AS
-SELECT week, provider, account_uid, scope, check_id, max(scan_account) AS scan_account,
+SELECT week, source, provider, account_uid, scope, check_id, max(scan_account) AS scan_account,
        bool_and(scan_status = 'succeeded') AS complete
 FROM week_observations
 WHERE standing
-GROUP BY week, provider, account_uid, scope, check_id;
+GROUP BY week, source, provider, account_uid, scope, check_id;
 
 -- week_regions: per week, the regions each account (as scanned) was scanned in: those its
 -- landed scans saw findings in (the manifest's `regions`), complete when a succeeded scan did.
 CREATE VIEW week_regions AS
-SELECT week, account_uid AS scan_account, region, bool_or(status = 'succeeded') AS complete
+SELECT week, source, account_uid AS scan_account, region,
+       bool_or(status = 'succeeded') AS complete
 FROM (
-    SELECT week, account_uid, status, unnest(regions) AS region FROM landed_scans
+    SELECT week, source, account_uid, status, unnest(regions) AS region FROM landed_scans
 ) r
-GROUP BY week, account_uid, region;
+GROUP BY week, source, account_uid, region;
 
 -- week_checks: per week, account and check: the region the check reported in when it
 -- reported in one only (`only_region`, null when in several), complete when every cell of it
 -- stands on a succeeded scan. (min = max rather than a distinct count: counting distinct
 -- regions per group cost seconds over a week's checks.)
 CREATE VIEW week_checks AS
-SELECT week, provider, account_uid, check_id, max(scan_account) AS scan_account,
+SELECT week, source, provider, account_uid, check_id, max(scan_account) AS scan_account,
        CASE WHEN min(region) = max(region) THEN min(region) END AS only_region,
        bool_and(scan_status = 'succeeded') AS complete
 FROM week_observations
 WHERE standing
-GROUP BY week, provider, account_uid, check_id;
+GROUP BY week, source, provider, account_uid, check_id;
 
 -- week_services: per week, the (account, region, service) its state observed (a check of
 -- the service reported there), complete when one stands on a succeeded scan.
 CREATE VIEW week_services AS
-SELECT week, provider, account_uid, region, service, max(scan_account) AS scan_account,
+SELECT week, source, provider, account_uid, region, service, max(scan_account) AS scan_account,
        bool_or(scan_status = 'succeeded') AS complete
 FROM week_observations
 WHERE standing
-GROUP BY week, provider, account_uid, region, service;
+GROUP BY week, source, provider, account_uid, region, service;
 
--- account_weeks: per account as scanned (the scan's account) and week: whether a scan of it
--- landed, succeeded, failed (from the manifest alone).
+-- account_weeks: per producer, account as scanned (the scan's account) and week: whether a
+-- scan of it landed, succeeded, failed (from the manifest alone). A source nothing could be
+-- read from names no producer: it counts as Prowler's (lake's first producer).
 CREATE VIEW account_weeks AS
-SELECT account_uid, week,
+SELECT coalesce(source_product, 'prowler') AS source, account_uid, week,
        bool_or(status <> 'failed') AS landed,
        bool_or(status = 'succeeded') AS succeeded,
        bool_or(status = 'failed') AS failed
 FROM scans
 WHERE week IS NOT NULL
-GROUP BY account_uid, week;
+GROUP BY coalesce(source_product, 'prowler'), account_uid, week;
 
 -- carried_baselines: per pair (week, against) of diff_pairs, the accounts scanned in `week`
 -- that have no succeeded scan in `against` (not scanned, failed or partial) but had one
 -- before: their baseline is carried forward from `base_week`, the latest such week. Their
 -- cells that `against` did not observe are judged by that week's state.
 CREATE VIEW carried_baselines AS
-SELECT p.week, p.against, a.account_uid AS scan_account, max(a.week) AS base_week
+SELECT p.week, p.against, a.source, a.account_uid AS scan_account, max(a.week) AS base_week
 FROM diff_pairs p
 JOIN account_weeks a ON a.week < p.against AND a.succeeded
-JOIN account_weeks n ON n.account_uid = a.account_uid AND n.week = p.week AND n.landed
-LEFT JOIN account_weeks b ON b.account_uid = a.account_uid AND b.week = p.against AND b.succeeded
+JOIN account_weeks n
+    ON n.source = a.source AND n.account_uid = a.account_uid AND n.week = p.week AND n.landed
+LEFT JOIN account_weeks b
+    ON b.source = a.source AND b.account_uid = a.account_uid AND b.week = p.against
+   AND b.succeeded
 WHERE b.account_uid IS NULL
-GROUP BY p.week, p.against, a.account_uid;
+GROUP BY p.week, p.against, a.source, a.account_uid;
 
 -- baseline_findings: per pair, the state `week` is compared with: the state of `against`,
 -- plus the carried cells of carried_baselines (their rows keep the week they are from).
@@ -84,11 +93,12 @@ JOIN latest_findings f ON f.week = p.against
 UNION ALL
 SELECT c.week AS pair_week, f.*
 FROM carried_baselines c
-JOIN latest_findings f ON f.week = c.base_week AND f.scan_account = c.scan_account
+JOIN latest_findings f
+    ON f.week = c.base_week AND f.source = c.source AND f.scan_account = c.scan_account
 WHERE NOT EXISTS (
     SELECT 1 FROM week_cells x
-    WHERE x.week = c.against AND x.provider = f.provider AND x.account_uid = f.account_uid
-      AND x.scope = f.scope AND x.check_id = f.check_id
+    WHERE x.week = c.against AND x.source = f.source AND x.provider = f.provider
+      AND x.account_uid = f.account_uid AND x.scope = f.scope AND x.check_id = f.check_id
 );
 
 -- baseline_cells, baseline_regions, baseline_checks: the week_* of the baseline, likewise.
@@ -99,11 +109,12 @@ JOIN week_cells x ON x.week = p.against
 UNION ALL
 SELECT c.week AS pair_week, x.*
 FROM carried_baselines c
-JOIN week_cells x ON x.week = c.base_week AND x.scan_account = c.scan_account
+JOIN week_cells x
+    ON x.week = c.base_week AND x.source = c.source AND x.scan_account = c.scan_account
 WHERE NOT EXISTS (
     SELECT 1 FROM week_cells y
-    WHERE y.week = c.against AND y.provider = x.provider AND y.account_uid = x.account_uid
-      AND y.scope = x.scope AND y.check_id = x.check_id
+    WHERE y.week = c.against AND y.source = x.source AND y.provider = x.provider
+      AND y.account_uid = x.account_uid AND y.scope = x.scope AND y.check_id = x.check_id
 );
 
 CREATE VIEW baseline_regions AS
@@ -113,11 +124,12 @@ JOIN week_regions x ON x.week = p.against
 UNION ALL
 SELECT c.week AS pair_week, x.*
 FROM carried_baselines c
-JOIN week_regions x ON x.week = c.base_week AND x.scan_account = c.scan_account
+JOIN week_regions x
+    ON x.week = c.base_week AND x.source = c.source AND x.scan_account = c.scan_account
 WHERE NOT EXISTS (
     SELECT 1 FROM week_regions y
-    WHERE y.week = c.against AND y.scan_account = x.scan_account AND y.region = x.region
-      AND y.complete
+    WHERE y.week = c.against AND y.source = x.source AND y.scan_account = x.scan_account
+      AND y.region = x.region AND y.complete
 );
 
 CREATE VIEW baseline_checks AS
@@ -127,11 +139,12 @@ JOIN week_checks x ON x.week = p.against
 UNION ALL
 SELECT c.week AS pair_week, x.*
 FROM carried_baselines c
-JOIN week_checks x ON x.week = c.base_week AND x.scan_account = c.scan_account
+JOIN week_checks x
+    ON x.week = c.base_week AND x.source = c.source AND x.scan_account = c.scan_account
 WHERE NOT EXISTS (
     SELECT 1 FROM week_checks y
-    WHERE y.week = c.against AND y.provider = x.provider AND y.account_uid = x.account_uid
-      AND y.check_id = x.check_id AND y.complete
+    WHERE y.week = c.against AND y.source = x.source AND y.provider = x.provider
+      AND y.account_uid = x.account_uid AND y.check_id = x.check_id AND y.complete
 );
 
 CREATE VIEW baseline_services AS
@@ -141,19 +154,21 @@ JOIN week_services x ON x.week = p.against
 UNION ALL
 SELECT c.week AS pair_week, x.*
 FROM carried_baselines c
-JOIN week_services x ON x.week = c.base_week AND x.scan_account = c.scan_account
+JOIN week_services x
+    ON x.week = c.base_week AND x.source = c.source AND x.scan_account = c.scan_account
 WHERE NOT EXISTS (
     SELECT 1 FROM week_services y
-    WHERE y.week = c.against AND y.provider = x.provider AND y.account_uid = x.account_uid
-      AND y.region = x.region AND y.service = x.service AND y.complete
+    WHERE y.week = c.against AND y.source = x.source AND y.provider = x.provider
+      AND y.account_uid = x.account_uid AND y.region = x.region AND y.service = x.service
+      AND y.complete
 );
 
--- first_weeks: per account (as scanned), the first week a scan of it landed.
+-- first_weeks: per producer and account (as scanned), the first week a scan of it landed.
 CREATE VIEW first_weeks AS
-SELECT account_uid, min(week) AS first_week
+SELECT source, account_uid, min(week) AS first_week
 FROM account_weeks
 WHERE landed
-GROUP BY account_uid;
+GROUP BY source, account_uid;
 
 -- finding_changes: for each pair (week, against) of diff_pairs, one row per finding key
 -- failing (muted or not) in the week's state or in its baseline, classified with evidence on
@@ -238,25 +253,27 @@ judged_now AS (
     LEFT JOIN first_failures e
         ON e.finding_key = j.finding_key AND e.first_failed_week < j.pair_week
     LEFT JOIN baseline_cells bc
-        ON NOT j.failing_before AND bc.pair_week = j.pair_week AND bc.provider = j.provider
-       AND bc.account_uid = j.account_uid AND bc.scope = j.scope AND bc.check_id = j.check_id
+        ON NOT j.failing_before AND bc.pair_week = j.pair_week AND bc.source = j.source
+       AND bc.provider = j.provider AND bc.account_uid = j.account_uid AND bc.scope = j.scope
+       AND bc.check_id = j.check_id
     LEFT JOIN baseline_regions br
-        ON NOT j.failing_before AND br.pair_week = j.pair_week
+        ON NOT j.failing_before AND br.pair_week = j.pair_week AND br.source = j.source
        AND br.scan_account = j.scan_account AND br.region = j.region
     LEFT JOIN baseline_checks bk
-        ON NOT j.failing_before AND bk.pair_week = j.pair_week AND bk.provider = j.provider
-       AND bk.account_uid = j.account_uid AND bk.check_id = j.check_id
+        ON NOT j.failing_before AND bk.pair_week = j.pair_week AND bk.source = j.source
+       AND bk.provider = j.provider AND bk.account_uid = j.account_uid
+       AND bk.check_id = j.check_id
     LEFT JOIN baseline_services bs
-        ON NOT j.failing_before AND bs.pair_week = j.pair_week AND bs.provider = j.provider
-       AND bs.account_uid = j.account_uid AND bs.region = j.region
-       AND bs.service = coalesce(j.service, '')
+        ON NOT j.failing_before AND bs.pair_week = j.pair_week AND bs.source = j.source
+       AND bs.provider = j.provider AND bs.account_uid = j.account_uid
+       AND bs.region = j.region AND bs.service = coalesce(j.service, '')
     LEFT JOIN (
-        SELECT DISTINCT pair_week, scan_account FROM baseline_regions
+        SELECT DISTINCT pair_week, source, scan_account FROM baseline_regions
     ) ba
-        ON NOT j.failing_before AND ba.pair_week = j.pair_week
+        ON NOT j.failing_before AND ba.pair_week = j.pair_week AND ba.source = j.source
        AND ba.scan_account = j.scan_account
     LEFT JOIN first_weeks fw
-        ON NOT j.failing_before AND fw.account_uid = j.scan_account
+        ON NOT j.failing_before AND fw.source = j.source AND fw.account_uid = j.scan_account
 ),
 -- failing before only: resolved or unverified, with what the week's state shows of it
 failed_before AS (
@@ -290,24 +307,26 @@ judged_before AS (
         END AS unverified_reason
     FROM failed_before j
     LEFT JOIN week_cells nc
-        ON nc.week = j.pair_week AND nc.provider = j.provider
+        ON nc.week = j.pair_week AND nc.source = j.source AND nc.provider = j.provider
        AND nc.account_uid = j.account_uid AND nc.scope = j.scope AND nc.check_id = j.check_id
     LEFT JOIN week_regions nr
-        ON nr.week = j.pair_week AND nr.scan_account = j.scan_account AND nr.region = j.region
+        ON nr.week = j.pair_week AND nr.source = j.source AND nr.scan_account = j.scan_account
+       AND nr.region = j.region
     LEFT JOIN week_checks nk
-        ON nk.week = j.pair_week AND nk.provider = j.provider
+        ON nk.week = j.pair_week AND nk.source = j.source AND nk.provider = j.provider
        AND nk.account_uid = j.account_uid AND nk.check_id = j.check_id
     LEFT JOIN week_services ns
-        ON ns.week = j.pair_week AND ns.provider = j.provider
+        ON ns.week = j.pair_week AND ns.source = j.source AND ns.provider = j.provider
        AND ns.account_uid = j.account_uid AND ns.region = j.region
        AND ns.service = coalesce(j.service, '')
     LEFT JOIN baseline_checks pk
-        ON pk.pair_week = j.pair_week AND pk.provider = j.provider
+        ON pk.pair_week = j.pair_week AND pk.source = j.source AND pk.provider = j.provider
        AND pk.account_uid = j.account_uid AND pk.check_id = j.check_id
     LEFT JOIN account_weeks aw
-        ON aw.week = j.pair_week AND aw.account_uid = j.scan_account
-    LEFT JOIN (SELECT DISTINCT week, provider, account_uid FROM week_cells) na
-        ON na.week = j.pair_week AND na.provider = j.provider AND na.account_uid = j.account_uid
+        ON aw.week = j.pair_week AND aw.source = j.source AND aw.account_uid = j.scan_account
+    LEFT JOIN (SELECT DISTINCT week, source, provider, account_uid FROM week_cells) na
+        ON na.week = j.pair_week AND na.source = j.source AND na.provider = j.provider
+       AND na.account_uid = j.account_uid
 )
 SELECT
     pair_week AS week, pair_against AS against, finding_key, finding_uid,
@@ -332,7 +351,7 @@ SELECT
         ELSE pair_against
     END AS baseline_week,
     muted, severity, severity_id, check_id, title, service, provider,
-    account_uid, region, resource_uid, resource_name,
+    account_uid, region, resource_uid, resource_name, source,
     'FAIL' AS status_now,
     before_status AS status_before,
     status_detail
@@ -353,14 +372,15 @@ SELECT
     END AS reason,
     week AS baseline_week,
     coalesce(now_muted, muted) AS muted, severity, severity_id, check_id, title, service,
-    provider, account_uid, region, resource_uid, resource_name,
+    provider, account_uid, region, resource_uid, resource_name, source,
     now_status AS status_now,
     'FAIL' AS status_before,
     status_detail
 FROM judged_before;
 
--- account_coverage: per week of diff_pairs, every account (as scanned) that was scanned that
--- week or in one of the 12 weeks with data before it, with what the week holds of it:
+-- account_coverage: per week of diff_pairs, every account (as scanned) by every producer
+-- (`source`) that was scanned that week or in one of the 12 weeks with data before it, with
+-- what the week holds of it:
 --   status     succeeded, partial, failed (nothing landed) or missing (no scan at all)
 --   onboarded  its first week with a landed scan
 --   last_week  the latest week up to `week` in which a scan of it landed
@@ -372,31 +392,33 @@ WITH data_weeks AS (
     FROM (SELECT DISTINCT week FROM landed_scans) w
 ),
 seen AS (
-    SELECT a.account_uid, a.week, d.n
+    SELECT a.source, a.account_uid, a.week, d.n
     FROM account_weeks a
     JOIN data_weeks d ON d.week = a.week
     WHERE a.landed
 ),
 recent AS (
-    SELECT p.week, s.account_uid, max(s.week) AS last_week, max(s.n) AS last_n, max(d.n) AS n
+    SELECT p.week, s.source, s.account_uid, max(s.week) AS last_week, max(s.n) AS last_n,
+           max(d.n) AS n
     FROM diff_pairs p
     JOIN data_weeks d ON d.week = p.week
     JOIN seen s ON s.n <= d.n AND s.n >= d.n - 12
-    GROUP BY p.week, s.account_uid
+    GROUP BY p.week, s.source, s.account_uid
     UNION ALL
     -- failed in `week` and never landed in the window
-    SELECT p.week, a.account_uid, CAST(NULL AS varchar) AS last_week, CAST(NULL AS bigint),
-           max(d.n)
+    SELECT p.week, a.source, a.account_uid, CAST(NULL AS varchar) AS last_week,
+           CAST(NULL AS bigint), max(d.n)
     FROM diff_pairs p
     JOIN data_weeks d ON d.week = p.week
     JOIN account_weeks a ON a.week = p.week AND a.failed AND NOT a.landed
     WHERE NOT EXISTS (
         SELECT 1 FROM seen s
-        WHERE s.account_uid = a.account_uid AND s.n <= d.n AND s.n >= d.n - 12
+        WHERE s.source = a.source AND s.account_uid = a.account_uid AND s.n <= d.n
+          AND s.n >= d.n - 12
     )
-    GROUP BY p.week, a.account_uid
+    GROUP BY p.week, a.source, a.account_uid
 )
-SELECT r.week, r.account_uid,
+SELECT r.week, r.account_uid, r.source,
        CASE WHEN a.succeeded THEN 'succeeded'
             WHEN a.landed THEN 'partial'
             WHEN a.failed THEN 'failed'
@@ -405,15 +427,16 @@ SELECT r.week, r.account_uid,
        r.last_week,
        CASE WHEN r.last_n IS NULL THEN NULL ELSE r.n - r.last_n END AS weeks_missing
 FROM recent r
-LEFT JOIN account_weeks a ON a.account_uid = r.account_uid AND a.week = r.week
-LEFT JOIN first_weeks f ON f.account_uid = r.account_uid;
+LEFT JOIN account_weeks a
+    ON a.source = r.source AND a.account_uid = r.account_uid AND a.week = r.week
+LEFT JOIN first_weeks f ON f.source = r.source AND f.account_uid = r.account_uid;
 
--- compared_cells: per pair of diff_pairs, the cells (provider, account, scope, check) both the
--- week's state and `against`'s observed: the like-for-like scope of every delta.
+-- compared_cells: per pair of diff_pairs, the cells (source, provider, account, scope, check)
+-- both the week's state and `against`'s observed: the like-for-like scope of every delta.
 CREATE VIEW compared_cells AS
-SELECT p.week AS pair_week, n.provider, n.account_uid, n.scope, n.check_id
+SELECT p.week AS pair_week, n.source, n.provider, n.account_uid, n.scope, n.check_id
 FROM diff_pairs p
 JOIN week_cells n ON n.week = p.week
 JOIN week_cells b
-    ON b.week = p.against AND b.provider = n.provider AND b.account_uid = n.account_uid
-   AND b.scope = n.scope AND b.check_id = n.check_id;
+    ON b.week = p.against AND b.source = n.source AND b.provider = n.provider
+   AND b.account_uid = n.account_uid AND b.scope = n.scope AND b.check_id = n.check_id;

@@ -3,7 +3,7 @@
 -- Parameters: $week, $against (registered as the one-row table diff_pairs).
 SELECT change, reason, finding_key, finding_uid, muted, severity, check_id, account_uid, region,
        resource_uid, title, status_now, status_before, status_detail, week, against,
-       baseline_week
+       baseline_week, source
 FROM finding_changes
 ORDER BY
     CASE change WHEN 'new' THEN 1 WHEN 'regressed' THEN 2 WHEN 'onboarded' THEN 3

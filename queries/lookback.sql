@@ -7,7 +7,8 @@
 -- otherwise (resolved, passing, muted, or not failing in either week).
 -- Parameters: $check, $from, $to (dates, YYYY-MM-DD; the window is inclusive).
 WITH hits AS (
-    SELECT account_uid, region, resource_uid, finding_key, scan_account, scan_time, status_code
+    SELECT account_uid, region, resource_uid, finding_key, source, scan_account, scan_time,
+           status_code
     FROM latest_findings
     WHERE check_id = $check AND dt >= $from AND dt <= $to
 ),
@@ -23,14 +24,16 @@ now AS (
            coalesce(c.change IN ('new', 'regressed', 'persisting', 'onboarded') AND c.muted,
                     false) AS muted
     FROM (
-        SELECT DISTINCT account_uid, region, resource_uid, finding_key, scan_account FROM hits
+        SELECT DISTINCT account_uid, region, resource_uid, finding_key, source, scan_account
+        FROM hits
     ) k
     LEFT JOIN (
         SELECT finding_key, change, muted FROM finding_changes WHERE check_id = $check
     ) c ON c.finding_key = k.finding_key
     LEFT JOIN (
-        SELECT w.account_uid, w.landed FROM account_weeks w JOIN diff_pairs p ON w.week = p.week
-    ) a ON a.account_uid = k.scan_account
+        SELECT w.source, w.account_uid, w.landed
+        FROM account_weeks w JOIN diff_pairs p ON w.week = p.week
+    ) a ON a.source = k.source AND a.account_uid = k.scan_account
 ),
 now_per_resource AS (
     SELECT account_uid, region, resource_uid,

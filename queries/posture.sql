@@ -14,8 +14,8 @@ WITH rows AS (
            f.severity_id, f.status_code, f.muted, c.check_id IS NOT NULL AS compared
     FROM latest_findings f
     LEFT JOIN compared_cells c
-        ON c.pair_week = $week AND c.provider = f.provider AND c.account_uid = f.account_uid
-       AND c.scope = f.scope AND c.check_id = f.check_id
+        ON c.pair_week = $week AND c.source = f.source AND c.provider = f.provider
+       AND c.account_uid = f.account_uid AND c.scope = f.scope AND c.check_id = f.check_id
     WHERE f.week = $week OR f.week = $against
 ),
 counts AS (

@@ -33,17 +33,21 @@ compared AS (
     FROM diff_pairs p
     JOIN latest_findings f ON f.week = p.week OR f.week = p.against
     JOIN compared_cells c
-        ON c.pair_week = p.week AND c.provider = f.provider AND c.account_uid = f.account_uid
-       AND c.scope = f.scope AND c.check_id = f.check_id
+        ON c.pair_week = p.week AND c.source = f.source AND c.provider = f.provider
+       AND c.account_uid = f.account_uid AND c.scope = f.scope AND c.check_id = f.check_id
     WHERE f.status_code = 'FAIL' AND NOT f.muted
     GROUP BY p.week
 ),
 accounts AS (
     SELECT week,
-           count(CASE WHEN status IN ('succeeded', 'partial') THEN 1 END) AS accounts_scanned,
-           count(CASE WHEN status IN ('partial', 'failed') THEN 1 END) AS accounts_incomplete,
-           count(CASE WHEN status = 'missing' THEN 1 END) AS accounts_missing,
-           count(CASE WHEN onboarded THEN 1 END) AS accounts_onboarded
+           -- accounts, whatever the producer: one scanned by Prowler and by Security Hub
+           -- is one account scanned; one missing by either producer is missing
+           count(DISTINCT CASE WHEN status IN ('succeeded', 'partial') THEN account_uid END)
+               AS accounts_scanned,
+           count(DISTINCT CASE WHEN status IN ('partial', 'failed') THEN account_uid END)
+               AS accounts_incomplete,
+           count(DISTINCT CASE WHEN status = 'missing' THEN account_uid END) AS accounts_missing,
+           count(DISTINCT CASE WHEN onboarded THEN account_uid END) AS accounts_onboarded
     FROM account_coverage
     GROUP BY week
 )

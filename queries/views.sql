@@ -3,10 +3,14 @@
 -- a week) is explained in README.md, "How the numbers are made".
 --
 -- landed_scans: the scans that landed findings (status succeeded or partial), one row per
--- source file. A failed scan landed nothing and observes nothing.
+-- source file. A failed scan landed nothing and observes nothing. `source`: the producer of
+-- its findings (prowler, securityhub, ...; one per file). Every view below keeps producers
+-- apart: a scan is a scan of (source, account), a cell is a cell of its source, so one
+-- producer's scan never covers, replaces or resolves another's findings. (Null, in lakes
+-- written before lake read other producers, is Prowler.)
 CREATE VIEW landed_scans AS
 SELECT run_id, account_uid, provider, week, scan_time, ingested_at, source_uri, status, regions,
-       findings, dt
+       findings, dt, coalesce(source_product, 'prowler') AS source
 FROM scans
 WHERE status <> 'failed' AND week IS NOT NULL;
 
@@ -33,7 +37,7 @@ GROUP BY dt, source_uri, run_id, provider, account_uid, region, check_id, coales
 -- observed there. (`regional`: whether the scope is the region.)
 CREATE VIEW observations AS
 SELECT s.week, c.dt, c.source_uri, c.run_id, s.scan_time, s.ingested_at, s.scan_order,
-       s.account_uid AS scan_account, s.status AS scan_status,
+       s.source, s.account_uid AS scan_account, s.status AS scan_status,
        c.provider, c.account_uid, c.region, c.check_id, c.service, c.regional,
        CASE WHEN c.regional THEN c.region ELSE '*' END AS scope,
        c.findings
@@ -56,7 +60,7 @@ JOIN (
 ) s ON c.dt = s.dt AND c.source_uri = s.source_uri AND c.run_id = s.run_id;
 
 -- week_observations: observations marked `standing` when they make up the state of their
--- week. Per cell (week, provider, account, scope, check), the observation of one scan stands:
+-- week. Per cell (week, source, provider, account, scope, check), the observation of one scan stands:
 -- the latest scan of the week that observed the cell and succeeded, else (no complete scan
 -- observed it) the latest partial one. So a same-week re-run of some checks replaces those
 -- checks only, the rest keep the earlier run's result; a partial (truncated) scan never
@@ -67,17 +71,18 @@ JOIN (
 --   ~10^5 one-row partitions cost seconds).
 CREATE VIEW week_observations AS
 WITH best AS (
-    SELECT week, provider, account_uid, scope, check_id, max(scan_order) AS scan_order
+    SELECT week, source, provider, account_uid, scope, check_id, max(scan_order) AS scan_order
     FROM observations
-    GROUP BY week, provider, account_uid, scope, check_id
+    GROUP BY week, source, provider, account_uid, scope, check_id
 )
-SELECT o.week, o.dt, o.source_uri, o.run_id, o.scan_time, o.ingested_at, o.scan_account,
-       o.scan_status, o.provider, o.account_uid, o.region, o.check_id, o.service, o.regional,
-       o.scope, o.findings, b.scan_order IS NOT NULL AS standing
+SELECT o.week, o.dt, o.source_uri, o.run_id, o.scan_time, o.ingested_at, o.source,
+       o.scan_account, o.scan_status, o.provider, o.account_uid, o.region, o.check_id,
+       o.service, o.regional, o.scope, o.findings, b.scan_order IS NOT NULL AS standing
 FROM observations o
 LEFT JOIN best b
-    ON b.week = o.week AND b.provider = o.provider AND b.account_uid = o.account_uid
-   AND b.scope = o.scope AND b.check_id = o.check_id AND b.scan_order = o.scan_order;
+    ON b.week = o.week AND b.source = o.source AND b.provider = o.provider
+   AND b.account_uid = o.account_uid AND b.scope = o.scope AND b.check_id = o.check_id
+   AND b.scan_order = o.scan_order;
 
 -- standing_checks: per landed scan, the checks of it (with their provider, service and
 -- whether their scope is the region) that make up some of their week's state (one of their
@@ -86,10 +91,10 @@ LEFT JOIN best b
 -- a scan stands and superseded_cells is empty: the week's state is then its scans' findings
 -- whole. (Per check, so that a filter on check_id reaches the scans.)
 CREATE VIEW standing_checks AS
-SELECT week, dt, source_uri, run_id, check_id, provider, service, regional,
+SELECT week, dt, source_uri, run_id, check_id, provider, service, regional, source,
        max(scan_account) AS scan_account, max(scan_status) AS scan_status
 FROM week_observations
-GROUP BY week, dt, source_uri, run_id, check_id, provider, service, regional
+GROUP BY week, dt, source_uri, run_id, check_id, provider, service, regional, source
 HAVING bool_or(standing);
 
 CREATE VIEW superseded_cells AS
@@ -110,7 +115,8 @@ HAVING count(*) > 1;
 
 -- latest_findings: the state of each week: the findings of its standing observations, with
 -- the cell's `scope` and the scan they came from (`scan_account`: the account the file was
--- scanned as, which for an Azure tenant or a GCP organisation can differ from the finding's).
+-- scanned as, which for an Azure tenant or a GCP organisation can differ from the finding's;
+-- `source`: its producer).
 -- One row per finding key: a key belongs to one cell and each cell to one scan, so only a
 -- key one scan reported twice could repeat, and it counts once (see repeated_keys).
 --   The findings are those of the standing checks of scans (a join with a few rows per scan)
@@ -118,7 +124,7 @@ HAVING count(*) > 1;
 --   tables that are usually empty).
 CREATE VIEW latest_findings AS
 SELECT f.*, CASE WHEN s.regional THEN f.region ELSE '*' END AS scope, s.scan_account,
-       s.scan_status
+       s.scan_status, s.source
 FROM standing_checks s
 JOIN findings f
     ON f.dt = s.dt AND f.source_uri = s.source_uri AND f.run_id = s.run_id

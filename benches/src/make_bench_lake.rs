@@ -173,6 +173,7 @@ fn main() -> Result<()> {
             account: accounts[a].clone(),
             week,
             scan_time: start + Duration::seconds(a as i64 * 13),
+            source: lake_core::source::PROWLER.into(),
         };
         let source_uri = format!(
             "s3://bench-scans/{week}/{run_id}/{acct}/json-ocsf/prowler-output-{acct}-{ts}.ocsf.json",

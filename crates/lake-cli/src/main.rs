@@ -213,6 +213,10 @@ struct QueryParams {
     /// Sample size (summary, default 50).
     #[arg(long)]
     sample: Option<u32>,
+    /// Only this producer's scans: prowler, securityhub, ... (default: every producer, each
+    /// judged on its own evidence).
+    #[arg(long)]
+    source: Option<String>,
 }
 
 impl QueryParams {
@@ -231,6 +235,9 @@ impl QueryParams {
         }
         if let Some(f) = &self.framework {
             p.set_framework(f)?;
+        }
+        if let Some(s) = &self.source {
+            p.set_source(s)?;
         }
         Ok(p)
     }

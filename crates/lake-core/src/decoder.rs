@@ -3,12 +3,11 @@
 use arrow::error::ArrowError;
 use arrow::record_batch::RecordBatch;
 
-use crate::findings::{
-    first_finding_facts, required, Counts, FindingsBuilder, RejectReason, RowContext,
-};
+use crate::findings::{first_finding_facts, Counts, FindingsBuilder, RejectReason, RowContext};
 use crate::frame::{Element, ElementBytes, ElementKind, FrameError, FrameFault, Framer};
 use crate::identity::{Overrides, PathHints, ScanIdentity};
 use crate::ocsf::RawFinding;
+use crate::source::{NotKept, Skip};
 
 /// How much a decoder buffers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -407,14 +406,23 @@ impl RowDecoder {
                 }
             },
         };
-        if let Err(reason) = required(&raw) {
-            return Self::reject(report, at, reason);
-        }
+        let row = match self.builder.normalize(&raw) {
+            Ok(row) => row,
+            Err(NotKept::Rejected(reason)) => return Self::reject(report, at, reason),
+            Err(NotKept::Skipped(Skip::NotCurrent)) => {
+                report.counts.not_current += 1;
+                return;
+            }
+            Err(NotKept::Skipped(Skip::NotEvaluated)) => {
+                report.counts.not_evaluated += 1;
+                return;
+            }
+        };
         let ctx = &mut self.ctx;
         let new_identity = match &ctx.identity {
             Some(_) => None,
             None => {
-                let facts = first_finding_facts(&raw);
+                let facts = first_finding_facts(&raw, &row);
                 match ScanIdentity::resolve(&ctx.overrides, &ctx.hints, facts.as_ref()) {
                     Some(id) => Some(id),
                     None => return Self::reject(report, at, RejectReason::NoTime),
@@ -424,13 +432,13 @@ impl RowDecoder {
         let Some(identity) = new_identity.as_ref().or(ctx.identity.as_ref()) else {
             return;
         };
-        let row = RowContext {
+        let ctx_row = RowContext {
             identity,
             source_uri: &ctx.source_uri,
             offset: at.offset,
             len: at.len,
         };
-        match self.builder.append(&raw, row, &mut report.counts) {
+        match self.builder.append(&raw, &row, ctx_row, &mut report.counts) {
             Ok(()) => {
                 if new_identity.is_some() {
                     ctx.identity = new_identity;
@@ -916,10 +924,13 @@ mod tests {
             reasons[3],
             "required field `metadata.event_code` is missing or empty"
         );
-        assert_eq!(reasons[4], "not a Detection Finding (class_uid 2001)");
+        assert_eq!(
+            reasons[4],
+            "not a Detection or Compliance Finding (class_uid 2001)"
+        );
         assert_eq!(
             reasons[5],
-            "not an OCSF finding (no metadata or finding_info)"
+            "not an OCSF or ASFF finding (no metadata, finding_info or ASFF field)"
         );
         assert!(reasons[6].contains("invalid unicode"), "{}", reasons[6]);
         assert_eq!(reasons[7], "element is not a JSON object");
@@ -999,7 +1010,7 @@ mod tests {
         assert_eq!(d.report.rejected, 2);
         assert_eq!(
             d.report.error().unwrap(),
-            "byte 1: not an OCSF finding (no metadata or finding_info) (and 1 more rejected)"
+            "byte 1: not an OCSF or ASFF finding (no metadata, finding_info or ASFF field) (and 1 more rejected)"
         );
     }
 }

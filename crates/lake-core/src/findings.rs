@@ -13,10 +13,12 @@ use arrow::error::ArrowError;
 use arrow::record_batch::RecordBatch;
 use chrono::{DateTime, Utc};
 
-use crate::identity::{finding_key, scan_time_with, ScanIdentity};
+use crate::identity::{finding_key, finding_key_of, scan_time_with, ScanIdentity};
 use crate::ocsf::{RawFinding, Text, TextList};
 use crate::schema::{self, LIST_ELEMENT, MAP_ENTRIES, MAP_KEY, MAP_VALUE};
-use crate::severity::{Severity, DETECTION_FINDING_CLASS, STATUS_ID_SUPPRESSED};
+use crate::source::{
+    normalize, ocsf_time, split_requirement, Format, Normalized, NotKept, PROWLER,
+};
 
 /// Why an element of a source was not kept as a finding.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -29,10 +31,18 @@ pub enum RejectReason {
     #[error("invalid JSON: {0}")]
     InvalidJson(String),
     /// An OCSF event of another class.
-    #[error("not a Detection Finding (class_uid {0})")]
+    #[error("not a Detection or Compliance Finding (class_uid {0})")]
     OtherClass(i64),
-    /// An object with neither `metadata` nor `finding_info`.
-    #[error("not an OCSF finding (no metadata or finding_info)")]
+    /// A finding of another producer than the file's first finding.
+    #[error("a finding of {finding} in a file of {file} (one producer per file)")]
+    OtherProducer {
+        /// The finding's producer.
+        finding: String,
+        /// The file's (its first finding's).
+        file: String,
+    },
+    /// An object with neither `metadata` nor `finding_info`, nor an ASFF field.
+    #[error("not an OCSF or ASFF finding (no metadata, finding_info or ASFF field)")]
     NotOcsf,
     /// A field every finding needs is missing or empty.
     #[error("required field `{0}` is missing or empty")]
@@ -70,6 +80,10 @@ pub struct Counts {
     pub regions: BTreeSet<String>,
     /// Distinct providers.
     pub providers: BTreeSet<String>,
+    /// Findings not kept because they are no longer current (archived, closed, deleted).
+    pub not_current: i64,
+    /// Findings not kept because their check could not be evaluated (not available).
+    pub not_evaluated: i64,
 }
 
 impl Counts {
@@ -82,6 +96,26 @@ impl Counts {
         self.muted += other.muted;
         self.regions.extend(other.regions);
         self.providers.extend(other.providers);
+        self.not_current += other.not_current;
+        self.not_evaluated += other.not_evaluated;
+    }
+
+    /// What was skipped, as warnings for the manifest (nothing when nothing was).
+    pub fn skip_warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.not_current > 0 {
+            out.push(format!(
+                "{} findings not current (archived, closed or deleted records) not kept",
+                self.not_current
+            ));
+        }
+        if self.not_evaluated > 0 {
+            out.push(format!(
+                "{} findings whose check could not be evaluated (not available) not kept",
+                self.not_evaluated
+            ));
+        }
+        out
     }
 }
 
@@ -98,136 +132,25 @@ pub struct RowContext<'a> {
     pub len: u64,
 }
 
-/// The normalized, validated view of one finding that is appended to the builders.
-struct Row<'r, 'a> {
-    raw: &'r RawFinding<'a>,
-    uid: &'r str,
-    check: &'r str,
-    provider: &'r str,
-    account: &'r str,
-    region: &'r str,
-    resource_uid: &'r str,
-    scan_time: DateTime<Utc>,
-    severity: Severity,
-    status: &'static str,
-    muted: bool,
-}
-
 fn text<'r>(t: &'r Text<'_>) -> Option<&'r str> {
     t.non_empty()
 }
 
-/// The scan time of a finding, from whichever time fields its Prowler version wrote.
-fn finding_time(raw: &RawFinding<'_>) -> Option<DateTime<Utc>> {
-    let info = raw.finding_info.0.as_ref();
-    scan_time_with(
-        raw.time_dt.0.as_deref(),
-        raw.time.0,
-        &[
-            raw.event_time.0.as_deref(),
-            info.and_then(|i| i.created_time_dt.0.as_deref()),
-            info.and_then(|i| i.created_time.0.as_deref()),
-        ],
-    )
-}
-
-/// The first finding's scan time, account and scan id, for identity resolution.
-pub fn first_finding_facts(raw: &RawFinding<'_>) -> Option<crate::identity::FirstFinding> {
-    let time = finding_time(raw)?;
-    let cloud = raw.cloud.0.as_ref();
-    let unmapped = raw.unmapped.0.as_ref();
-    let account = cloud
-        .and_then(|c| c.account.0.as_ref())
-        .and_then(|a| text(&a.uid))
-        .or_else(|| unmapped.and_then(|u| text(&u.provider_uid)))
-        .unwrap_or_default()
-        .to_owned();
+/// The first finding's scan time, account, scan id and producer, for identity resolution.
+pub fn first_finding_facts(
+    raw: &RawFinding<'_>,
+    n: &Normalized<'_>,
+) -> Option<crate::identity::FirstFinding> {
     Some(crate::identity::FirstFinding {
-        account,
-        scan_time: time,
-        scan_id: unmapped.and_then(|u| text(&u.scan_id)).map(str::to_owned),
-    })
-}
-
-/// The fields every finding must have, checked before anything else is read:
-/// returns the finding uid, the check id and the status code.
-pub fn required<'r>(
-    raw: &'r RawFinding<'_>,
-) -> Result<(&'r str, &'r str, &'static str), RejectReason> {
-    if let Some(class) = raw.class_uid.0 {
-        if class != DETECTION_FINDING_CLASS {
-            return Err(RejectReason::OtherClass(class));
-        }
-    }
-    let (metadata, info) = match (raw.metadata.0.as_ref(), raw.finding_info.0.as_ref()) {
-        (None, None) => return Err(RejectReason::NotOcsf),
-        (m, i) => (m, i),
-    };
-    let uid = info
-        .and_then(|i| text(&i.uid))
-        .ok_or(RejectReason::MissingField("finding_info.uid"))?;
-    let check = metadata
-        .and_then(|m| text(&m.event_code))
-        .ok_or(RejectReason::MissingField("metadata.event_code"))?;
-    let status_raw = text(&raw.status_code).ok_or(RejectReason::MissingField("status_code"))?;
-    let status = crate::severity::STATUS_CODES
-        .into_iter()
-        .find(|c| c.eq_ignore_ascii_case(status_raw.trim()))
-        .ok_or_else(|| RejectReason::InvalidStatus(status_raw.to_owned()))?;
-    Ok((uid, check, status))
-}
-
-/// Checks that `raw` is a Detection Finding with what lake needs, and normalizes it.
-fn validate<'r, 'a>(
-    raw: &'r RawFinding<'a>,
-    identity: &'r ScanIdentity,
-    times: &mut TimeCache,
-) -> Result<Row<'r, 'a>, RejectReason> {
-    let (uid, check, status) = required(raw)?;
-    let scan_time = times.time_of(raw).unwrap_or(identity.scan_time);
-    let cloud = raw.cloud.0.as_ref();
-    let unmapped = raw.unmapped.0.as_ref();
-    let first_resource = raw.resources.as_ref().and_then(|r| r.first());
-    let provider = cloud
-        .and_then(|c| text(&c.provider))
-        .or_else(|| unmapped.and_then(|u| text(&u.provider)))
-        .or_else(|| {
-            uid.strip_prefix("prowler-")
-                .and_then(|rest| rest.split_once('-'))
-                .map(|(p, _)| p)
-        })
-        .unwrap_or("unknown");
-    let account = cloud
-        .and_then(|c| c.account.0.as_ref())
-        .and_then(|a| text(&a.uid))
-        .or_else(|| unmapped.and_then(|u| text(&u.provider_uid)))
-        .unwrap_or(&identity.account);
-    // Kubernetes has no region: its scope is the namespace (`cluster-wide` for cluster objects).
-    let region = cloud
-        .and_then(|c| text(&c.region))
-        .or_else(|| first_resource.and_then(|r| text(&r.region).or_else(|| text(&r.namespace))))
-        .unwrap_or("");
-    let resource_uid = first_resource
-        .and_then(|r| text(&r.uid).or_else(|| text(&r.name)))
-        .unwrap_or("");
-    let severity = text(&raw.severity)
-        .and_then(Severity::from_name)
-        .or_else(|| raw.severity_id.0.and_then(Severity::from_id))
-        .unwrap_or(Severity::Unknown);
-    let muted = raw.status_id.0 == Some(STATUS_ID_SUPPRESSED)
-        || text(&raw.status).is_some_and(|s| s.eq_ignore_ascii_case("suppressed"));
-    Ok(Row {
-        raw,
-        uid,
-        check,
-        provider,
-        account,
-        region,
-        resource_uid,
-        scan_time,
-        severity,
-        status,
-        muted,
+        account: n.account.as_deref().unwrap_or_default().to_owned(),
+        scan_time: n.time?,
+        scan_id: raw
+            .unmapped
+            .0
+            .as_ref()
+            .and_then(|u| text(&u.scan_id))
+            .map(str::to_owned),
+        source: n.source.clone().into_owned(),
     })
 }
 
@@ -245,7 +168,7 @@ impl TimeCache {
         let time = raw.time.0;
         if time_dt.is_none() && time.is_none() {
             // Only the fallbacks can tell; they are not cached.
-            return finding_time(raw);
+            return ocsf_time(raw);
         }
         let hit = self
             .key
@@ -257,7 +180,7 @@ impl TimeCache {
             // unreadable `time_dt` gave a later finding the first one's time, which then
             // depended on where the parallel ingest cut the file; found by fuzzing).
             let Some(own) = scan_time_with(time_dt, time, &[]) else {
-                return finding_time(raw);
+                return ocsf_time(raw);
             };
             self.value = Some(own);
             self.key = time_dt.map(|dt| (dt.to_owned(), time));
@@ -265,7 +188,6 @@ impl TimeCache {
         self.value
     }
 }
-
 /// Column builders for a batch of findings.
 pub struct FindingsBuilder {
     finding_key: StringBuilder,
@@ -306,6 +228,8 @@ pub struct FindingsBuilder {
     source_length: Int64Builder,
     ocsf_version: StringBuilder,
     prowler_version: StringBuilder,
+    source_product: StringBuilder,
+    source_version: StringBuilder,
     rows: usize,
     times: TimeCache,
     week_text: Option<(crate::identity::IsoWeek, String)>,
@@ -353,6 +277,60 @@ fn tags(label: &str) -> impl Iterator<Item = (&str, Option<&str>)> {
     })
 }
 
+/// Entries of the `compliance` map built from several fields (another producer's standards
+/// and requirements): merged by framework, in first-seen order, each id once. A map's keys
+/// must be unique for DuckDB and Spark to read it.
+#[derive(Default)]
+struct ComplianceEntries<'a> {
+    entries: Vec<(&'a str, Vec<&'a str>)>,
+}
+
+impl<'a> ComplianceEntries<'a> {
+    fn entry(&mut self, framework: &'a str) -> &mut Vec<&'a str> {
+        let at = match self.entries.iter().position(|(f, _)| *f == framework) {
+            Some(at) => at,
+            None => {
+                self.entries.push((framework, Vec::new()));
+                self.entries.len() - 1
+            }
+        };
+        &mut self.entries[at].1
+    }
+
+    fn add(&mut self, framework: &'a str, id: Option<&'a str>) {
+        self.add_all(framework, id);
+    }
+
+    fn add_all(&mut self, framework: &'a str, ids: impl IntoIterator<Item = &'a str>) {
+        let framework = framework.trim();
+        if framework.is_empty() {
+            return;
+        }
+        let list = self.entry(framework);
+        for id in ids {
+            if !id.is_empty() && !list.contains(&id) {
+                list.push(id);
+            }
+        }
+    }
+
+    fn requirement(&mut self, r: &'a str) {
+        let (framework, ids) = split_requirement(r);
+        self.add_all(framework, ids);
+    }
+
+    fn append_to(self, b: &mut MapBuilder<StringBuilder, ListBuilder<StringBuilder>>) {
+        for (framework, ids) in self.entries {
+            b.keys().append_value(framework);
+            let list = b.values();
+            for id in ids {
+                list.values().append_value(id);
+            }
+            list.append(true);
+        }
+    }
+}
+
 /// The `resources` column: a list of structs, built from one builder per struct field.
 struct ResourcesBuilder {
     offsets: Vec<i32>,
@@ -383,8 +361,12 @@ impl ResourcesBuilder {
         }
     }
 
-    fn append(&mut self, raw: &RawFinding<'_>) -> Result<(), ArrowError> {
-        let resources = raw.resources.as_deref().unwrap_or_default();
+    fn append_ocsf(&mut self, raw: &RawFinding<'_>) -> Result<(), ArrowError> {
+        let resources = match (&raw.resources, &raw.resource.0) {
+            (Some(list), _) => list.as_slice(),
+            (None, Some(one)) => std::slice::from_ref(one),
+            (None, None) => &[],
+        };
         for r in resources {
             append_opt(&mut self.uid, text(&r.uid));
             append_opt(&mut self.name, text(&r.name));
@@ -399,12 +381,41 @@ impl ResourcesBuilder {
                 self.tags.keys().append_value(k);
                 append_opt(self.tags.values(), v);
             }
+            for tag in r.tags.iter().flatten() {
+                if let Some(k) = text(&tag.name) {
+                    self.tags.keys().append_value(k);
+                    append_opt(self.tags.values(), text(&tag.value));
+                }
+            }
             self.tags.append(true)?;
         }
-        let last = self.offsets.last().copied().unwrap_or(0);
-        let count = i32::try_from(resources.len()).unwrap_or(i32::MAX);
-        self.offsets.push(last.saturating_add(count));
+        self.end_row(resources.len());
         Ok(())
+    }
+
+    fn append_asff(&mut self, raw: &RawFinding<'_>) -> Result<(), ArrowError> {
+        let resources = raw.asff_resources.as_deref().unwrap_or_default();
+        for r in resources {
+            append_opt(&mut self.uid, text(&r.id));
+            self.name.append_null();
+            append_opt(&mut self.kind, text(&r.kind));
+            append_opt(&mut self.region, text(&r.region));
+            self.namespace.append_null();
+            self.service.append_null();
+            for (k, v) in &r.tags.0 {
+                self.tags.keys().append_value(k);
+                append_opt(self.tags.values(), v.as_deref());
+            }
+            self.tags.append(true)?;
+        }
+        self.end_row(resources.len());
+        Ok(())
+    }
+
+    fn end_row(&mut self, resources: usize) {
+        let last = self.offsets.last().copied().unwrap_or(0);
+        let count = i32::try_from(resources).unwrap_or(i32::MAX);
+        self.offsets.push(last.saturating_add(count));
     }
 
     fn finish(&mut self) -> Result<ArrayRef, ArrowError> {
@@ -487,6 +498,8 @@ impl FindingsBuilder {
             source_length: Int64Builder::new(),
             ocsf_version: StringBuilder::new(),
             prowler_version: StringBuilder::new(),
+            source_product: StringBuilder::new(),
+            source_version: StringBuilder::new(),
             rows: 0,
             times: TimeCache::default(),
             week_text: None,
@@ -503,15 +516,29 @@ impl FindingsBuilder {
         self.rows == 0
     }
 
-    /// Validates and appends one finding, updating `counts`. On rejection nothing is appended.
+    /// Reads `raw` as a finding of whichever producer wrote it (see [`crate::source`]):
+    /// what is then appended with [`append`](Self::append), or why it is not a row.
+    pub fn normalize<'r>(&mut self, raw: &'r RawFinding<'_>) -> Result<Normalized<'r>, NotKept> {
+        let times = &mut self.times;
+        normalize(raw, |r| times.time_of(r))
+    }
+
+    /// Appends one normalized finding, updating `counts`. On error nothing is appended.
     pub fn append(
         &mut self,
         raw: &RawFinding<'_>,
+        row: &Normalized<'_>,
         ctx: RowContext<'_>,
         counts: &mut Counts,
     ) -> Result<(), RejectReason> {
-        let row = validate(raw, ctx.identity, &mut self.times)?;
-        self.push(&row, ctx)
+        if row.source != ctx.identity.source {
+            // One file, one producer: the scan's coverage is its producer's.
+            return Err(RejectReason::OtherProducer {
+                finding: row.source.clone().into_owned(),
+                file: ctx.identity.source.clone(),
+            });
+        }
+        self.push(raw, row, ctx)
             .map_err(|e| RejectReason::InvalidJson(e.to_string()))?;
         counts.findings += 1;
         match row.status {
@@ -523,39 +550,50 @@ impl FindingsBuilder {
         if !counts.regions.contains(row.region) {
             counts.regions.insert(row.region.to_owned());
         }
-        if !counts.providers.contains(row.provider) {
-            counts.providers.insert(row.provider.to_owned());
+        if !counts.providers.contains(row.provider.as_ref()) {
+            counts.providers.insert(row.provider.clone().into_owned());
         }
         Ok(())
     }
 
-    fn push(&mut self, row: &Row<'_, '_>, ctx: RowContext<'_>) -> Result<(), ArrowError> {
-        let raw = row.raw;
+    fn push(
+        &mut self,
+        raw: &RawFinding<'_>,
+        row: &Normalized<'_>,
+        ctx: RowContext<'_>,
+    ) -> Result<(), ArrowError> {
         let id = ctx.identity;
-        let metadata = raw.metadata.0.as_ref();
-        let info = raw.finding_info.0.as_ref();
-        let unmapped = raw.unmapped.0.as_ref();
-        let cloud = raw.cloud.0.as_ref();
-        let account = cloud.and_then(|c| c.account.0.as_ref());
-        let org = cloud.and_then(|c| c.org.0.as_ref());
-        let first_resource = raw.resources.as_ref().and_then(|r| r.first());
-        let remediation = raw.remediation.0.as_ref();
-
-        self.finding_key.append_value(finding_key(
-            row.provider,
-            row.account,
-            row.region,
-            row.check,
-            row.resource_uid,
-            row.uid,
-        ));
+        let account = row.account.as_deref().unwrap_or(&id.account);
+        let scan_time = row.time.unwrap_or(id.scan_time);
+        let prowler = row.source == PROWLER;
+        let key = if prowler {
+            finding_key(
+                &row.provider,
+                account,
+                row.region,
+                &row.check,
+                row.resource_uid,
+                row.uid,
+            )
+        } else {
+            finding_key_of(
+                &row.source,
+                &row.provider,
+                account,
+                row.region,
+                &row.check,
+                row.resource_uid,
+                row.uid,
+            )
+        };
+        self.finding_key.append_value(key);
         self.finding_uid.append_value(row.uid);
         self.run_id.append_value(&id.run_id);
+        let unmapped = raw.unmapped.0.as_ref();
         append_opt(&mut self.scan_id, unmapped.and_then(|u| text(&u.scan_id)));
-        self.scan_time
-            .append_value(row.scan_time.timestamp_micros());
+        self.scan_time.append_value(scan_time.timestamp_micros());
         self.scan_date.append_value(
-            (row.scan_time.date_naive()
+            (scan_time.date_naive()
                 - chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default())
             .num_days() as i32,
         );
@@ -567,21 +605,48 @@ impl FindingsBuilder {
                 self.week_text = Some((id.week, text));
             }
         }
-        self.provider.append_value(row.provider);
-        self.account_uid.append_value(row.account);
+        self.provider.append_value(&row.provider);
+        self.account_uid.append_value(account);
+        self.region.append_value(row.region);
+        self.check_id.append_value(&row.check);
+        self.severity.append_value(row.severity.name());
+        self.severity_id.append_value(row.severity.id());
+        append_opt(&mut self.service, row.service.as_deref());
+        self.status_code.append_value(row.status);
+        self.muted.append_value(row.muted);
+        self.resource_uid.append_value(row.resource_uid);
+        match row.format {
+            Format::Ocsf => self.push_ocsf(raw, row)?,
+            Format::Asff => self.push_asff(raw, row)?,
+        }
+        self.source_uri.append_value(ctx.source_uri);
+        self.source_offset.append_value(ctx.offset as i64);
+        self.source_length.append_value(ctx.len as i64);
+        self.source_product.append_value(&row.source);
+        append_opt(&mut self.source_version, row.source_version);
+        self.rows += 1;
+        Ok(())
+    }
+
+    /// The columns an OCSF finding fills its own way.
+    fn push_ocsf(&mut self, raw: &RawFinding<'_>, row: &Normalized<'_>) -> Result<(), ArrowError> {
+        let metadata = raw.metadata.0.as_ref();
+        let info = raw.finding_info.0.as_ref();
+        let unmapped = raw.unmapped.0.as_ref();
+        let cloud = raw.cloud.0.as_ref();
+        let account = cloud.and_then(|c| c.account.0.as_ref());
+        let org = cloud.and_then(|c| c.org.0.as_ref());
+        let first_resource = raw
+            .resources
+            .as_ref()
+            .and_then(|r| r.first())
+            .or(raw.resource.0.as_ref());
+        let remediation = raw.remediation.0.as_ref();
         append_opt(&mut self.account_name, account.and_then(|a| text(&a.name)));
         append_opt(&mut self.org_uid, org.and_then(|o| text(&o.uid)));
         append_opt(&mut self.org_name, org.and_then(|o| text(&o.name)));
-        self.region.append_value(row.region);
-        self.check_id.append_value(row.check);
         append_opt(&mut self.title, info.and_then(|i| text(&i.title)));
         append_opt(&mut self.description, info.and_then(|i| text(&i.desc)));
-        self.severity.append_value(row.severity.name());
-        self.severity_id.append_value(row.severity.id());
-        append_opt(
-            &mut self.service,
-            first_resource.and_then(|r| r.group.0.as_ref().and_then(|g| text(&g.name))),
-        );
         append_list(
             &mut self.categories,
             unmapped
@@ -592,13 +657,10 @@ impl FindingsBuilder {
             &mut self.check_types,
             info.map(|i| &i.types).unwrap_or(&TextList::default()),
         );
-        self.status_code.append_value(row.status);
-        self.muted.append_value(row.muted);
         append_opt(
             &mut self.status_detail,
             text(&raw.status_detail).or_else(|| text(&raw.message)),
         );
-        self.resource_uid.append_value(row.resource_uid);
         append_opt(
             &mut self.resource_name,
             first_resource.and_then(|r| text(&r.name)),
@@ -607,16 +669,37 @@ impl FindingsBuilder {
             &mut self.resource_type,
             first_resource.and_then(|r| text(&r.kind)),
         );
-        self.resources.append(raw)?;
-        if let Some(u) = unmapped {
-            for (framework, ids) in u.compliance.iter() {
-                self.compliance.keys().append_value(framework);
-                let list = self.compliance.values();
-                for id in ids {
-                    list.values().append_value(id);
+        self.resources.append_ocsf(raw)?;
+        if row.source == PROWLER {
+            // Prowler's frameworks: the keys of a JSON object, so unique.
+            if let Some(u) = unmapped {
+                for (framework, ids) in u.compliance.iter() {
+                    self.compliance.keys().append_value(framework);
+                    let list = self.compliance.values();
+                    for id in ids {
+                        list.values().append_value(id);
+                    }
+                    list.append(true);
                 }
-                list.append(true);
             }
+        } else {
+            // Another producer's standards, each with the control checked, and the
+            // requirements the control maps to.
+            let mut entries = ComplianceEntries::default();
+            if let Some(u) = unmapped {
+                for (framework, ids) in u.compliance.iter() {
+                    entries.add_all(framework, ids.iter().map(|i| i.as_ref()));
+                }
+            }
+            if let Some(c) = raw.compliance.0.as_ref() {
+                for standard in &c.standards.0 {
+                    entries.add(standard, Some(row.check.as_ref()));
+                }
+                for r in &c.requirements.0 {
+                    entries.requirement(r);
+                }
+            }
+            entries.append_to(&mut self.compliance);
         }
         self.compliance.append(true)?;
         append_opt(&mut self.risk_details, text(&raw.risk_details));
@@ -636,20 +719,76 @@ impl FindingsBuilder {
                 .map(|u| &u.additional_urls)
                 .unwrap_or(&TextList::default()),
         );
-        self.source_uri.append_value(ctx.source_uri);
-        self.source_offset.append_value(ctx.offset as i64);
-        self.source_length.append_value(ctx.len as i64);
         append_opt(
             &mut self.ocsf_version,
             metadata.and_then(|m| text(&m.version)),
         );
         append_opt(
             &mut self.prowler_version,
-            metadata
-                .and_then(|m| m.product.0.as_ref())
-                .and_then(|p| text(&p.version)),
+            (row.source == PROWLER)
+                .then_some(row.source_version)
+                .flatten(),
         );
-        self.rows += 1;
+        Ok(())
+    }
+
+    /// The columns an ASFF finding fills its own way.
+    fn push_asff(&mut self, raw: &RawFinding<'_>, row: &Normalized<'_>) -> Result<(), ArrowError> {
+        let fields = raw.asff_product_fields.0.as_ref();
+        let resource = raw.asff_resources.as_ref().and_then(|r| r.first());
+        let recommendation = raw
+            .asff_remediation
+            .0
+            .as_ref()
+            .and_then(|r| r.recommendation.0.as_ref());
+        append_opt(&mut self.account_name, text(&raw.asff_account_name));
+        self.org_uid.append_null();
+        self.org_name.append_null();
+        append_opt(&mut self.title, text(&raw.asff_title));
+        append_opt(&mut self.description, text(&raw.asff_description));
+        append_list(&mut self.categories, &TextList::default());
+        append_list(&mut self.check_types, &raw.asff_types);
+        // ASFF has no per-finding verdict text; its description says what the check wants.
+        self.status_detail.append_null();
+        append_opt(
+            &mut self.resource_name,
+            fields.and_then(|f| text(&f.prowler_resource_name)),
+        );
+        append_opt(
+            &mut self.resource_type,
+            resource.and_then(|r| text(&r.kind)),
+        );
+        self.resources.append_asff(raw)?;
+        let mut entries = ComplianceEntries::default();
+        if let Some(c) = raw.asff_compliance.0.as_ref() {
+            let control = text(&c.security_control_id);
+            for standard in c.associated_standards.iter().flatten() {
+                if let Some(id) = text(&standard.standards_id) {
+                    entries.add(id, control);
+                }
+            }
+            for r in &c.related_requirements.0 {
+                entries.requirement(r);
+            }
+        }
+        entries.append_to(&mut self.compliance);
+        self.compliance.append(true)?;
+        self.risk_details.append_null();
+        append_opt(
+            &mut self.remediation,
+            recommendation.and_then(|r| text(&r.text)),
+        );
+        let url = recommendation.and_then(|r| text(&r.url));
+        self.remediation_references.values().extend(url.map(Some));
+        self.remediation_references.append(true);
+        append_list(&mut self.additional_urls, &TextList::default());
+        self.ocsf_version.append_null();
+        append_opt(
+            &mut self.prowler_version,
+            (row.source == PROWLER)
+                .then_some(row.source_version)
+                .flatten(),
+        );
         Ok(())
     }
 
@@ -695,6 +834,8 @@ impl FindingsBuilder {
             Arc::new(self.source_length.finish()),
             Arc::new(self.ocsf_version.finish()),
             Arc::new(self.prowler_version.finish()),
+            Arc::new(self.source_product.finish()),
+            Arc::new(self.source_version.finish()),
         ];
         RecordBatch::try_new(schema::findings_schema(), columns)
     }

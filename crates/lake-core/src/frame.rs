@@ -7,6 +7,12 @@
 //! inside the chunk is handed out as a slice of that chunk; only an element that straddles
 //! chunks is copied, and one larger than the limit is skipped without being kept.
 //!
+//! A stream may also be one object whose first member is the array of findings,
+//! `{"Findings": [...], "NextToken": ...}`: what `aws securityhub get-findings` (ASFF) and
+//! `get-findings-v2` (OCSF) print. The framer recognises the opening `{"Findings": [` (in any
+//! chunking) and frames the array's elements as those of a plain array; the members after it
+//! are skipped, and the closing `}` is required like an array's `]`.
+//!
 //! Repairs it makes, reported as warnings: a trailing comma before `]`, and `][` between
 //! two arrays (Prowler 4.0.0 wrote that). Faults that end the stream: data that is not a
 //! JSON array or value stream, a missing `,` between elements, data after the array, and a
@@ -100,6 +106,44 @@ enum State {
     /// NDJSON / concatenated values, between elements.
     Values,
     InElement,
+    /// After a first `{`: telling `{"Findings": [` from an NDJSON object.
+    Probe,
+    /// After the `}` closing a `{"Findings": [...]}` object.
+    WrapperEnd,
+}
+
+/// The opening of a `{"Findings": [...]}` object, after its `{`.
+const WRAPPER_KEY: &[u8] = b"\"Findings\"";
+
+/// Longest probe kept: past this, whitespace and all, the `{` opens an NDJSON object.
+const MAX_PROBE: usize = 4096;
+
+/// Whether `probe` (starting with `{`) is the opening of `{"Findings": [`: `Some(true)` when
+/// it is whole, `Some(false)` when it could still become one, `None` when it cannot.
+fn probe_match(probe: &[u8]) -> Option<bool> {
+    let mut i = 1;
+    let ws = |i: &mut usize| {
+        while probe.get(*i).is_some_and(|&b| is_ws(b)) {
+            *i += 1;
+        }
+    };
+    ws(&mut i);
+    for &want in WRAPPER_KEY {
+        match probe.get(i) {
+            None => return Some(false),
+            Some(&b) if b == want => i += 1,
+            Some(_) => return None,
+        }
+    }
+    for want in [b':', b'['] {
+        ws(&mut i);
+        match probe.get(i) {
+            None => return Some(false),
+            Some(&b) if b == want => i += 1,
+            Some(_) => return None,
+        }
+    }
+    Some(i == probe.len())
 }
 
 /// The push framer. See the module docs.
@@ -121,6 +165,15 @@ pub struct Framer {
     max_element: usize,
     pending: Vec<u8>,
     warnings: Vec<String>,
+    /// The bytes from a first `{` while [`State::Probe`] tells what it opens.
+    probe: Vec<u8>,
+    /// Offset of that `{`.
+    probe_start: u64,
+    /// Inside `{"Findings": [...]}`.
+    wrapped: bool,
+    /// Skipping the members after the wrapper's array (an [`State::InElement`] that is no
+    /// element).
+    tail: bool,
 }
 
 /// The result of one [`Framer::scan`] call.
@@ -182,6 +235,10 @@ impl Framer {
             max_element,
             pending: Vec::new(),
             warnings: Vec::new(),
+            probe: Vec::new(),
+            probe_start: 0,
+            wrapped: false,
+            tail: false,
         }
     }
 
@@ -221,6 +278,14 @@ impl Framer {
                 // `self.pos` is the offset of input[i]; rebase so that it is of input[0].
                 let base = self.pos - i as u64;
                 match self.scan_element(&input[i..]) {
+                    Some(end_rel) if self.tail => {
+                        // The wrapper object closed: no element.
+                        i += end_rel;
+                        self.pos = base + i as u64;
+                        self.tail = false;
+                        self.state = State::WrapperEnd;
+                        continue;
+                    }
                     Some(end_rel) => {
                         let end = i + end_rel; // exclusive, in input
                         self.pos = base + end as u64;
@@ -253,7 +318,7 @@ impl Framer {
                     None => {
                         self.pos = base + input.len() as u64;
                         let keep_from = elem_start_in_input.unwrap_or(0);
-                        if !self.oversized {
+                        if !self.oversized && !self.tail {
                             let total = self.pos - self.start;
                             if total > self.max_element as u64 {
                                 self.oversized = true;
@@ -271,6 +336,35 @@ impl Framer {
             }
             let b = input[i];
             let at = self.pos;
+            if self.state == State::Probe {
+                self.probe.push(b);
+                match probe_match(&self.probe) {
+                    Some(true) => {
+                        self.probe = Vec::new();
+                        self.wrapped = true;
+                        self.in_array = true;
+                        self.state = State::ArrayFirst;
+                    }
+                    Some(false) if self.probe.len() <= MAX_PROBE => {}
+                    _ => {
+                        // An NDJSON object: it began at the `{`; scan what the probe held
+                        // but this byte, then go on from this byte.
+                        self.probe.pop();
+                        let probe = std::mem::take(&mut self.probe);
+                        self.pos = self.probe_start;
+                        self.begin_element(b'{');
+                        // The probe cannot hold a whole object (it has no `}` at depth 0).
+                        let _ = self.scan_element(&probe);
+                        self.pos = at;
+                        let earlier = probe.len().saturating_sub(i);
+                        self.pending.extend_from_slice(&probe[..earlier]);
+                        continue;
+                    }
+                }
+                i += 1;
+                self.pos += 1;
+                continue;
+            }
             if is_ws(b) {
                 i += 1;
                 self.pos += 1;
@@ -290,8 +384,11 @@ impl Framer {
                             self.state = State::ArrayFirst;
                         }
                         b'{' => {
-                            self.state = State::Values;
-                            continue; // begin the element on this byte
+                            // `{"Findings": [` or an NDJSON object: the probe tells.
+                            self.state = State::Probe;
+                            self.probe_start = at;
+                            self.probe.clear();
+                            continue; // the probe takes this byte
                         }
                         _ => return Err(self.fault(at, FrameFault::NotJsonStream(describe(b)))),
                     }
@@ -316,6 +413,20 @@ impl Framer {
                     b']' => self.state = State::AfterArray,
                     _ => return Err(self.fault(at, FrameFault::ExpectedCommaOrEnd(describe(b)))),
                 },
+                State::AfterArray if self.wrapped => match b {
+                    b'}' => self.state = State::WrapperEnd,
+                    b',' => {
+                        // The members after the array: skipped like an object's insides.
+                        self.begin_element(b'{');
+                        self.depth = 1;
+                        self.nesting = 1;
+                        self.tail = true;
+                    }
+                    _ => return Err(self.fault(at, FrameFault::TrailingData(describe(b)))),
+                },
+                State::WrapperEnd => {
+                    return Err(self.fault(at, FrameFault::TrailingData(describe(b))));
+                }
                 State::AfterArray => match b {
                     b'[' => {
                         self.warnings.push(format!(
@@ -325,7 +436,7 @@ impl Framer {
                     }
                     _ => return Err(self.fault(at, FrameFault::TrailingData(describe(b)))),
                 },
-                State::InElement => unreachable!("handled above"),
+                State::InElement | State::Probe => unreachable!("handled above"),
             }
             i += 1;
             self.pos += 1;
@@ -342,7 +453,19 @@ impl Framer {
         let at = self.pos;
         match self.state {
             State::Start => Err(self.fault(at, FrameFault::Empty)),
-            State::AfterArray | State::Values => Ok(None),
+            State::AfterArray if self.wrapped => Err(self.fault(
+                at,
+                FrameFault::Truncated("no '}' closing the Findings object"),
+            )),
+            State::InElement if self.tail => Err(self.fault(
+                at,
+                FrameFault::Truncated("no '}' closing the Findings object"),
+            )),
+            State::Probe => Err(FrameError {
+                offset: self.probe_start,
+                reason: FrameFault::Truncated("the last finding is cut off"),
+            }),
+            State::AfterArray | State::Values | State::WrapperEnd => Ok(None),
             State::ArrayFirst | State::ArrayAfterComma => {
                 Err(self.fault(at, FrameFault::Truncated("no ']' after the last finding")))
             }

@@ -77,13 +77,28 @@ pub struct PathHints {
     pub account: Option<String>,
     /// Scan start from the file name's `YYYYMMDDHHMMSS`.
     pub file_time: Option<DateTime<Utc>>,
+    /// The source's last-modified time (set by the reader, not read from the path): when an
+    /// export by another producer than Prowler was written, which dates it (see
+    /// [`ScanIdentity::resolve`]).
+    pub source_modified: Option<DateTime<Utc>>,
+    /// A short digest of the path (8 bytes of its SHA-256, hex): names the run of an export
+    /// nothing else names, so that two exports written in the same second stay two.
+    pub path_tag: Option<String>,
 }
 
 impl PathHints {
     /// Reads the hints out of a path or URI (`/`-separated).
     pub fn from_path(path: &str) -> Self {
         let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
-        let mut hints = PathHints::default();
+        let mut hints = PathHints {
+            path_tag: Some(
+                Sha256::digest(path.as_bytes())[..8]
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect(),
+            ),
+            ..PathHints::default()
+        };
         let Some(file) = parts.last() else {
             return hints;
         };
@@ -91,8 +106,14 @@ impl PathHints {
             hints.account = Some(account.to_owned());
             hints.file_time = Some(time);
         }
-        // <week>/<run-id>/<account>/json-ocsf/<file>
-        if parts.len() >= 5 && parts[parts.len() - 2] == "json-ocsf" {
+        // <week>/<run-id>/<account>/<format>/<file>: Prowler's `json-ocsf` (and
+        // `json-asff`), or a `securityhub` folder of exports laid out the same way.
+        if parts.len() >= 5
+            && matches!(
+                parts[parts.len() - 2],
+                "json-ocsf" | "json-asff" | "securityhub"
+            )
+        {
             let n = parts.len();
             if let Ok(week) = parts[n - 5].parse::<IsoWeek>() {
                 hints.week = Some(week);
@@ -138,6 +159,8 @@ pub struct ScanIdentity {
     pub week: IsoWeek,
     /// Scan time of the account.
     pub scan_time: DateTime<Utc>,
+    /// The producer of the scan's findings (`source_product`): one per file.
+    pub source: String,
 }
 
 impl ScanIdentity {
@@ -151,7 +174,20 @@ impl ScanIdentity {
         hints: &PathHints,
         first: Option<&FirstFinding>,
     ) -> Option<Self> {
-        let scan_time = first.map(|f| f.scan_time).or(hints.file_time)?;
+        let source = first.map_or(crate::source::PROWLER, |f| f.source.as_str());
+        // A Prowler scan is timed by its findings (one time per file). Another producer's
+        // export holds findings last updated at many times (an untouched finding keeps a
+        // months-old time): the export is dated by the path's time, else by when it was
+        // written (its last-modified time), and only then by its first finding. Else two
+        // weekly exports led by the same old finding would be one run of one old week.
+        let scan_time = if source == crate::source::PROWLER {
+            first.map(|f| f.scan_time).or(hints.file_time)?
+        } else {
+            hints
+                .file_time
+                .or(hints.source_modified)
+                .or(first.map(|f| f.scan_time))?
+        };
         let account = overrides
             .account
             .clone()
@@ -164,7 +200,13 @@ impl ScanIdentity {
             .clone()
             .or_else(|| hints.run_id.clone())
             .or_else(|| first.and_then(|f| f.scan_id.clone()))
-            .unwrap_or_else(|| scan_time.format("%Y%m%dT%H%M%SZ").to_string());
+            .unwrap_or_else(|| {
+                let time = scan_time.format("%Y%m%dT%H%M%SZ");
+                match &hints.path_tag {
+                    Some(tag) if source != crate::source::PROWLER => format!("{time}-{tag}"),
+                    _ => time.to_string(),
+                }
+            });
         let week = overrides
             .week
             .or(hints.week)
@@ -174,6 +216,7 @@ impl ScanIdentity {
             account,
             week,
             scan_time,
+            source: source.to_owned(),
         })
     }
 
@@ -182,9 +225,17 @@ impl ScanIdentity {
         self.scan_time.format("%Y-%m-%d").to_string()
     }
 
-    /// File stem shared by the findings and scans files: `<account>-<run_id>`, made safe.
+    /// File stem shared by the findings and scans files: `<account>-<run_id>`, made safe,
+    /// and for a producer other than Prowler `~<producer>` after it (`~` is never in a safe
+    /// id), so that a Security Hub export and a Prowler scan of one account and run are two
+    /// scans, not one replacing the other. Prowler's stems are as they always were.
     pub fn file_stem(&self) -> String {
-        format!("{}-{}", path_safe(&self.account), path_safe(&self.run_id))
+        let stem = format!("{}-{}", path_safe(&self.account), path_safe(&self.run_id));
+        if self.source == crate::source::PROWLER {
+            stem
+        } else {
+            format!("{stem}~{}", path_safe(&self.source))
+        }
     }
 }
 
@@ -197,6 +248,8 @@ pub struct FirstFinding {
     pub scan_time: DateTime<Utc>,
     /// Prowler's scan id.
     pub scan_id: Option<String>,
+    /// Its producer (`source_product`).
+    pub source: String,
 }
 
 /// Keeps `[A-Za-z0-9._-]` and replaces every other byte by `_`, so that an id is one path
@@ -278,6 +331,29 @@ pub fn scan_time_with(
     }
 }
 
+/// [`finding_key`] of another producer's finding than Prowler's: the producer is hashed
+/// first, so that two producers' keys never meet. In SQL: the same with `source_product`
+/// first in the `concat_ws`.
+pub fn finding_key_of(
+    source: &str,
+    provider: &str,
+    account: &str,
+    region: &str,
+    check: &str,
+    resource: &str,
+    finding_uid: &str,
+) -> String {
+    key_of(&[
+        source,
+        provider,
+        account,
+        region,
+        check,
+        resource,
+        finding_uid,
+    ])
+}
+
 /// The stable key of a finding: hex of the first 16 bytes of SHA-256 over its identity fields
 /// joined by 0x1F. Prowler's finding uid alone repeats when two resources share a name, and
 /// the resource uid alone repeats when one resource yields several findings of a check (two
@@ -292,11 +368,12 @@ pub fn finding_key(
     resource: &str,
     finding_uid: &str,
 ) -> String {
+    key_of(&[provider, account, region, check, resource, finding_uid])
+}
+
+fn key_of(parts: &[&str]) -> String {
     let mut h = Sha256::new();
-    for (i, part) in [provider, account, region, check, resource, finding_uid]
-        .iter()
-        .enumerate()
-    {
+    for (i, part) in parts.iter().enumerate() {
         if i > 0 {
             h.update([0x1f]);
         }
@@ -370,6 +447,7 @@ mod tests {
             account: "999".into(),
             scan_time: utc("2026-05-24T23:59:00Z"),
             scan_id: Some("scan-1".into()),
+            source: "prowler".into(),
         };
         let none = Overrides::default();
         let id = ScanIdentity::resolve(&none, &PathHints::default(), Some(&first)).unwrap();
@@ -385,6 +463,8 @@ mod tests {
             run_id: Some("r".into()),
             account: Some("111".into()),
             file_time: None,
+            source_modified: None,
+            path_tag: None,
         };
         let id = ScanIdentity::resolve(&none, &hints, Some(&first)).unwrap();
         assert_eq!((id.run_id.as_str(), id.account.as_str()), ("r", "111"));
@@ -406,6 +486,42 @@ mod tests {
         let id = ScanIdentity::resolve(&none, &PathHints::default(), Some(&no_scan_id)).unwrap();
         assert_eq!(id.run_id, "20260524T235900Z");
         assert!(ScanIdentity::resolve(&none, &PathHints::default(), None).is_none());
+    }
+
+    #[test]
+    fn another_producers_export_is_dated_by_when_it_was_written() {
+        // Its first finding was last updated weeks before the export.
+        let first = FirstFinding {
+            account: "123456789012".into(),
+            scan_time: utc("2026-04-02T10:00:00Z"),
+            scan_id: None,
+            source: "securityhub".into(),
+        };
+        let written = PathHints {
+            source_modified: Some(utc("2026-05-18T03:00:00Z")),
+            path_tag: Some("0123abcd".into()),
+            ..PathHints::default()
+        };
+        let none = Overrides::default();
+        let id = ScanIdentity::resolve(&none, &written, Some(&first)).unwrap();
+        assert_eq!(
+            (id.week.to_string(), id.run_id.as_str(), id.file_stem()),
+            (
+                "2026-W21".into(),
+                "20260518T030000Z-0123abcd",
+                "123456789012-20260518T030000Z-0123abcd~securityhub".into()
+            )
+        );
+        // Prowler's scans keep their findings' time, and their stems.
+        let prowler = FirstFinding {
+            source: "prowler".into(),
+            ..first
+        };
+        let id = ScanIdentity::resolve(&none, &written, Some(&prowler)).unwrap();
+        assert_eq!(
+            (id.week.to_string(), id.file_stem()),
+            ("2026-W14".into(), "123456789012-20260402T100000Z".into())
+        );
     }
 
     #[test]

@@ -30,6 +30,7 @@ pub mod ocsf;
 pub mod replay;
 pub mod schema;
 pub mod severity;
+pub mod source;
 
 pub use decoder::{
     DecodeReport, DecodedUnit, DecoderOptions, OcsfDecoder, Rejection, ScanStatus, Splitter,

@@ -1,4 +1,8 @@
-//! The parts of a Prowler OCSF Detection Finding that lake reads, borrowed from the input.
+//! The parts of a finding that lake reads, borrowed from the input: an OCSF Detection Finding
+//! (2004) or Compliance Finding (2003), from Prowler or another producer, or an AWS Security
+//! Finding Format (ASFF) finding. Both formats are read by the one struct [`RawFinding`]:
+//! their field names never clash (ASFF's are PascalCase), so one pass over an element reads
+//! whichever it is, and [`crate::source`] decides which it was.
 //!
 //! Prowler writes with `exclude_none` and its fields come and go between versions (OCSF 1.1 to
 //! 1.5), so every field is optional and unknown fields are skipped. Leaf values are read
@@ -138,6 +142,62 @@ impl<'de: 'a, 'a> Deserialize<'de> for TextList<'a> {
         let mut items = Vec::new();
         de::DeserializeSeed::deserialize(AppendTexts(&mut items), d)?;
         Ok(TextList(items))
+    }
+}
+
+/// A leniently read map of texts (ASFF `Tags`): the entries whose key and value read as
+/// text, in file order; anything but an object is empty.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct TextMap<'a>(pub Vec<(Cow<'a, str>, Option<Cow<'a, str>>)>);
+
+struct TextMapVisitor<'a>(PhantomData<&'a ()>);
+
+impl<'de: 'a, 'a> Visitor<'de> for TextMapVisitor<'a> {
+    type Value = TextMap<'a>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a map of strings")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut out = Vec::new();
+        while let Some(Text(key)) = map.next_key::<Text<'a>>()? {
+            let Text(value) = map.next_value::<Text<'a>>()?;
+            if let Some(key) = key {
+                out.push((key, value));
+            }
+        }
+        Ok(TextMap(out))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(TextMap::default())
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(TextMap::default())
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(TextMap::default())
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(TextMap::default())
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(TextMap::default())
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(TextMap::default())
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(TextMap::default())
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(TextMap::default())
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for TextMap<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(TextMapVisitor(PhantomData))
     }
 }
 
@@ -290,8 +350,10 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Obj<T> {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct RawFinding<'a> {
-    /// OCSF class; 2004 is Detection Finding.
+    /// OCSF class: 2004 Detection Finding, 2003 Compliance Finding.
     pub class_uid: Int,
+    /// OCSF activity: 1 Create, 2 Update, 3 Close (a closed finding is no longer current).
+    pub activity_id: Int,
     /// `metadata`.
     #[serde(borrow)]
     pub metadata: Obj<RawMetadata<'a>>,
@@ -340,6 +402,217 @@ pub struct RawFinding<'a> {
     /// Prowler 4.0-4.4 (OCSF 1.1-1.2): ISO time instead of `time` / `time_dt`.
     #[serde(borrow)]
     pub event_time: Text<'a>,
+    /// `compliance` (OCSF Compliance Finding 2003; also on some Detection Findings).
+    #[serde(borrow)]
+    pub compliance: Obj<RawCompliance<'a>>,
+    /// `resource`: the singular resource some producers write instead of `resources`.
+    #[serde(borrow)]
+    pub resource: Obj<RawResource<'a>>,
+    // ASFF (inline rather than `#[serde(flatten)]`, which buffers every field of every
+    // finding).
+    /// ASFF `SchemaVersion`.
+    #[serde(rename = "SchemaVersion", borrow)]
+    pub asff_schema_version: Text<'a>,
+    /// ASFF `Id`: the finding's id (an ARN for Security Hub's own findings).
+    #[serde(rename = "Id", borrow)]
+    pub asff_id: Text<'a>,
+    /// ASFF `ProductArn`: `arn:aws:securityhub:<region>::product/<company>/<product>`.
+    #[serde(rename = "ProductArn", borrow)]
+    pub asff_product_arn: Text<'a>,
+    /// ASFF `ProductName`.
+    #[serde(rename = "ProductName", borrow)]
+    pub asff_product_name: Text<'a>,
+    /// ASFF `CompanyName`.
+    #[serde(rename = "CompanyName", borrow)]
+    pub asff_company_name: Text<'a>,
+    /// ASFF `GeneratorId`: the rule, control or check that produced the finding.
+    #[serde(rename = "GeneratorId", borrow)]
+    pub asff_generator_id: Text<'a>,
+    /// ASFF `AwsAccountId`.
+    #[serde(rename = "AwsAccountId", borrow)]
+    pub asff_account_id: Text<'a>,
+    /// ASFF `AwsAccountName`.
+    #[serde(rename = "AwsAccountName", borrow)]
+    pub asff_account_name: Text<'a>,
+    /// ASFF `Region`.
+    #[serde(rename = "Region", borrow)]
+    pub asff_region: Text<'a>,
+    /// ASFF `Types` (`namespace/category/classifier`).
+    #[serde(rename = "Types", borrow)]
+    pub asff_types: TextList<'a>,
+    /// ASFF `CreatedAt` (ISO 8601).
+    #[serde(rename = "CreatedAt", borrow)]
+    pub asff_created_at: Text<'a>,
+    /// ASFF `UpdatedAt` (ISO 8601).
+    #[serde(rename = "UpdatedAt", borrow)]
+    pub asff_updated_at: Text<'a>,
+    /// ASFF `LastObservedAt` (ISO 8601).
+    #[serde(rename = "LastObservedAt", borrow)]
+    pub asff_last_observed_at: Text<'a>,
+    /// ASFF `Severity`.
+    #[serde(rename = "Severity", borrow)]
+    pub asff_severity: Obj<AsffSeverity<'a>>,
+    /// ASFF `Title`.
+    #[serde(rename = "Title", borrow)]
+    pub asff_title: Text<'a>,
+    /// ASFF `Description`.
+    #[serde(rename = "Description", borrow)]
+    pub asff_description: Text<'a>,
+    /// ASFF `Remediation`.
+    #[serde(rename = "Remediation", borrow)]
+    pub asff_remediation: Obj<AsffRemediation<'a>>,
+    /// ASFF `ProductFields` (the keys lake reads).
+    #[serde(rename = "ProductFields", borrow)]
+    pub asff_product_fields: Obj<AsffProductFields<'a>>,
+    /// ASFF `Resources`.
+    #[serde(rename = "Resources", borrow)]
+    pub asff_resources: Option<Vec<AsffResource<'a>>>,
+    /// ASFF `Compliance`.
+    #[serde(rename = "Compliance", borrow)]
+    pub asff_compliance: Obj<AsffCompliance<'a>>,
+    /// ASFF `Workflow`.
+    #[serde(rename = "Workflow", borrow)]
+    pub asff_workflow: Obj<AsffWorkflow<'a>>,
+    /// ASFF `WorkflowState` (deprecated form of `Workflow.Status`).
+    #[serde(rename = "WorkflowState", borrow)]
+    pub asff_workflow_state: Text<'a>,
+    /// ASFF `RecordState`: ACTIVE or ARCHIVED.
+    #[serde(rename = "RecordState", borrow)]
+    pub asff_record_state: Text<'a>,
+}
+
+/// OCSF `compliance`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RawCompliance<'a> {
+    /// The control checked (Security Hub: the security control id, e.g. `S3.8`).
+    #[serde(borrow)]
+    pub control: Text<'a>,
+    /// Pass, Warning, Fail, Unknown, Other.
+    #[serde(borrow)]
+    pub status: Text<'a>,
+    /// 1 Pass, 2 Warning, 3 Fail, 0 Unknown, 99 Other.
+    pub status_id: Int,
+    /// Standards the control belongs to.
+    #[serde(borrow)]
+    pub standards: TextList<'a>,
+    /// Requirements the control maps to.
+    #[serde(borrow)]
+    pub requirements: TextList<'a>,
+}
+
+/// ASFF `Severity`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct AsffSeverity<'a> {
+    /// INFORMATIONAL, LOW, MEDIUM, HIGH, CRITICAL.
+    #[serde(rename = "Label", borrow)]
+    pub label: Text<'a>,
+    /// 0-100 (deprecated, read when `Label` is missing).
+    #[serde(rename = "Normalized")]
+    pub normalized: Int,
+}
+
+/// ASFF `Remediation`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct AsffRemediation<'a> {
+    /// `Recommendation`.
+    #[serde(rename = "Recommendation", borrow)]
+    pub recommendation: Obj<AsffRecommendation<'a>>,
+}
+
+/// ASFF `Remediation.Recommendation`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct AsffRecommendation<'a> {
+    /// What to do.
+    #[serde(rename = "Text", borrow)]
+    pub text: Text<'a>,
+    /// Where to read more.
+    #[serde(rename = "Url", borrow)]
+    pub url: Text<'a>,
+}
+
+/// The keys of ASFF `ProductFields` that lake reads.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct AsffProductFields<'a> {
+    /// Security Hub (legacy standards): the control id.
+    #[serde(rename = "ControlId", borrow)]
+    pub control_id: Text<'a>,
+    /// Security Hub (CIS 1.2 standard): the rule id.
+    #[serde(rename = "RuleId", borrow)]
+    pub rule_id: Text<'a>,
+    /// Security Hub (legacy standards): the standard's ARN.
+    #[serde(rename = "StandardsArn", borrow)]
+    pub standards_arn: Text<'a>,
+    /// Security Hub (CIS 1.2): the standard's ARN.
+    #[serde(rename = "StandardsGuideArn", borrow)]
+    pub standards_guide_arn: Text<'a>,
+    /// The product's name as Security Hub records it.
+    #[serde(rename = "aws/securityhub/ProductName", borrow)]
+    pub product_name: Text<'a>,
+    /// Prowler's ASFF output: its version.
+    #[serde(rename = "ProviderVersion", borrow)]
+    pub provider_version: Text<'a>,
+    /// Prowler's ASFF output: the resource's name.
+    #[serde(rename = "ProwlerResourceName", borrow)]
+    pub prowler_resource_name: Text<'a>,
+}
+
+/// One ASFF `Resources` element.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct AsffResource<'a> {
+    /// Resource type, e.g. `AwsS3Bucket`.
+    #[serde(rename = "Type", borrow)]
+    pub kind: Text<'a>,
+    /// Resource id (an ARN for most types).
+    #[serde(rename = "Id", borrow)]
+    pub id: Text<'a>,
+    /// Region.
+    #[serde(rename = "Region", borrow)]
+    pub region: Text<'a>,
+    /// Tags.
+    #[serde(rename = "Tags", borrow)]
+    pub tags: TextMap<'a>,
+}
+
+/// ASFF `Compliance`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct AsffCompliance<'a> {
+    /// PASSED, WARNING, FAILED, NOT_AVAILABLE.
+    #[serde(rename = "Status", borrow)]
+    pub status: Text<'a>,
+    /// The security control (consolidated control findings), e.g. `S3.8`.
+    #[serde(rename = "SecurityControlId", borrow)]
+    pub security_control_id: Text<'a>,
+    /// Requirements the control maps to, e.g. `NIST.800-53.r5 AC-3`.
+    #[serde(rename = "RelatedRequirements", borrow)]
+    pub related_requirements: TextList<'a>,
+    /// The standards the control is enabled in.
+    #[serde(rename = "AssociatedStandards", borrow)]
+    pub associated_standards: Option<Vec<AsffStandard<'a>>>,
+}
+
+/// One element of ASFF `Compliance.AssociatedStandards`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct AsffStandard<'a> {
+    /// e.g. `standards/aws-foundational-security-best-practices/v/1.0.0`.
+    #[serde(rename = "StandardsId", borrow)]
+    pub standards_id: Text<'a>,
+}
+
+/// ASFF `Workflow`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct AsffWorkflow<'a> {
+    /// NEW, NOTIFIED, SUPPRESSED, RESOLVED.
+    #[serde(rename = "Status", borrow)]
+    pub status: Text<'a>,
 }
 
 /// `metadata`.
@@ -361,9 +634,18 @@ pub struct RawMetadata<'a> {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct RawProduct<'a> {
-    /// Prowler version.
+    /// Product version.
     #[serde(borrow)]
     pub version: Text<'a>,
+    /// Product name: `Prowler`, `Security Hub`, `ElectricEye`, ...
+    #[serde(borrow)]
+    pub name: Text<'a>,
+    /// Product uid.
+    #[serde(borrow)]
+    pub uid: Text<'a>,
+    /// Vendor name.
+    #[serde(borrow)]
+    pub vendor_name: Text<'a>,
 }
 
 /// `unmapped`.
@@ -412,6 +694,9 @@ pub struct RawFindingInfo<'a> {
     /// Creation time, ISO.
     #[serde(borrow)]
     pub created_time_dt: Text<'a>,
+    /// `analytic`: the rule that produced the finding.
+    #[serde(borrow)]
+    pub analytic: Obj<RawNamed<'a>>,
 }
 
 /// One element of `resources`.
@@ -439,6 +724,21 @@ pub struct RawResource<'a> {
     /// Tags as `key:value` strings.
     #[serde(borrow)]
     pub labels: TextList<'a>,
+    /// Tags as OCSF key-value objects (`[{"name": k, "value": v}]`, OCSF 1.4+).
+    #[serde(borrow)]
+    pub tags: Option<Vec<RawTag<'a>>>,
+}
+
+/// An OCSF `key_value_object` tag.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RawTag<'a> {
+    /// Key.
+    #[serde(borrow)]
+    pub name: Text<'a>,
+    /// Value.
+    #[serde(borrow)]
+    pub value: Text<'a>,
 }
 
 /// `resources[].group`.

@@ -158,14 +158,23 @@ static FINDINGS: LazyLock<Vec<Column>> = LazyLock::new(|| {
              pointer that `lake show` follows."),
         col("source_length", Int64, false, "Length in bytes of the raw finding."),
         col("ocsf_version", Utf8, true, "OCSF schema version (`metadata.version`)."),
-        col("prowler_version", Utf8, true, "Prowler version (`metadata.product.version`)."),
+        col("prowler_version", Utf8, true,
+            "Prowler version (`metadata.product.version`, ASFF `ProductFields.ProviderVersion`); \
+             null for other producers."),
+        col("source_product", Utf8, true,
+            "The producer of the finding: `prowler`, `securityhub` (AWS Security Hub and the AWS \
+             products it exports: GuardDuty, Inspector, ...), or another OCSF producer's name in \
+             lower case (`electriceye`); see \"Producers\" below. Null in files written before \
+             lake read other producers: they are all Prowler's (the views read null as `prowler`)."),
+        col("source_version", Utf8, true,
+            "The producer's version, when it writes one (`metadata.product.version`, ASFF \
+             `ProductFields.ProviderVersion`)."),
     ]
 });
 
-static SCANS: LazyLock<Vec<Column>> =
-    LazyLock::new(|| {
-        use DataType::{Int64, Utf8};
-        vec![
+static SCANS: LazyLock<Vec<Column>> = LazyLock::new(|| {
+    use DataType::{Int64, Utf8};
+    vec![
         col("run_id", Utf8, false, "Run id, as in `findings.run_id`."),
         col(
             "account_uid",
@@ -226,7 +235,7 @@ static SCANS: LazyLock<Vec<Column>> =
             "rejected",
             Int64,
             false,
-            "Elements of the source that were not kept (not an object, not a Detection Finding, \
+            "Elements of the source that were not kept (not an object, not a Detection or Compliance Finding, \
              a required field missing, invalid UTF-8, too large or too deep).",
         ),
         col(
@@ -252,7 +261,9 @@ static SCANS: LazyLock<Vec<Column>> =
             "warnings",
             string_list(),
             false,
-            "Repairs made while reading, e.g. a trailing comma or a `][` between two arrays.",
+            "Repairs made while reading, e.g. a trailing comma or a `][` between two arrays, and \
+             findings not kept without that being an error: records no longer current \
+             (archived, closed) and checks that could not be evaluated.",
         ),
         col(
             "findings_path",
@@ -272,8 +283,16 @@ static SCANS: LazyLock<Vec<Column>> =
             false,
             "Version of lake that wrote the files.",
         ),
+        col(
+            "source_product",
+            Utf8,
+            true,
+            "The producer of the source's findings (`findings.source_product`; one per file). \
+             Null when nothing was read (a failed or empty source) and in manifests written \
+             before lake read other producers than Prowler: the views read null as `prowler`.",
+        ),
     ]
-    });
+});
 
 /// The columns of the `findings` table, in file order.
 pub fn findings_columns() -> &'static [Column] {

@@ -186,11 +186,14 @@ pub fn triggers(event: &S3Event) -> Vec<Trigger> {
                         key,
                     },
                 },
-                (Some(bucket), Some(key)) if key.ends_with(".ocsf.json") => {
+                (Some(bucket), Some(key)) if lake_store::source::is_scan_file(&key) => {
                     Trigger::ScanFile { bucket, key }
                 }
                 (Some(_), Some(key)) => Trigger::Ignored {
-                    reason: "neither a `.complete` run marker nor a `.ocsf.json` scan file".into(),
+                    reason: format!(
+                        "neither a `.complete` run marker nor a scan file ({})",
+                        lake_store::source::SCAN_FILE_ENDINGS.join(", ")
+                    ),
                     key,
                 },
             }

@@ -307,6 +307,24 @@ pub fn render(name: &str, params: &Params, dialect: Dialect) -> Result<String> {
             None => views.push(over),
         }
     }
+    // `--source`: every view reads the producer's scans alone (as `lake` filters its
+    // manifest): `scans` is read through `source_scans`.
+    let only_source = |sql: &str| match &params.source {
+        Some(_) => read_table_as(sql, "scans", "source_scans"),
+        None => sql.to_owned(),
+    };
+    if let Some(source) = &params.source {
+        for v in &mut views {
+            v.body = only_source(&v.body);
+        }
+        views.push(View {
+            name: "source_scans".into(),
+            body: format!(
+                "SELECT * FROM scans WHERE coalesce(source_product, 'prowler') = {}",
+                literal(source)
+            ),
+        });
+    }
     if let Some(body) = diff_pairs(name, params)? {
         views.push(View {
             name: "diff_pairs".into(),
@@ -332,6 +350,7 @@ pub fn render(name: &str, params: &Params, dialect: Dialect) -> Result<String> {
 
     let mut statements = Vec::new();
     for sql in sources(name)? {
+        let sql = &only_source(sql);
         let used = needed(sql, &views);
         let mut text = header(sql);
         text.push_str(&format!(
@@ -372,6 +391,35 @@ pub fn render(name: &str, params: &Params, dialect: Dialect) -> Result<String> {
         statements.push(format!("{text};\n"));
     }
     Ok(statements.join("\n"))
+}
+
+/// `sql` with every read of the table `table` (`FROM table`, `JOIN table`) reading `instead`;
+/// a column or alias of the same name is left alone.
+fn read_table_as(sql: &str, table: &str, instead: &str) -> String {
+    let ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let bytes = sql.as_bytes();
+    let mut out = String::with_capacity(sql.len());
+    let mut last = 0;
+    let mut from = 0;
+    while let Some(found) = sql[from..].find(table) {
+        let at = from + found;
+        let end = at + table.len();
+        from = end;
+        let whole = (at == 0 || !ident(bytes[at - 1])) && bytes.get(end).is_none_or(|&b| !ident(b));
+        let before = sql[..at].trim_end();
+        let keyword = before
+            .rsplit(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+            .next()
+            .unwrap_or_default();
+        let read = keyword.eq_ignore_ascii_case("from") || keyword.eq_ignore_ascii_case("join");
+        if whole && read && before.len() < at {
+            out.push_str(&sql[last..at]);
+            out.push_str(instead);
+            last = end;
+        }
+    }
+    out.push_str(&sql[last..]);
+    out
 }
 
 /// The views `sql` reads, directly or through other views, each after those it reads.
@@ -437,6 +485,34 @@ mod tests {
             out,
             "SELECT contains(a, 'array_has $week') -- $week array_has\nFROM t WHERE w = '2026-W21'"
         );
+    }
+
+    #[test]
+    fn a_source_filter_reads_the_producers_scans_alone() {
+        let mut p = params("2026-W21");
+        p.set_source("securityhub").unwrap();
+        for name in ["diff", "summary"] {
+            let sql = render(name, &p, Dialect::Athena).unwrap();
+            assert!(
+                sql.contains("source_scans AS (\n    SELECT * FROM scans WHERE coalesce(source_product, 'prowler') = 'securityhub'"),
+                "{sql}"
+            );
+            // Every other read of the manifest goes through it.
+            assert_eq!(
+                read_table_as(&sql, "scans", "x").matches("FROM x").count(),
+                1,
+                "only source_scans reads scans: {sql}"
+            );
+        }
+        assert_eq!(
+            read_table_as(
+                "SELECT count(*) AS scans FROM scans s JOIN scans t ON 1=1",
+                "scans",
+                "o"
+            ),
+            "SELECT count(*) AS scans FROM o s JOIN o t ON 1=1"
+        );
+        assert!(p.set_source("Security Hub").is_err());
     }
 
     #[test]

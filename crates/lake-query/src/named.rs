@@ -149,21 +149,24 @@ pub struct Params {
     pub framework: Option<String>,
     /// `--sample`.
     pub sample: Option<u32>,
+    /// `--source`: only this producer's scans (see [`Params::set_source`]).
+    pub source: Option<String>,
 }
 
 impl Params {
-    /// Sets `--check` after checking it looks like a Prowler check id (letters, digits, `_`,
-    /// `-`, `.`). It is bound as a parameter anyway; this only turns nonsense into a clear error.
+    /// Sets `--check` after checking it looks like a check id (letters, digits, `_`, `-`,
+    /// `.`; `:` and `/` for Security Hub's finding types such as
+    /// `Stealth:IAMUser/CloudTrailLoggingDisabled`). It is bound as a parameter anyway; this only turns nonsense into a clear error.
     pub fn set_check(&mut self, check: &str) -> Result<()> {
         let ok = !check.is_empty()
             && check.len() <= 200
-            && check
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+            && check.bytes().all(|b| {
+                b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':' | b'/')
+            });
         if !ok {
             return Err(QueryError::InvalidParam {
                 param: "check",
-                reason: format!("`{check}` is not a check id (letters, digits, _ - . only)"),
+                reason: format!("`{check}` is not a check id (letters, digits, _ - . : / only)"),
             });
         }
         self.check = Some(check.to_owned());
@@ -182,6 +185,27 @@ impl Params {
             });
         }
         self.framework = Some(framework.to_owned());
+        Ok(())
+    }
+
+    /// Sets `--source`: one producer (`prowler`, `securityhub`, ...), whose scans alone the
+    /// query then reads, as if the lake held nothing else. Producers are written in lower
+    /// case letters and digits (`lake_core::source::product_key`); other text is an error.
+    pub fn set_source(&mut self, source: &str) -> Result<()> {
+        let ok = !source.is_empty()
+            && source.len() <= 64
+            && source
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+        if !ok {
+            return Err(QueryError::InvalidParam {
+                param: "source",
+                reason: format!(
+                    "`{source}` is not a producer (lower-case letters and digits, e.g. prowler, securityhub)"
+                ),
+            });
+        }
+        self.source = Some(source.to_owned());
         Ok(())
     }
 
@@ -241,7 +265,7 @@ mod tests {
         let err = p.set_check("x' OR 1=1 --").unwrap_err();
         assert_eq!(
             err.to_string(),
-            "--check: `x' OR 1=1 --` is not a check id (letters, digits, _ - . only)"
+            "--check: `x' OR 1=1 --` is not a check id (letters, digits, _ - . : / only)"
         );
         assert_eq!(p.check.as_deref(), Some("s3_bucket_public_access"));
     }

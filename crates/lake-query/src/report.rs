@@ -76,7 +76,7 @@ impl Lake {
         let posture = self.run("posture", params).await?;
 
         // The trend's weeks: those with data up to the week, each against the one before.
-        let manifest = self.manifest().await?;
+        let manifest = self.manifest(params.source.as_deref()).await?;
         let weeks: Vec<String> = self
             .weeks_in(&manifest)
             .await?

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use arrow::array::{RecordBatch, StringArray};
+use arrow::array::{Array, AsArray, BooleanArray, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use chrono::{Days, NaiveDate, Utc};
 use datafusion::datasource::file_format::parquet::ParquetFormat;
@@ -91,13 +91,23 @@ impl Lake {
     /// Reads the `scans` manifest, the one table every query reads whole (one small row
     /// per ingested source). Read once per query, it answers which weeks have data and in
     /// which partitions their findings lie.
-    pub(crate) async fn manifest(&self) -> Result<Manifest> {
+    ///
+    /// With `source` (`--source`), only that producer's scans: every view reaches findings
+    /// and observations through the scans (one producer per file), so the query then sees
+    /// the lake as if it held that producer's scans alone.
+    pub(crate) async fn manifest(&self, source: Option<&str>) -> Result<Manifest> {
         // The findings files are listed at most once, for the copies and the failure index.
         let findings = FindingsFiles::default();
-        let (batches, copies) = futures::try_join!(
+        let (mut batches, copies) = futures::try_join!(
             lake_store::read::scan_batches(&self.location),
             lake_store::compact::usable_among(&self.location, &findings)
         )?;
+        if let Some(source) = source {
+            batches = batches
+                .iter()
+                .map(|b| of_source(b, source))
+                .collect::<Result<_>>()?;
+        }
         let schema = lake_store::read::scans_table_schema();
         Ok(Manifest {
             table: Arc::new(MemTable::try_new(schema, vec![batches])?),
@@ -369,14 +379,14 @@ impl Lake {
 
     /// Runs ad-hoc SQL over `findings`, `scans` and the views.
     pub async fn sql(&self, sql: &str) -> Result<Vec<RecordBatch>> {
-        let manifest = self.manifest().await?;
+        let manifest = self.manifest(None).await?;
         let ctx = self.context(&manifest, &Vec::new(), &Scope::All).await?;
         Ok(ctx.sql(sql).await?.collect().await?)
     }
 
     /// The ISO weeks with at least one scan that landed, oldest first.
     pub async fn weeks(&self) -> Result<Vec<String>> {
-        self.weeks_in(&self.manifest().await?).await
+        self.weeks_in(&self.manifest(None).await?).await
     }
 
     pub(crate) async fn weeks_in(&self, manifest: &Manifest) -> Result<Vec<String>> {
@@ -434,7 +444,7 @@ impl Lake {
     /// partitions it reads.
     async fn prepare(&self, name: &str, params: &Params) -> Result<DataFrame> {
         let query = named(name)?;
-        let manifest = self.manifest().await?;
+        let manifest = self.manifest(params.source.as_deref()).await?;
         let mut pairs: Pairs = Vec::new();
         let mut values: Vec<(&str, ScalarValue)> = Vec::new();
         let mut scope = Scope::All;
@@ -548,6 +558,23 @@ pub(crate) enum Scope {
     /// Only these `dt` values, looked up through filters (a check): the views stay views so
     /// that the filters reach the scans.
     Lookup(Vec<String>),
+}
+
+/// The rows of a `scans` batch whose producer is `source` (null: Prowler's).
+fn of_source(batch: &RecordBatch, source: &str) -> Result<RecordBatch> {
+    let products = batch
+        .column_by_name("source_product")
+        .and_then(|c| c.as_string_opt::<i32>().cloned());
+    let keep: BooleanArray = (0..batch.num_rows())
+        .map(|r| {
+            let product = products
+                .as_ref()
+                .filter(|p| p.is_valid(r))
+                .map_or(lake_core::source::PROWLER, |p| p.value(r));
+            Some(product == source)
+        })
+        .collect();
+    Ok(arrow::compute::filter_record_batch(batch, &keep)?)
 }
 
 /// Checks that `week` is among `weeks`; returns the latest earlier one, if any.

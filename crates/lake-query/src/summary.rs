@@ -17,6 +17,7 @@ use arrow::datatypes::{DataType, Int64Type, SchemaRef};
 use datafusion::datasource::MemTable;
 use datafusion::prelude::SessionContext;
 use datafusion::scalar::ScalarValue;
+use lake_core::source::PROWLER;
 use lake_core::Severity;
 use serde_json::{json, Map, Value};
 
@@ -29,12 +30,13 @@ const COUNTS: &str = include_str!("../../../queries/summary_counts.sql");
 const SCOPE: &str = include_str!("../../../queries/summary_scope.sql");
 const CHECKS: &str = include_str!("../../../queries/summary_checks.sql");
 const SAMPLE: &str = include_str!("../../../queries/summary_sample.sql");
+const PRODUCERS: &str = include_str!("../../../queries/summary_sources.sql");
 
 /// The statements the summary is assembled from, in the order it runs them.
-pub(crate) const SOURCES: [&str; 4] = [SCOPE, COUNTS, CHECKS, SAMPLE];
+pub(crate) const SOURCES: [&str; 5] = [SCOPE, COUNTS, CHECKS, SAMPLE, PRODUCERS];
 
-/// The columns of `finding_changes` that `summary_counts.sql` and `summary_sample.sql` read.
-const SUMMARY_CHANGE_COLUMNS: [&str; 11] = [
+/// The columns of `finding_changes` that the summary's statements read.
+const SUMMARY_CHANGE_COLUMNS: [&str; 12] = [
     "week",
     "finding_key",
     "change",
@@ -46,6 +48,7 @@ const SUMMARY_CHANGE_COLUMNS: [&str; 11] = [
     "account_uid",
     "region",
     "resource_uid",
+    "source",
 ];
 
 /// What the summary's week holds of an account (a row of `account_coverage`).
@@ -138,7 +141,7 @@ impl Lake {
         params: &Params,
         with_diff: bool,
     ) -> Result<(Value, Option<Vec<RecordBatch>>)> {
-        let manifest = self.manifest().await?;
+        let manifest = self.manifest(params.source.as_deref()).await?;
         let (week, against) = self.pair(&manifest, params).await?;
         let sample_size = params.sample()?;
         let pairs = vec![(week.clone(), against.clone())];
@@ -185,7 +188,11 @@ impl Lake {
         // in a session of its own (the setting is the session's).
         let sampling = SessionContext::new_with_state(ctx.state());
         sampling.sql(LATE_MATERIALIZATION).await?;
-        let (counts, sample) = futures::try_join!(bind(&ctx, COUNTS), bind(&sampling, SAMPLE))?;
+        let (counts, sample, producers) = futures::try_join!(
+            bind(&ctx, COUNTS),
+            bind(&sampling, SAMPLE),
+            bind(&ctx, PRODUCERS)
+        )?;
         let diff = if with_diff {
             Some(ctx.sql(named("diff")?.sql).await?.collect().await?)
         } else {
@@ -251,35 +258,53 @@ impl Lake {
             Value::Object(m)
         };
 
-        // Scope: every account of this week and of the 12 weeks with data before it.
-        let mut accounts: BTreeMap<String, AccountScope> = BTreeMap::new();
+        // Scope: every account of this week and of the 12 weeks with data before it, per
+        // producer (an account Prowler and Security Hub both scan has two rows).
+        let mut accounts: BTreeMap<(String, String), AccountScope> = BTreeMap::new();
         let mut regions: BTreeSet<String> = BTreeSet::new();
         for (b, r) in rows(&scope) {
             let account = text(b, "account_uid", r).unwrap_or_default();
+            let source = text(b, "source", r).unwrap_or_else(|| PROWLER.to_owned());
             if let Some(region) = text(b, "region", r) {
                 regions.insert(region);
             }
-            accounts.entry(account).or_insert_with(|| AccountScope {
-                status: text(b, "status", r).unwrap_or_default(),
-                onboarded: boolean(b, "onboarded", r),
-                last_week: text(b, "last_week", r),
-                weeks_missing: int(b, "weeks_missing", r),
-                error: text(b, "error", r),
-            });
+            accounts
+                .entry((account, source))
+                .or_insert_with(|| AccountScope {
+                    status: text(b, "status", r).unwrap_or_default(),
+                    onboarded: boolean(b, "onboarded", r),
+                    last_week: text(b, "last_week", r),
+                    weeks_missing: int(b, "weeks_missing", r),
+                    error: text(b, "error", r),
+                });
         }
-        let listed = |wanted: &[&str]| -> Vec<&String> {
+        // An entry names its producer when it is not Prowler (lake's first producer).
+        let entry = |account: &str, source: &str, mut v: Value| -> Value {
+            if let Some(o) = v.as_object_mut() {
+                o.insert("account".into(), account.into());
+                if source != PROWLER {
+                    o.insert("source".into(), source.into());
+                }
+            }
+            v
+        };
+        let listed = |wanted: &[&str]| -> BTreeSet<&String> {
             accounts
                 .iter()
                 .filter(|(_, a)| wanted.contains(&a.status.as_str()))
-                .map(|(name, _)| name)
+                .map(|((name, _), _)| name)
                 .collect()
         };
         let with_error = |wanted: &str| -> Vec<Value> {
             accounts
                 .iter()
                 .filter(|(_, a)| a.status == wanted)
-                .map(|(account, a)| {
-                    json!({"account": account, "error": a.error.as_deref().map(trim)})
+                .map(|((account, source), a)| {
+                    entry(
+                        account,
+                        source,
+                        json!({"error": a.error.as_deref().map(trim)}),
+                    )
                 })
                 .collect()
         };
@@ -289,19 +314,44 @@ impl Lake {
         let missing: Vec<Value> = accounts
             .iter()
             .filter(|(_, a)| a.status == "missing")
-            .map(|(account, a)| {
-                json!({
-                    "account": account,
-                    "last_seen": a.last_week,
-                    "weeks_missing": a.weeks_missing,
-                })
+            .map(|((account, source), a)| {
+                entry(
+                    account,
+                    source,
+                    json!({"last_seen": a.last_week, "weeks_missing": a.weeks_missing}),
+                )
             })
             .collect();
-        let onboarded: Vec<&String> = accounts
-            .iter()
-            .filter(|(_, a)| a.onboarded)
-            .map(|(name, _)| name)
+        // Onboarded: new to the lake, no producer having scanned it before.
+        let mut onboarded: BTreeMap<&String, bool> = BTreeMap::new();
+        for ((account, _), a) in &accounts {
+            if a.status != "missing" {
+                *onboarded.entry(account).or_insert(true) &= a.onboarded;
+            }
+        }
+        let onboarded: Vec<&String> = onboarded
+            .into_iter()
+            .filter_map(|(account, new)| new.then_some(account))
             .collect();
+
+        // Per producer: its findings, open failures and changes, each judged on its own
+        // evidence.
+        let mut sources = Map::new();
+        for (b, r) in rows(&producers) {
+            let name = text(b, "source", r).unwrap_or_else(|| PROWLER.to_owned());
+            sources.insert(
+                name,
+                json!({
+                    "findings": int(b, "findings", r),
+                    "open_fail": int(b, "open_fail", r),
+                    "new": int(b, "new", r),
+                    "regressed": int(b, "regressed", r),
+                    "resolved": int(b, "resolved", r),
+                    "unverified": int(b, "unverified", r),
+                    "onboarded": int(b, "onboarded", r),
+                }),
+            );
+        }
 
         let top_checks: Vec<Value> = rows(&checks)
             .map(|(b, r)| {
@@ -388,6 +438,7 @@ impl Lake {
                 "muted": change("muted"),
             },
             "unverified_reasons": unverified,
+            "sources": sources,
             "top_failing_checks": top_checks,
             "sample": samples,
         });

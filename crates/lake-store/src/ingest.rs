@@ -328,7 +328,10 @@ async fn ingest_one(
     progress: Progress,
     claims: &Claims,
 ) -> IngestOutcome {
-    let hints = PathHints::from_path(&source.uri);
+    let hints = PathHints {
+        source_modified: source.modified,
+        ..PathHints::from_path(&source.uri)
+    };
     let (tx, mut rx) = mpsc::channel::<Msg>(2);
     let decoding = {
         let source = source.clone();
@@ -630,6 +633,7 @@ fn unreachable_identity(source: &Source) -> ScanIdentity {
         account: "unknown".into(),
         week: lake_core::IsoWeek::of(now.date_naive()),
         scan_time: now,
+        source: lake_core::source::PROWLER.into(),
     }
 }
 

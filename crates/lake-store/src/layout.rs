@@ -56,6 +56,7 @@ mod tests {
             account: "111122223333".into(),
             week: "2026-W21".parse().unwrap(),
             scan_time: chrono::Utc.with_ymd_and_hms(2026, 5, 18, 2, 0, 0).unwrap(),
+            source: lake_core::source::PROWLER.into(),
         };
         let p = table_file(FINDINGS_TABLE, &id);
         assert_eq!(p, "findings/dt=2026-05-18/111122223333-run_1.parquet");

@@ -61,6 +61,8 @@ pub struct ScanRecord {
     pub ingested_at: DateTime<Utc>,
     /// Version of lake.
     pub lake_version: String,
+    /// The producer of the findings, when any was read.
+    pub source_product: Option<String>,
 }
 
 impl ScanRecord {
@@ -95,10 +97,16 @@ impl ScanRecord {
             regions: counts.regions.iter().cloned().collect(),
             status: status.as_str().to_owned(),
             error,
-            warnings: report.warnings.clone(),
+            warnings: report
+                .warnings
+                .iter()
+                .cloned()
+                .chain(counts.skip_warnings())
+                .collect(),
             findings_path,
             ingested_at: Utc::now(),
             lake_version: env!("CARGO_PKG_VERSION").to_owned(),
+            source_product: (counts.findings > 0).then(|| identity.source.clone()),
         }
     }
 
@@ -167,6 +175,7 @@ pub fn to_batch(r: &ScanRecord) -> Result<RecordBatch> {
         s(r.findings_path.as_deref()),
         ts(Some(r.ingested_at)),
         s(Some(&r.lake_version)),
+        s(r.source_product.as_deref()),
     ];
     Ok(RecordBatch::try_new(scans_schema(), columns)?)
 }
@@ -224,6 +233,7 @@ pub fn from_batch(batch: &RecordBatch) -> Vec<ScanRecord> {
         str_col("provider"),
         str_col("week"),
     );
+    let source_product = str_col("source_product");
     let (uri, etag, status, error, path, version) = (
         str_col("source_uri"),
         str_col("source_etag"),
@@ -271,6 +281,7 @@ pub fn from_batch(batch: &RecordBatch) -> Vec<ScanRecord> {
             findings_path: get_s(&path, row),
             ingested_at: get_t(&ingested, row).unwrap_or_default(),
             lake_version: get_s(&version, row).unwrap_or_default(),
+            source_product: get_s(&source_product, row),
         })
         .collect()
 }

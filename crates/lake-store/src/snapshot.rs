@@ -17,7 +17,8 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use arrow::array::{
-    Array, AsArray, BooleanArray, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray,
+    new_null_array, Array, AsArray, BooleanArray, Int64Array, RecordBatch, StringArray,
+    TimestampMicrosecondArray,
 };
 use arrow::compute::{concat_batches, filter_record_batch, sort_to_indices, take_record_batch};
 use arrow::datatypes::{DataType, Field, FieldRef, Schema, SchemaRef, TimeUnit};
@@ -33,6 +34,7 @@ use crate::layout::{dt_of, SCANS_TABLE};
 use crate::location::Location;
 use crate::read::scans_table_schema;
 use crate::writer::manifest_properties;
+use lake_core::schema::scans_schema;
 
 /// Where the snapshot lives, relative to the lake root.
 pub const SNAPSHOT_PATH: &str = "_manifest/scans.parquet";
@@ -264,7 +266,21 @@ async fn read_manifest_file(
     let mut out = Vec::new();
     for batch in read_parquet(lake, file).await? {
         let rows = batch.num_rows();
-        let mut columns = batch.columns().to_vec();
+        // By name: a manifest file written before a column was added (`source_product`)
+        // reads as null there.
+        let mut columns = Vec::with_capacity(schema.fields().len());
+        for field in scans_schema().fields() {
+            columns.push(match batch.column_by_name(field.name()) {
+                Some(c) => c.clone(),
+                None if field.is_nullable() => new_null_array(field.data_type(), rows),
+                None => {
+                    return Err(StoreError::Internal(format!(
+                        "{file}: the manifest has no column {}",
+                        field.name()
+                    )))
+                }
+            });
+        }
         columns.push(Arc::new(StringArray::from(vec![dt.as_str(); rows])));
         columns.push(Arc::new(StringArray::from(vec![file.as_ref(); rows])));
         columns.push(Arc::new(Int64Array::from(vec![version.size; rows])));

@@ -40,9 +40,16 @@ pub struct Source {
     pub etag: Option<String>,
 }
 
+/// The file name endings of the scan files found by directory and prefix listing: Prowler's
+/// OCSF (`.ocsf.json`) and ASFF (`.asff.json`) outputs, and newline-delimited OCSF (a
+/// Security Hub export saved as `.ocsf.ndjson` or `.ocsf.jsonl`). Any other file is read
+/// when named explicitly.
+pub const SCAN_FILE_ENDINGS: [&str; 4] =
+    [".ocsf.json", ".asff.json", ".ocsf.ndjson", ".ocsf.jsonl"];
+
 /// Whether a file name is a scan file found by directory and prefix listing.
 pub fn is_scan_file(name: &str) -> bool {
-    name.ends_with(".ocsf.json")
+    SCAN_FILE_ENDINGS.iter().any(|e| name.ends_with(e))
 }
 
 impl Source {
