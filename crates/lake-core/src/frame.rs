@@ -721,6 +721,60 @@ mod tests {
     }
 
     #[test]
+    fn a_findings_object_is_framed_as_its_array() {
+        check("{\"Findings\": []}", &[], 0, None);
+        check(
+            "{\n  \"Findings\" :\n [{\"a\":1},\n {\"b\":\"]}\"}],\n  \"NextToken\": \"x}]\"\n}\n",
+            &["{\"a\":1}", "{\"b\":\"]}\"}"],
+            0,
+            None,
+        );
+        check(
+            "{\"Findings\":[{}],\"NextToken\":null,\"Other\":{\"k\":[1,{}]}}",
+            &["{}"],
+            0,
+            None,
+        );
+        // Only a first member `Findings` holding an array wraps; anything else is an NDJSON
+        // object, whole.
+        check("{\"findings\": []}", &["{\"findings\": []}"], 0, None);
+        check("{\"Findings\": 3}\n{}", &["{\"Findings\": 3}", "{}"], 0, None);
+        check("{\"Id\": 1, \"Findings\": []}", &["{\"Id\": 1, \"Findings\": []}"], 0, None);
+        check("{}", &["{}"], 0, None);
+        // Faults: unclosed, trailing data, truncated inside the probe or the tail.
+        check(
+            "{\"Findings\": [{}]",
+            &["{}"],
+            0,
+            Some(FrameFault::Truncated("no '}' closing the Findings object")),
+        );
+        check(
+            "{\"Findings\": [{}], \"NextToken\": \"a",
+            &["{}"],
+            0,
+            Some(FrameFault::Truncated("no '}' closing the Findings object")),
+        );
+        check(
+            "{\"Findings\": [{}]} x",
+            &["{}"],
+            0,
+            Some(FrameFault::TrailingData("'x'".into())),
+        );
+        check(
+            "{\"Findings\": [{}]}[{}]",
+            &["{}"],
+            0,
+            Some(FrameFault::TrailingData("'['".into())),
+        );
+        check(
+            "{\"Find",
+            &[],
+            0,
+            Some(FrameFault::Truncated("the last finding is cut off")),
+        );
+    }
+
+    #[test]
     fn non_objects_are_framed_for_the_decoder_to_reject() {
         check(
             "[{}, 42, \"x,]\", true, [1,[2]], {}]",

@@ -207,7 +207,8 @@ pub fn difference(a: &Decoded, b: &Decoded) -> Option<String> {
 /// number below `n`: a seeded generator in property tests, the fuzzer's bytes in `fuzz/`):
 /// values replaced by others of every JSON type and by edge cases (empty, huge, deep,
 /// control characters, surrogates), keys removed or repeated, then the whole written as a
-/// pretty array, a compact array or NDJSON, and sometimes cut or corrupted at one byte.
+/// pretty array, a compact array, NDJSON or a `{"Findings": [...]}` object, and sometimes cut
+/// or corrupted at one byte.
 pub fn mutated_source(
     findings: &[serde_json::Value],
     pick: &mut dyn FnMut(usize) -> usize,
@@ -234,12 +235,18 @@ pub fn mutated_source(
         texts.push(text);
     }
     let mut out = Vec::new();
-    if pick(4) == 0 {
+    let shape = pick(8);
+    if shape < 2 {
         for t in &texts {
             out.extend_from_slice(t);
             out.push(b'\n');
         }
     } else {
+        // A plain array, or one wrapped as `get-findings` prints it.
+        let wrapped = shape == 2;
+        if wrapped {
+            out.extend_from_slice(b"{\n  \"Findings\": ");
+        }
         out.push(b'[');
         for (i, t) in texts.iter().enumerate() {
             if i > 0 {
@@ -248,6 +255,9 @@ pub fn mutated_source(
             out.extend_from_slice(t);
         }
         out.push(b']');
+        if wrapped {
+            out.extend_from_slice(b",\n  \"NextToken\": \"a,b]}\"\n}");
+        }
     }
     if pick(6) == 0 {
         mutate_text(&mut out, pick);

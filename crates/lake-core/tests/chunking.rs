@@ -22,7 +22,7 @@ fn json_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for path in entries {
         if path.is_dir() {
             json_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "json") {
+        } else if path.extension().is_some_and(|e| e == "json" || e == "ndjson") {
             out.push(path);
         }
     }
@@ -84,12 +84,19 @@ fn mutated_findings_decode_alike_in_every_chunking() {
     let mut seeds = Vec::new();
     let mut files = Vec::new();
     json_files(&fixtures().join("providers"), &mut files);
+    json_files(&fixtures().join("producers"), &mut files);
     json_files(&fixtures().join("runs"), &mut files);
     for path in files {
         let text = std::fs::read(&path).expect("a fixture reads");
-        if let Ok(serde_json::Value::Array(items)) = serde_json::from_slice(&text) {
-            seeds.extend(items.into_iter().take(5));
-        }
+        let items = match serde_json::from_slice(&text) {
+            Ok(serde_json::Value::Array(items)) => items,
+            Ok(serde_json::Value::Object(mut wrapper)) => match wrapper.remove("Findings") {
+                Some(serde_json::Value::Array(items)) => items,
+                _ => continue,
+            },
+            _ => continue,
+        };
+        seeds.extend(items.into_iter().take(5));
     }
     assert!(seeds.len() >= 10, "findings to mutate");
     let mut rng = Seeded(0x0c5f);
