@@ -738,8 +738,18 @@ mod tests {
         // Only a first member `Findings` holding an array wraps; anything else is an NDJSON
         // object, whole.
         check("{\"findings\": []}", &["{\"findings\": []}"], 0, None);
-        check("{\"Findings\": 3}\n{}", &["{\"Findings\": 3}", "{}"], 0, None);
-        check("{\"Id\": 1, \"Findings\": []}", &["{\"Id\": 1, \"Findings\": []}"], 0, None);
+        check(
+            "{\"Findings\": 3}\n{}",
+            &["{\"Findings\": 3}", "{}"],
+            0,
+            None,
+        );
+        check(
+            "{\"Id\": 1, \"Findings\": []}",
+            &["{\"Id\": 1, \"Findings\": []}"],
+            0,
+            None,
+        );
         check("{}", &["{}"], 0, None);
         // Faults: unclosed, trailing data, truncated inside the probe or the tail.
         check(

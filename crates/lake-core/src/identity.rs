@@ -125,9 +125,13 @@ impl PathHints {
     }
 }
 
-/// `prowler-output-<account>-<YYYYMMDDHHMMSS>.<ext>` → (account, time).
+/// `prowler-output-<account>-<YYYYMMDDHHMMSS>.<ext>` → (account, time); exports of other
+/// producers named the same way (`securityhub-<account>-<YYYYMMDDHHMMSS>.ocsf.ndjson`,
+/// `electriceye-...`) likewise.
 fn parse_file_name(file: &str) -> Option<(&str, DateTime<Utc>)> {
-    let stem = file.strip_prefix("prowler-output-")?;
+    let stem = ["prowler-output-", "securityhub-", "electriceye-"]
+        .iter()
+        .find_map(|p| file.strip_prefix(p))?;
     let stem = stem.split_once('.').map_or(stem, |(s, _)| s);
     let (account, ts) = stem.rsplit_once('-')?;
     if ts.len() != 14 || !ts.bytes().all(|b| b.is_ascii_digit()) || account.is_empty() {
@@ -439,6 +443,23 @@ mod tests {
         assert_eq!(h.week, None);
         assert_eq!(h.run_id, None);
         assert!(PathHints::from_path("/tmp/findings.json").account.is_none());
+        let h = PathHints::from_path(
+            "exports/2026-W21/run-1/123456789012/securityhub/securityhub-123456789012-20260518031000.ocsf.ndjson",
+        );
+        assert_eq!(
+            (
+                h.week.map(|w| w.to_string()),
+                h.run_id.as_deref(),
+                h.account.as_deref(),
+                h.file_time.map(|t| t.to_rfc3339())
+            ),
+            (
+                Some("2026-W21".into()),
+                Some("run-1"),
+                Some("123456789012"),
+                Some("2026-05-18T03:10:00+00:00".into())
+            )
+        );
     }
 
     #[test]

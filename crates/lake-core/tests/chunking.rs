@@ -22,7 +22,10 @@ fn json_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for path in entries {
         if path.is_dir() {
             json_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "json" || e == "ndjson") {
+        } else if path
+            .extension()
+            .is_some_and(|e| e == "json" || e == "ndjson")
+        {
             out.push(path);
         }
     }

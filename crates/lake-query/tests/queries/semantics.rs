@@ -559,3 +559,145 @@ async fn the_first_week_of_a_lake_is_onboarded_not_new() {
         sorted(base_failing("onboarded account_first_scanned", A))
     );
 }
+
+/// The lines of the diff of `params` with the producer first: `source change reason ...`.
+async fn diff_by_source(lake: &Lake, params: &Params) -> Vec<String> {
+    let mut lines: Vec<String> = rows(&lake.run("diff", params).await.unwrap())
+        .iter()
+        .map(|r| {
+            let reason = if r["reason"].is_empty() {
+                "-"
+            } else {
+                &r["reason"]
+            };
+            let resource = r["resource_uid"].rsplit(':').next().unwrap();
+            format!(
+                "{} {} {} {} {} {} {}",
+                r["source"],
+                r["change"],
+                reason,
+                r["account_uid"],
+                r["check_id"],
+                r["region"],
+                resource
+            )
+        })
+        .collect();
+    lines.sort();
+    lines
+}
+
+#[tokio::test]
+async fn each_producer_is_judged_on_its_own_evidence() {
+    let (lake, _dir) = case("producers").await;
+    let p = week("2026-W21");
+    let prowler: Vec<String> = [
+        // A: complete both weeks, vol-1 fixed.
+        "persisting - {A} cloudtrail_bedrock_logging_enabled us-east-1 {A}",
+        "persisting - {A} cloudtrail_multi_region_enabled eu-west-1 {A}",
+        "persisting - {A} cloudtrail_multi_region_enabled us-east-1 {A}",
+        "persisting - {A} ec2_ebs_volume_encryption eu-west-1 volume/vol-2",
+        "persisting - {A} ec2_securitygroup_default_restrict_traffic us-east-1 security-group/sg-1",
+        "persisting - {A} iam_user_mfa_enabled us-east-1 user/alice",
+        "persisting - {A} s3_bucket_public_access eu-west-1 exports-{A}",
+        "persisting - {A} s3_bucket_public_access us-east-1 logs-{A}",
+        "resolved - {A} ec2_ebs_volume_encryption us-east-1 volume/vol-1",
+        // C: Prowler's scan was cut after 4 findings. Security Hub's complete export of C
+        // the same week is no evidence about Prowler's checks.
+        "persisting - {C} ec2_ebs_volume_encryption eu-west-1 volume/vol-2",
+        "persisting - {C} ec2_ebs_volume_encryption us-east-1 volume/vol-1",
+        "persisting - {C} ec2_securitygroup_default_restrict_traffic us-east-1 security-group/sg-1",
+        "unverified scan_partial {C} cloudtrail_bedrock_logging_enabled us-east-1 {C}",
+        "unverified scan_partial {C} cloudtrail_multi_region_enabled eu-west-1 {C}",
+        "unverified scan_partial {C} cloudtrail_multi_region_enabled us-east-1 {C}",
+        "unverified scan_partial {C} iam_user_mfa_enabled us-east-1 user/alice",
+        "unverified scan_partial {C} s3_bucket_public_access eu-west-1 exports-{C}",
+        "unverified scan_partial {C} s3_bucket_public_access us-east-1 logs-{C}",
+    ]
+    .iter()
+    .map(|l| format!("prowler {}", l.replace("{A}", A).replace("{C}", C)))
+    .collect();
+    let prowler = sorted(prowler);
+    let securityhub: Vec<String> = [
+        "onboarded check_not_in_baseline {A} EC2.19 us-east-1 sg-9",
+        "persisting - {A} EC2.7 us-east-1 {A}",
+        "resolved - {A} S3.8 us-east-1 logs-{A}",
+        // GuardDuty's threat, marked Resolved.
+        "resolved - {A} Stealth:IAMUser/CloudTrailLoggingDisabled us-east-1 ASIA4U76YS3TEOA3O",
+        // Its finding was closed: no longer current is not evidence of a fix, and Prowler's
+        // complete scan of A is no evidence about a Security Hub control.
+        "unverified check_not_observed {A} IAM.6 us-east-1 root",
+        // Security Hub's first export of C: onboarded, though Prowler has scanned C for
+        // weeks.
+        "onboarded account_first_scanned {C} EC2.7 us-east-1 {C}",
+        "onboarded account_first_scanned {C} S3.8 us-east-1 logs-{C}",
+    ]
+    .iter()
+    .map(|l| format!("securityhub {}", l.replace("{A}", A).replace("{C}", C)))
+    .collect();
+    let securityhub = sorted(securityhub);
+    assert_eq!(
+        diff_by_source(&lake, &p).await,
+        sorted([prowler.clone(), securityhub.clone()].concat())
+    );
+
+    // `--source` reads one producer's scans as if the lake held nothing else: the same lines
+    // as a lake of Prowler's files alone.
+    let only = |source: &str| {
+        let mut p = week("2026-W21");
+        p.set_source(source).unwrap();
+        p
+    };
+    assert_eq!(diff_by_source(&lake, &only("prowler")).await, prowler);
+    assert_eq!(
+        diff_by_source(&lake, &only("securityhub")).await,
+        securityhub
+    );
+    let root = fixtures().join("semantics/producers");
+    let dirs: Vec<std::path::PathBuf> = [
+        "2026-W20/run-20260511T020000Z",
+        "2026-W21/run-20260518T020000Z",
+    ]
+    .iter()
+    .flat_map(|run| [A, C].map(|acct| root.join(run).join(acct).join("json-ocsf")))
+    .collect();
+    let (prowler_alone, _dir2) =
+        lake_of(&dirs.iter().map(|d| d.as_path()).collect::<Vec<_>>()).await;
+    assert_eq!(diff_by_source(&prowler_alone, &p).await, prowler);
+
+    // The summary counts each producer apart.
+    let s = summary(&lake, &p).await;
+    assert_eq!(
+        s["sources"],
+        json!({
+            "prowler": {"findings": 16, "open_fail": 11, "new": 0, "regressed": 0,
+                        "resolved": 1, "unverified": 6, "onboarded": 0},
+            "securityhub": {"findings": 7, "open_fail": 4, "new": 0, "regressed": 0,
+                            "resolved": 2, "unverified": 1, "onboarded": 3},
+        })
+    );
+    assert_eq!(
+        s["changes"],
+        json!({"new": 0, "regressed": 0, "onboarded": 3, "persisting": 12, "resolved": 3,
+               "unverified": 7, "muted": 0})
+    );
+    // C was scanned completely by Security Hub, partially by Prowler: partial (Prowler's).
+    assert_eq!(s["scope"]["accounts_scanned"], json!([A, C]));
+    assert_eq!(s["scope"]["accounts_partial"][0]["account"], C);
+    assert!(s["scope"]["accounts_partial"][0].get("source").is_none());
+    assert_eq!(s["scope"]["accounts_partial"].as_array().unwrap().len(), 1);
+    // What was not kept is said, not hidden: the export's closed and unevaluated findings.
+    let warnings = rows(
+        &lake
+            .sql("SELECT source_product, array_to_string(warnings, '; ') AS w FROM scans WHERE week = '2026-W21' AND account_uid = '111111111111' ORDER BY 1")
+            .await
+            .unwrap(),
+    );
+    assert_eq!(
+        warnings.iter().map(|r| (r["source_product"].as_str(), r["w"].as_str())).collect::<Vec<_>>(),
+        [
+            ("prowler", ""),
+            ("securityhub", "1 findings not current (archived, closed or deleted records) not kept; 1 findings whose check could not be evaluated (not available) not kept"),
+        ]
+    );
+}
