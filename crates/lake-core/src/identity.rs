@@ -230,15 +230,16 @@ impl ScanIdentity {
     }
 
     /// File stem shared by the findings and scans files: `<account>-<run_id>`, made safe,
-    /// and for a producer other than Prowler `~<producer>` after it (`~` is never in a safe
-    /// id), so that a Security Hub export and a Prowler scan of one account and run are two
-    /// scans, not one replacing the other. Prowler's stems are as they always were.
+    /// and for a producer other than Prowler `.<producer>` after it, so that a Security Hub
+    /// export and a Prowler scan of one account and run are two scans, not one replacing
+    /// the other. Prowler's stems are as they always were. (Only characters every store
+    /// keeps as they are: object_store writes `~` as `%7E` in local file names.)
     pub fn file_stem(&self) -> String {
         let stem = format!("{}-{}", path_safe(&self.account), path_safe(&self.run_id));
         if self.source == crate::source::PROWLER {
             stem
         } else {
-            format!("{stem}~{}", path_safe(&self.source))
+            format!("{stem}.{}", path_safe(&self.source))
         }
     }
 }
@@ -530,7 +531,7 @@ mod tests {
             (
                 "2026-W21".into(),
                 "20260518T030000Z-0123abcd",
-                "123456789012-20260518T030000Z-0123abcd~securityhub".into()
+                "123456789012-20260518T030000Z-0123abcd.securityhub".into()
             )
         );
         // Prowler's scans keep their findings' time, and their stems.

@@ -15,7 +15,7 @@
 //! | column | Prowler OCSF | other OCSF | ASFF |
 //! |---|---|---|---|
 //! | `source_product` | `prowler` | `securityhub` for AWS's products (vendor AWS/Amazon or a Security Hub product ARN: Security Hub, GuardDuty, Inspector, exposure findings reach lake through Security Hub), else the product name, lower case, letters and digits only (`electriceye`) | `prowler` for Prowler's own (`product/prowler/prowler`), else `securityhub` |
-//! | `check_id` | `metadata.event_code` | `compliance.control`, else `metadata.event_code`, else the first of `finding_info.types` (a GuardDuty finding type), else `finding_info.analytic.name`, else the title | `Compliance.SecurityControlId`, else `ProductFields.ControlId`/`RuleId`, else `GeneratorId` (Prowler: without its `prowler-` prefix) |
+//! | `check_id` | `metadata.event_code` | `compliance.control`, else `metadata.event_code`, else the first of `finding_info.types` (a GuardDuty finding type), else `finding_info.analytic.name`, else the title | `Compliance.SecurityControlId`, else `ProductFields.ControlId`/`RuleId`, else `GeneratorId` (Prowler: without its `prowler-` prefix; a detector's ARN, as GuardDuty writes: the first of `Types`) |
 //! | `status_code` | `status_code` | `compliance.status_id` (1 PASS, 3 FAIL, 2 Warning MANUAL) else `status_code` when PASS/FAIL/MANUAL; a finding with no compliance verdict (a threat, an exposure) FAILs until its `status_id` is 4 Resolved (PASS) | `Compliance.Status` (PASSED, FAILED, WARNING as MANUAL); without one, FAIL until `Workflow.Status` RESOLVED |
 //! | `muted` | `status_id` 3 Suppressed | the same | `Workflow.Status` SUPPRESSED; Prowler's `WARNING` (its muted findings, status unknown: MANUAL) |
 //! | not kept, not an error | | `activity_id` 3 (Close) or `status_id` 5 Archived / 6 Deleted: no longer current; a compliance status of Unknown/Other: not evaluated | `RecordState` ARCHIVED: not current; `Compliance.Status` NOT_AVAILABLE: not evaluated |
@@ -380,9 +380,12 @@ fn normalize_asff<'r>(raw: &'r RawFinding<'_>) -> Result<Normalized<'r>, NotKept
         .or_else(|| {
             generator.map(|g| match g.strip_prefix("prowler-") {
                 Some(check) if prowler => check,
+                // A detector's ARN (GuardDuty) names no check: its finding type does.
+                _ if g.starts_with("arn:") => raw.asff_types.0.first().map_or(g, |t| t.as_ref()),
                 _ => g,
             })
         })
+        .filter(|c| !c.trim().is_empty())
         .ok_or(RejectReason::MissingField("GeneratorId"))?;
     if text(&raw.asff_record_state).is_some_and(|s| s.eq_ignore_ascii_case("archived")) {
         return Err(NotKept::Skipped(Skip::NotCurrent));

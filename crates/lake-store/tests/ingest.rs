@@ -1272,6 +1272,257 @@ async fn provider_identities_are_normalized() {
     assert_ne!(strings(&b, "finding_key")[0], strings(&b, "finding_key")[1]);
 }
 
+/// (file, producer, findings, pass, fail, manual, muted, skip warnings)
+type ProducerCase = (&'static str, &'static str, i64, i64, i64, i64, i64, usize);
+
+/// fixtures/producers/ and Prowler's own ASFF (fixtures/README.md, "producers/").
+const PRODUCERS: [ProducerCase; 6] = [
+    // Security Hub's OCSF export (NDJSON): controls, a GuardDuty threat, an exposure; one
+    // closed finding and one not evaluated are not kept.
+    (
+        "producers/securityhub.ocsf.ndjson",
+        "securityhub",
+        5,
+        1,
+        4,
+        0,
+        1,
+        2,
+    ),
+    // get-findings-v2: the same shape wrapped in {"Findings": [...], "NextToken": ...}.
+    (
+        "producers/securityhub-getfindingsv2.ocsf.json",
+        "securityhub",
+        2,
+        1,
+        1,
+        0,
+        0,
+        0,
+    ),
+    // Security Hub CSPM in ASFF ({"Findings": [...]}): consolidated and legacy controls, a
+    // GuardDuty finding, one ARCHIVED and one NOT_AVAILABLE not kept, one SUPPRESSED.
+    (
+        "producers/securityhub-asff.asff.json",
+        "securityhub",
+        4,
+        1,
+        3,
+        0,
+        1,
+        2,
+    ),
+    // ElectricEye's OCSF 1.1 Compliance Findings (singular `resource`), one closed.
+    (
+        "producers/electriceye-ocsf-1.1.ocsf.json",
+        "electriceye",
+        2,
+        1,
+        1,
+        0,
+        0,
+        1,
+    ),
+    // Prowler's json-asff: a bare array.
+    (
+        "providers/prowler-asff.asff.json",
+        "prowler",
+        1,
+        0,
+        1,
+        0,
+        0,
+        0,
+    ),
+    (
+        "producers/kubernetes-5.18.ocsf.json",
+        "prowler",
+        5,
+        1,
+        3,
+        1,
+        1,
+        0,
+    ),
+];
+
+#[tokio::test]
+async fn every_producer_lands_with_its_counts_statuses_and_producer() {
+    for (file, producer, findings, pass, fail, manual, muted, skipped) in PRODUCERS {
+        let (outcome, batches, _dir) = ingest_fixture(file).await;
+        let r = &outcome.record;
+        assert_eq!(r.status, "succeeded", "{file}: {:?}", r.error);
+        assert_eq!(
+            (
+                r.findings,
+                r.pass,
+                r.fail,
+                r.manual,
+                r.muted,
+                r.warnings.len()
+            ),
+            (findings, pass, fail, manual, muted, skipped),
+            "{file}: {:?}",
+            r.warnings
+        );
+        assert_eq!(r.source_product.as_deref(), Some(producer), "{file}");
+        assert!(
+            strings(&batches, "source_product")
+                .iter()
+                .all(|p| p == producer),
+            "{file}"
+        );
+        // Another producer's scan never shares a file with Prowler's of the same run.
+        let stem = r.findings_path.as_deref().unwrap();
+        assert_eq!(
+            stem.ends_with(&format!(".{producer}.parquet")),
+            producer != "prowler",
+            "{stem}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn producers_fields_map_to_the_same_columns() {
+    let rows = |b: &[RecordBatch], cols: &[&str]| -> Vec<String> {
+        let columns: Vec<Vec<String>> = cols.iter().map(|c| strings(b, c)).collect();
+        // (sorted: findings files are ordered by check)
+        let mut out: Vec<String> = (0..columns[0].len())
+            .map(|i| {
+                columns
+                    .iter()
+                    .map(|c| c[i].as_str())
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            })
+            .collect();
+        out.sort();
+        out
+    };
+    let cols = [
+        "check_id",
+        "status_code",
+        "account_uid",
+        "region",
+        "provider",
+        "service",
+    ];
+    let (_, b, _d) = ingest_fixture("producers/securityhub.ocsf.ndjson").await;
+    assert_eq!(
+        rows(&b, &cols),
+        [
+            "Exposure/Potential Impact/Resource Hijacking | FAIL | 123456789012 | us-east-2 | aws | ",
+            "IAM.1 | PASS | 123456789012 | us-east-2 | aws | iam",
+            "S3.8 | FAIL | 123456789012 | us-east-2 | aws | s3",
+            "SSM.1 | FAIL | 123456789012 | us-east-2 | aws | ssm",
+            "Stealth:IAMUser/CloudTrailLoggingDisabled | FAIL | 123456789012 | us-east-2 | aws | ",
+        ]
+    );
+    // Epoch milliseconds and `Z` times are read as such.
+    let times: Vec<i64> = b
+        .iter()
+        .flat_map(|b| {
+            let t = b.column_by_name("scan_time").unwrap();
+            let t = t
+                .as_primitive::<arrow::datatypes::TimestampMicrosecondType>()
+                .clone();
+            (0..t.len()).map(move |i| t.value(i))
+        })
+        .collect();
+    // 2026-05-18T03:10:00.482Z
+    assert!(
+        times.iter().all(|&t| t == 1_779_073_800_482_000),
+        "{times:?}"
+    );
+    let (_, b, _d) = ingest_fixture("producers/securityhub-asff.asff.json").await;
+    assert_eq!(
+        rows(&b, &["check_id", "status_code", "severity", "resource_type"]),
+        [
+            "CloudTrail.2 | FAIL | Medium | AwsCloudTrailTrail",
+            "Config.1 | FAIL | Medium | AwsAccount",
+            "IAM.1 | PASS | Informational | AwsIamPolicy",
+            "TTPs/Initial Access/UnauthorizedAccess:EC2-SSHBruteForce | FAIL | Low | AwsEc2Instance",
+        ]
+    );
+    let (_, b, _d) = ingest_fixture("providers/prowler-asff.asff.json").await;
+    assert_eq!(
+        rows(
+            &b,
+            &[
+                "check_id",
+                "status_code",
+                "account_uid",
+                "region",
+                "service",
+                "prowler_version"
+            ]
+        ),
+        ["iam_check_saml_providers_sts | FAIL | 444455556666 | us-east-1 | iam | 5.46.0"]
+    );
+    // ElectricEye writes severity_id 99 for Medium: the name decides.
+    let (_, b, _d) = ingest_fixture("producers/electriceye-ocsf-1.1.ocsf.json").await;
+    assert_eq!(
+        rows(
+            &b,
+            &["check_id", "status_code", "severity", "provider", "region"]
+        ),
+        [
+            "Azure.DefenderForCloud.1 | PASS | Critical | azure | azure-global",
+            "Azure.DefenderForCloud.3 | FAIL | Medium | azure | azure-global",
+        ]
+    );
+}
+
+#[tokio::test]
+async fn kubernetes_clusters_are_separate_accounts_whatever_the_prowler_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Location::local(dir.path(), true).unwrap();
+    let out = run(
+        &lake,
+        &[
+            fixture("providers/kubernetes.ocsf.json").to_str().unwrap(),
+            fixture("producers/kubernetes-staging.ocsf.json")
+                .to_str()
+                .unwrap(),
+            fixture("producers/kubernetes-5.18.ocsf.json")
+                .to_str()
+                .unwrap(),
+        ],
+        &IngestOptions::default(),
+    )
+    .await;
+    let accounts: Vec<&str> = out.iter().map(|o| o.record.account_uid.as_str()).collect();
+    // 5.19+ names the kubeconfig context; 5.18 only the cluster inside the finding uid.
+    assert_eq!(
+        accounts,
+        [
+            "prod-eks",
+            "staging-aks",
+            "arn:aws:eks:eu-west-1:111111111111:cluster/prod-eks"
+        ]
+    );
+    assert!(out
+        .iter()
+        .all(|o| o.record.status == "succeeded" && o.record.findings == 5));
+}
+
+#[tokio::test]
+async fn a_file_mixing_producers_keeps_its_first_producers_findings() {
+    let (outcome, _, _dir) = ingest_fixture("producers/mixed-producers.ocsf.json").await;
+    let r = &outcome.record;
+    assert_eq!(
+        (r.status.as_str(), r.findings, r.rejected),
+        ("partial", 1, 1)
+    );
+    let error = r.error.as_deref().unwrap();
+    assert!(
+        error.starts_with("byte ")
+            && error
+                .ends_with("a finding of securityhub in a file of prowler (one producer per file)"),
+        "{error}"
+    );
+}
+
 /// (week, account, status, findings, pass, fail, manual, muted)
 type ManifestRow = (String, String, String, i64, i64, i64, i64, i64);
 
