@@ -92,10 +92,12 @@ static FINDINGS: LazyLock<Vec<Column>> = LazyLock::new(|| {
              `finding_uid`, joined by the byte 0x1F. Unique per (provider, account, region, \
              check, resource), unlike Prowler's `finding_info.uid` (which repeats when two \
              resources share a name); the finding uid tells apart several findings of one \
-             resource (two access keys of one user)."),
+             resource (two access keys of one user). Another producer's key hashes its \
+             `source_product` first (see \"Producers\"), so producers' keys never meet."),
         col("finding_uid", Utf8, false,
             "Prowler's `finding_info.uid` (`prowler-<provider>-<check>-<account>-<region>-<resource name>`); \
-             not unique when two resources share a name."),
+             not unique when two resources share a name. Other producers: `finding_info.uid` \
+             (OCSF) or `Id` (ASFF)."),
         col("run_id", Utf8, false,
             "The scan run this finding belongs to: the run folder of the S3 layout, else Prowler's \
              `unmapped.scan_id`, else the scan time as `YYYYMMDDTHHMMSSZ`; `--run-id` overrides."),
@@ -364,7 +366,8 @@ pub fn markdown() -> String {
          Both tables are Hive-partitioned on `dt=YYYY-MM-DD` (string, the UTC scan date of the \
          account scan); `dt` is in the path, never in the files. One Parquet file per (account, \
          run): `findings/dt=<date>/<account>-<run_id>.parquet` and \
-         `scans/dt=<date>/<account>-<run_id>.parquet`.\n",
+         `scans/dt=<date>/<account>-<run_id>.parquet` (`<account>-<run_id>.<producer>.parquet` \
+         for a producer other than Prowler, see \"Producers\").\n",
     );
     for (table, columns) in [("findings", findings_columns()), ("scans", scans_columns())] {
         out.push_str(&format!(
@@ -383,6 +386,7 @@ pub fn markdown() -> String {
             "| `{PARTITION_COLUMN}` | `string` | no | Partition column (path only). |\n"
         ));
     }
+    out.push_str(crate::source::PRODUCERS_MARKDOWN);
     out.push_str(VIEWS_MARKDOWN);
     out
 }
@@ -401,16 +405,16 @@ what let a one-check re-run replace a whole account; read `latest_findings` for 
 
 | view | one row per | what |
 |---|---|---|
-| `landed_scans` | source file that landed findings | the `scans` rows of status succeeded or partial |
+| `landed_scans` | source file that landed findings | the `scans` rows of status succeeded or partial, with `source`: their producer (`source_product`, null read as `prowler`). Every view below is per producer |
 | `scan_cells` | findings file × (provider, account as in the findings, region, check, service) | `findings`: how many it holds. `lake` reads these rows from `_observed/` (below) |
 | `observations` | landed scan × (provider, account as in the findings, region, check, service) | what the scan observed: the findings it reported there, and the cell's `scope` (the region for AWS regional services, `*` for AWS global services and every other provider) |
-| `week_observations` | as `observations` | `standing`: whether the observation makes up its week's state (the latest scan of the week that observed the cell, complete before partial) |
+| `week_observations` | as `observations` | `standing`: whether the observation makes up its week's state (the latest scan of the week by the same producer that observed the cell, complete before partial) |
 | `standing_checks` | check of a landed scan that makes up part of its week's state | `scan_account`, `scan_status` |
 | `superseded_cells` | observation of a standing check that does not stand | the (account, region, check) a later re-run replaced |
 | `latest_findings` | finding key × week | the state of the week: the findings of its standing observations, with `scan_account`, `scan_status` and `scope` |
-| `finding_changes` | finding key × pair of weeks | `change` (new, regressed, persisting, onboarded, resolved, unverified), `reason`, `baseline_week`, `status_now`, `status_before`, `muted` |
-| `account_coverage` | account × week compared | status (succeeded, partial, failed, missing), onboarded, last week seen, weeks missing |
-| `compared_cells` | (provider, account, scope, check) × week compared | the cells both weeks observed: the like-for-like scope of every delta |
+| `finding_changes` | finding key × pair of weeks | `change` (new, regressed, persisting, onboarded, resolved, unverified), `reason`, `baseline_week`, `status_now`, `status_before`, `muted`, `source` |
+| `account_coverage` | producer × account × week compared | status (succeeded, partial, failed, missing), onboarded, last week seen, weeks missing |
+| `compared_cells` | (producer, provider, account, scope, check) × week compared | the cells both weeks observed: the like-for-like scope of every delta |
 
 ## Caches
 

@@ -1,30 +1,6 @@
 //! Producers: which tool wrote a finding, and how each one's fields map to lake's columns,
-//! defined once. `SCHEMA.md` ("Producers") says the same in words.
-//!
-//! A finding is read in one of two formats, whichever its fields say (the two never share a
-//! field name):
-//!
-//! - **OCSF**: a Detection Finding (class 2004) or a Compliance Finding (2003), from Prowler
-//!   (`metadata.product.name` Prowler, or no product at all: lake's historic input) or
-//!   another producer (AWS Security Hub's OCSF findings, ElectricEye, ...);
-//! - **ASFF**, the AWS Security Finding Format: Security Hub CSPM exports and Prowler's
-//!   `json-asff` output.
-//!
-//! Every producer yields the same columns; what differs is where each comes from:
-//!
-//! | column | Prowler OCSF | other OCSF | ASFF |
-//! |---|---|---|---|
-//! | `source_product` | `prowler` | `securityhub` for AWS's products (vendor AWS/Amazon or a Security Hub product ARN: Security Hub, GuardDuty, Inspector, exposure findings reach lake through Security Hub), else the product name, lower case, letters and digits only (`electriceye`) | `prowler` for Prowler's own (`product/prowler/prowler`), else `securityhub` |
-//! | `check_id` | `metadata.event_code` | `compliance.control`, else `metadata.event_code`, else the first of `finding_info.types` (a GuardDuty finding type), else `finding_info.analytic.name`, else the title | `Compliance.SecurityControlId`, else `ProductFields.ControlId`/`RuleId`, else `GeneratorId` (Prowler: without its `prowler-` prefix; a detector's ARN, as GuardDuty writes: the first of `Types`) |
-//! | `status_code` | `status_code` | `compliance.status_id` (1 PASS, 3 FAIL, 2 Warning MANUAL) else `status_code` when PASS/FAIL/MANUAL; a finding with no compliance verdict (a threat, an exposure) FAILs until its `status_id` is 4 Resolved (PASS) | `Compliance.Status` (PASSED, FAILED, WARNING as MANUAL); without one, FAIL until `Workflow.Status` RESOLVED |
-//! | `muted` | `status_id` 3 Suppressed | the same | `Workflow.Status` SUPPRESSED; Prowler's `WARNING` (its muted findings, status unknown: MANUAL) |
-//! | not kept, not an error | | `activity_id` 3 (Close) or `status_id` 5 Archived / 6 Deleted: no longer current; a compliance status of Unknown/Other: not evaluated | `RecordState` ARCHIVED: not current; `Compliance.Status` NOT_AVAILABLE: not evaluated |
-//!
-//! The finding key of a Prowler finding is as it always was; every other producer's key
-//! also covers `source_product`, so two producers' keys never meet (a Security Hub finding
-//! never "resolves" a Prowler one). Kubernetes findings are keyed by their cluster: the
-//! kubeconfig context Prowler writes as `unmapped.provider_uid` (5.19+), else the cluster
-//! named in the finding uid.
+//! defined once: [`normalize`] implements [`PRODUCERS_MARKDOWN`], the table `SCHEMA.md`
+//! prints ("Producers").
 
 use std::borrow::Cow;
 
@@ -40,6 +16,47 @@ pub const PROWLER: &str = "prowler";
 /// `source_product` of the findings AWS Security Hub exports (its own controls and the AWS
 /// products it aggregates).
 pub const SECURITY_HUB: &str = "securityhub";
+
+/// How each producer's fields map to lake's columns: the "Producers" section of `SCHEMA.md`.
+pub const PRODUCERS_MARKDOWN: &str = "
+## Producers
+
+A finding is read in one of two formats, whichever its fields say (the two never share a \
+field name): **OCSF**, a Detection Finding (class 2004) or a Compliance Finding (2003), from \
+Prowler (`metadata.product.name` Prowler, or no product at all: lake's first input) or another \
+producer (AWS Security Hub's OCSF findings and exports, ElectricEye, ...); or **ASFF**, the AWS \
+Security Finding Format (Security Hub CSPM's `get-findings` and exports, Prowler's \
+`json-asff`). A source is a JSON array, NDJSON, or a `{\"Findings\": [...]}` object (what \
+`aws securityhub get-findings` and `get-findings-v2` print). Every producer fills the same \
+columns; what differs is where each comes from (`crates/lake-core/src/source.rs`):
+
+| column | Prowler OCSF | other OCSF | ASFF |
+|---|---|---|---|
+| `source_product` | `prowler` | `securityhub` for AWS's products (vendor AWS or Amazon, or a Security Hub product ARN: Security Hub, GuardDuty, Inspector and exposure findings reach lake through Security Hub), else the product name in lower-case letters and digits (`electriceye`) | `prowler` for Prowler's own (`product/prowler/prowler`), else `securityhub` |
+| `check_id` | `metadata.event_code` | `compliance.control`, else `metadata.event_code`, else the first of `finding_info.types` (a GuardDuty finding type), else `finding_info.analytic.name`, else the title | `Compliance.SecurityControlId`, else `ProductFields.ControlId` / `RuleId`, else `GeneratorId` (Prowler's without its `prowler-` prefix; for a detector's ARN, as GuardDuty writes it, the first of `Types`) |
+| `status_code` | `status_code` | `compliance.status_id` (1 PASS, 3 FAIL, 2 Warning: MANUAL), else a PASS/FAIL/MANUAL `status_code`; a finding without a compliance verdict (a threat, an exposure) FAILs until its `status_id` is 4 Resolved (PASS) | `Compliance.Status` (PASSED, FAILED, WARNING: MANUAL); without one, FAIL until `Workflow.Status` is RESOLVED |
+| `muted` | `status_id` 3 Suppressed | the same | `Workflow.Status` SUPPRESSED; Prowler's `WARNING` (how it writes muted findings: their PASS or FAIL is lost, so MANUAL) |
+| `account_uid`, `region` | `cloud.account.uid`, else `unmapped.provider_uid`, else (Kubernetes before Prowler 5.19) the cluster in the finding uid; `cloud.region`, else the resource's region or namespace | `cloud.account.uid`; `cloud.region`, else the resource's region | `AwsAccountId`; `Region`, else the resource's, else the product ARN's |
+| `resource_*`, `resources` | `resources[]` | `resources[]`, or the singular `resource` (OCSF 1.1 Compliance Findings, ElectricEye), tags from `labels` and `tags` | `Resources[]`, tags from `Tags` |
+| `compliance` | `unmapped.compliance` | each of `compliance.standards` with the control, and `compliance.requirements` split into framework and ids | each `Compliance.AssociatedStandards` with the control, and `RelatedRequirements` likewise |
+| `scan_time` | `time_dt` / `time` (see the column) | `time` (epoch **milliseconds** in Security Hub, seconds in ElectricEye: a value past the year 5000 as seconds is read as milliseconds), `time_dt` with its zone | `UpdatedAt`, else `LastObservedAt`, else `CreatedAt` (ISO 8601, any zone) |
+| not kept, not an error (counted in the manifest's `warnings`) | | `activity_id` 3 Close, or `status_id` 5 Archived / 6 Deleted: no longer current; a compliance status other than Pass, Warning, Fail: not evaluated | `RecordState` ARCHIVED: no longer current; `Compliance.Status` NOT_AVAILABLE: not evaluated |
+
+A file is one producer's: a finding of another producer than the file's first is rejected \
+(`a finding of X in a file of Y`). A Prowler finding's key is as it always was; every other \
+producer's key also covers `source_product` (hashed first), so two producers' keys never \
+meet. Every view keeps producers apart (a scan is a scan of one producer; see \
+`queries/views.sql`): a Security Hub finding never resolves a Prowler one, and Security Hub's \
+complete export of an account is no evidence about Prowler's checks there. A Prowler scan is \
+dated by its findings; another producer's export, whose findings were last updated at many \
+times, by its file name (`securityhub-<account>-<YYYYMMDDHHMMSS>...`), else when it was \
+written (its last-modified time), else its first finding; its run, when nothing names one, \
+is that time and a digest of its path. Its files are named `<account>-<run>.<producer>.parquet`.
+Files written before lake read other producers have no `source_product`: the views read it \
+as `prowler`, which they all were (no migration; Athena: redeploy the template, or \
+`ALTER TABLE findings ADD COLUMNS (source_product string, source_version string)` and \
+`ALTER TABLE scans ADD COLUMNS (source_product string)`).
+";
 
 /// OCSF classes lake reads.
 pub const DETECTION_FINDING: i64 = 2004;

@@ -1207,14 +1207,23 @@ async fn a_lake_written_before_other_producers_reads_as_prowlers_alone() {
         out.push(lake.summary(&week("2026-W21")).await.unwrap().to_string());
         let mut only = week("2026-W21");
         only.set_source("prowler").unwrap();
-        out.push(format!("{:?}", rows(&lake.run("diff", &only).await.unwrap())));
+        out.push(format!(
+            "{:?}",
+            rows(&lake.run("diff", &only).await.unwrap())
+        ));
         out
     };
     let now = answers(lake.clone()).await;
     assert!(now[3].contains(r#""sources":{"prowler":"#), "{}", now[3]);
     // What an earlier version wrote: neither table has the producer's columns. No
     // migration: the views read a missing producer as Prowler.
-    assert!(drop_columns(dir.path(), "findings", &["source_product", "source_version"]) > 0);
+    assert!(
+        drop_columns(
+            dir.path(),
+            "findings",
+            &["source_product", "source_version"]
+        ) > 0
+    );
     assert!(drop_columns(dir.path(), "scans", &["source_product"]) > 0);
     let old = Lake::from_location(lake.location().clone());
     let nulls = rows(
