@@ -693,7 +693,7 @@ mod tests {
                 Some("2021-09-28T16:10:00.093+00:00".into())
             )
         );
-        assert_eq!(norm(&f(cc, "SUPPRESSED", "ACTIVE")).unwrap().3, true);
+        assert!(norm(&f(cc, "SUPPRESSED", "ACTIVE")).unwrap().3);
         assert_eq!(
             norm(&f(cc, "NEW", "ARCHIVED")),
             Err(NotKept::Skipped(Skip::NotCurrent))
