@@ -501,9 +501,9 @@ pub fn ocsf_time(raw: &RawFinding<'_>) -> Option<DateTime<Utc>> {
 }
 
 /// Splits a related requirement into its framework and requirement ids:
-/// `CIS AWS Foundations Benchmark v1.2.0/2.7` → (`CIS AWS Foundations Benchmark v1.2.0`,
-/// [`2.7`]); `NIST.800-53.r5 AC-3` → (`NIST.800-53.r5`, [`AC-3`]); Prowler's ASFF
-/// `FFIEC d3-cc-pm-b-1 d3-cc-pm-b-3` → (`FFIEC`, [`d3-cc-pm-b-1`, `d3-cc-pm-b-3`]).
+/// `CIS AWS Foundations Benchmark v1.2.0/2.7` gives `CIS AWS Foundations Benchmark v1.2.0`
+/// with `2.7`; `NIST.800-53.r5 AC-3` gives `NIST.800-53.r5` with `AC-3`; Prowler's ASFF
+/// `FFIEC d3-cc-pm-b-1 d3-cc-pm-b-3` gives `FFIEC` with `d3-cc-pm-b-1` and `d3-cc-pm-b-3`.
 pub fn split_requirement(r: &str) -> (&str, Vec<&str>) {
     let r = r.trim();
     if let Some((framework, id)) = r.rsplit_once('/') {

@@ -189,16 +189,17 @@ fn from_summary(s: &Value) -> Report {
     let c = &s["changes"];
     let n = |k: &str| c[k].as_i64().unwrap_or_default();
     let scope = &s["scope"];
+    // An account as the report names it: with its producer when that is not Prowler (a
+    // Security Hub export missing while Prowler's scan landed).
+    let account = |x: &Value| match x["source"].as_str() {
+        Some(source) => format!("{} ({source})", string(&x["account"])),
+        None => string(&x["account"]),
+    };
     let with_error = |v: &Value| -> Vec<(String, Option<String>)> {
         v.as_array()
             .map(|a| {
                 a.iter()
-                    .map(|x| {
-                        (
-                            string(&x["account"]),
-                            x["error"].as_str().map(str::to_owned),
-                        )
-                    })
+                    .map(|x| (account(x), x["error"].as_str().map(str::to_owned)))
                     .collect()
             })
             .unwrap_or_default()
@@ -208,7 +209,7 @@ fn from_summary(s: &Value) -> Report {
         .map(|a| {
             a.iter()
                 .map(|x| Missing {
-                    account: string(&x["account"]),
+                    account: account(x),
                     last_seen: x["last_seen"].as_str().map(str::to_owned),
                     weeks_missing: x["weeks_missing"].as_i64().unwrap_or_default(),
                 })
