@@ -132,8 +132,12 @@ def test_athena_query_on_duckdb_gives_datafusions_rows(case, lake_dir, duck):
 
 def test_the_summary_statements_agree_with_the_summary_document(lake_dir, duck):
     sql = lake("query", "summary", "--week", "2026-W21", "--dialect", "athena").stdout
-    scope, counts, checks, _sample = athena_rows(duck, sql)
+    scope, counts, checks, sources, _sample = athena_rows(duck, sql)
     summary = json.loads(lake("summary", "--week", "2026-W21", "--lake", lake_dir).stdout)
+
+    assert summary["sources"] == {
+        r["source"]: {k: int(v) for k, v in r.items() if k != "source"} for r in sources}
+    assert set(summary["sources"]) == {"prowler"}
 
     changes = {r["name"]: int(r["current"]) for r in counts if r["section"] == "change"}
     assert {k: v for k, v in summary["changes"].items() if v} == changes
@@ -200,6 +204,11 @@ def test_athena_classifies_each_semantics_case_as_lake_does(case, tmp_path):
     for check in ("iam_user_mfa_enabled", "ec2_ebs_volume_encryption", "keyvault_rbac_enabled"):
         runs.append(("lookback", ["--check", check, "--days", "21", "--as-of", last_sunday]))
     runs.append(("summary", ["--week", weeks[-1], "--sample", "10"]))
+    if case == "producers":
+        # One producer's answers, Athena's (a CTE over its scans) and lake's (its manifest).
+        for source in ("prowler", "securityhub"):
+            runs += [("diff", ["--week", weeks[-1], "--source", source]),
+                     ("summary", ["--week", weeks[-1], "--sample", "10", "--source", source])]
     compared = 0
     for name, args in runs:
         sql = lake("query", name, *args, "--dialect", "athena").stdout

@@ -32,8 +32,9 @@ const CHECKS: &str = include_str!("../../../queries/summary_checks.sql");
 const SAMPLE: &str = include_str!("../../../queries/summary_sample.sql");
 const PRODUCERS: &str = include_str!("../../../queries/summary_sources.sql");
 
-/// The statements the summary is assembled from, in the order it runs them.
-pub(crate) const SOURCES: [&str; 5] = [SCOPE, COUNTS, CHECKS, SAMPLE, PRODUCERS];
+/// The statements the summary is assembled from, in the order it runs them (the sample,
+/// the named query `summary`'s rows, last).
+pub(crate) const SOURCES: [&str; 5] = [SCOPE, COUNTS, CHECKS, PRODUCERS, SAMPLE];
 
 /// The columns of `finding_changes` that the summary's statements read.
 const SUMMARY_CHANGE_COLUMNS: [&str; 12] = [
