@@ -220,14 +220,30 @@ pub(crate) async fn list_table(lake: &Location, table: &str) -> Result<Vec<Objec
 }
 
 /// The stored snapshot, if there is one that this version can use. Any problem reading it
-/// (absent, cut short, written by a version with other columns) means "no snapshot".
+/// (absent, cut short, written by a version with other columns) means "no snapshot"; one
+/// written before a nullable column was added (`source_product`) is read with that column
+/// null, as its manifest files are: else the first queries after an upgrade would each read
+/// every manifest file until an ingest rewrote the snapshot.
 async fn read_snapshot(lake: &Location, schema: &SchemaRef) -> Option<RecordBatch> {
     let path = lake.child(SNAPSHOT_PATH);
     let bytes = lake.store.get(&path).await.ok()?.bytes().await.ok()?;
-    conformed(
-        ParquetRecordBatchReaderBuilder::try_new(bytes).ok()?,
-        schema,
-    )
+    let reader = ParquetRecordBatchReaderBuilder::try_new(bytes).ok()?;
+    let stored = reader.schema().clone();
+    let batches: Vec<RecordBatch> = reader.build().ok()?.collect::<Result<_, _>>().ok()?;
+    let stored = concat_batches(&stored, &batches).ok()?;
+    let rows = stored.num_rows();
+    let columns = schema
+        .fields()
+        .iter()
+        .map(|field| match stored.column_by_name(field.name()) {
+            Some(c) if c.data_type() == field.data_type() => Some(c.clone()),
+            Some(_) => None,
+            None => field
+                .is_nullable()
+                .then(|| new_null_array(field.data_type(), rows)),
+        })
+        .collect::<Option<Vec<_>>>()?;
+    RecordBatch::try_new(schema.clone(), columns).ok()
 }
 
 /// The rows of a cache object as one batch of `schema`, or `None` if its columns differ

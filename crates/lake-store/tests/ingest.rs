@@ -400,6 +400,64 @@ async fn the_manifest_snapshot_is_a_cache_that_readers_check_against_the_files()
     assert_eq!(strings(&read_local(&snap), "account_uid"), ["111111111111"]);
 }
 
+#[tokio::test]
+async fn a_snapshot_written_before_a_column_was_added_is_still_used() {
+    let src = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Location::local(dir.path(), true).unwrap();
+    let a = scan_at(src.path(), "run-1", "111111111111", 2, 30);
+    run(&lake, &[a.to_str().unwrap()], &IngestOptions::default()).await;
+    // The snapshot as an earlier version wrote it: no `source_product`.
+    let snap = dir.path().join("_manifest/scans.parquet");
+    let old: Vec<RecordBatch> = read_local(&snap)
+        .into_iter()
+        .map(|b| {
+            let keep: Vec<usize> = (0..b.num_columns())
+                .filter(|&i| b.schema().field(i).name() != "source_product")
+                .collect();
+            b.project(&keep).unwrap()
+        })
+        .collect();
+    let mut w = parquet::arrow::ArrowWriter::try_new(
+        std::fs::File::create(&snap).unwrap(),
+        old[0].schema(),
+        None,
+    )
+    .unwrap();
+    for b in &old {
+        w.write(b).unwrap();
+    }
+    w.close().unwrap();
+    // The manifest file it describes made unreadable, its size and time kept: only a reader
+    // that uses the snapshot still answers.
+    let file = dir
+        .path()
+        .join("scans/dt=2026-05-18/111111111111-run-1.parquet");
+    let (len, modified) = {
+        let m = std::fs::metadata(&file).unwrap();
+        (m.len() as usize, m.modified().unwrap())
+    };
+    std::fs::write(&file, vec![b'x'; len]).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&file)
+        .unwrap()
+        .set_modified(modified)
+        .unwrap();
+    let scans = read::scans(&lake).await.unwrap();
+    assert_eq!(
+        scans
+            .iter()
+            .map(|s| (
+                s.account_uid.as_str(),
+                s.findings,
+                s.source_product.as_deref()
+            ))
+            .collect::<Vec<_>>(),
+        [("111111111111", 30, None)]
+    );
+}
+
 /// Per finding key, the first week it failed in, read the slow way: every row of every
 /// findings file under `dir`.
 fn first_failures_in_files(dir: &Path) -> BTreeMap<String, String> {
