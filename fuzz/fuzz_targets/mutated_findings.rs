@@ -1,4 +1,5 @@
-//! Structured mutations of real Prowler findings (the bundled fixtures' findings: values of
+//! Structured mutations of real findings (the bundled fixtures' findings of every provider and
+//! producer, OCSF and ASFF: values of
 //! every type and edge cases put anywhere, keys removed or added, bytes cut or corrupted)
 //! chosen by the fuzzer's bytes, then decoded in every way the ingest can: no panic, the
 //! same result for every chunking, every offset within the input.
@@ -19,18 +20,34 @@ const OPTIONS: DecoderOptions = DecoderOptions {
 fn seeds() -> &'static [serde_json::Value] {
     static SEEDS: OnceLock<Vec<serde_json::Value>> = OnceLock::new();
     SEEDS.get_or_init(|| {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/providers");
         let mut seeds = Vec::new();
-        let mut paths: Vec<_> = std::fs::read_dir(dir)
-            .expect("fixtures/providers")
-            .map(|e| e.expect("an entry").path())
-            .collect();
+        let mut paths = Vec::new();
+        for dir in [
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/providers"),
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/producers"),
+        ] {
+            paths.extend(
+                std::fs::read_dir(dir)
+                    .expect("the fixtures")
+                    .map(|e| e.expect("an entry").path()),
+            );
+        }
         paths.sort();
         for path in paths {
             let text = std::fs::read(&path).expect("a fixture");
-            if let Ok(serde_json::Value::Array(items)) = serde_json::from_slice(&text) {
-                seeds.extend(items.into_iter().take(3));
-            }
+            // Arrays, `{"Findings": [...]}` objects and NDJSON alike.
+            let items = match serde_json::from_slice(&text) {
+                Ok(serde_json::Value::Array(items)) => items,
+                Ok(serde_json::Value::Object(mut wrapper)) => match wrapper.remove("Findings") {
+                    Some(serde_json::Value::Array(items)) => items,
+                    _ => Vec::new(),
+                },
+                _ => serde_json::Deserializer::from_slice(&text)
+                    .into_iter::<serde_json::Value>()
+                    .filter_map(Result::ok)
+                    .collect(),
+            };
+            seeds.extend(items.into_iter().take(3));
         }
         assert!(!seeds.is_empty());
         seeds
