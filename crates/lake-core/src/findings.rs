@@ -50,6 +50,9 @@ pub enum RejectReason {
     /// A `status_code` other than PASS, FAIL or MANUAL.
     #[error("status_code `{0}` is not PASS, FAIL or MANUAL")]
     InvalidStatus(String),
+    /// An ASFF `Compliance.Status` other than PASSED, FAILED, WARNING or NOT_AVAILABLE.
+    #[error("Compliance.Status `{0}` is not PASSED, FAILED, WARNING or NOT_AVAILABLE")]
+    InvalidComplianceStatus(String),
     /// Neither `time_dt` nor `time` is readable and the path gives no scan time.
     #[error("no readable `time_dt` or `time`")]
     NoTime,

@@ -426,7 +426,9 @@ fn normalize_asff<'r>(raw: &'r RawFinding<'_>) -> Result<Normalized<'r>, NotKept
         Some(s) if s.eq_ignore_ascii_case("not_available") => {
             return Err(NotKept::Skipped(Skip::NotEvaluated));
         }
-        Some(other) => return Err(RejectReason::InvalidStatus(other.to_owned()).into()),
+        Some(other) => {
+            return Err(RejectReason::InvalidComplianceStatus(other.to_owned()).into());
+        }
         None if is(workflow, "resolved") => "PASS",
         None => "FAIL",
     };
@@ -702,6 +704,11 @@ mod tests {
         assert_eq!(
             norm(&f(na, "NEW", "ACTIVE")),
             Err(NotKept::Skipped(Skip::NotEvaluated))
+        );
+        let bad = r#""Compliance": {"Status": "PASS"},"#;
+        assert_eq!(
+            norm(&f(bad, "NEW", "ACTIVE")),
+            Err(RejectReason::InvalidComplianceStatus("PASS".into()).into())
         );
         // A finding without a compliance verdict (GuardDuty through Security Hub).
         assert_eq!(norm(&f("", "NEW", "ACTIVE")).unwrap().2, "FAIL");

@@ -23,6 +23,12 @@ async fn case(name: &str) -> (Lake, tempfile::TempDir) {
 
 /// The diff of `params` as sorted lines.
 async fn diff(lake: &Lake, params: &Params) -> Vec<String> {
+    diff_lines(lake, params, false).await
+}
+
+/// The diff of `params` as sorted lines, each led by the finding's producer when
+/// `with_source`.
+async fn diff_lines(lake: &Lake, params: &Params, with_source: bool) -> Vec<String> {
     let mut lines: Vec<String> = rows(&lake.run("diff", params).await.unwrap())
         .iter()
         .map(|r| {
@@ -32,10 +38,15 @@ async fn diff(lake: &Lake, params: &Params) -> Vec<String> {
                 &r["reason"]
             };
             let resource = r["resource_uid"].rsplit(':').next().unwrap();
-            format!(
+            let line = format!(
                 "{} {} {} {} {} {}",
                 r["change"], reason, r["account_uid"], r["check_id"], r["region"], resource
-            )
+            );
+            if with_source {
+                format!("{} {line}", r["source"])
+            } else {
+                line
+            }
         })
         .collect();
     lines.sort();
@@ -562,29 +573,7 @@ async fn the_first_week_of_a_lake_is_onboarded_not_new() {
 
 /// The lines of the diff of `params` with the producer first: `source change reason ...`.
 async fn diff_by_source(lake: &Lake, params: &Params) -> Vec<String> {
-    let mut lines: Vec<String> = rows(&lake.run("diff", params).await.unwrap())
-        .iter()
-        .map(|r| {
-            let reason = if r["reason"].is_empty() {
-                "-"
-            } else {
-                &r["reason"]
-            };
-            let resource = r["resource_uid"].rsplit(':').next().unwrap();
-            format!(
-                "{} {} {} {} {} {} {}",
-                r["source"],
-                r["change"],
-                reason,
-                r["account_uid"],
-                r["check_id"],
-                r["region"],
-                resource
-            )
-        })
-        .collect();
-    lines.sort();
-    lines
+    diff_lines(lake, params, true).await
 }
 
 #[tokio::test]
