@@ -719,6 +719,7 @@ fn record_json(r: &ScanRecord) -> serde_json::Value {
         "warnings": r.warnings,
         "findings_path": r.findings_path,
         "ingested_at": r.ingested_at.to_rfc3339(),
+        "source_product": r.source_product,
     })
 }
 
@@ -784,6 +785,10 @@ async fn scans_cmd(lake_url: &str, week: Option<IsoWeek>, format: Format) -> Res
                 r.run_id.clone(),
                 r.account_uid.clone(),
                 r.provider.clone().unwrap_or_default(),
+                // (nothing read, or written before producers: Prowler's)
+                r.source_product
+                    .clone()
+                    .unwrap_or_else(|| lake_core::source::PROWLER.to_owned()),
                 r.scan_time
                     .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
                     .unwrap_or_default(),
@@ -799,11 +804,11 @@ async fn scans_cmd(lake_url: &str, week: Option<IsoWeek>, format: Format) -> Res
     table::write(
         &mut out,
         &[
-            "WEEK", "RUN", "ACCOUNT", "PROVIDER", "SCANNED", "FINDINGS", "PASS", "FAIL", "MANUAL",
-            "MUTED", "STATUS",
+            "WEEK", "RUN", "ACCOUNT", "PROVIDER", "PRODUCER", "SCANNED", "FINDINGS", "PASS", "FAIL",
+            "MANUAL", "MUTED", "STATUS",
         ],
         &rows,
-        &[5, 6, 7, 8, 9],
+        &[6, 7, 8, 9, 10],
     )?;
     for r in records.iter().filter(|r| r.error.is_some()) {
         writeln!(
