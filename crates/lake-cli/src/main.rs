@@ -804,8 +804,8 @@ async fn scans_cmd(lake_url: &str, week: Option<IsoWeek>, format: Format) -> Res
     table::write(
         &mut out,
         &[
-            "WEEK", "RUN", "ACCOUNT", "PROVIDER", "PRODUCER", "SCANNED", "FINDINGS", "PASS", "FAIL",
-            "MANUAL", "MUTED", "STATUS",
+            "WEEK", "RUN", "ACCOUNT", "PROVIDER", "PRODUCER", "SCANNED", "FINDINGS", "PASS",
+            "FAIL", "MANUAL", "MUTED", "STATUS",
         ],
         &rows,
         &[6, 7, 8, 9, 10],

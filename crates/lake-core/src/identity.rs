@@ -84,6 +84,11 @@ pub struct PathHints {
     /// A short digest of the path (8 bytes of its SHA-256, hex): names the run of an export
     /// nothing else names, so that two exports written in the same second stay two.
     pub path_tag: Option<String>,
+    /// The producer the path names: a `securityhub` folder of the layout, or a file named
+    /// `securityhub-...` / `electriceye-...`. The findings decide when any is read; this
+    /// keeps a source nothing could be read from (an unreadable export) from being taken for
+    /// Prowler's scan of the same account and run, and replacing it.
+    pub source: Option<String>,
 }
 
 impl PathHints {
@@ -106,6 +111,14 @@ impl PathHints {
             hints.account = Some(account.to_owned());
             hints.file_time = Some(time);
         }
+        hints.source = ["securityhub", "electriceye"]
+            .into_iter()
+            .find(|p| {
+                file.strip_prefix(p)
+                    .is_some_and(|rest| rest.starts_with('-'))
+                    || (parts.len() >= 2 && parts[parts.len() - 2] == *p)
+            })
+            .map(str::to_owned);
         // <week>/<run-id>/<account>/<format>/<file>: Prowler's `json-ocsf` (and
         // `json-asff`), or a `securityhub` folder of exports laid out the same way.
         if parts.len() >= 5
@@ -178,7 +191,10 @@ impl ScanIdentity {
         hints: &PathHints,
         first: Option<&FirstFinding>,
     ) -> Option<Self> {
-        let source = first.map_or(crate::source::PROWLER, |f| f.source.as_str());
+        let source = first
+            .map(|f| f.source.as_str())
+            .or(hints.source.as_deref())
+            .unwrap_or(crate::source::PROWLER);
         // A Prowler scan is timed by its findings (one time per file). Another producer's
         // export holds findings last updated at many times (an untouched finding keeps a
         // months-old time): the export is dated by the path's time, else by when it was
@@ -452,15 +468,24 @@ mod tests {
                 h.week.map(|w| w.to_string()),
                 h.run_id.as_deref(),
                 h.account.as_deref(),
-                h.file_time.map(|t| t.to_rfc3339())
+                h.file_time.map(|t| t.to_rfc3339()),
+                h.source.as_deref()
             ),
             (
                 Some("2026-W21".into()),
                 Some("run-1"),
                 Some("123456789012"),
-                Some("2026-05-18T03:10:00+00:00".into())
+                Some("2026-05-18T03:10:00+00:00".into()),
+                Some("securityhub")
             )
         );
+        assert_eq!(
+            PathHints::from_path("x/electriceye-findings.ocsf.json")
+                .source
+                .as_deref(),
+            Some("electriceye")
+        );
+        assert_eq!(PathHints::from_path("x/securityhubx.json").source, None);
     }
 
     #[test]
@@ -487,6 +512,7 @@ mod tests {
             file_time: None,
             source_modified: None,
             path_tag: None,
+            source: None,
         };
         let id = ScanIdentity::resolve(&none, &hints, Some(&first)).unwrap();
         assert_eq!((id.run_id.as_str(), id.account.as_str()), ("r", "111"));

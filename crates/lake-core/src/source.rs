@@ -52,6 +52,9 @@ dated by its findings; another producer's export, whose findings were last updat
 times, by its file name (`securityhub-<account>-<YYYYMMDDHHMMSS>...`), else when it was \
 written (its last-modified time), else its first finding; its run, when nothing names one, \
 is that time and a digest of its path. Its files are named `<account>-<run>.<producer>.parquet`.
+A source nothing could be read from (a failed row) is the producer its path names (a \
+`securityhub` folder of the layout, a file named `securityhub-...` or `electriceye-...`), else \
+Prowler's: an unreadable export never replaces Prowler's scan of the same account and run.
 Files written before lake read other producers have no `source_product`: the views read it \
 as `prowler`, which they all were (no migration; Athena: redeploy the template, or \
 `ALTER TABLE findings ADD COLUMNS (source_product string, source_version string)` and \

@@ -106,7 +106,10 @@ impl ScanRecord {
             findings_path,
             ingested_at: Utc::now(),
             lake_version: env!("CARGO_PKG_VERSION").to_owned(),
-            source_product: (counts.findings > 0).then(|| identity.source.clone()),
+            // Known from the findings, or from the path when none could be read; else
+            // unknown (null: Prowler's, for the views).
+            source_product: (counts.findings > 0 || identity.source != lake_core::source::PROWLER)
+                .then(|| identity.source.clone()),
         }
     }
 

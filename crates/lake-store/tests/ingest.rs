@@ -1565,6 +1565,52 @@ async fn kubernetes_clusters_are_separate_accounts_whatever_the_prowler_version(
 }
 
 #[tokio::test]
+async fn an_unreadable_export_beside_a_prowler_scan_leaves_the_scan_alone() {
+    // A run folder with Prowler's scan of an account and Security Hub's export of it; the
+    // export cannot be read (here: gzip, which lake does not read).
+    let src = tempfile::tempdir().unwrap();
+    let scan = "2026-W21/run-20260518T020000Z/111111111111";
+    let from = fixture(&format!("semantics/producers/{scan}"));
+    for sub in ["json-ocsf", "securityhub"] {
+        let dir = src.path().join(scan).join(sub);
+        std::fs::create_dir_all(&dir).unwrap();
+        for e in std::fs::read_dir(from.join(sub)).unwrap() {
+            let e = e.unwrap();
+            let to = dir.join(e.file_name());
+            if sub == "securityhub" {
+                std::fs::write(&to, b"\x1f\x8b\x08\x00 not json").unwrap();
+            } else {
+                std::fs::copy(e.path(), &to).unwrap();
+            }
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Location::local(dir.path(), true).unwrap();
+    for _ in 0..2 {
+        // (in either order: the export again after the scan)
+        run(
+            &lake,
+            &[src.path().to_str().unwrap()],
+            &IngestOptions::default(),
+        )
+        .await;
+    }
+    let scans = read::scans(&lake).await.unwrap();
+    let rows: Vec<(&str, Option<&str>, i64)> = scans
+        .iter()
+        .map(|s| (s.status.as_str(), s.source_product.as_deref(), s.findings))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("succeeded", Some("prowler"), 12),
+            ("failed", Some("securityhub"), 0)
+        ],
+        "the failed export is Security Hub's, in its own row; Prowler's scan stays"
+    );
+}
+
+#[tokio::test]
 async fn a_file_mixing_producers_keeps_its_first_producers_findings() {
     let (outcome, _, _dir) = ingest_fixture("producers/mixed-producers.ocsf.json").await;
     let r = &outcome.record;
