@@ -926,7 +926,7 @@ mod tests {
         );
         assert_eq!(
             reasons[4],
-            "not a Detection or Compliance Finding (class_uid 2001)"
+            "not a finding class lake reads (class_uid 2001)"
         );
         assert_eq!(
             reasons[5],

@@ -31,7 +31,7 @@ pub enum RejectReason {
     #[error("invalid JSON: {0}")]
     InvalidJson(String),
     /// An OCSF event of another class.
-    #[error("not a Detection or Compliance Finding (class_uid {0})")]
+    #[error("not a finding class lake reads (class_uid {0})")]
     OtherClass(i64),
     /// A finding of another producer than the file's first finding.
     #[error("a finding of {finding} in a file of {file} (one producer per file)")]

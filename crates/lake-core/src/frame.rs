@@ -78,6 +78,11 @@ pub enum FrameFault {
     /// The first byte is neither `[` nor `{`.
     #[error("not a JSON array or NDJSON: starts with {0}")]
     NotJsonStream(String),
+    /// gzip's magic byte first: a compressed export.
+    #[error(
+        "gzip-compressed (starts with byte 0x1f): decompress it first (gunzip), lake reads JSON"
+    )]
+    Compressed,
     /// Something other than `,` or `]` after an element.
     #[error("expected ',' or ']' after a finding, found {0}")]
     ExpectedCommaOrEnd(String),
@@ -390,6 +395,7 @@ impl Framer {
                             self.probe.clear();
                             continue; // the probe takes this byte
                         }
+                        0x1f => return Err(self.fault(at, FrameFault::Compressed)),
                         _ => return Err(self.fault(at, FrameFault::NotJsonStream(describe(b)))),
                     }
                 }
@@ -806,6 +812,7 @@ mod tests {
         check("", &[], 0, Some(FrameFault::Empty));
         check("  \n", &[], 0, Some(FrameFault::Empty));
         check("x", &[], 0, Some(FrameFault::NotJsonStream("'x'".into())));
+        check("\u{1f}\u{8b}\u{8}", &[], 0, Some(FrameFault::Compressed));
         check(
             "[{},{}",
             &["{}", "{}"],

@@ -408,6 +408,9 @@ pub struct RawFinding<'a> {
     /// `resource`: the singular resource some producers write instead of `resources`.
     #[serde(borrow)]
     pub resource: Obj<RawResource<'a>>,
+    /// `vulnerabilities` (Vulnerability Finding 2002: Inspector through Security Hub).
+    #[serde(borrow)]
+    pub vulnerabilities: Option<Vec<RawVulnerability<'a>>>,
     // ASFF (inline rather than `#[serde(flatten)]`, which buffers every field of every
     // finding).
     /// ASFF `SchemaVersion`.
@@ -479,6 +482,15 @@ pub struct RawFinding<'a> {
     /// ASFF `RecordState`: ACTIVE or ARCHIVED.
     #[serde(rename = "RecordState", borrow)]
     pub asff_record_state: Text<'a>,
+}
+
+/// One element of OCSF `vulnerabilities`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RawVulnerability<'a> {
+    /// `cve`: its `uid` is the CVE id.
+    #[serde(borrow)]
+    pub cve: Obj<RawNamed<'a>>,
 }
 
 /// OCSF `compliance`.

@@ -237,7 +237,7 @@ static SCANS: LazyLock<Vec<Column>> = LazyLock::new(|| {
             "rejected",
             Int64,
             false,
-            "Elements of the source that were not kept (not an object, not a Detection or Compliance Finding, \
+            "Elements of the source that were not kept (not an object, not a finding class lake reads, \
              a required field missing, invalid UTF-8, too large or too deep).",
         ),
         col(

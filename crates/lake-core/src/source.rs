@@ -33,7 +33,8 @@ columns; what differs is where each comes from (`crates/lake-core/src/source.rs`
 | column | Prowler OCSF | other OCSF | ASFF |
 |---|---|---|---|
 | `source_product` | `prowler` | `securityhub` for AWS's products (vendor AWS or Amazon, or a Security Hub product ARN: Security Hub, GuardDuty, Inspector and exposure findings reach lake through Security Hub), else the product name in lower-case letters and digits (`electriceye`) | `prowler` for Prowler's own (`product/prowler/prowler`), else `securityhub` |
-| `check_id` | `metadata.event_code` | `compliance.control`, else `metadata.event_code`, else the first of `finding_info.types` (a GuardDuty finding type), else `finding_info.analytic.name`, else the title | `Compliance.SecurityControlId`, else `ProductFields.ControlId` / `RuleId`, else `GeneratorId` (Prowler's without its `prowler-` prefix; for a detector's ARN, as GuardDuty writes it, the first of `Types`) |
+| class (`class_uid`) | 2004 Detection Finding | any class of the Findings category from 2002 (Vulnerability: Inspector; Compliance 2003; Detection 2004; Data Security 2006: Macie; ...) |  |
+| `check_id` | `metadata.event_code` | `compliance.control`, else `metadata.event_code`, else the CVE (`vulnerabilities[].cve.uid`), else the first of `finding_info.types` (a GuardDuty finding type), else `finding_info.analytic.name`, else the title | `Compliance.SecurityControlId`, else `ProductFields.ControlId` / `RuleId`, else `GeneratorId` (Prowler's without its `prowler-` prefix; for a detector's ARN, as GuardDuty writes it, the first of `Types`) |
 | `status_code` | `status_code` | `compliance.status_id` (1 PASS, 3 FAIL, 2 Warning: MANUAL), else a PASS/FAIL/MANUAL `status_code`; a finding without a compliance verdict (a threat, an exposure) FAILs until its `status_id` is 4 Resolved (PASS) | `Compliance.Status` (PASSED, FAILED, WARNING: MANUAL); without one, FAIL until `Workflow.Status` is RESOLVED |
 | `muted` | `status_id` 3 Suppressed | the same | `Workflow.Status` SUPPRESSED; Prowler's `WARNING` (how it writes muted findings: their PASS or FAIL is lost, so MANUAL) |
 | `account_uid`, `region` | `cloud.account.uid`, else `unmapped.provider_uid`, else (Kubernetes before Prowler 5.19) the cluster in the finding uid; `cloud.region`, else the resource's region or namespace | `cloud.account.uid`; `cloud.region`, else the resource's region | `AwsAccountId`; `Region`, else the resource's, else the product ARN's |
@@ -65,6 +66,9 @@ as `prowler`, which they all were (no migration; Athena: redeploy the template, 
 pub const DETECTION_FINDING: i64 = 2004;
 /// OCSF Compliance Finding.
 pub const COMPLIANCE_FINDING: i64 = 2003;
+/// The OCSF classes of the Findings category another producer's findings may be (the
+/// deprecated 2001 Security Finding has other field names and is not read).
+pub const FINDING_CLASSES: std::ops::RangeInclusive<i64> = 2002..=2099;
 
 /// The format a finding is written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -224,8 +228,19 @@ fn normalize_ocsf<'r>(
     raw: &'r RawFinding<'_>,
     ocsf_time: impl FnOnce(&'r RawFinding<'_>) -> Option<DateTime<Utc>>,
 ) -> Result<Normalized<'r>, NotKept> {
+    let source = ocsf_source(raw);
+    let prowler = source == PROWLER;
     if let Some(class) = raw.class_uid.0 {
-        if class != DETECTION_FINDING && class != COMPLIANCE_FINDING {
+        // Prowler writes Detection Findings. Other producers' findings of the Findings
+        // category (2002 Vulnerability: Inspector, 2003 Compliance, 2004 Detection, 2006
+        // Data Security: Macie, ...) share the finding base lake reads: a Security Hub
+        // export holds several of them.
+        let finding = if prowler {
+            class == DETECTION_FINDING
+        } else {
+            FINDING_CLASSES.contains(&class)
+        };
+        if !finding {
             return Err(RejectReason::OtherClass(class).into());
         }
     }
@@ -233,8 +248,6 @@ fn normalize_ocsf<'r>(
         (None, None) => return Err(RejectReason::NotOcsf.into()),
         (m, i) => (m, i),
     };
-    let source = ocsf_source(raw);
-    let prowler = source == PROWLER;
     let uid = info
         .and_then(|i| text(&i.uid))
         .ok_or(RejectReason::MissingField("finding_info.uid"))?;
@@ -246,6 +259,13 @@ fn normalize_ocsf<'r>(
         let named = compliance
             .and_then(|c| text(&c.control))
             .or(event_code)
+            .or_else(|| {
+                // A vulnerability is checked by its CVE.
+                raw.vulnerabilities
+                    .iter()
+                    .flatten()
+                    .find_map(|v| v.cve.0.as_ref().and_then(|c| text(&c.uid)))
+            })
             .or_else(|| info.and_then(|i| i.types.0.first().map(|t| t.as_ref())))
             .or_else(|| {
                 info.and_then(|i| i.analytic.0.as_ref())
@@ -648,6 +668,28 @@ mod tests {
             norm(no_check),
             Err(RejectReason::MissingField("compliance.control or metadata.event_code").into())
         );
+    }
+
+    #[test]
+    fn other_finding_classes_of_a_security_hub_export_are_read() {
+        // Inspector's vulnerability through Security Hub (Vulnerability Finding 2002).
+        let f = r#"{"class_uid": 2002, "metadata": {"product": {"name": "Inspector",
+            "vendor_name": "AWS"}}, "finding_info": {"uid": "arn:aws:inspector2:x",
+            "types": ["Software and Configuration Checks/Vulnerabilities/CVE"]},
+            "vulnerabilities": [{"cve": {"uid": "CVE-2024-3094"}}], "status_id": 1}"#;
+        assert_eq!(
+            norm(f).unwrap(),
+            ("securityhub".into(), "CVE-2024-3094".into(), "FAIL", false)
+        );
+        // The deprecated Security Finding (2001) is not read, whoever wrote it; Prowler
+        // writes Detection Findings only.
+        for (class, product) in [(2001, "Security Hub"), (2003, "Prowler")] {
+            let f = format!(
+                r#"{{"class_uid": {class}, "metadata": {{"product": {{"name": "{product}"}}}},
+                "finding_info": {{"uid": "u"}}}}"#
+            );
+            assert_eq!(norm(&f), Err(RejectReason::OtherClass(class).into()));
+        }
     }
 
     #[test]

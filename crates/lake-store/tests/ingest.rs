@@ -1141,9 +1141,9 @@ async fn every_bad_input_reports_file_offset_and_reason_and_the_good_data_lands(
         bad("garbage-after-array.ocsf.json", "partial", &[A, B], 0,
             Some("byte 9641: unexpected 'p' after the end of the array"), None),
         bad("other-class.ocsf.json", "partial", &[A, C], 1,
-            Some("byte 4770: not a Detection or Compliance Finding (class_uid 2001)"), None),
+            Some("byte 4770: not a finding class lake reads (class_uid 2001)"), None),
         bad("not-ocsf-array.ocsf.json", "failed", &[], 2,
-            Some("byte 1: not a Detection or Compliance Finding (class_uid 2001) (and 1 more rejected)"), None),
+            Some("byte 1: not a finding class lake reads (class_uid 2001) (and 1 more rejected)"), None),
         bad("not-ocsf-object.ocsf.json", "failed", &[], 1,
             Some("byte 0: not an OCSF or ASFF finding (no metadata, finding_info or ASFF field)"), None),
         bad("not-json.ocsf.json", "failed", &[], 0,
@@ -1335,14 +1335,15 @@ type ProducerCase = (&'static str, &'static str, i64, i64, i64, i64, i64, usize)
 
 /// fixtures/producers/ and Prowler's own ASFF (fixtures/README.md, "producers/").
 const PRODUCERS: [ProducerCase; 6] = [
-    // Security Hub's OCSF export (NDJSON): controls, a GuardDuty threat, an exposure; one
-    // closed finding and one not evaluated are not kept.
+    // Security Hub's OCSF export (NDJSON): controls, a GuardDuty threat, an exposure, an
+    // Inspector vulnerability (class 2002); one closed finding and one not evaluated are
+    // not kept.
     (
         "producers/securityhub.ocsf.ndjson",
         "securityhub",
-        5,
+        6,
         1,
-        4,
+        5,
         0,
         1,
         2,
@@ -1469,6 +1470,7 @@ async fn producers_fields_map_to_the_same_columns() {
     assert_eq!(
         rows(&b, &cols),
         [
+            "CVE-2024-3094 | FAIL | 123456789012 | us-east-2 | aws | ",
             "Exposure/Potential Impact/Resource Hijacking | FAIL | 123456789012 | us-east-2 | aws | ",
             "IAM.1 | PASS | 123456789012 | us-east-2 | aws | iam",
             "S3.8 | FAIL | 123456789012 | us-east-2 | aws | s3",
