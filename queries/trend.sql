@@ -39,16 +39,23 @@ compared AS (
     GROUP BY p.week
 ),
 accounts AS (
+    -- accounts, whatever the producer: one scanned by Prowler and by Security Hub is one
+    -- account scanned; one missing or incomplete for either producer counts so; onboarded
+    -- only when new to the lake (no producer scanned it before)
     SELECT week,
-           -- accounts, whatever the producer: one scanned by Prowler and by Security Hub
-           -- is one account scanned; one missing by either producer is missing
-           count(DISTINCT CASE WHEN status IN ('succeeded', 'partial') THEN account_uid END)
-               AS accounts_scanned,
-           count(DISTINCT CASE WHEN status IN ('partial', 'failed') THEN account_uid END)
-               AS accounts_incomplete,
-           count(DISTINCT CASE WHEN status = 'missing' THEN account_uid END) AS accounts_missing,
-           count(DISTINCT CASE WHEN onboarded THEN account_uid END) AS accounts_onboarded
-    FROM account_coverage
+           count(CASE WHEN scanned THEN 1 END) AS accounts_scanned,
+           count(CASE WHEN incomplete THEN 1 END) AS accounts_incomplete,
+           count(CASE WHEN missing THEN 1 END) AS accounts_missing,
+           count(CASE WHEN onboarded THEN 1 END) AS accounts_onboarded
+    FROM (
+        SELECT week, account_uid,
+               bool_or(status IN ('succeeded', 'partial')) AS scanned,
+               bool_or(status IN ('partial', 'failed')) AS incomplete,
+               bool_or(status = 'missing') AS missing,
+               bool_or(onboarded) AND bool_and(onboarded OR status = 'missing') AS onboarded
+        FROM account_coverage
+        GROUP BY week, account_uid
+    ) a
     GROUP BY week
 )
 SELECT p.week, coalesce(a.accounts_scanned, 0) AS accounts_scanned,

@@ -675,6 +675,29 @@ async fn each_producer_is_judged_on_its_own_evidence() {
     assert_eq!(s["scope"]["accounts_partial"][0]["account"], C);
     assert!(s["scope"]["accounts_partial"][0].get("source").is_none());
     assert_eq!(s["scope"]["accounts_partial"].as_array().unwrap().len(), 1);
+    // The trend counts accounts, not producers: C is new to Security Hub, not to the lake,
+    // and incomplete (Prowler's scan of it was cut).
+    let trend = rows(
+        &lake
+            .run(
+                "trend",
+                &Params {
+                    weeks: Some(1),
+                    ..Params::default()
+                },
+            )
+            .await
+            .unwrap(),
+    );
+    assert_eq!(
+        (
+            trend[0]["accounts_scanned"].as_str(),
+            trend[0]["accounts_incomplete"].as_str(),
+            trend[0]["accounts_onboarded"].as_str(),
+            trend[0]["onboarded"].as_str()
+        ),
+        ("2", "1", "0", "3")
+    );
     // What was not kept is said, not hidden: the export's closed and unevaluated findings.
     let warnings = rows(
         &lake
