@@ -13,6 +13,7 @@ import io
 import json
 import os
 import random
+import re
 import socket
 import socketserver
 import subprocess
@@ -41,12 +42,35 @@ class Faults:
         self.rate = 0.0
         self.down = False
         self.deny_writes = False
+        self.outage = None
+        # A server restart that forgets the multipart uploads in flight (their parts and
+        # ids), keeping the objects: armed, it happens right after the next part uploaded.
+        self.restart_after_part = False
+        self.uploads = set()
+        self.forgotten = set()
         self.lock = threading.Lock()
-        self.counts = {"requests": 0, "503": 0, "500": 0, "cut": 0, "403": 0}
+        self.counts = {"requests": 0, "503": 0, "500": 0, "cut": 0, "403": 0, "404": 0}
+
+    def outage_from(self, requests_from_now, seconds):
+        """Every request fails for `seconds` from the `requests_from_now`-th on (counted by
+        the proxy, so the outage lands inside the ingest whatever the machine's speed)."""
+        with self.lock:
+            self.outage = (self.counts["requests"] + requests_from_now, seconds, None)
 
     def pick(self, method):
         with self.lock:
             self.counts["requests"] += 1
+            if self.outage:
+                at, seconds, until = self.outage
+                now = time.monotonic()
+                if until is None and self.counts["requests"] >= at:
+                    self.outage = (at, seconds, now + seconds)
+                    until = now + seconds
+                if until is not None:
+                    if now < until:
+                        self.counts["503"] += 1
+                        return "503"
+                    self.outage = None
             if self.down:
                 self.counts["503"] += 1
                 return "503"
@@ -71,6 +95,14 @@ def proxy(upstream_port, faults):
 
         def forward(self):
             length = int(self.headers.get("Content-Length") or 0)
+            upload = re.search(r"uploadId=([^&]+)", self.path)
+            upload = upload.group(1) if upload else None
+            if upload in faults.forgotten:
+                self.rfile.read(length)
+                with faults.lock:
+                    faults.counts["404"] += 1
+                self.reply(404, "NoSuchUpload")
+                return
             fault = faults.pick(self.command)
             if fault == "cut":
                 # Half the body read, then the connection dropped without an answer.
@@ -82,14 +114,7 @@ def proxy(upstream_port, faults):
             if fault in ("503", "500", "403"):
                 code, name = {"503": (503, "SlowDown"), "500": (500, "InternalError"),
                               "403": (403, "AccessDenied")}[fault]
-                payload = (f"<?xml version='1.0' encoding='UTF-8'?><Error><Code>{name}</Code>"
-                           f"<Message>injected</Message></Error>").encode()
-                self.send_response(code)
-                self.send_header("Content-Type", "application/xml")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(payload)
+                self.reply(code, name)
                 return
             conn = http.client.HTTPConnection("127.0.0.1", upstream_port, timeout=60)
             headers = {k: v for k, v in self.headers.items() if k.lower() != "connection"}
@@ -105,6 +130,25 @@ def proxy(upstream_port, faults):
             if self.command != "HEAD":
                 self.wfile.write(data)
             conn.close()
+            created = re.search(rb"<UploadId>([^<]+)</UploadId>", data)
+            with faults.lock:
+                if self.command == "POST" and "uploads" in self.path and created:
+                    faults.uploads.add(created.group(1).decode())
+                if (self.command == "PUT" and upload and "partNumber=" in self.path
+                        and faults.restart_after_part):
+                    # The server restarts: every upload begun so far is gone.
+                    faults.restart_after_part = False
+                    faults.forgotten |= faults.uploads
+
+        def reply(self, code, name):
+            payload = (f"<?xml version='1.0' encoding='UTF-8'?><Error><Code>{name}</Code>"
+                       f"<Message>injected</Message></Error>").encode()
+            self.send_response(code)
+            self.send_header("Content-Type", "application/xml")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(payload)
 
         do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = forward
 
@@ -199,16 +243,15 @@ def test_an_outage_mid_ingest_is_ridden_out(s3, week):
     client, faults, env = s3
     faults.rate = 0.0
     want = landed(client, "clean")
-    # Every request fails for two seconds once the ingest is under way.
+    # Every request fails for two seconds once the ingest is under way (from its 10th
+    # request on).
+    before = faults.counts["503"]
+    faults.outage_from(10, 2.0)
     p = subprocess.Popen([LAKE_BIN, "ingest", str(week), "--lake", "s3://faults/outage"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                          env={**os.environ, **env})
-    time.sleep(0.3)
-    before = faults.counts["503"]
-    faults.down = True
-    time.sleep(2)
-    faults.down = False
     out, err = p.communicate(timeout=600)
+    faults.outage = None
     assert faults.counts["503"] - before >= 3, "the outage hit requests"
     assert p.returncode == 0, out + err
     assert landed(client, "outage") == want
@@ -232,3 +275,25 @@ def test_denied_writes_fail_clearly_and_a_later_run_converges(s3, week):
     landed(client, "denied")
     lake(["ingest", str(week), "--lake", "s3://faults/denied"], env)
     assert landed(client, "denied") == want
+
+
+def test_a_server_that_forgets_an_upload_mid_way_is_ridden_out(s3, tmp_path):
+    """An S3 endpoint restarting in the middle of a multipart upload forgets it (a later
+    part or the completion answers 404 NoSuchUpload): the source is written again, and the
+    lake ends as a clean run's."""
+    client, faults, env = s3
+    faults.rate = 0.0
+    # One account file whose findings file is over one 5 MiB part: a multipart upload.
+    src = tmp_path / "big"
+    src.mkdir()
+    subprocess.run([SYNTH_BIN, "file", "--out",
+                    str(src / "prowler-output-111122223333-20260518020000.ocsf.json"),
+                    "--mb", "260", "--seed", "9"], check=True, capture_output=True)
+    lake(["ingest", str(src), "--lake", "s3://faults/big-clean"], env)
+    want = landed(client, "big-clean")
+    assert any(len(body) > 5 << 20 for body in want[0].values()), "a multipart upload"
+    faults.restart_after_part = True
+    out = lake(["ingest", str(src), "--lake", "s3://faults/big-restarted"], env)
+    assert not faults.restart_after_part and faults.forgotten, "the restart happened"
+    assert faults.counts["404"] >= 1, "the upload was found forgotten"
+    assert landed(client, "big-restarted") == want, out.stdout + out.stderr
