@@ -85,9 +85,6 @@ pub const STATUS_CODES: [&str; 3] = ["PASS", "FAIL", "MANUAL"];
 /// OCSF `status_id` of a suppressed (muted) finding.
 pub const STATUS_ID_SUPPRESSED: i64 = 3;
 
-/// OCSF class uid of Detection Finding.
-pub const DETECTION_FINDING_CLASS: i64 = 2004;
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -62,12 +62,11 @@ as `prowler`, which they all were (no migration; Athena: redeploy the template, 
 `ALTER TABLE scans ADD COLUMNS (source_product string)`).
 ";
 
-/// OCSF classes lake reads.
+/// The OCSF class of Prowler's findings: Detection Finding.
 pub const DETECTION_FINDING: i64 = 2004;
-/// OCSF Compliance Finding.
-pub const COMPLIANCE_FINDING: i64 = 2003;
-/// The OCSF classes of the Findings category another producer's findings may be (the
-/// deprecated 2001 Security Finding has other field names and is not read).
+/// The OCSF classes of the Findings category another producer's findings may be (2003 is
+/// Compliance Finding; the deprecated 2001 Security Finding has other field names and is
+/// not read).
 pub const FINDING_CLASSES: std::ops::RangeInclusive<i64> = 2002..=2099;
 
 /// The format a finding is written in.

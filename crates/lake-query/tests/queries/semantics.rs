@@ -88,6 +88,15 @@ fn sorted(mut v: Vec<String>) -> Vec<String> {
     v
 }
 
+/// The `trend` row of the latest week with data.
+async fn latest_trend(lake: &Lake) -> Vec<BTreeMap<String, String>> {
+    let latest = Params {
+        weeks: Some(1),
+        ..Params::default()
+    };
+    rows(&lake.run("trend", &latest).await.unwrap())
+}
+
 async fn summary(lake: &Lake, params: &Params) -> Value {
     lake.summary(params).await.unwrap()
 }
@@ -534,18 +543,7 @@ async fn muted_findings_are_left_out_of_every_count_the_same_way() {
         ),
         ("7", "3", "-1")
     );
-    let trend = rows(
-        &lake
-            .run(
-                "trend",
-                &Params {
-                    weeks: Some(1),
-                    ..Params::default()
-                },
-            )
-            .await
-            .unwrap(),
-    );
+    let trend = latest_trend(&lake).await;
     assert_eq!(
         (
             trend[0]["new"].as_str(),
@@ -677,18 +675,7 @@ async fn each_producer_is_judged_on_its_own_evidence() {
     assert_eq!(s["scope"]["accounts_partial"].as_array().unwrap().len(), 1);
     // The trend counts accounts, not producers: C is new to Security Hub, not to the lake,
     // and incomplete (Prowler's scan of it was cut).
-    let trend = rows(
-        &lake
-            .run(
-                "trend",
-                &Params {
-                    weeks: Some(1),
-                    ..Params::default()
-                },
-            )
-            .await
-            .unwrap(),
-    );
+    let trend = latest_trend(&lake).await;
     assert_eq!(
         (
             trend[0]["accounts_scanned"].as_str(),
