@@ -200,6 +200,37 @@ GROUP BY source, account_uid;
 -- The two halves (failing now; failing before only) are apart so that a filter on check_id
 -- (lookback) reaches every scan below them. Each half reads its side's rows whole and the
 -- other side's key and status only: each week is read twice, once with its text.
+--
+-- failing_now: per pair, each key failing (muted or not) in the week's state, with what the
+-- baseline shows of it (its status there and the week of that row, when it is there). Its
+-- own view, computed once (lake materializes it), because finding_changes reads it twice:
+-- the keys failing in the baseline too (persisting, most of a week's failures) go straight
+-- to the result, and only the others are weighed against the evidence, so that the week's
+-- failing rows with their text are not carried through seven joins that leave most of them
+-- as they were.
+CREATE VIEW failing_now AS
+WITH now_rows AS (
+    SELECT p.week AS pair_week, p.against AS pair_against, f.*
+    FROM diff_pairs p
+    JOIN latest_findings f ON f.week = p.week
+),
+base_rows AS (
+    SELECT b.pair_week, b.week, b.check_id, b.finding_key, b.status_code
+    FROM baseline_findings b
+)
+SELECT c.pair_week, c.pair_against, c.finding_key, c.finding_uid, c.muted, c.severity,
+       c.severity_id, c.check_id, c.title, c.service, c.provider, c.account_uid, c.region,
+       c.resource_uid, c.resource_name, c.source, c.status_detail, c.scope, c.scan_account,
+       v.week AS baseline_row_week, v.status_code AS before_status,
+       coalesce(v.status_code = 'FAIL', false) AS failing_before
+-- (written as a right join so that engines build their hash table from the baseline's keys
+-- and statuses, not from the week's failing rows with their text)
+FROM base_rows v
+RIGHT JOIN now_rows c
+    ON v.pair_week = c.pair_week AND v.check_id = c.check_id
+   AND v.finding_key = c.finding_key
+WHERE c.status_code = 'FAIL';
+
 CREATE VIEW finding_changes AS
 WITH now_rows AS (
     SELECT p.week AS pair_week, p.against AS pair_against, f.*
@@ -211,18 +242,7 @@ base_rows AS (
     FROM baseline_findings b
     JOIN diff_pairs p ON p.week = b.pair_week
 ),
--- failing now, with what the baseline shows of it (its status there, when it is there)
-failing_now AS (
-    SELECT c.*, v.week AS baseline_row_week, v.status_code AS before_status,
-           coalesce(v.status_code = 'FAIL', false) AS failing_before
-    -- (written as a right join so that engines build their hash table from the
-    -- baseline's keys and statuses, not from the week's failing rows with their text)
-    FROM base_rows v
-    RIGHT JOIN now_rows c
-        ON v.pair_week = c.pair_week AND v.check_id = c.check_id
-       AND v.finding_key = c.finding_key
-    WHERE c.status_code = 'FAIL'
-),
+-- failing now and not in the baseline: new, regressed or onboarded, by the evidence
 judged_now AS (
     SELECT
         j.*,
@@ -253,27 +273,28 @@ judged_now AS (
     LEFT JOIN first_failures e
         ON e.finding_key = j.finding_key AND e.first_failed_week < j.pair_week
     LEFT JOIN baseline_cells bc
-        ON NOT j.failing_before AND bc.pair_week = j.pair_week AND bc.source = j.source
+        ON bc.pair_week = j.pair_week AND bc.source = j.source
        AND bc.provider = j.provider AND bc.account_uid = j.account_uid AND bc.scope = j.scope
        AND bc.check_id = j.check_id
     LEFT JOIN baseline_regions br
-        ON NOT j.failing_before AND br.pair_week = j.pair_week AND br.source = j.source
+        ON br.pair_week = j.pair_week AND br.source = j.source
        AND br.scan_account = j.scan_account AND br.region = j.region
     LEFT JOIN baseline_checks bk
-        ON NOT j.failing_before AND bk.pair_week = j.pair_week AND bk.source = j.source
+        ON bk.pair_week = j.pair_week AND bk.source = j.source
        AND bk.provider = j.provider AND bk.account_uid = j.account_uid
        AND bk.check_id = j.check_id
     LEFT JOIN baseline_services bs
-        ON NOT j.failing_before AND bs.pair_week = j.pair_week AND bs.source = j.source
+        ON bs.pair_week = j.pair_week AND bs.source = j.source
        AND bs.provider = j.provider AND bs.account_uid = j.account_uid
        AND bs.region = j.region AND bs.service = coalesce(j.service, '')
     LEFT JOIN (
         SELECT DISTINCT pair_week, source, scan_account FROM baseline_regions
     ) ba
-        ON NOT j.failing_before AND ba.pair_week = j.pair_week AND ba.source = j.source
+        ON ba.pair_week = j.pair_week AND ba.source = j.source
        AND ba.scan_account = j.scan_account
     LEFT JOIN first_weeks fw
-        ON NOT j.failing_before AND fw.source = j.source AND fw.account_uid = j.scan_account
+        ON fw.source = j.source AND fw.account_uid = j.scan_account
+    WHERE NOT j.failing_before
 ),
 -- failing before only: resolved or unverified, with what the week's state shows of it
 failed_before AS (
@@ -328,17 +349,29 @@ judged_before AS (
         ON na.week = j.pair_week AND na.source = j.source AND na.provider = j.provider
        AND na.account_uid = j.account_uid
 )
+-- failing in both: persisting, as the baseline's row shows (carried from an earlier week
+-- when `against` has no complete scan of the account)
+SELECT
+    pair_week AS week, pair_against AS against, finding_key, finding_uid,
+    'persisting' AS change,
+    CASE WHEN baseline_row_week <> pair_against THEN 'baseline_carried' END AS reason,
+    baseline_row_week AS baseline_week,
+    muted, severity, severity_id, check_id, title, service, provider,
+    account_uid, region, resource_uid, resource_name, source,
+    'FAIL' AS status_now,
+    before_status AS status_before,
+    status_detail
+FROM failing_now
+WHERE failing_before
+UNION ALL
 SELECT
     pair_week AS week, pair_against AS against, finding_key, finding_uid,
     CASE
-        WHEN failing_before THEN 'persisting'
         WHEN before_evidence IS NOT NULL AND failed_earlier THEN 'regressed'
         WHEN before_evidence IS NOT NULL THEN 'new'
         ELSE 'onboarded'
     END AS change,
     CASE
-        WHEN failing_before AND baseline_row_week <> pair_against THEN 'baseline_carried'
-        WHEN failing_before THEN NULL
         WHEN before_evidence IS NOT NULL AND before_evidence_week <> pair_against
             THEN 'baseline_carried'
         WHEN before_evidence = 'present' THEN NULL
@@ -346,7 +379,6 @@ SELECT
         ELSE onboarded_reason
     END AS reason,
     CASE
-        WHEN failing_before THEN baseline_row_week
         WHEN before_evidence IS NOT NULL THEN before_evidence_week
         ELSE pair_against
     END AS baseline_week,

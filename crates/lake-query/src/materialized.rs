@@ -7,6 +7,12 @@
 //! instead: the first scan runs the view's plan and keeps its rows (a few per scan and
 //! check, never the findings themselves); every later scan in the session reads those rows.
 //! A query that never reads the view never computes it.
+//!
+//! A view of wide rows (the week's failing findings with their text, see `failing_now`) is
+//! materialized [`Materialized::by_columns`]: with the columns its readers ask for only (the
+//! summary reads no text), each set of columns computed once; the readers of one statement
+//! are planned before any runs, so they share one computation whenever one of them needs
+//! every column another does.
 
 use std::sync::Arc;
 
@@ -19,7 +25,7 @@ use datafusion::error::Result;
 use datafusion::logical_expr::Expr;
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::DataFrame;
-use tokio::sync::OnceCell;
+use tokio::sync::{Mutex, OnceCell};
 
 /// The rows of a view, computed on the first scan.
 #[derive(Debug)]
@@ -28,6 +34,10 @@ pub(crate) struct Materialized {
     plan: DataFrame,
     schema: SchemaRef,
     rows: OnceCell<Arc<MemTable>>,
+    /// Computed per set of columns rather than whole (see [`Materialized::by_columns`]).
+    by_columns: bool,
+    /// The column sets computed so far (indices into `schema`, ascending) and their rows.
+    projected: Mutex<Vec<(Vec<usize>, Arc<MemTable>)>>,
 }
 
 impl Materialized {
@@ -39,34 +49,73 @@ impl Materialized {
             plan,
             schema,
             rows: OnceCell::new(),
+            by_columns: false,
+            projected: Mutex::new(Vec::new()),
         }
+    }
+
+    /// The view `name`, whose plan is `plan`, computed with the columns its readers read
+    /// rather than whole.
+    pub(crate) fn by_columns(name: &str, plan: DataFrame) -> Self {
+        Materialized {
+            by_columns: true,
+            ..Materialized::new(name, plan)
+        }
+    }
+
+    /// Rows holding at least the columns `wanted` (indices into the schema, ascending), and
+    /// where each of them is among the rows' columns.
+    async fn rows_with(&self, wanted: &[usize]) -> Result<(Arc<MemTable>, Vec<usize>)> {
+        let mut projected = self.projected.lock().await;
+        let at = |columns: &[usize]| -> Option<Vec<usize>> {
+            wanted
+                .iter()
+                .map(|w| columns.iter().position(|c| c == w))
+                .collect()
+        };
+        if let Some(found) = projected
+            .iter()
+            .find_map(|(columns, rows)| at(columns).map(|at| (rows.clone(), at)))
+        {
+            return Ok(found);
+        }
+        let names: Vec<&str> = wanted
+            .iter()
+            .map(|&i| self.schema.field(i).name().as_str())
+            .collect();
+        let schema: SchemaRef = Arc::new(self.schema.project(wanted)?);
+        let rows = self
+            .collect(self.plan.clone().select_columns(&names)?, &schema)
+            .await?;
+        projected.push((wanted.to_vec(), rows.clone()));
+        let at = (0..wanted.len()).collect();
+        Ok((rows, at))
+    }
+
+    /// Runs `plan`, whose rows have `schema`.
+    async fn collect(&self, plan: DataFrame, schema: &SchemaRef) -> Result<Arc<MemTable>> {
+        let started = std::time::Instant::now();
+        let batches = plan
+            .collect()
+            .await?
+            .into_iter()
+            // The rows as planned (an executed plan can differ from its logical schema in
+            // field metadata only).
+            .map(|b| RecordBatch::try_new(schema.clone(), b.columns().to_vec()))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        tracing::debug!(
+            view = %self.name,
+            rows = batches.iter().map(RecordBatch::num_rows).sum::<usize>(),
+            columns = schema.fields().len(),
+            ms = started.elapsed().as_millis() as u64,
+            "materialized"
+        );
+        Ok(Arc::new(MemTable::try_new(schema.clone(), vec![batches])?))
     }
 
     async fn rows(&self) -> Result<&Arc<MemTable>> {
         self.rows
-            .get_or_try_init(|| async {
-                let started = std::time::Instant::now();
-                let batches = self
-                    .plan
-                    .clone()
-                    .collect()
-                    .await?
-                    .into_iter()
-                    // The rows as planned (an executed plan can differ from its logical
-                    // schema in field metadata only).
-                    .map(|b| RecordBatch::try_new(self.schema.clone(), b.columns().to_vec()))
-                    .collect::<std::result::Result<Vec<_>, _>>()?;
-                tracing::debug!(
-                    view = %self.name,
-                    rows = batches.iter().map(RecordBatch::num_rows).sum::<usize>(),
-                    ms = started.elapsed().as_millis() as u64,
-                    "materialized"
-                );
-                Ok(Arc::new(MemTable::try_new(
-                    self.schema.clone(),
-                    vec![batches],
-                )?))
-            })
+            .get_or_try_init(|| self.collect(self.plan.clone(), &self.schema))
             .await
     }
 }
@@ -88,6 +137,24 @@ impl TableProvider for Materialized {
         filters: &[Expr],
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
+        if self.by_columns {
+            // The columns read, ascending, each once.
+            let mut wanted: Vec<usize> = match projection {
+                Some(p) => p.clone(),
+                None => (0..self.schema.fields().len()).collect(),
+            };
+            wanted.sort_unstable();
+            wanted.dedup();
+            let (rows, at) = self.rows_with(&wanted).await?;
+            // `projection` (or every column, in order) in terms of the rows' columns: each
+            // read column is `wanted[i]`, found at `at[i]`.
+            let order = projection.cloned().unwrap_or_else(|| wanted.clone());
+            let mapped: Vec<usize> = order
+                .iter()
+                .filter_map(|c| wanted.binary_search(c).ok().map(|i| at[i]))
+                .collect();
+            return rows.scan(state, Some(&mapped), filters, limit).await;
+        }
         self.rows()
             .await?
             .scan(state, projection, filters, limit)

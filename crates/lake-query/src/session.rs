@@ -61,6 +61,11 @@ const MATERIALIZED: [&str; 7] = [
     "week_services",
 ];
 
+/// The view of a week's failing findings with their text that `finding_changes` reads twice:
+/// materialized with the columns its readers read (see [`Materialized::by_columns`]) when
+/// whole weeks are classified.
+const FAILING_NOW: &str = "failing_now";
+
 /// A lake opened for queries.
 #[derive(Debug, Clone)]
 pub struct Lake {
@@ -178,13 +183,12 @@ impl Lake {
         let history = self.with_copies(plain.clone(), &manifest.copies, None)?;
         let findings: Arc<dyn TableProvider> = match scope {
             Scope::All => history.clone(),
-            Scope::Partitions(dts) | Scope::Lookup(dts) if dts.is_empty() => {
+            Scope::Partitions(dts) | Scope::Checks(dts) | Scope::Lookup(dts) if dts.is_empty() => {
                 Arc::new(MemTable::try_new(history.schema(), vec![vec![]])?)
             }
-            Scope::Partitions(dts) | Scope::Lookup(dts) => Arc::new(Pruned::new(
-                self.with_copies(plain, &manifest.copies, Some(dts))?,
-                dts,
-            )),
+            Scope::Partitions(dts) | Scope::Checks(dts) | Scope::Lookup(dts) => Arc::new(
+                Pruned::new(self.with_copies(plain, &manifest.copies, Some(dts))?, dts),
+            ),
         };
         ctx.register_table(FINDINGS_TABLE, findings)?;
         ctx.register_table("findings_history", history)?;
@@ -214,16 +218,21 @@ impl Lake {
         // Scoped to a few weeks, the views many others read are computed once; otherwise
         // (ad-hoc SQL, lookback) they stay views, so that a query's filters (a check, a
         // window of dates) reach the scans through them.
-        let materialize = matches!(scope, Scope::Partitions(_));
+        let materialize = matches!(scope, Scope::Partitions(_) | Scope::Checks(_));
+        // The week's failing rows too, when whole weeks are classified (for a few checks,
+        // the view stays one so that their filter reaches the scans).
+        let failing_now = matches!(scope, Scope::Partitions(_));
         // Scoped to some partitions, what each findings file observed (and which files
         // repeat a key) is read from the cells stored at ingest (see `Observed`): a few
         // hundred rows per file, which a check filter (lookback) narrows in memory.
         let observed = match scope {
-            Scope::Partitions(dts) | Scope::Lookup(dts) => Some(Observed::new(
-                self.location.clone(),
-                manifest.findings.clone(),
-                dts.clone(),
-            )),
+            Scope::Partitions(dts) | Scope::Checks(dts) | Scope::Lookup(dts) => {
+                Some(Observed::new(
+                    self.location.clone(),
+                    manifest.findings.clone(),
+                    dts.clone(),
+                ))
+            }
             _ => None,
         };
         if let Some(observed) = &observed {
@@ -243,6 +252,10 @@ impl Lake {
                     let plan = ctx.table(name).await?;
                     ctx.deregister_table(name)?;
                     ctx.register_table(name, Arc::new(Materialized::new(name, plan)))?;
+                } else if let Some(name) = defines.filter(|n| failing_now && *n == FAILING_NOW) {
+                    let plan = ctx.table(name).await?;
+                    ctx.deregister_table(name)?;
+                    ctx.register_table(name, Arc::new(Materialized::by_columns(name, plan)))?;
                 }
             }
         }
@@ -498,7 +511,7 @@ impl Lake {
                 // weighs (services, regions, checks of the whole week) would be computed
                 // over every week of the window, once per reference.
                 let pair_ctx = self
-                    .context(&manifest, &pairs, &Scope::Partitions(pair_dts.clone()))
+                    .context(&manifest, &pairs, &Scope::Checks(pair_dts.clone()))
                     .await?;
                 let verdicts = pair_ctx
                     .table("finding_changes")
@@ -555,6 +568,10 @@ pub(crate) enum Scope {
     /// Only these `dt` values, the weeks' states read whole (the views they share are
     /// computed once, see [`Materialized`]).
     Partitions(Vec<String>),
+    /// Only these `dt` values, their weeks classified for a few checks: as `Partitions`,
+    /// but the week's failing findings stay a view, so that a filter on the checks reaches
+    /// the scans.
+    Checks(Vec<String>),
     /// Only these `dt` values, looked up through filters (a check): the views stay views so
     /// that the filters reach the scans.
     Lookup(Vec<String>),
