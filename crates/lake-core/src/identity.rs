@@ -245,17 +245,71 @@ impl ScanIdentity {
         self.scan_time.format("%Y-%m-%d").to_string()
     }
 
-    /// File stem shared by the findings and scans files: `<account>-<run_id>`, made safe,
-    /// and for a producer other than Prowler `.<producer>` after it, so that a Security Hub
-    /// export and a Prowler scan of one account and run are two scans, not one replacing
-    /// the other. Prowler's stems are as they always were. (Only characters every store
-    /// keeps as they are: object_store writes `~` as `%7E` in local file names.)
+    /// File stem shared by the findings, scans and observed-cells files of the scan:
+    /// `<account>-<run_id>`, and for a producer other than Prowler `.<producer>` after it
+    /// (a Security Hub export and a Prowler scan of one account and run are two scans). Two
+    /// scans never share a stem (the encoding is injective), and a stem is one segment every
+    /// store and engine keeps as it is and lists (see [`encode_id`]): ASCII letters and
+    /// digits stay; in the account `-` becomes `.` (so the first `-` of a stem ends the
+    /// account: an Azure subscription `a1b2-c3` reads `a1b2.c3`); in the run `-` stays;
+    /// every other byte is `_` and two hex digits. A stem that would start with `_` or `.`
+    /// (which Hive engines skip) starts with `-` instead. AWS accounts with run ids of
+    /// letters, digits and `-` keep the names lake always gave them ([`Self::legacy_file_stem`]).
     pub fn file_stem(&self) -> String {
+        let mut stem = String::with_capacity(self.account.len() + self.run_id.len() + 16);
+        encode_id(&mut stem, &self.account, IdPart::Account);
+        if stem.starts_with(['_', '.']) {
+            stem.insert(0, '-');
+        }
+        stem.push('-');
+        encode_id(&mut stem, &self.run_id, IdPart::Run);
+        if self.source != crate::source::PROWLER {
+            stem.push('.');
+            encode_id(&mut stem, &self.source, IdPart::Run);
+        }
+        stem
+    }
+
+    /// The stem lake gave a scan's files before stems were collision-free:
+    /// `<account>-<run_id>[.<producer>]`, each made [`path_safe`]. Two scans could share one
+    /// (`acme-corp`, `r1` and `acme`, `corp-r1`; `a/b` and `a_b`), which is why a lake
+    /// written then keeps its files under these names only for the scan its row names (see
+    /// `lake_store::ingest`).
+    pub fn legacy_file_stem(&self) -> String {
         let stem = format!("{}-{}", path_safe(&self.account), path_safe(&self.run_id));
         if self.source == crate::source::PROWLER {
             stem
         } else {
             format!("{stem}.{}", path_safe(&self.source))
+        }
+    }
+}
+
+/// Which part of a file stem [`encode_id`] writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdPart {
+    /// The account: holds no `-`, which separates it from the run.
+    Account,
+    /// The run or the producer: holds no `.`, which separates the producer.
+    Run,
+}
+
+/// Appends `id` to `out` as part `part` of a file stem: ASCII letters and digits as they
+/// are; `-` as itself in a run and as `.` in an account; every other byte (of its UTF-8) as
+/// `_` and two lower-case hex digits. Injective, and the output of one part never holds the
+/// separator that ends it.
+pub fn encode_id(out: &mut String, id: &str, part: IdPart) {
+    for b in id.bytes() {
+        match (b, part) {
+            (b'-', IdPart::Run) => out.push('-'),
+            (b'-', IdPart::Account) => out.push('.'),
+            _ if b.is_ascii_alphanumeric() => out.push(char::from(b)),
+            _ => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.push('_');
+                out.push(char::from(HEX[usize::from(b >> 4)]));
+                out.push(char::from(HEX[usize::from(b & 0xf)]));
+            }
         }
     }
 }
@@ -658,6 +712,109 @@ mod tests {
             finding_key("aws", "1", "a", "bc", "r", "u"),
             finding_key("aws", "1", "ab", "c", "r", "u")
         );
+    }
+
+    fn stem(account: &str, run_id: &str, source: &str) -> String {
+        ScanIdentity {
+            run_id: run_id.into(),
+            account: account.into(),
+            week: "2026-W21".parse().unwrap(),
+            scan_time: Utc.with_ymd_and_hms(2026, 5, 18, 2, 0, 0).unwrap(),
+            source: source.into(),
+        }
+        .file_stem()
+    }
+
+    #[test]
+    fn stems_read_as_the_ids_they_name() {
+        let prowler = crate::source::PROWLER;
+        for (account, run, source, expected) in [
+            // AWS accounts and plain run ids: the names lake always gave.
+            (
+                "111122223333",
+                "run-20260518T020000Z",
+                prowler,
+                "111122223333-run-20260518T020000Z",
+            ),
+            (
+                "111122223333",
+                "abc",
+                "securityhub",
+                "111122223333-abc.securityhub",
+            ),
+            // An Azure subscription, a GCP project: `-` in an account reads `.`.
+            ("a1b2c3d4-0000-4e5f", "r1", prowler, "a1b2c3d4.0000.4e5f-r1"),
+            ("acme-prod", "r1", prowler, "acme.prod-r1"),
+            // Everything else is escaped, byte by byte.
+            (
+                "arn:aws:eks:eu-west-1:1:cluster/x",
+                "r_1",
+                prowler,
+                "arn_3aaws_3aeks_3aeu.west.1_3a1_3acluster_2fx-r_5f1",
+            ),
+            ("ü", "a.b", prowler, "-_c3_bc-a_2eb"),
+            // A stem never starts with what Hive engines skip.
+            ("_x", "r", prowler, "-_5fx-r"),
+            ("-x", "r", prowler, "-.x-r"),
+        ] {
+            assert_eq!(
+                stem(account, run, source),
+                expected,
+                "{account} {run} {source}"
+            );
+        }
+    }
+
+    #[test]
+    fn two_scans_never_share_a_stem() {
+        let prowler = crate::source::PROWLER;
+        // Pairs that shared one before (legacy stems) and every shape of id around the
+        // separators: all distinct.
+        let ids = [
+            ("acme-corp", "r1", prowler),
+            ("acme", "corp-r1", prowler),
+            ("a/b", "r", prowler),
+            ("a_b", "r", prowler),
+            ("a.b", "r", prowler),
+            ("a-b", "r", prowler),
+            ("a", "b-r", prowler),
+            ("a", "r.securityhub", prowler),
+            ("a", "r", "securityhub"),
+            ("a", "r_2esecurityhub", prowler),
+            ("_x", "r", prowler),
+            ("x", "r", prowler),
+            ("-x", "r", prowler),
+            (".x", "r", prowler),
+            ("x", "-r", prowler),
+            ("x-", "r", prowler),
+        ];
+        let stems: std::collections::BTreeSet<String> =
+            ids.iter().map(|(a, r, s)| stem(a, r, s)).collect();
+        assert_eq!(stems.len(), ids.len(), "{stems:?}");
+        for s in &stems {
+            assert!(
+                !s.starts_with(['_', '.']),
+                "{s} is hidden from Hive engines"
+            );
+            assert!(
+                s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b)),
+                "{s}"
+            );
+        }
+        // The legacy stems of the first pairs collide; that is what this fixes.
+        let legacy = |a: &str, r: &str| {
+            ScanIdentity {
+                run_id: r.into(),
+                account: a.into(),
+                week: "2026-W21".parse().unwrap(),
+                scan_time: Utc.with_ymd_and_hms(2026, 5, 18, 2, 0, 0).unwrap(),
+                source: prowler.into(),
+            }
+            .legacy_file_stem()
+        };
+        assert_eq!(legacy("acme-corp", "r1"), legacy("acme", "corp-r1"));
+        assert_eq!(legacy("a/b", "r"), legacy("a_b", "r"));
     }
 
     #[test]

@@ -367,7 +367,16 @@ pub fn markdown() -> String {
          account scan); `dt` is in the path, never in the files. One Parquet file per (account, \
          run): `findings/dt=<date>/<account>-<run_id>.parquet` and \
          `scans/dt=<date>/<account>-<run_id>.parquet` (`<account>-<run_id>.<producer>.parquet` \
-         for a producer other than Prowler, see \"Producers\").\n",
+         for a producer other than Prowler, see \"Producers\"). Names are collision-free: \
+         ASCII letters and digits stay, `-` in the account is written `.` (so the first `-` \
+         ends the account), `-` in the run stays, every other byte is `_` and two hex digits \
+         (`acme-corp`, run `r1`: `acme.corp-r1`; account `acme`, run `corp-r1`: \
+         `acme-corp-r1`); a name that would start with `_` or `.` starts with `-`. A lake \
+         written before (when `-`, `_` and `.` in ids were kept and other bytes became `_`, \
+         so two scans could share a name) needs no migration: its files keep their names, \
+         and a re-ingest of the same scan (same account, run and producer in the row) \
+         replaces them in place; a new scan whose name an old scan of another identity holds \
+         is refused with an error naming both.\n",
     );
     for (table, columns) in [("findings", findings_columns()), ("scans", scans_columns())] {
         out.push_str(&format!(

@@ -35,7 +35,7 @@ use parquet::file::properties::WriterProperties;
 use tokio::sync::mpsc;
 
 use crate::error::{Result, StoreError};
-use crate::layout::{table_file, FINDINGS_TABLE, SCANS_TABLE, STAGING_DIR};
+use crate::layout::{ScanFiles, FINDINGS_TABLE, SCANS_TABLE, STAGING_DIR};
 use crate::location::Location;
 use crate::manifest::{self, ScanRecord};
 use crate::observed;
@@ -347,20 +347,35 @@ async fn ingest_one(
     let mut write_error: Option<String> = None;
     let mut conflict: Option<String> = None;
     let mut skipped: Option<ScanRecord> = None;
+    // Where the scan's files go, once its identity is known (see `scan_files`).
+    let mut files: Option<(ScanIdentity, ScanFiles)> = None;
+    let mut name_taken: Option<ScanRecord> = None;
     while let Some((identity, batch)) = rx.recv().await {
         if sink.is_none() {
-            let file = table_file(FINDINGS_TABLE, &identity);
+            let at = match scan_files(lake, &identity).await {
+                Ok(Ok(at)) => at,
+                Ok(Err(other)) => {
+                    name_taken = Some(other);
+                    break;
+                }
+                Err(e) => {
+                    write_error = Some(e.to_string());
+                    break;
+                }
+            };
+            files = Some((identity.clone(), at.clone()));
+            let file = at.path(FINDINGS_TABLE);
             if let Some(owner) = claims.claim(&file, &identity, &source.uri) {
                 conflict = Some(owner);
                 break;
             }
             if !options.force {
-                if let Some(existing) = already_ingested(lake, &identity, &source).await {
+                if let Some(existing) = already_ingested(lake, &at, &source).await {
                     skipped = Some(existing);
                     break;
                 }
             }
-            match FindingsSink::open(lake, &identity).await {
+            match FindingsSink::open(lake, &file).await {
                 Ok(s) => sink = Some(s),
                 Err(e) => {
                     write_error = Some(e.to_string());
@@ -402,12 +417,60 @@ async fn ingest_one(
         .identity
         .clone()
         .unwrap_or_else(|| fallback_identity(options, &hints, &source));
-    let findings_rel = table_file(FINDINGS_TABLE, &identity);
+    let files = match files.filter(|(known, _)| *known == identity) {
+        Some((_, at)) => at,
+        None if name_taken.is_some() => ScanFiles::of(&identity),
+        None => match scan_files(lake, &identity).await {
+            Ok(Ok(at)) => at,
+            Ok(Err(other)) => {
+                name_taken = Some(other);
+                ScanFiles::of(&identity)
+            }
+            Err(e) => {
+                write_error.get_or_insert(e.to_string());
+                ScanFiles::of(&identity)
+            }
+        },
+    };
+    if let Some(other) = name_taken {
+        // Another scan's files hold this scan's name: nothing is written.
+        if let Some(s) = sink {
+            s.abort().await;
+        }
+        let mut report = decoded.report;
+        report.counts = Default::default();
+        let error = format!(
+            "the lake's {} holds the scan of account {} run {}, named before lake's file \
+             names were collision-free, and that name is this scan's (account {} run {}) \
+             too: nothing was written for this source; ingest it with another --run-id",
+            files.path(SCANS_TABLE),
+            other.account_uid,
+            other.run_id,
+            identity.account,
+            identity.run_id
+        );
+        let record = ScanRecord::new(
+            &source,
+            &identity,
+            known_scan,
+            &report,
+            ScanStatus::Failed,
+            Some(error),
+            None,
+        );
+        return IngestOutcome {
+            record,
+            skipped: false,
+            report,
+            transient: false,
+        };
+    }
+    let findings_rel = files.path(FINDINGS_TABLE);
     if sink.is_none() && conflict.is_none() && write_error.is_none() {
         // A source without findings still speaks for its (account, run).
         conflict = claims.claim(&findings_rel, &identity, &source.uri);
         if conflict.is_none() && !options.force {
-            if let Some(existing) = already_ingested(lake, &identity, &source).await {
+            if let Some(existing) = already_ingested(lake, &files, &source).await {
                 return IngestOutcome {
                     record: existing,
                     skipped: true,
@@ -470,7 +533,7 @@ async fn ingest_one(
     // it was.
     let mut earlier_row: Option<Vec<RecordBatch>> = None;
     if machinery.is_empty() {
-        let manifest_rel = table_file(SCANS_TABLE, &identity);
+        let manifest_rel = files.path(SCANS_TABLE);
         if let Ok(batches) = read_parquet(lake, &lake.child(&manifest_rel)).await {
             let interrupted = ScanRecord::new(
                 &source,
@@ -481,7 +544,7 @@ async fn ingest_one(
                 Some(INTERRUPTED.to_owned()),
                 None,
             );
-            match write_manifest(lake, &identity, &interrupted).await {
+            match write_manifest(lake, &files, &interrupted).await {
                 Ok(()) => {
                     crash_point("row-marked");
                     earlier_row = Some(batches);
@@ -532,7 +595,7 @@ async fn ingest_one(
     if !machinery.is_empty() {
         if let Some(batches) = &earlier_row {
             // The findings file was not replaced: the earlier row describes it again.
-            let rel = table_file(SCANS_TABLE, &identity);
+            let rel = files.path(SCANS_TABLE);
             let restored = match arrow::compute::concat_batches(&batches[0].schema(), batches) {
                 Ok(batch) => put_parquet(lake, &rel, &batch, manifest_properties()).await,
                 Err(e) => Err(StoreError::Arrow(e)),
@@ -543,7 +606,7 @@ async fn ingest_one(
         }
         report.counts = Default::default();
         let mut error = machinery.join("; ");
-        let manifest = lake.child(&table_file(SCANS_TABLE, &identity));
+        let manifest = lake.child(&files.path(SCANS_TABLE));
         let earlier = lake.store.head(&manifest).await.is_ok();
         if earlier {
             error.push_str("; the lake keeps what an earlier ingest wrote for this scan");
@@ -558,7 +621,7 @@ async fn ingest_one(
             None,
         );
         if !earlier {
-            if let Err(e) = write_manifest(lake, &identity, &record).await {
+            if let Err(e) = write_manifest(lake, &files, &record).await {
                 record.error = Some(format!(
                     "{}; writing the manifest: {e}",
                     record.error.unwrap_or_default()
@@ -588,7 +651,7 @@ async fn ingest_one(
         findings_path,
     );
     let mut transient = false;
-    if let Err(e) = write_manifest(lake, &identity, &record).await {
+    if let Err(e) = write_manifest(lake, &files, &record).await {
         record.status = ScanStatus::Failed.as_str().to_owned();
         record.error = Some(format!("writing the manifest: {e}"));
         transient = true;
@@ -637,13 +700,59 @@ fn unreachable_identity(source: &Source) -> ScanIdentity {
     }
 }
 
+/// Where the files of `identity`'s scan go: under its stem (see
+/// [`ScanIdentity::file_stem`]), or under its legacy stem when a lake written before stems
+/// were collision-free holds this very scan there (its row names the same account, run and
+/// producer), so that a re-ingest replaces it rather than adding a second copy beside it.
+/// `Ok(Err(row))`: the scan's stem holds another scan's row (a legacy name that is also
+/// this scan's name): nothing may be written there.
+async fn scan_files(
+    lake: &Location,
+    identity: &ScanIdentity,
+) -> Result<std::result::Result<ScanFiles, ScanRecord>> {
+    let row_at = |at: &ScanFiles| {
+        let path = lake.child(&at.path(SCANS_TABLE));
+        async move {
+            match read_parquet(lake, &path).await {
+                Ok(batches) => Ok(batches.iter().flat_map(manifest::from_batch).next()),
+                Err(StoreError::ObjectStore {
+                    source: object_store::Error::NotFound { .. },
+                    ..
+                }) => Ok(None),
+                Err(e) => Err(e),
+            }
+        }
+    };
+    let is_this_scan = |r: &ScanRecord| {
+        r.account_uid == identity.account
+            && r.run_id == identity.run_id
+            && r.source_product
+                .as_deref()
+                .unwrap_or(lake_core::source::PROWLER)
+                == identity.source
+    };
+    let current = ScanFiles::of(identity);
+    let legacy = ScanFiles::legacy(identity);
+    if legacy != current {
+        if let Some(row) = row_at(&legacy).await? {
+            if is_this_scan(&row) {
+                return Ok(Ok(legacy));
+            }
+        }
+    }
+    match row_at(&current).await? {
+        Some(row) if !is_this_scan(&row) => Ok(Err(row)),
+        _ => Ok(Ok(current)),
+    }
+}
+
 /// The manifest row of an earlier ingest of the same bytes, if there is one.
 async fn already_ingested(
     lake: &Location,
-    identity: &ScanIdentity,
+    files: &ScanFiles,
     source: &Source,
 ) -> Option<ScanRecord> {
-    let path = lake.child(&table_file(SCANS_TABLE, identity));
+    let path = lake.child(&files.path(SCANS_TABLE));
     let records = read_parquet(lake, &path).await.ok()?;
     records
         .iter()
@@ -677,13 +786,9 @@ pub async fn read_parquet(lake: &Location, path: &Path) -> Result<Vec<RecordBatc
         .map_err(StoreError::Arrow)
 }
 
-async fn write_manifest(
-    lake: &Location,
-    identity: &ScanIdentity,
-    record: &ScanRecord,
-) -> Result<()> {
+async fn write_manifest(lake: &Location, files: &ScanFiles, record: &ScanRecord) -> Result<()> {
     let batch = manifest::to_batch(record)?;
-    let rel = table_file(SCANS_TABLE, identity);
+    let rel = files.path(SCANS_TABLE);
     put_parquet(lake, &rel, &batch, manifest_properties()).await
 }
 
@@ -792,9 +897,8 @@ pub(crate) struct FindingsSink {
 }
 
 impl FindingsSink {
-    async fn open(lake: &Location, identity: &ScanIdentity) -> Result<Self> {
-        let rel = table_file(FINDINGS_TABLE, identity);
-        let mut sink = Self::create(lake, &rel, writer_properties()).await?;
+    async fn open(lake: &Location, rel: &str) -> Result<Self> {
+        let mut sink = Self::create(lake, rel, writer_properties()).await?;
         sink.cells = Some(CellCounter::new());
         Ok(sink)
     }

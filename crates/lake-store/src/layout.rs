@@ -7,6 +7,11 @@
 //! <lake>/_observed/dt=YYYY-MM-DD/<account>-<run_id>.parquet  what each findings file observed (a cache)
 //! ```
 //!
+//! The stem `<account>-<run_id>` is collision-free ([`ScanIdentity::file_stem`]); a lake
+//! written before it was keeps each scan's files under their old stem
+//! ([`ScanIdentity::legacy_file_stem`]) for as long as that scan is re-ingested (see
+//! [`ScanFiles`]), so existing lakes need no migration.
+//!
 //! `dt` is the UTC date of the account scan. Engines read the tables as Hive-partitioned
 //! directories (`findings/`, `scans/`); files whose names start with `_` or `.` are ignored
 //! by all of them, which is why staging lives under `_staging`.
@@ -24,13 +29,43 @@ pub const OBSERVED_DIR: &str = "_observed";
 /// Where local lakes stage files before the atomic rename.
 pub const STAGING_DIR: &str = "_staging";
 
-/// The relative path of a table's file for one account scan.
+/// The relative path of a table's file for one account scan, under its stem.
 pub fn table_file(table: &str, identity: &ScanIdentity) -> String {
-    format!(
-        "{table}/{PARTITION_COLUMN}={}/{}.parquet",
-        identity.dt(),
-        identity.file_stem()
-    )
+    ScanFiles::of(identity).path(table)
+}
+
+/// Where the files of one account scan go: its partition and the stem every table's file
+/// of it has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScanFiles {
+    dt: String,
+    stem: String,
+}
+
+impl ScanFiles {
+    /// Under the scan's (collision-free) stem.
+    pub fn of(identity: &ScanIdentity) -> Self {
+        ScanFiles {
+            dt: identity.dt(),
+            stem: identity.file_stem(),
+        }
+    }
+
+    /// Under the stem lake gave the scan before stems were collision-free.
+    pub fn legacy(identity: &ScanIdentity) -> Self {
+        ScanFiles {
+            dt: identity.dt(),
+            stem: identity.legacy_file_stem(),
+        }
+    }
+
+    /// The relative path of `table`'s file of the scan.
+    pub fn path(&self, table: &str) -> String {
+        format!(
+            "{table}/{PARTITION_COLUMN}={}/{}.parquet",
+            self.dt, self.stem
+        )
+    }
 }
 
 /// The relative directory of one partition of a table.
@@ -59,7 +94,11 @@ mod tests {
             source: lake_core::source::PROWLER.into(),
         };
         let p = table_file(FINDINGS_TABLE, &id);
-        assert_eq!(p, "findings/dt=2026-05-18/111122223333-run_1.parquet");
+        assert_eq!(p, "findings/dt=2026-05-18/111122223333-run_2f1.parquet");
+        assert_eq!(
+            ScanFiles::legacy(&id).path(SCANS_TABLE),
+            "scans/dt=2026-05-18/111122223333-run_1.parquet"
+        );
         assert_eq!(dt_of(&p), Some("2026-05-18"));
     }
 }
