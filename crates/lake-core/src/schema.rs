@@ -293,6 +293,24 @@ static SCANS: LazyLock<Vec<Column>> = LazyLock::new(|| {
              Null when nothing was read (a failed or empty source) and in manifests written \
              before lake read other producers than Prowler: the views read null as `prowler`.",
         ),
+        col(
+            "findings_size",
+            Int64,
+            true,
+            "The size in bytes of the findings file this row describes, as the ingest that \
+             wrote both committed it. lake's readers take a row whose findings file is not \
+             this version (size and `findings_etag`) for a failed scan: another ingest of \
+             the scan replaced the file and did not write its own row. Null when no file \
+             was written and in manifests written before lake recorded it (trusted as they \
+             are).",
+        ),
+        col(
+            "findings_etag",
+            Utf8,
+            true,
+            "The ETag of that version of the findings file (S3's, or the local store's \
+             inode, modification time and size); null where the store gives none.",
+        ),
     ]
 });
 

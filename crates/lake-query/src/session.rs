@@ -101,10 +101,11 @@ impl Lake {
     /// and observations through the scans (one producer per file), so the query then sees
     /// the lake as if it held that producer's scans alone.
     pub(crate) async fn manifest(&self, source: Option<&str>) -> Result<Manifest> {
-        // The findings files are listed at most once, for the copies and the failure index.
+        // The findings files are listed at most once: for the rows' check against their
+        // files, the copies and the failure index.
         let findings = FindingsFiles::default();
         let (mut batches, copies) = futures::try_join!(
-            lake_store::read::scan_batches(&self.location),
+            lake_store::read::checked_scan_batches(&self.location, &findings),
             lake_store::compact::usable_among(&self.location, &findings)
         )?;
         if let Some(source) = source {

@@ -27,7 +27,7 @@ use lake_core::{
 };
 use object_store::buffered::BufWriter;
 use object_store::path::Path;
-use object_store::ObjectStoreExt;
+use object_store::{ObjectMeta, ObjectStoreExt};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::async_writer::{AsyncArrowWriter, AsyncFileWriter};
 use parquet::arrow::ArrowWriter;
@@ -526,6 +526,8 @@ async fn ingest_one(
         machinery.push(format!("writing the lake: {e}"));
     }
     let mut findings_path = None;
+    // The version of the findings file committed, which its row records.
+    let mut findings_version: Option<ObjectMeta> = None;
     // The row an earlier ingest wrote for this (account, run) describes the findings file
     // about to be replaced (or removed): until this ingest's row lands it must claim
     // nothing, or a crash in between would leave it describing findings it does not match.
@@ -556,12 +558,15 @@ async fn ingest_one(
     if machinery.is_empty() {
         match sink {
             Some(s) => match s.commit().await {
-                Ok(cells) => {
+                Ok((cells, version)) => {
                     findings_path = Some(findings_rel.clone());
+                    findings_version = Some(version.clone());
                     // The cache of what the file observed; without it queries count the
                     // file themselves, so a failure here is only logged in the report.
                     let stored = match cells.map(CellCounter::finish) {
-                        Some(Ok(batch)) => observed::write(lake, &findings_rel, &batch).await,
+                        Some(Ok(batch)) => {
+                            observed::write(lake, &findings_rel, &version, &batch).await
+                        }
                         Some(Err(e)) => Err(StoreError::Arrow(e)),
                         None => Ok(()),
                     };
@@ -650,6 +655,10 @@ async fn ingest_one(
         error,
         findings_path,
     );
+    if let Some(version) = findings_version {
+        record.findings_size = i64::try_from(version.size).ok();
+        record.findings_etag = version.e_tag;
+    }
     let mut transient = false;
     if let Err(e) = write_manifest(lake, &files, &record).await {
         record.status = ScanStatus::Failed.as_str().to_owned();
@@ -964,33 +973,62 @@ impl FindingsSink {
     }
 
     /// Completes the file under its final name; on failure nothing new is visible and the
-    /// staging file is gone. Returns the cells it observed, when it counted them.
-    pub(crate) async fn commit(self) -> Result<Option<CellCounter>> {
+    /// staging file is gone. Returns the cells it observed, when it counted them, and the
+    /// version of the file committed (its size and ETag as the store lists them), which the
+    /// scan's manifest row records so that readers can tell it from a later replacement.
+    pub(crate) async fn commit(self) -> Result<(Option<CellCounter>, ObjectMeta)> {
         let FindingsSink {
-            writer,
+            mut writer,
             cells,
             lake,
             written_to,
             target,
         } = self;
-        let mut result = writer
-            .close()
+        let finished = writer
+            .finish()
             .await
             .map(|_| ())
             .map_err(StoreError::parquet(&target));
-        if written_to != target {
-            if result.is_ok() {
-                result = lake
-                    .store
-                    .rename(&written_to, &target)
-                    .await
-                    .map_err(StoreError::store("renaming", &target));
+        let written = writer.bytes_written();
+        let committed = async {
+            finished?;
+            let version_of = |path: &Path| {
+                let store = lake.store.clone();
+                let path = path.clone();
+                async move {
+                    store
+                        .head(&path)
+                        .await
+                        .map_err(StoreError::store("reading the version of", &path))
+                }
+            };
+            if written_to == target {
+                // An upload, complete: the object as it is now.
+                return version_of(&target).await;
             }
-            if result.is_err() {
-                let _ = lake.store.delete(&written_to).await;
-            }
+            // A staging file keeps its inode and modification time through the rename, so
+            // its version is the one it has under its final name, whatever replaces it there
+            // later.
+            let meta = version_of(&written_to).await?;
+            lake.store
+                .rename(&written_to, &target)
+                .await
+                .map_err(StoreError::store("renaming", &target))?;
+            Ok(meta)
         }
-        result.map(|()| cells)
+        .await;
+        if committed.is_err() && written_to != target {
+            let _ = lake.store.delete(&written_to).await;
+        }
+        let meta = committed?;
+        if u64::try_from(written).is_ok_and(|w| w != meta.size) {
+            return Err(StoreError::Internal(format!(
+                "{target} holds {} bytes where this ingest wrote {written}: another ingest of \
+                 the scan replaced it meanwhile",
+                meta.size
+            )));
+        }
+        Ok((cells, meta))
     }
 
     /// Drops the file being written. An unfinished multipart upload is never visible; a

@@ -63,6 +63,10 @@ pub struct ScanRecord {
     pub lake_version: String,
     /// The producer of the findings, when any was read.
     pub source_product: Option<String>,
+    /// The size of the findings file written, as committed (see [`ScanRecord::describes`]).
+    pub findings_size: Option<i64>,
+    /// Its ETag, where the store gives one.
+    pub findings_etag: Option<String>,
 }
 
 impl ScanRecord {
@@ -110,7 +114,17 @@ impl ScanRecord {
             // unknown (null: Prowler's, for the views).
             source_product: (counts.findings > 0 || identity.source != lake_core::source::PROWLER)
                 .then(|| identity.source.clone()),
+            findings_size: None,
+            findings_etag: None,
         }
+    }
+
+    /// Whether the findings file as listed now (`listed`: the object at `findings_path`,
+    /// `None` when there is none) is the version this row was written for. A row that
+    /// records no version (no file written, or written before lake recorded versions)
+    /// describes whatever is there, as it always did.
+    pub fn describes(&self, listed: Option<&object_store::ObjectMeta>) -> bool {
+        describes(self.findings_size, self.findings_etag.as_deref(), listed)
     }
 
     /// Whether ingesting `source` again would give this record: it was made from the same
@@ -125,6 +139,31 @@ impl ScanRecord {
             && self.lake_version == env!("CARGO_PKG_VERSION")
     }
 }
+
+/// Whether `listed` is the version of a findings file recorded as `size` and `etag` (see
+/// [`ScanRecord::describes`]).
+pub(crate) fn describes(
+    size: Option<i64>,
+    etag: Option<&str>,
+    listed: Option<&object_store::ObjectMeta>,
+) -> bool {
+    let Some(size) = size else {
+        return true;
+    };
+    let Some(meta) = listed else {
+        return false;
+    };
+    u64::try_from(size).is_ok_and(|s| s == meta.size)
+        && match (etag, meta.e_tag.as_deref()) {
+            (Some(recorded), Some(now)) => recorded == now,
+            _ => true,
+        }
+}
+
+/// The error of a row whose findings file is not the version it describes.
+pub const REPLACED: &str = "replaced: the findings file is not the version this row was \
+    written for (another ingest of this scan replaced it and did not write its row); nothing of \
+    the scan is counted until the source is ingested again";
 
 fn list(items: &[String]) -> ArrayRef {
     let mut b = ListBuilder::new(StringBuilder::new()).with_field(Arc::new(Field::new(
@@ -179,6 +218,8 @@ pub fn to_batch(r: &ScanRecord) -> Result<RecordBatch> {
         ts(Some(r.ingested_at)),
         s(Some(&r.lake_version)),
         s(r.source_product.as_deref()),
+        Arc::new(Int64Array::from(vec![r.findings_size])),
+        s(r.findings_etag.as_deref()),
     ];
     Ok(RecordBatch::try_new(scans_schema(), columns)?)
 }
@@ -237,6 +278,7 @@ pub fn from_batch(batch: &RecordBatch) -> Vec<ScanRecord> {
         str_col("week"),
     );
     let source_product = str_col("source_product");
+    let (findings_size, findings_etag) = (int_col("findings_size"), str_col("findings_etag"));
     let (uri, etag, status, error, path, version) = (
         str_col("source_uri"),
         str_col("source_etag"),
@@ -285,6 +327,11 @@ pub fn from_batch(batch: &RecordBatch) -> Vec<ScanRecord> {
             ingested_at: get_t(&ingested, row).unwrap_or_default(),
             lake_version: get_s(&version, row).unwrap_or_default(),
             source_product: get_s(&source_product, row),
+            findings_size: findings_size
+                .as_ref()
+                .filter(|c| c.is_valid(row))
+                .map(|c| c.value(row)),
+            findings_etag: get_s(&findings_etag, row),
         })
         .collect()
 }

@@ -66,20 +66,21 @@ pub fn cells_table_schema() -> SchemaRef {
     Arc::new(Schema::new(fields))
 }
 
-/// Stores `cells` as the observed cells of the findings file `findings_rel`, which must be
-/// committed already (its version is read back and recorded).
-pub async fn write(lake: &Location, findings_rel: &str, cells: &RecordBatch) -> Result<()> {
+/// Stores `cells` as the observed cells of the findings file `findings_rel`, committed as
+/// `version` (recorded, so that readers use the cells for that version only: reading the
+/// version back instead could find a file another ingest put there meanwhile).
+pub async fn write(
+    lake: &Location,
+    findings_rel: &str,
+    version: &ObjectMeta,
+    cells: &RecordBatch,
+) -> Result<()> {
     let Some(rel) = cells_file(findings_rel) else {
         return Err(StoreError::Internal(format!(
             "{findings_rel} is not a findings file"
         )));
     };
-    let meta = lake
-        .store
-        .head(&lake.child(findings_rel))
-        .await
-        .map_err(StoreError::store("reading the version of", findings_rel))?;
-    let v = FileVersion::of(&meta);
+    let v = FileVersion::of(version);
     let properties = manifest_properties()
         .into_builder()
         .set_key_value_metadata(Some(vec![KeyValue::new(
@@ -152,7 +153,7 @@ pub async fn refresh(lake: &Location) -> Result<(usize, usize)> {
             let (meta, batch, counted) = cells_of(lake, meta).await?;
             if counted {
                 let rel = lake.relative(&meta.location);
-                write(lake, &rel, &batch).await?;
+                write(lake, &rel, &meta, &batch).await?;
             }
             Ok::<_, StoreError>(usize::from(counted))
         })

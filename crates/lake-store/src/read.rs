@@ -52,6 +52,95 @@ pub async fn scan_batches(lake: &Location) -> Result<Vec<RecordBatch>> {
     crate::snapshot::scan_batches(lake).await
 }
 
+/// [`scan_batches`], each row checked against the findings file it describes (`files`: the
+/// findings table as listed now): a row whose file is missing or another version than the
+/// one it recorded (another ingest of the scan replaced the file and died before writing its
+/// own row) reads as a failed scan with the error [`manifest::REPLACED`], so that nothing
+/// counts the row's findings, and its account reads as not scanned rather than as its old
+/// counts. Rows that record no version are as they are.
+pub async fn checked_scan_batches(
+    lake: &Location,
+    files: &FindingsFiles,
+) -> Result<Vec<RecordBatch>> {
+    let (batches, listed) = futures::try_join!(scan_batches(lake), files.get(lake))?;
+    let listed: std::collections::HashMap<&str, &ObjectMeta> =
+        listed.iter().map(|m| (m.location.as_ref(), m)).collect();
+    batches.iter().map(|b| checked(lake, b, &listed)).collect()
+}
+
+/// `batch` with its rows that do not describe their findings file as failed (see
+/// [`checked_scan_batches`]).
+fn checked(
+    lake: &Location,
+    batch: &RecordBatch,
+    listed: &std::collections::HashMap<&str, &ObjectMeta>,
+) -> Result<RecordBatch> {
+    let text = |name: &str| {
+        batch
+            .column_by_name(name)
+            .map(|c| c.as_string::<i32>().clone())
+    };
+    let (Some(paths), Some(status), Some(error), Some(sizes), etags) = (
+        text("findings_path"),
+        text("status"),
+        text("error"),
+        batch
+            .column_by_name("findings_size")
+            .map(|c| c.as_primitive::<Int64Type>().clone()),
+        text("findings_etag"),
+    ) else {
+        return Ok(batch.clone());
+    };
+    let replaced: Vec<bool> = (0..batch.num_rows())
+        .map(|r| {
+            if sizes.is_null(r) || paths.is_null(r) {
+                return false;
+            }
+            let path = lake.child(paths.value(r));
+            let etag = etags.as_ref().filter(|e| e.is_valid(r)).map(|e| e.value(r));
+            !manifest::describes(
+                Some(sizes.value(r)),
+                etag,
+                listed.get(path.as_ref()).copied(),
+            )
+        })
+        .collect();
+    if !replaced.contains(&true) {
+        return Ok(batch.clone());
+    }
+    let failed = lake_core::ScanStatus::Failed.as_str();
+    let status: arrow::array::StringArray = (0..batch.num_rows())
+        .map(|r| {
+            if replaced[r] {
+                Some(failed)
+            } else {
+                status.is_valid(r).then(|| status.value(r))
+            }
+        })
+        .collect();
+    let error: arrow::array::StringArray = (0..batch.num_rows())
+        .map(|r| {
+            if replaced[r] {
+                Some(manifest::REPLACED)
+            } else {
+                error.is_valid(r).then(|| error.value(r))
+            }
+        })
+        .collect();
+    let schema = batch.schema();
+    let columns = schema
+        .fields()
+        .iter()
+        .zip(batch.columns())
+        .map(|(f, c)| match f.name().as_str() {
+            "status" => Arc::new(status.clone()) as arrow::array::ArrayRef,
+            "error" => Arc::new(error.clone()),
+            _ => c.clone(),
+        })
+        .collect();
+    Ok(RecordBatch::try_new(schema, columns)?)
+}
+
 /// The schema of [`scan_batches`]: the manifest's columns and `dt`.
 pub fn scans_table_schema() -> SchemaRef {
     let mut fields: Vec<FieldRef> = scans_schema().fields().iter().cloned().collect();
@@ -63,10 +152,11 @@ pub fn scans_table_schema() -> SchemaRef {
     Arc::new(Schema::new(fields))
 }
 
-/// Every manifest row, ordered by scan time, account and source.
+/// Every manifest row, ordered by scan time, account and source, checked against the
+/// findings files (see [`checked_scan_batches`]).
 pub async fn scans(lake: &Location) -> Result<Vec<ScanRecord>> {
     let mut out = Vec::new();
-    for batch in scan_batches(lake).await? {
+    for batch in checked_scan_batches(lake, &FindingsFiles::default()).await? {
         out.extend(manifest::from_batch(&batch));
     }
     out.sort_by(|a, b| {

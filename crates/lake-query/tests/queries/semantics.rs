@@ -281,6 +281,28 @@ async fn a_bad_baseline_week_is_bridged_never_new() {
 }
 
 #[tokio::test]
+async fn a_scan_whose_findings_file_was_replaced_after_its_row_counts_as_failed() {
+    // A's W20 findings file replaced by other findings (another ingest of the scan committed
+    // its file and died before its row): A's row no longer describes its file, so A reads
+    // as a failed scan, never as A's row over someone else's findings.
+    let (lake, dir) = case("missing_account").await;
+    let at = |rel: &str| dir.path().join("findings").join(rel);
+    std::fs::copy(
+        at("dt=2026-05-04/222222222222-run-20260504T020000Z.parquet"),
+        at("dt=2026-05-11/111111111111-run-20260511T020000Z.parquet"),
+    )
+    .unwrap();
+    // W20 held A's scan alone: it now has no data, and W21 is compared with W19.
+    assert_eq!(
+        lake.weeks().await.unwrap(),
+        ["2026-W19", "2026-W21", "2026-W22"]
+    );
+    let mut w21 = base_failing("persisting -", A);
+    w21.extend(base_failing("unverified account_not_scanned", B));
+    assert_eq!(diff(&lake, &week("2026-W21")).await, sorted(w21));
+}
+
+#[tokio::test]
 async fn an_unscanned_account_stays_missing_and_out_of_the_deltas() {
     // B scanned in W19, not in W20 and W21, back in W22 with sg-1 fixed.
     let (lake, _dir) = case("missing_account").await;

@@ -1,0 +1,101 @@
+//! A manifest row describes one version of its findings file, specified: a row whose file
+//! another ingest replaced (and then died before writing its own row) is not believed.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+
+use lake_store::ingest::{ingest, IngestOptions, IngestOutcome};
+use lake_store::manifest::REPLACED;
+use lake_store::{read, Location, Source};
+use lake_synth::{write_scan, ScanSpec};
+
+/// A scan of account 111111111111 in run `run-1`, `findings` findings.
+fn scan_file(root: &Path, name: &str, findings: usize, seed: u64) -> PathBuf {
+    let dir = root
+        .join(name)
+        .join("2026-W21")
+        .join("run-1")
+        .join("111111111111")
+        .join("json-ocsf");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("prowler-output-111111111111-20260518020000.ocsf.json");
+    let spec = ScanSpec::new(seed, "111111111111", findings);
+    write_scan(&spec, &mut std::fs::File::create(&path).unwrap()).unwrap();
+    path
+}
+
+async fn ingest_file(lake: &Location, file: &Path) -> IngestOutcome {
+    let sources = Source::resolve(file.to_str().unwrap()).await.unwrap();
+    ingest(lake, sources, &IngestOptions::default(), Default::default())
+        .await
+        .remove(0)
+}
+
+const FINDINGS: &str = "findings/dt=2026-05-18/111111111111-run-1.parquet";
+
+#[tokio::test]
+async fn a_row_is_believed_only_for_the_findings_file_it_was_written_for() {
+    let src = tempfile::tempdir().unwrap();
+    let (a, b) = (
+        scan_file(src.path(), "a", 40, 1),
+        scan_file(src.path(), "b", 25, 2),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Location::local(dir.path(), true).unwrap();
+    let first = ingest_file(&lake, &a).await;
+    assert_eq!(first.status(), "succeeded");
+    let row = &read::scans(&lake).await.unwrap()[0];
+    assert_eq!((row.status.as_str(), row.findings), ("succeeded", 40));
+    let size = std::fs::metadata(dir.path().join(FINDINGS)).unwrap().len();
+    assert_eq!(row.findings_size, Some(i64::try_from(size).unwrap()));
+    assert!(row.findings_etag.is_some());
+
+    // Another ingest of the same (account, run) from another source commits its findings
+    // file and dies before its row: A's row, which counts 40 findings, now sits beside B's
+    // file of 25.
+    let other = tempfile::tempdir().unwrap();
+    let other_lake = Location::local(other.path(), true).unwrap();
+    assert_eq!(ingest_file(&other_lake, &b).await.status(), "succeeded");
+    std::fs::copy(other.path().join(FINDINGS), dir.path().join(FINDINGS)).unwrap();
+
+    // Readers see a failed scan, saying why, not A's counts over B's findings.
+    let row = &read::scans(&lake).await.unwrap()[0];
+    assert_eq!(row.status, "failed");
+    assert_eq!(row.error.as_deref(), Some(REPLACED));
+    assert_eq!(row.source_uri, first.record.source_uri);
+
+    // The file gone altogether: the same.
+    std::fs::remove_file(dir.path().join(FINDINGS)).unwrap();
+    assert_eq!(read::scans(&lake).await.unwrap()[0].status, "failed");
+
+    // Ingesting the source again repairs it.
+    let options = IngestOptions {
+        force: true,
+        ..IngestOptions::default()
+    };
+    let sources = Source::resolve(a.to_str().unwrap()).await.unwrap();
+    let again = ingest(&lake, sources, &options, Default::default()).await;
+    assert_eq!(again[0].status(), "succeeded");
+    let row = &read::scans(&lake).await.unwrap()[0];
+    assert_eq!((row.status.as_str(), row.findings), ("succeeded", 40));
+}
+
+#[tokio::test]
+async fn rows_written_before_versions_were_recorded_are_believed_as_before() {
+    let src = tempfile::tempdir().unwrap();
+    let a = scan_file(src.path(), "a", 10, 1);
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Location::local(dir.path(), true).unwrap();
+    assert_eq!(ingest_file(&lake, &a).await.status(), "succeeded");
+    let mut row = read::scans(&lake).await.unwrap().remove(0);
+    row.findings_size = None;
+    row.findings_etag = None;
+    assert!(row.describes(None));
+    let listed = lake_store::read::FindingsFiles::default();
+    let files = listed.get(&lake).await.unwrap();
+    assert!(row.describes(files.first()));
+    row.findings_size = Some(1);
+    assert!(!row.describes(files.first()));
+    assert!(!row.describes(None));
+}
