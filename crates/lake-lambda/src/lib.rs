@@ -442,11 +442,17 @@ async fn run_complete(
     // Two runs of one week (an AWS run and an Azure run) finish at about the same time: each
     // invocation writes the week's summary, and the one computed first could land last.
     // So the lake's manifest is read before and after: when another ingest landed in
-    // between, this invocation computes and writes again (its write then includes it).
+    // between, this invocation computes and writes again (its write then includes it). And
+    // the summary is written only if no other invocation wrote it since this one started
+    // computing (a conditional write): else this one computes again, and after its last
+    // round leaves the other's (written from a lake at least as recent) in place.
     let written = settled(lake, async || {
         summarize(lake, &query, &params, week, &mut r).await
     })
     .await?;
+    if written.is_none() && r.error.is_none() {
+        tracing::info!(week = %week, "another invocation wrote the week's summary meanwhile; it stands");
+    }
     let Some((report, summary, rendered)) = written else {
         return Ok(r);
     };
@@ -471,25 +477,46 @@ async fn run_complete(
 /// How many times an invocation summarizes a week while other ingests keep landing.
 const SUMMARY_ROUNDS: u32 = 3;
 
+/// What one round of summarizing did.
+#[derive(Debug, PartialEq, Eq)]
+enum Round<T> {
+    /// Computed and written (or found already there).
+    Wrote(T),
+    /// The week has nothing to summarize.
+    Nothing,
+    /// Another invocation wrote the week's summary after this round began: nothing of
+    /// this round was written.
+    Overtaken,
+}
+
 /// Runs `summarize` (which computes from the lake and writes what it computed) again while
-/// other ingests land in the lake as it runs, at most [`SUMMARY_ROUNDS`] times in all, and
-/// returns its last result (`None`: nothing to summarize). Whichever of two concurrent
-/// invocations writes last then wrote from a lake holding both ingests.
+/// other ingests land in the lake as it runs, or another invocation writes the summary
+/// first, at most [`SUMMARY_ROUNDS`] times in all, and returns its last result (`None`:
+/// nothing to summarize, or another invocation's summary stands). Whichever of two
+/// concurrent invocations writes last then wrote from a lake holding both ingests.
 async fn settled<T>(
     lake: &Location,
-    mut summarize: impl AsyncFnMut() -> Result<Option<T>>,
+    mut summarize: impl AsyncFnMut() -> Result<Round<T>>,
 ) -> Result<Option<T>> {
     let mut round = 1;
     loop {
         let before = lake_store::snapshot::manifest_version(lake).await?;
-        let Some(out) = summarize().await? else {
-            return Ok(None);
+        let out = match summarize().await? {
+            Round::Nothing => return Ok(None),
+            Round::Overtaken if round >= SUMMARY_ROUNDS => return Ok(None),
+            Round::Overtaken => None,
+            Round::Wrote(out) => Some(out),
         };
-        let after = lake_store::snapshot::manifest_version(lake).await?;
-        if after == before || round >= SUMMARY_ROUNDS {
-            return Ok(Some(out));
+        if let Some(out) = out {
+            let after = lake_store::snapshot::manifest_version(lake).await?;
+            if after == before || round >= SUMMARY_ROUNDS {
+                return Ok(Some(out));
+            }
         }
-        tracing::info!(round, "another ingest landed while summarizing: again");
+        tracing::info!(
+            round,
+            "another ingest or summary landed while summarizing: again"
+        );
         round += 1;
     }
 }
@@ -503,8 +530,12 @@ async fn summarize(
     params: &Params,
     week: IsoWeek,
     r: &mut RecordResult,
-) -> Result<Option<(lake_report::Report, Value, Vec<Vec<u8>>)>> {
+) -> Result<Round<(lake_report::Report, Value, Vec<Vec<u8>>)>> {
     r.report_uris.clear();
+    let dir = format!("summaries/week={week}");
+    let summary_rel = format!("{dir}/summary.json");
+    // The summary as this round found it: written over only if still so.
+    let seen = lake_store::ingest::version_of(lake, &summary_rel).await?;
     // The summary, the diff and the report from one classification of the week's changes.
     let report = match query
         .weekly_report(params, &lake_query::ReportOptions::default())
@@ -515,7 +546,7 @@ async fn summarize(
             // E.g. every account of the run failed: the week has no data to summarize.
             tracing::error!(week = %week, error = %e, "no summary");
             r.error = Some(format!("summary of {week}: {e}"));
-            return Ok(None);
+            return Ok(Round::Nothing);
         }
     };
     let lake_query::WeeklyReport {
@@ -523,16 +554,16 @@ async fn summarize(
         summary,
         diff,
     } = report;
-    let dir = format!("summaries/week={week}");
     let summary_bytes = lake_query::json::to_string_shallow(&summary, 2).into_bytes();
     // Written row by row: a large organisation's diff is hundreds of thousands of rows.
     let mut diff_bytes = Vec::new();
     lake_query::json::write_array(&mut diff_bytes, &diff)?;
-    r.summary_uri = Some(
-        write_if_changed(lake, &format!("{dir}/summary.json"), summary_bytes)
-            .await?
-            .0,
-    );
+    let Some((summary_uri, _)) =
+        write_if_unchanged(lake, &summary_rel, summary_bytes, &seen).await?
+    else {
+        return Ok(Round::Overtaken);
+    };
+    r.summary_uri = Some(summary_uri);
     r.diff_uri = Some(
         write_if_changed(lake, &format!("{dir}/diff.json"), diff_bytes)
             .await?
@@ -556,7 +587,7 @@ async fn summarize(
         rendered.push(bytes);
     }
     tracing::info!(week = %week, changed = r.report_changed, "report written");
-    Ok(Some((report, summary, rendered)))
+    Ok(Round::Wrote((report, summary, rendered)))
 }
 
 /// Emails the week's report unless this very report was sent to these recipients already
@@ -621,24 +652,49 @@ fn subject(week: &str, report: &lake_report::Report) -> String {
     )
 }
 
+/// Whether the object at `rel` holds exactly `bytes`.
+async fn holds(lake: &Location, rel: &str, bytes: &[u8]) -> bool {
+    match lake.store.get(&lake.child(rel)).await {
+        Ok(existing) => existing.bytes().await.is_ok_and(|b| b.as_ref() == bytes),
+        Err(_) => false,
+    }
+}
+
+/// The URI of `rel` in the lake.
+fn uri_of(lake: &Location, rel: &str) -> String {
+    format!("{}/{rel}", lake.url.trim_end_matches('/'))
+}
+
 /// Writes `bytes` at `rel` in the lake unless the object already holds exactly them; its
 /// URI, and whether it was written.
 async fn write_if_changed(lake: &Location, rel: &str, bytes: Vec<u8>) -> Result<(String, bool)> {
-    let path = lake.child(rel);
-    let uri = format!("{}/{rel}", lake.url.trim_end_matches('/'));
-    if let Ok(existing) = lake.store.get(&path).await {
-        if existing
-            .bytes()
-            .await
-            .is_ok_and(|b| b.as_ref() == bytes.as_slice())
-        {
-            return Ok((uri, false));
-        }
+    let uri = uri_of(lake, rel);
+    if holds(lake, rel, &bytes).await {
+        return Ok((uri, false));
     }
     lake_store::ingest::put_atomic(lake, rel, Bytes::from(bytes))
         .await
         .with_context(|| format!("writing {uri}"))?;
     Ok((uri, true))
+}
+
+/// As [`write_if_changed`], but only over the version `seen` of the object (see
+/// [`lake_store::ingest::put_if_unchanged`]); `None`: another writer changed it since, and
+/// nothing was written.
+async fn write_if_unchanged(
+    lake: &Location,
+    rel: &str,
+    bytes: Vec<u8>,
+    seen: &Option<object_store::UpdateVersion>,
+) -> Result<Option<(String, bool)>> {
+    let uri = uri_of(lake, rel);
+    if holds(lake, rel, &bytes).await {
+        return Ok(Some((uri, false)));
+    }
+    let wrote = lake_store::ingest::put_if_unchanged(lake, rel, Bytes::from(bytes), seen)
+        .await
+        .with_context(|| format!("writing {uri}"))?;
+    Ok(wrote.then_some((uri, true)))
 }
 
 #[cfg(test)]
@@ -664,7 +720,7 @@ mod tests {
         let mut calls = 0;
         let out = settled(&lake, async || {
             calls += 1;
-            Ok(Some(calls))
+            Ok(Round::Wrote(calls))
         })
         .await
         .unwrap();
@@ -677,7 +733,7 @@ mod tests {
             if calls == 1 {
                 another_ingest_lands(&lake, 1).await;
             }
-            Ok(Some(calls))
+            Ok(Round::Wrote(calls))
         })
         .await
         .unwrap();
@@ -687,7 +743,7 @@ mod tests {
         let out = settled(&lake, async || {
             calls += 1;
             another_ingest_lands(&lake, 1 + calls).await;
-            Ok(Some(calls))
+            Ok(Round::Wrote(calls))
         })
         .await
         .unwrap();
@@ -697,11 +753,48 @@ mod tests {
         let out: Option<()> = settled(&lake, async || {
             calls += 1;
             another_ingest_lands(&lake, 10).await;
-            Ok(None)
+            Ok(Round::Nothing)
         })
         .await
         .unwrap();
         assert_eq!((out, calls), (None, 1));
+    }
+
+    #[tokio::test]
+    async fn a_summary_another_invocation_wrote_meanwhile_is_not_overwritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let lake = Location::parse(dir.path().to_str().unwrap(), false).unwrap();
+        let rel = "summaries/week=2026-W21/summary.json";
+        // Another invocation writes the summary while this one computes its first round:
+        // that round writes nothing and the next one, which saw it, writes.
+        let mut calls = 0;
+        let out = settled(&lake, async || {
+            calls += 1;
+            let seen = lake_store::ingest::version_of(&lake, rel).await?;
+            if calls == 1 {
+                let other = format!("{{\"by\": \"the other\", \"n\": {calls}}}");
+                lake_store::ingest::put_atomic(&lake, rel, Bytes::from(other)).await?;
+            }
+            let mine = format!("{{\"by\": \"this one\", \"n\": {calls}}}").into_bytes();
+            Ok(match write_if_unchanged(&lake, rel, mine, &seen).await? {
+                Some(_) => Round::Wrote(calls),
+                None => Round::Overtaken,
+            })
+        })
+        .await
+        .unwrap();
+        assert_eq!((out, calls), (Some(2), 2));
+        let written = std::fs::read_to_string(dir.path().join(rel)).unwrap();
+        assert_eq!(written, r#"{"by": "this one", "n": 2}"#);
+        // Overtaken every round: after the last, the other's summary stands.
+        let mut calls = 0;
+        let out: Option<usize> = settled(&lake, async || {
+            calls += 1;
+            Ok(Round::Overtaken)
+        })
+        .await
+        .unwrap();
+        assert_eq!((out, calls), (None, SUMMARY_ROUNDS as usize));
     }
 
     fn event(records: &[(&str, &str)]) -> S3Event {

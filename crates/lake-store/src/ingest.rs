@@ -27,7 +27,7 @@ use lake_core::{
 };
 use object_store::buffered::BufWriter;
 use object_store::path::Path;
-use object_store::{ObjectMeta, ObjectStoreExt};
+use object_store::{ObjectMeta, ObjectStoreExt, PutMode, UpdateVersion};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::async_writer::{AsyncArrowWriter, AsyncFileWriter};
 use parquet::arrow::ArrowWriter;
@@ -836,6 +836,57 @@ pub async fn put_atomic(lake: &Location, rel: &str, bytes: Bytes) -> Result<()> 
             .await
             .map(|_| ())
             .map_err(StoreError::store("writing", &target))
+    }
+}
+
+/// The version of the object at `rel` as it is now (`None`: there is none), for a later
+/// [`put_if_unchanged`].
+pub async fn version_of(lake: &Location, rel: &str) -> Result<Option<UpdateVersion>> {
+    match lake.store.head(&lake.child(rel)).await {
+        Ok(meta) => Ok(Some(UpdateVersion {
+            e_tag: meta.e_tag,
+            version: meta.version,
+        })),
+        Err(object_store::Error::NotFound { .. }) => Ok(None),
+        Err(e) => Err(StoreError::store("reading the version of", rel)(e)),
+    }
+}
+
+/// Writes the small object `rel` only if it is still the version `seen` (`None`: still
+/// absent), so that a writer never replaces what another wrote after it looked. Returns
+/// whether it wrote; `false`: the object changed meanwhile and nothing was written. On S3 one
+/// conditional request (If-Match, or If-None-Match when absent); on a local lake, which
+/// has no conditional writes, the version is compared just before the atomic rename (not
+/// one step: local lakes have one writer at a time).
+pub async fn put_if_unchanged(
+    lake: &Location,
+    rel: &str,
+    bytes: Bytes,
+    seen: &Option<UpdateVersion>,
+) -> Result<bool> {
+    if lake.atomic_rename() {
+        let now = version_of(lake, rel).await?;
+        if now.as_ref().map(|v| &v.e_tag) != seen.as_ref().map(|v| &v.e_tag) {
+            return Ok(false);
+        }
+        put_atomic(lake, rel, bytes).await?;
+        return Ok(true);
+    }
+    let target = lake.child(rel);
+    let mode = match seen {
+        Some(v) => PutMode::Update(v.clone()),
+        None => PutMode::Create,
+    };
+    match lake
+        .store
+        .put_opts(&target, bytes.into(), mode.into())
+        .await
+    {
+        Ok(_) => Ok(true),
+        Err(
+            object_store::Error::Precondition { .. } | object_store::Error::AlreadyExists { .. },
+        ) => Ok(false),
+        Err(e) => Err(StoreError::store("writing", &target)(e)),
     }
 }
 

@@ -150,7 +150,11 @@ impl Location {
 }
 
 fn s3_store(bucket: &str) -> object_store::Result<Arc<dyn ObjectStore>> {
-    let mut builder = AmazonS3Builder::from_env().with_bucket_name(bucket);
+    // Conditional writes (If-Match / If-None-Match, which S3 supports since 2024) for the
+    // writes that must not overwrite a newer object (see `ingest::put_if_unchanged`).
+    let mut builder = AmazonS3Builder::from_env()
+        .with_bucket_name(bucket)
+        .with_conditional_put(object_store::aws::S3ConditionalPut::ETagMatch);
     let endpoint = std::env::var("AWS_ENDPOINT_URL_S3")
         .or_else(|_| std::env::var("AWS_ENDPOINT_URL"))
         .or_else(|_| std::env::var("AWS_ENDPOINT"))
