@@ -111,6 +111,10 @@ def check_invariants(lake, env=None):
             f"{findings.num_rows}")
         sources = set(findings.column("source_uri").to_pylist())
         assert sources == {row["source_uri"]}, f"{path}: from {sources}, row says {row['source_uri']}"
+        # And the version it records is the file's.
+        assert row["findings_size"] == len(lake.read(path)), (
+            f"{path}: the row records {row['findings_size']} bytes, the file has "
+            f"{len(lake.read(path))}")
     # And lake's own reader answers.
     run([LAKE_BIN, "query", "posture", "--week", WEEK, "--lake", lake.url, "--format", "json"],
         env=env)
@@ -119,11 +123,12 @@ def check_invariants(lake, env=None):
 
 def state(lake, env=None):
     """What must be equal after a re-run and after a clean run: the findings files' bytes,
-    the manifest rows but their ingest times, the week's diff."""
+    the manifest rows but their ingest times and the store's ETags of the findings files,
+    the week's diff."""
     keys = lake.keys()
     findings = {k: lake.read(k) for k in keys if k.startswith("findings/")}
     rows = sorted(
-        (json.dumps({k: v for k, v in r.items() if k not in ("ingested_at",)}, default=str,
+        (json.dumps({k: v for k, v in r.items() if k not in ("ingested_at", "findings_etag")}, default=str,
                     sort_keys=True)
          for k in keys if k.startswith("scans/") for r in table(lake, k).to_pylist()))
     diff = run([LAKE_BIN, "query", "diff", "--week", WEEK, "--lake", lake.url, "--format",

@@ -308,8 +308,9 @@ static SCANS: LazyLock<Vec<Column>> = LazyLock::new(|| {
             "findings_etag",
             Utf8,
             true,
-            "The ETag of that version of the findings file (S3's, or the local store's \
-             inode, modification time and size); null where the store gives none.",
+            "The ETag of that version of the findings file on S3 (which names its content); \
+             null on a local lake (whose store's ETag names the file's inode, which two \
+             ingests of the same bytes give differently): there the size alone is compared.",
         ),
     ]
 });

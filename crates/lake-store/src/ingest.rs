@@ -657,7 +657,12 @@ async fn ingest_one(
     );
     if let Some(version) = findings_version {
         record.findings_size = i64::try_from(version.size).ok();
-        record.findings_etag = version.e_tag;
+        // S3's ETag names the content; a local store's names the inode and modification
+        // time, which two ingests writing the same bytes at once (a redelivered event) give
+        // differently: there the size alone is recorded.
+        if !lake.atomic_rename() {
+            record.findings_etag = version.e_tag;
+        }
     }
     let mut transient = false;
     if let Err(e) = write_manifest(lake, &files, &record).await {
