@@ -1,21 +1,37 @@
-"""The baselines that benches/ingest.sh runs beside lake, on the same files.
+"""The peers that benches/ingest.sh runs beside lake, on the same files.
 
-    python benches/baselines.py duckdb narrow|wide OUT.parquet FILE...
-    python benches/baselines.py chdb   narrow|wide OUT.parquet FILE...
-    python benches/baselines.py python-json-load FILE...
-    python benches/baselines.py python-ijson FILE...
+    python benches/baselines.py duckdb|chdb|polars narrow|wide snappy|zstd OUT.parquet INPUT
+    python benches/baselines.py python-json-load INPUT
+    python benches/baselines.py python-ijson INPUT
 
-Each engine gets the fairest strong form of the job: the input columns are declared, not
-inferred (Prowler's `resources[].data.metadata` has keys that change type between findings,
-which breaks inference in pyarrow and slows the others), two threads, ZSTD Parquet out.
+INPUT is one scan file or a directory of them (every `*.ocsf.json` below). Each peer gets its
+fairest strong form of the job:
+- the input columns are declared, not inferred (Prowler's `resources[].data.metadata` has
+  keys that change type between findings, which breaks inference in pyarrow and slows the
+  others);
+- one glob over the input where the engine reads globs (DuckDB `read_json`, chDB `file()`
+  with `**`); Polars reads no JSON array through a glob, so it reads each file and
+  concatenates;
+- two threads, the output codec of the run (the same as lake's);
+- only the job in the timed region: the interpreter's start, the import and the row count
+  of the output (read from its footer afterwards) are outside it.
+Prints one JSON object: `rows`, and `job_s`, the job's own seconds.
+
 "Narrow" is 9 columns (uid, check id, severity, status, account, region, first resource uid,
 title, time); "wide" adds status detail, risk, remediation, compliance, categories, resource
-type and name, and description. lake writes its full normalized schema (38 columns) in
-every run, so it is compared with both.
+type and name, and description. lake writes its full normalized schema (38 columns) in every
+run, so it is compared with both.
+
+DataFusion (Python) is not among the peers: its JSON reader reads newline-delimited JSON
+only, and Prowler writes a JSON array; converting first would put a second job in its timed
+region.
 """
 
 import json
+import os
 import sys
+import time
+from pathlib import Path
 
 NARROW = [
     ("uid", "finding_info.uid"),
@@ -38,9 +54,20 @@ WIDE = NARROW + [
     ("resource_name", "resources[1].name"),
     ("description", "finding_info.desc"),
 ]
+THREADS = 2
 
 
-def duckdb(width, out, files):
+def files_of(input_):
+    p = Path(input_)
+    return sorted(str(f) for f in p.rglob("*.ocsf.json")) if p.is_dir() else [str(p)]
+
+
+def glob_of(input_):
+    p = Path(input_)
+    return f"{p}/**/*.ocsf.json" if p.is_dir() else str(p)
+
+
+def duckdb(width, codec, out, input_):
     import duckdb as ddb
 
     columns = {
@@ -63,16 +90,17 @@ def duckdb(width, out, files):
     quoted = [(name, path.replace(".desc", '."desc"')) for name, path in cols]
     select = ", ".join(f"{path} AS {name}" for name, path in quoted)
     con = ddb.connect()
-    con.execute("SET threads = 2")
+    con.execute(f"SET threads = {THREADS}")
+    started = time.perf_counter()
     con.execute(
-        f"COPY (SELECT {select} FROM read_json($files, format = 'array', columns = $columns, "
-        f"maximum_object_size = 268435456)) TO '{out}' (FORMAT parquet, COMPRESSION zstd)",
-        {"files": files, "columns": columns},
+        f"COPY (SELECT {select} FROM read_json($glob, format = 'array', columns = $columns, "
+        f"maximum_object_size = 268435456)) TO '{out}' (FORMAT parquet, COMPRESSION {codec})",
+        {"glob": glob_of(input_), "columns": columns},
     )
-    return con.execute(f"SELECT count(*) FROM '{out}'").fetchone()[0]
+    return time.perf_counter() - started
 
 
-def chdb(width, out, files):
+def chdb(width, codec, out, input_):
     import chdb as ch
 
     structure = [
@@ -93,18 +121,63 @@ def chdb(width, out, files):
         ]
     cols = NARROW if width == "narrow" else WIDE
     select = ", ".join(f"{path} AS {name}" for name, path in cols)
-    source = " UNION ALL ".join(
-        f"SELECT {select} FROM file('{f}', 'JSONEachRow', '{', '.join(structure)}')" for f in files
+    settings = (f"max_threads = {THREADS}, "
+                f"output_format_parquet_compression_method = '{codec}'")
+    started = time.perf_counter()
+    ch.query(
+        f"INSERT INTO FUNCTION file('{out}', 'Parquet') SELECT {select} "
+        f"FROM file('{glob_of(input_)}', 'JSONEachRow', '{', '.join(structure)}') "
+        f"SETTINGS {settings}"
     )
-    settings = "max_threads = 2, output_format_parquet_compression_method = 'zstd'"
-    ch.query(f"INSERT INTO FUNCTION file('{out}', 'Parquet') {source} SETTINGS {settings}")
-    return int(str(ch.query(f"SELECT count() FROM file('{out}', 'Parquet')", "CSV")).strip())
+    return time.perf_counter() - started
 
 
-def python_json_load(files):
+def polars(width, codec, out, input_):
+    import polars as pl
+
+    text = pl.String
+    schema = {
+        "finding_info": pl.Struct({"uid": text, "title": text, "desc": text}),
+        "metadata": pl.Struct({"event_code": text}),
+        "severity": text,
+        "status_code": text,
+        "cloud": pl.Struct({"account": pl.Struct({"uid": text}), "region": text}),
+        "resources": pl.List(pl.Struct({"uid": text, "name": text, "type": text})),
+        "time_dt": text,
+    }
+    if width == "wide":
+        schema |= {
+            "status_detail": text,
+            "risk_details": text,
+            "remediation": pl.Struct({"desc": text}),
+            "unmapped": pl.Struct({"categories": pl.List(text)}),
+        }
+
+    def column(path):
+        head, *rest = path.split(".")
+        if head == "resources[1]":
+            e = pl.col("resources").list.first()
+        else:
+            e = pl.col(head)
+        for field in rest:
+            e = e.struct.field(field)
+        return e
+
+    cols = NARROW if width == "narrow" else WIDE
+    # Polars reads no map type: the compliance map is left out of its wide projection.
+    cols = [(n, p) for n, p in cols if n != "compliance"]
+    started = time.perf_counter()
+    frames = [pl.read_json(f, schema=schema) for f in files_of(input_)]
+    frame = pl.concat(frames).select([column(p).alias(n) for n, p in cols])
+    frame.write_parquet(out, compression=codec)
+    return time.perf_counter() - started
+
+
+def python_json_load(input_):
     """The approach lake replaces: load each file, keep FAIL, normalize a few fields."""
     rows = []
-    for path in files:
+    started = time.perf_counter()
+    for path in files_of(input_):
         with open(path) as f:
             for x in json.load(f):
                 if x.get("status_code") != "FAIL":
@@ -117,33 +190,41 @@ def python_json_load(files):
                     "region": x.get("cloud", {}).get("region"), "resource": r[0].get("uid"),
                     "title": x["finding_info"].get("title"), "time": x.get("time_dt"),
                 })
-    return len(rows)
+    return len(rows), time.perf_counter() - started
 
 
-def python_ijson(files):
+def python_ijson(input_):
     """Streaming Python (yajl2 C backend): count FAIL findings."""
     import ijson
 
     fails = 0
-    for path in files:
+    started = time.perf_counter()
+    for path in files_of(input_):
         with open(path, "rb") as f:
             for status in ijson.items(f, "item.status_code"):
                 fails += status == "FAIL"
-    return fails
+    return fails, time.perf_counter() - started
 
 
 def main(argv):
     tool = argv[0]
-    if tool in ("duckdb", "chdb"):
-        width, out, files = argv[1], argv[2], argv[3:]
-        n = (duckdb if tool == "duckdb" else chdb)(width, out, files)
+    if tool in ("duckdb", "chdb", "polars"):
+        width, codec, out, input_ = argv[1:5]
+        if tool == "polars":
+            os.environ["POLARS_MAX_THREADS"] = str(THREADS)
+        job = {"duckdb": duckdb, "chdb": chdb, "polars": polars}[tool]
+        seconds = job(width, codec, out, input_)
+        # Counted after the timed region, from the output's footer.
+        import pyarrow.parquet as pq
+
+        rows = pq.read_metadata(out).num_rows
     elif tool == "python-json-load":
-        n = python_json_load(argv[1:])
+        rows, seconds = python_json_load(argv[1])
     elif tool == "python-ijson":
-        n = python_ijson(argv[1:])
+        rows, seconds = python_ijson(argv[1])
     else:
         sys.exit(f"unknown baseline {tool}")
-    print(n)
+    print(json.dumps({"rows": rows, "job_s": round(seconds, 4)}))
 
 
 if __name__ == "__main__":

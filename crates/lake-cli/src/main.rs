@@ -62,6 +62,10 @@ enum Command {
         /// Findings per Arrow batch.
         #[arg(long, default_value_t = DecoderOptions::default().batch_size)]
         batch_size: usize,
+        /// Compression of the findings files: snappy (fastest to write and to query over
+        /// many files) or zstd (about a quarter smaller: what Athena scans and bills).
+        #[arg(long, value_enum, default_value_t = Compression::Snappy)]
+        compression: Compression,
         /// Output: a table for people, or one JSON object per source.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
@@ -243,6 +247,15 @@ impl QueryParams {
     }
 }
 
+/// Compression of the findings files (`lake ingest --compression`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Compression {
+    /// Snappy (the default).
+    Snappy,
+    /// ZSTD, level 1.
+    Zstd,
+}
+
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 enum Format {
     Table,
@@ -331,6 +344,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             force,
             jobs,
             batch_size,
+            compression,
             format,
         } => {
             if batch_size == 0 {
@@ -348,6 +362,10 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 },
                 force,
                 concurrency: jobs.unwrap_or_else(|| IngestOptions::default().concurrency),
+                codec: match compression {
+                    Compression::Snappy => lake_store::writer::Codec::Snappy,
+                    Compression::Zstd => lake_store::writer::Codec::Zstd,
+                },
                 ..IngestOptions::default()
             };
             ingest_cmd(&lake.lake, &sources, &options, format).await

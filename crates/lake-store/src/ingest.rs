@@ -40,7 +40,7 @@ use crate::location::Location;
 use crate::manifest::{self, ScanRecord};
 use crate::observed;
 use crate::source::{Source, SourceKind};
-use crate::writer::{manifest_properties, sort_findings, writer_properties};
+use crate::writer::{manifest_properties, sort_findings, writer_properties_with, Codec};
 
 /// How an ingest runs.
 #[derive(Debug, Clone)]
@@ -56,6 +56,8 @@ pub struct IngestOptions {
     /// Bytes per read, and per unit of parallel decoding: a source's memory is a few of
     /// these and their batches.
     pub read_buffer: usize,
+    /// The compression of the findings files written.
+    pub codec: Codec,
 }
 
 impl Default for IngestOptions {
@@ -66,6 +68,7 @@ impl Default for IngestOptions {
             force: false,
             concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
             read_buffer: 2 << 20,
+            codec: Codec::default(),
         }
     }
 }
@@ -375,7 +378,7 @@ async fn ingest_one(
                     break;
                 }
             }
-            match FindingsSink::open(lake, &file).await {
+            match FindingsSink::open(lake, &file, options.codec).await {
                 Ok(s) => sink = Some(s),
                 Err(e) => {
                     write_error = Some(e.to_string());
@@ -962,8 +965,8 @@ pub(crate) struct FindingsSink {
 }
 
 impl FindingsSink {
-    async fn open(lake: &Location, rel: &str) -> Result<Self> {
-        let mut sink = Self::create(lake, rel, writer_properties()).await?;
+    async fn open(lake: &Location, rel: &str, codec: Codec) -> Result<Self> {
+        let mut sink = Self::create(lake, rel, writer_properties_with(codec)).await?;
         sink.cells = Some(CellCounter::new());
         Ok(sink)
     }

@@ -60,6 +60,17 @@ const NO_STATISTICS: &[&str] = &[
     "source_length",
 ];
 
+/// The compression of findings files.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Codec {
+    /// Snappy: lake's default (see [`writer_properties`]).
+    #[default]
+    Snappy,
+    /// ZSTD (level 1): files about a quarter smaller (Athena bills the bytes it scans),
+    /// slower to write and, over thousands of column chunks, to read.
+    Zstd,
+}
+
 /// The writer properties of findings files: Snappy, dictionary encoding of the columns
 /// that repeat, statistics on the columns queries filter by, and a `created_by` without
 /// build details, so that the same input gives the same bytes.
@@ -70,9 +81,18 @@ const NO_STATISTICS: &[&str] = &[
 /// machines), which dominated week-scoped queries; Snappy needs no context, and encodes
 /// faster at ingest.
 pub fn writer_properties() -> WriterProperties {
+    writer_properties_with(Codec::Snappy)
+}
+
+/// [`writer_properties`] with the compression `codec`.
+pub fn writer_properties_with(codec: Codec) -> WriterProperties {
+    let compression = match codec {
+        Codec::Snappy => Compression::SNAPPY,
+        Codec::Zstd => Compression::ZSTD(parquet::basic::ZstdLevel::default()),
+    };
     let mut b = WriterProperties::builder()
         .set_writer_version(WriterVersion::PARQUET_1_0)
-        .set_compression(Compression::SNAPPY)
+        .set_compression(compression)
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
         .set_data_page_row_count_limit(PAGE_ROWS)
         .set_write_batch_size(PAGE_ROWS)
