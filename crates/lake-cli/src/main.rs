@@ -63,7 +63,7 @@ enum Command {
         #[arg(long, default_value_t = DecoderOptions::default().batch_size)]
         batch_size: usize,
         /// Compression of the findings files: snappy (fastest to write and to query over
-        /// many files) or zstd (about a quarter smaller: what Athena scans and bills).
+        /// many files) or zstd (about a third smaller: what Athena scans and bills).
         #[arg(long, value_enum, default_value_t = Compression::Snappy)]
         compression: Compression,
         /// Output: a table for people, or one JSON object per source.

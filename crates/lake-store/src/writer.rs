@@ -66,7 +66,7 @@ pub enum Codec {
     /// Snappy: lake's default (see [`writer_properties`]).
     #[default]
     Snappy,
-    /// ZSTD (level 1): files about a quarter smaller (Athena bills the bytes it scans),
+    /// ZSTD (level 1): files about a third smaller (Athena bills the bytes it scans),
     /// slower to write and, over thousands of column chunks, to read.
     Zstd,
 }
