@@ -2,8 +2,11 @@
 # Query benchmark: a generated lake of 52 weekly scans of a 100-account organisation
 # (5,000 findings per account per week, ~26 M findings), the named queries run by the
 # release `lake` beside DuckDB running the same SQL files (queries/*.sql) with the same
-# views and partition scope on the same Parquet files. Whole process, warm page cache,
-# alternating tools, median of N runs.
+# views and partition scope on the same Parquet files, reading what lake reads (the manifest
+# snapshot, the compacted copies, the stored cells, the failure index: see
+# benches/queries_duckdb.py). lake's time is its whole process; DuckDB's is its work after
+# the import, as it reports it. Warm page cache, alternating tools, median of N runs.
+# SKIP_BUILD=1 LAKE_BIN=... uses another build of lake.
 #
 #   benches/queries.sh                      # 3 runs of each query
 #   RUNS=5 QUERIES="diff posture" benches/queries.sh
@@ -20,7 +23,7 @@ PY="${PYTHON:-$VENV/bin/python}"
 WEEK=2025-W52
 
 [ "${SKIP_BUILD:-0}" = 1 ] || cargo build --release --quiet -p lake-cli -p lake-synth -p lake-benches
-LAKE="$CARGO_TARGET_DIR/release/lake"
+LAKE="${LAKE_BIN:-$CARGO_TARGET_DIR/release/lake}"
 [ -d "$LAKE_DIR/scans" ] || "$CARGO_TARGET_DIR/release/make-bench-lake" --out "$LAKE_DIR"
 # What a weekly ingest leaves: closed weeks compacted (the newest week is not). Set
 # COMPACT=0 to measure a lake without copies (then remove $LAKE_DIR/_compact).
@@ -35,10 +38,14 @@ args_of() {
   esac
 }
 
+# Prints "seconds max_rss_kb": the process's wall time, or the seconds the command reports
+# itself (a last line "<rows> rows <seconds> s", as queries_duckdb.py prints).
 measure() {
-  local out; out=$(mktemp)
-  /usr/bin/time -f '%e %M' -o "$out" "$@" >/dev/null 2>&1 || echo "FAILED: $*" >&2
-  cat "$out"; rm -f "$out"
+  local out stdout own; out=$(mktemp); stdout=$(mktemp)
+  /usr/bin/time -f '%e %M' -o "$out" "$@" >"$stdout" 2>/dev/null || echo "FAILED: $*" >&2
+  own=$(tail -1 "$stdout" | sed -n 's/^[0-9]* rows \([0-9.]*\) s$/\1/p')
+  if [ -n "$own" ]; then echo "$own $(awk '{print $2}' "$out")"; else cat "$out"; fi
+  rm -f "$out" "$stdout"
 }
 warm() { find "$LAKE_DIR" -name '*.parquet' -exec cat {} + >/dev/null; }
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
