@@ -201,6 +201,12 @@ GROUP BY source, account_uid;
 -- (lookback) reaches every scan below them. Each half reads its side's rows whole and the
 -- other side's key and status only: each week is read twice, once with its text.
 --
+-- pair_rows: per pair, the week's state (the rows of latest_findings of `week`).
+CREATE VIEW pair_rows AS
+SELECT p.week AS pair_week, p.against AS pair_against, f.*
+FROM diff_pairs p
+JOIN latest_findings f ON f.week = p.week;
+
 -- failing_now: per pair, each key failing (muted or not) in the week's state, with what the
 -- baseline shows of it (its status there and the week of that row, when it is there). Its
 -- own view, computed once (lake materializes it), because finding_changes reads it twice:
@@ -209,12 +215,7 @@ GROUP BY source, account_uid;
 -- failing rows with their text are not carried through seven joins that leave most of them
 -- as they were.
 CREATE VIEW failing_now AS
-WITH now_rows AS (
-    SELECT p.week AS pair_week, p.against AS pair_against, f.*
-    FROM diff_pairs p
-    JOIN latest_findings f ON f.week = p.week
-),
-base_rows AS (
+WITH base_rows AS (
     SELECT b.pair_week, b.week, b.check_id, b.finding_key, b.status_code
     FROM baseline_findings b
 )
@@ -226,18 +227,13 @@ SELECT c.pair_week, c.pair_against, c.finding_key, c.finding_uid, c.muted, c.sev
 -- (written as a right join so that engines build their hash table from the baseline's keys
 -- and statuses, not from the week's failing rows with their text)
 FROM base_rows v
-RIGHT JOIN now_rows c
+RIGHT JOIN pair_rows c
     ON v.pair_week = c.pair_week AND v.check_id = c.check_id
    AND v.finding_key = c.finding_key
 WHERE c.status_code = 'FAIL';
 
 CREATE VIEW finding_changes AS
-WITH now_rows AS (
-    SELECT p.week AS pair_week, p.against AS pair_against, f.*
-    FROM diff_pairs p
-    JOIN latest_findings f ON f.week = p.week
-),
-base_rows AS (
+WITH base_rows AS (
     SELECT b.*, p.against AS pair_against
     FROM baseline_findings b
     JOIN diff_pairs p ON p.week = b.pair_week
@@ -299,7 +295,7 @@ judged_now AS (
 -- failing before only: resolved or unverified, with what the week's state shows of it
 failed_before AS (
     SELECT v.*, n.status_code AS now_status, n.muted AS now_muted
-    FROM now_rows n
+    FROM pair_rows n
     RIGHT JOIN base_rows v
         ON n.pair_week = v.pair_week AND n.check_id = v.check_id
        AND n.finding_key = v.finding_key

@@ -437,11 +437,6 @@ async fn ingest_one(
     };
     if let Some(other) = name_taken {
         // Another scan's files hold this scan's name: nothing is written.
-        if let Some(s) = sink {
-            s.abort().await;
-        }
-        let mut report = decoded.report;
-        report.counts = Default::default();
         let error = format!(
             "the lake's {} holds the scan of account {} run {}, named before lake's file \
              names were collision-free, and that name is this scan's (account {} run {}) \
@@ -452,21 +447,7 @@ async fn ingest_one(
             identity.account,
             identity.run_id
         );
-        let record = ScanRecord::new(
-            &source,
-            &identity,
-            known_scan,
-            &report,
-            ScanStatus::Failed,
-            Some(error),
-            None,
-        );
-        return IngestOutcome {
-            record,
-            skipped: false,
-            report,
-            transient: false,
-        };
+        return nothing_written(sink, &source, &identity, known_scan, decoded.report, error).await;
     }
     let findings_rel = files.path(FINDINGS_TABLE);
     if sink.is_none() && conflict.is_none() && write_error.is_none() {
@@ -498,30 +479,12 @@ async fn ingest_one(
 
     if let Some(owner) = conflict {
         // The (account, run) belongs to another source of this ingest: nothing is written.
-        if let Some(s) = sink {
-            s.abort().await;
-        }
-        report.counts = Default::default();
         let error = format!(
             "{owner}, a later scan in this ingest, also resolves to account {} run {}; \
              nothing was written for this source: ingest them separately or give --run-id",
             identity.account, identity.run_id
         );
-        let record = ScanRecord::new(
-            &source,
-            &identity,
-            known_scan,
-            &report,
-            ScanStatus::Failed,
-            Some(error),
-            None,
-        );
-        return IngestOutcome {
-            record,
-            skipped: false,
-            report,
-            transient: false,
-        };
+        return nothing_written(sink, &source, &identity, known_scan, report, error).await;
     }
 
     let mut machinery: Vec<String> = decoded.io_error.into_iter().collect();
@@ -678,6 +641,38 @@ async fn ingest_one(
         skipped: false,
         report,
         transient,
+    }
+}
+
+/// The outcome of a source of which nothing is written, `error` saying why: the findings
+/// file it began (if any) given up, its counts cleared, a failed row that is not written
+/// (the files it would go under belong to another scan).
+async fn nothing_written(
+    sink: Option<FindingsSink>,
+    source: &Source,
+    identity: &ScanIdentity,
+    known_scan: bool,
+    mut report: DecodeReport,
+    error: String,
+) -> IngestOutcome {
+    if let Some(s) = sink {
+        s.abort().await;
+    }
+    report.counts = Default::default();
+    let record = ScanRecord::new(
+        source,
+        identity,
+        known_scan,
+        &report,
+        ScanStatus::Failed,
+        Some(error),
+        None,
+    );
+    IngestOutcome {
+        record,
+        skipped: false,
+        report,
+        transient: false,
     }
 }
 
