@@ -10,9 +10,9 @@
 //!
 //! A view of wide rows (the week's failing findings with their text, see `failing_now`) is
 //! materialized [`Materialized::by_columns`]: with the columns its readers ask for only (the
-//! summary reads no text), each set of columns computed once; the readers of one statement
-//! are planned before any runs, so they share one computation whenever one of them needs
-//! every column another does.
+//! summary reads no text), each set of columns computed once; a reader whose columns an
+//! earlier computation holds reuses it (in `finding_changes` the reader planned first needs
+//! every column the other does, so one computation serves both).
 
 use std::sync::Arc;
 
