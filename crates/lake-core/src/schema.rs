@@ -308,9 +308,11 @@ static SCANS: LazyLock<Vec<Column>> = LazyLock::new(|| {
             "findings_etag",
             Utf8,
             true,
-            "The ETag of that version of the findings file on S3 (which names its content); \
-             null on a local lake (whose store's ETag names the file's inode, which two \
-             ingests of the same bytes give differently): there the size alone is compared.",
+            "The ETag of that version of the findings file on S3 (which names its content; \
+             compared only with an ETag of the same form, a single PUT's or a multipart \
+             upload's); null on a local lake (whose store's ETag names the file's inode, \
+             which two ingests of the same bytes give differently): there the size alone is \
+             compared.",
         ),
     ]
 });

@@ -15,7 +15,7 @@ use crate::error::Result;
 use crate::source::Source;
 
 /// One row of the `scans` table.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ScanRecord {
     /// Run id.
     pub run_id: String,
@@ -155,9 +155,18 @@ pub(crate) fn describes(
     };
     u64::try_from(size).is_ok_and(|s| s == meta.size)
         && match (etag, meta.e_tag.as_deref()) {
-            (Some(recorded), Some(now)) => recorded == now,
+            (Some(recorded), Some(now)) if one_form(recorded, now) => recorded == now,
             _ => true,
         }
+}
+
+/// Whether two S3 ETags are of one form, and so comparable: both a single PUT's (the MD5 of
+/// the bytes) or both a multipart upload's (a digest of its parts, then `-` and their
+/// number). The same bytes uploaded the other way (a retry can take the other form) get
+/// another ETag: then the size alone is compared.
+fn one_form(a: &str, b: &str) -> bool {
+    let multipart = |e: &str| e.trim_matches('"').contains('-');
+    multipart(a) == multipart(b)
 }
 
 /// The error of a row whose findings file is not the version it describes.
