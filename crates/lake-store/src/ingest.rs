@@ -285,14 +285,31 @@ pub(crate) fn machinery_backoff(attempt: u32) -> std::time::Duration {
 fn crashed(source: &Source, options: &IngestOptions, why: &str) -> IngestOutcome {
     let hints = PathHints::from_path(&source.uri);
     let identity = fallback_identity(options, &hints, source);
-    let report = DecodeReport::default();
-    let record = ScanRecord::new(
+    failed_unwritten(
         source,
         &identity,
         false,
+        DecodeReport::default(),
+        format!("ingest task failed: {why}"),
+    )
+}
+
+/// A failed outcome whose row is not written, `error` saying why (a permanent failure:
+/// not retried as the machinery's).
+fn failed_unwritten(
+    source: &Source,
+    identity: &ScanIdentity,
+    known_scan: bool,
+    report: DecodeReport,
+    error: String,
+) -> IngestOutcome {
+    let record = ScanRecord::new(
+        source,
+        identity,
+        known_scan,
         &report,
         ScanStatus::Failed,
-        Some(format!("ingest task failed: {why}")),
+        Some(error),
         None,
     );
     IngestOutcome {
@@ -351,12 +368,12 @@ async fn ingest_one(
     let mut conflict: Option<String> = None;
     let mut skipped: Option<ScanRecord> = None;
     // Where the scan's files go, once its identity is known (see `scan_files`).
-    let mut files: Option<(ScanIdentity, ScanFiles)> = None;
+    let mut files: Option<(ScanIdentity, ScanFiles, Option<ScanRecord>)> = None;
     let mut name_taken: Option<ScanRecord> = None;
     while let Some((identity, batch)) = rx.recv().await {
         if sink.is_none() {
-            let at = match scan_files(lake, &identity).await {
-                Ok(Ok(at)) => at,
+            let (at, earlier) = match scan_files(lake, &identity).await {
+                Ok(Ok(found)) => found,
                 Ok(Err(other)) => {
                     name_taken = Some(other);
                     break;
@@ -366,14 +383,14 @@ async fn ingest_one(
                     break;
                 }
             };
-            files = Some((identity.clone(), at.clone()));
+            files = Some((identity.clone(), at.clone(), earlier.clone()));
             let file = at.path(FINDINGS_TABLE);
             if let Some(owner) = claims.claim(&file, &identity, &source.uri) {
                 conflict = Some(owner);
                 break;
             }
             if !options.force {
-                if let Some(existing) = already_ingested(lake, &at, &source).await {
+                if let Some(existing) = already_ingested(earlier, &source) {
                     skipped = Some(existing);
                     break;
                 }
@@ -420,18 +437,18 @@ async fn ingest_one(
         .identity
         .clone()
         .unwrap_or_else(|| fallback_identity(options, &hints, &source));
-    let files = match files.filter(|(known, _)| *known == identity) {
-        Some((_, at)) => at,
-        None if name_taken.is_some() => ScanFiles::of(&identity),
+    let (files, earlier) = match files.filter(|(known, _, _)| *known == identity) {
+        Some((_, at, earlier)) => (at, earlier),
+        None if name_taken.is_some() => (ScanFiles::of(&identity), None),
         None => match scan_files(lake, &identity).await {
-            Ok(Ok(at)) => at,
+            Ok(Ok(found)) => found,
             Ok(Err(other)) => {
                 name_taken = Some(other);
-                ScanFiles::of(&identity)
+                (ScanFiles::of(&identity), None)
             }
             Err(e) => {
                 write_error.get_or_insert(e.to_string());
-                ScanFiles::of(&identity)
+                (ScanFiles::of(&identity), None)
             }
         },
     };
@@ -454,7 +471,7 @@ async fn ingest_one(
         // A source without findings still speaks for its (account, run).
         conflict = claims.claim(&findings_rel, &identity, &source.uri);
         if conflict.is_none() && !options.force {
-            if let Some(existing) = already_ingested(lake, &files, &source).await {
+            if let Some(existing) = already_ingested(earlier, &source) {
                 return IngestOutcome {
                     record: existing,
                     skipped: true,
@@ -659,21 +676,7 @@ async fn nothing_written(
         s.abort().await;
     }
     report.counts = Default::default();
-    let record = ScanRecord::new(
-        source,
-        identity,
-        known_scan,
-        &report,
-        ScanStatus::Failed,
-        Some(error),
-        None,
-    );
-    IngestOutcome {
-        record,
-        skipped: false,
-        report,
-        transient: false,
-    }
+    failed_unwritten(source, identity, known_scan, report, error)
 }
 
 /// The identity of a source none of whose findings could be read: from the flags and path,
@@ -715,13 +718,14 @@ fn unreachable_identity(source: &Source) -> ScanIdentity {
 /// Where the files of `identity`'s scan go: under its stem (see
 /// [`ScanIdentity::file_stem`]), or under its legacy stem when a lake written before stems
 /// were collision-free holds this very scan there (its row names the same account, run and
-/// producer), so that a re-ingest replaces it rather than adding a second copy beside it.
-/// `Ok(Err(row))`: the scan's stem holds another scan's row (a legacy name that is also
-/// this scan's name): nothing may be written there.
+/// producer), so that a re-ingest replaces it rather than adding a second copy beside it;
+/// with the row an earlier ingest of the scan wrote there, if any. `Ok(Err(row))`: the
+/// scan's stem holds another scan's row (a legacy name that is also this scan's name):
+/// nothing may be written there.
 async fn scan_files(
     lake: &Location,
     identity: &ScanIdentity,
-) -> Result<std::result::Result<ScanFiles, ScanRecord>> {
+) -> Result<std::result::Result<(ScanFiles, Option<ScanRecord>), ScanRecord>> {
     let row_at = |at: &ScanFiles| {
         let path = lake.child(&at.path(SCANS_TABLE));
         async move {
@@ -748,28 +752,20 @@ async fn scan_files(
     if legacy != current {
         if let Some(row) = row_at(&legacy).await? {
             if is_this_scan(&row) {
-                return Ok(Ok(legacy));
+                return Ok(Ok((legacy, Some(row))));
             }
         }
     }
     match row_at(&current).await? {
         Some(row) if !is_this_scan(&row) => Ok(Err(row)),
-        _ => Ok(Ok(current)),
+        row => Ok(Ok((current, row))),
     }
 }
 
-/// The manifest row of an earlier ingest of the same bytes, if there is one.
-async fn already_ingested(
-    lake: &Location,
-    files: &ScanFiles,
-    source: &Source,
-) -> Option<ScanRecord> {
-    let path = lake.child(&files.path(SCANS_TABLE));
-    let records = read_parquet(lake, &path).await.ok()?;
-    records
-        .iter()
-        .flat_map(manifest::from_batch)
-        .find(|r| r.same_source(source))
+/// The manifest row of an earlier ingest of the same bytes, if there is one: `earlier`,
+/// the row the scan's files have (see [`scan_files`]), when it was made from `source`.
+fn already_ingested(earlier: Option<ScanRecord>, source: &Source) -> Option<ScanRecord> {
+    earlier.filter(|r| r.same_source(source))
 }
 
 /// For crash tests (tests/python/test_crash.py): `LAKE_CRASH_AT=<point>` aborts the process

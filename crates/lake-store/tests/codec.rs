@@ -8,10 +8,13 @@ use std::path::Path;
 use lake_store::ingest::{ingest, IngestOptions};
 use lake_store::writer::Codec;
 use lake_store::{Location, Source};
-use lake_synth::{write_scan, ScanSpec};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::basic::Compression;
 use parquet::file::reader::{FileReader, SerializedFileReader};
+
+#[path = "support/scans.rs"]
+mod scans;
+use scans::scan_file;
 
 const FINDINGS: &str = "findings/dt=2026-05-18/111111111111-run-1.parquet";
 
@@ -57,14 +60,7 @@ fn rows(dir: &Path) -> Vec<arrow::array::RecordBatch> {
 #[tokio::test]
 async fn findings_are_snappy_unless_zstd_is_asked_for_and_hold_the_same_rows() {
     let src = tempfile::tempdir().unwrap();
-    let dir = src.path().join("2026-W21/run-1/111111111111/json-ocsf");
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("prowler-output-111111111111-20260518020000.ocsf.json");
-    write_scan(
-        &ScanSpec::new(7, "111111111111", 500),
-        &mut std::fs::File::create(&file).unwrap(),
-    )
-    .unwrap();
+    let file = scan_file(src.path(), "run-1", "111111111111", 500, 7);
     let snappy = lake_with(Codec::default(), &file).await;
     let zstd = lake_with(Codec::Zstd, &file).await;
     assert_eq!(codecs(snappy.path()), [Compression::SNAPPY]);

@@ -4,27 +4,16 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use lake_store::ingest::{ingest, IngestOptions, IngestOutcome};
 use lake_store::{manifest, Location, Source};
-use lake_synth::{write_scan, ScanSpec};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ArrowWriter;
 
-/// A scan file of `account` in run `run` in the scanning task's layout under `root`.
-fn layout_file(root: &Path, run: &str, account: &str, findings: usize, seed: u64) -> PathBuf {
-    let dir = root
-        .join("2026-W21")
-        .join(run)
-        .join(account)
-        .join("json-ocsf");
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(format!("prowler-output-{seed}-20260518020000.ocsf.json"));
-    let spec = ScanSpec::new(seed, account, findings);
-    write_scan(&spec, &mut std::fs::File::create(&path).unwrap()).unwrap();
-    path
-}
+#[path = "support/scans.rs"]
+mod scans;
+use scans::scan_file;
 
 async fn ingest_files(lake: &Location, files: &[&Path], force: bool) -> Vec<IngestOutcome> {
     let mut sources = Vec::new();
@@ -91,8 +80,8 @@ async fn scans_whose_names_once_collided_land_apart() {
     let src = tempfile::tempdir().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let lake = Location::local(dir.path(), true).unwrap();
-    let corp = layout_file(src.path(), "r1", "acme-corp", 30, 1);
-    let acme = layout_file(src.path(), "corp-r1", "acme", 20, 2);
+    let corp = scan_file(src.path(), "r1", "acme-corp", 30, 1);
+    let acme = scan_file(src.path(), "corp-r1", "acme", 20, 2);
 
     for file in [&corp, &acme] {
         let out = ingest_files(&lake, &[file], false).await;
@@ -163,7 +152,7 @@ async fn a_lake_written_before_names_were_collision_free_keeps_its_files() {
     let src = tempfile::tempdir().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let lake = Location::local(dir.path(), true).unwrap();
-    let corp = layout_file(src.path(), "r1", "acme-corp", 30, 1);
+    let corp = scan_file(src.path(), "r1", "acme-corp", 30, 1);
     assert_eq!(
         ingest_files(&lake, &[&corp], false).await[0].status(),
         "succeeded"
@@ -196,7 +185,7 @@ async fn a_lake_written_before_names_were_collision_free_keeps_its_files() {
     // (acme, corp-r1) is named `acme-corp-r1` now, which the old scan holds: refused with a
     // clear error, the old scan left as it was.
     let before = table_files(dir.path());
-    let acme = layout_file(src.path(), "corp-r1", "acme", 20, 2);
+    let acme = scan_file(src.path(), "corp-r1", "acme", 20, 2);
     let out = ingest_files(&lake, &[&acme], false).await;
     assert_eq!(out[0].status(), "failed");
     let error = out[0].record.error.clone().unwrap();

@@ -8,21 +8,14 @@ use std::path::{Path, PathBuf};
 use lake_store::ingest::{ingest, IngestOptions, IngestOutcome};
 use lake_store::manifest::REPLACED;
 use lake_store::{read, Location, Source};
-use lake_synth::{write_scan, ScanSpec};
 
-/// A scan of account 111111111111 in run `run-1`, `findings` findings.
-fn scan_file(root: &Path, name: &str, findings: usize, seed: u64) -> PathBuf {
-    let dir = root
-        .join(name)
-        .join("2026-W21")
-        .join("run-1")
-        .join("111111111111")
-        .join("json-ocsf");
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("prowler-output-111111111111-20260518020000.ocsf.json");
-    let spec = ScanSpec::new(seed, "111111111111", findings);
-    write_scan(&spec, &mut std::fs::File::create(&path).unwrap()).unwrap();
-    path
+#[path = "support/scans.rs"]
+mod scans;
+use scans::scan_file;
+
+/// A scan of account 111111111111 in run `run-1`, `findings` findings, under `root/name`.
+fn scan_of(root: &Path, name: &str, findings: usize, seed: u64) -> PathBuf {
+    scan_file(&root.join(name), "run-1", "111111111111", findings, seed)
 }
 
 async fn ingest_file(lake: &Location, file: &Path) -> IngestOutcome {
@@ -38,8 +31,8 @@ const FINDINGS: &str = "findings/dt=2026-05-18/111111111111-run-1.parquet";
 async fn a_row_is_believed_only_for_the_findings_file_it_was_written_for() {
     let src = tempfile::tempdir().unwrap();
     let (a, b) = (
-        scan_file(src.path(), "a", 40, 1),
-        scan_file(src.path(), "b", 25, 2),
+        scan_of(src.path(), "a", 40, 1),
+        scan_of(src.path(), "b", 25, 2),
     );
     let dir = tempfile::tempdir().unwrap();
     let lake = Location::local(dir.path(), true).unwrap();
@@ -85,7 +78,7 @@ async fn a_row_is_believed_only_for_the_findings_file_it_was_written_for() {
 #[tokio::test]
 async fn rows_written_before_versions_were_recorded_are_believed_as_before() {
     let src = tempfile::tempdir().unwrap();
-    let a = scan_file(src.path(), "a", 10, 1);
+    let a = scan_of(src.path(), "a", 10, 1);
     let dir = tempfile::tempdir().unwrap();
     let lake = Location::local(dir.path(), true).unwrap();
     assert_eq!(ingest_file(&lake, &a).await.status(), "succeeded");
