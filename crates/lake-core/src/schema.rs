@@ -442,6 +442,8 @@ what let a one-check re-run replace a whole account; read `latest_findings` for 
 | `standing_checks` | check of a landed scan that makes up part of its week's state | `scan_account`, `scan_status` |
 | `superseded_cells` | observation of a standing check that does not stand | the (account, region, check) a later re-run replaced |
 | `latest_findings` | finding key × week | the state of the week: the findings of its standing observations, with `scan_account`, `scan_status` and `scope` |
+| `pair_rows` | finding key × pair of weeks | the state of the pair's `week` (`latest_findings`), with `pair_week`, `pair_against` |
+| `failing_now` | finding key failing in a pair's `week` | its status in the baseline (`before_status`, `baseline_row_week`, `failing_before`); `lake` computes it once per query |
 | `finding_changes` | finding key × pair of weeks | `change` (new, regressed, persisting, onboarded, resolved, unverified), `reason`, `baseline_week`, `status_now`, `status_before`, `muted`, `source` |
 | `account_coverage` | producer × account × week compared | status (succeeded, partial, failed, missing), onboarded, last week seen, weeks missing |
 | `compared_cells` | (producer, provider, account, scope, check) × week compared | the cells both weeks observed: the like-for-like scope of every delta |
