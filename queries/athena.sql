@@ -18,3 +18,35 @@ SELECT s.week, s.source, s.account_uid AS scan_account, r.region,
 FROM landed_scans s
 CROSS JOIN UNNEST(s.regions) AS r (region)
 GROUP BY s.week, s.source, s.account_uid, r.region;
+
+-- open_findings: Trino's subscript fails on an empty array; element_at gives null.
+CREATE VIEW open_findings AS
+SELECT pair_week AS week, finding_key, finding_uid, source, provider, account_uid,
+       account_name, region, scope, check_id, title, severity, severity_id, service,
+       categories, resource_uid, resource_name, resource_type, compliance, scan_date,
+       status_detail, element_at(resources, 1).tags AS tags
+FROM pair_rows
+WHERE status_code = 'FAIL' AND NOT muted;
+
+-- rule_hits: a map looked up with element_at (null for a missing key).
+CREATE VIEW rule_hits AS
+SELECT o.week, o.finding_key, r.rule, r.line, r.exposure, r.data_class,
+       r.compensating_control,
+       coalesce(r.owner, CASE WHEN r.owner_tag IS NOT NULL
+                              THEN element_at(o.tags, r.owner_tag) END) AS owner
+FROM open_findings o
+JOIN week_context w ON w.week = o.week
+JOIN context_rules r ON r.version = w.version
+WHERE (r.account_uid IS NULL OR r.account_uid = o.account_uid)
+  AND (r.tag_key IS NULL
+       OR element_at(o.tags, r.tag_key) LIKE coalesce(r.tag_value, '%') ESCAPE '\')
+  AND (r.name_like IS NULL OR o.resource_name LIKE r.name_like ESCAPE '\')
+  AND (r.uid_like IS NULL OR o.resource_uid LIKE r.uid_like ESCAPE '\')
+  AND (r.type_like IS NULL OR o.resource_type LIKE r.type_like ESCAPE '\')
+  AND (r.check_like IS NULL OR o.check_id LIKE r.check_like ESCAPE '\');
+
+-- finding_age: Trino subtracts dates into an interval; date_diff counts the days.
+CREATE VIEW finding_age AS
+SELECT o.finding_key, date_diff('day', l.open_since_date, o.scan_date) AS open_for_days
+FROM open_findings o
+JOIN finding_lifecycle l ON l.finding_key = o.finding_key;

@@ -154,6 +154,11 @@ enum Command {
         command: AthenaCommand,
     },
     /// Print the lake schema.
+    /// The business context: landing zones, accounts, resource rules (versioned).
+    Context {
+        #[command(subcommand)]
+        command: ContextCommand,
+    },
     Schema {
         /// As SCHEMA.md.
         #[arg(long, conflicts_with = "json")]
@@ -162,6 +167,70 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// `lake context ...`.
+#[derive(Subcommand, Debug)]
+enum ContextCommand {
+    /// Validate a context file and store it as a new version.
+    Set {
+        /// The context file (YAML; see README, "Owners, landing zones and risk").
+        file: std::path::PathBuf,
+        /// The first week it judges (default: the current ISO week). Weeks before the
+        /// first version are judged by it too.
+        #[arg(long)]
+        from: Option<IsoWeek>,
+        #[command(flatten)]
+        lake: LakeArg,
+    },
+    /// Validate a context file without storing it.
+    Check {
+        /// The context file.
+        file: std::path::PathBuf,
+    },
+    /// The stored versions: number, effective week, when set, from which file.
+    List {
+        #[command(flatten)]
+        lake: LakeArg,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+        format: OutputFormat,
+    },
+    /// The accounts and rules of one version (default: the latest).
+    Show {
+        /// Version number.
+        #[arg(long)]
+        version: Option<i64>,
+        #[command(flatten)]
+        lake: LakeArg,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+        format: OutputFormat,
+    },
+}
+
+/// Reads and validates a context file; errors name the file, line and column of each problem.
+fn read_context(file: &std::path::Path) -> Result<(lake_core::context::Context, String)> {
+    use sha2::Digest as _;
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let text = std::str::from_utf8(&bytes)
+        .with_context(|| format!("{}: not UTF-8 text", file.display()))?;
+    let context = lake_core::context::parse(text).map_err(|errors| {
+        let lines: Vec<String> = errors
+            .0
+            .iter()
+            .map(|e| format!("{}:{}:{}: {}", file.display(), e.line, e.column, e.message))
+            .collect();
+        anyhow::anyhow!(
+            "{} problem{} in the context file:\n{}",
+            lines.len(),
+            if lines.len() == 1 { "" } else { "s" },
+            lines.join("\n")
+        )
+    })?;
+    let digest = sha2::Sha256::digest(&bytes);
+    let sha: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    Ok((context, sha))
 }
 
 /// SQL dialects a named query can be printed in.
@@ -221,6 +290,21 @@ struct QueryParams {
     /// judged on its own evidence).
     #[arg(long)]
     source: Option<String>,
+    /// Only findings whose risk score is at least this, 0-100 (priorities, owners).
+    #[arg(long)]
+    min_risk: Option<u32>,
+    /// Only findings open at least this many days (priorities, owners).
+    #[arg(long)]
+    min_age: Option<u32>,
+    /// Only this severity and above, e.g. high (priorities, owners).
+    #[arg(long)]
+    min_severity: Option<String>,
+    /// At most this many rows (priorities, default 100).
+    #[arg(long)]
+    limit: Option<u32>,
+    /// DIMENSION=VALUE, repeatable (priorities, owners, landing-zones; see `lake queries`).
+    #[arg(long = "where", value_name = "DIMENSION=VALUE")]
+    filters: Vec<String>,
 }
 
 impl QueryParams {
@@ -232,8 +316,17 @@ impl QueryParams {
             as_of: self.as_of,
             weeks: self.weeks,
             sample: self.sample,
+            min_risk: self.min_risk,
+            min_age: self.min_age,
+            limit: self.limit,
             ..Params::default()
         };
+        if let Some(s) = &self.min_severity {
+            p.set_min_severity(s)?;
+        }
+        for f in &self.filters {
+            p.set_where(f)?;
+        }
         if let Some(c) = &self.check {
             p.set_check(c)?;
         }
@@ -484,6 +577,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 Ok(())
             })
         }
+        Command::Context { command } => run_context(command).await,
         Command::Schema { markdown, json } => {
             let tables = [
                 ("findings", lake_core::schema::findings_columns()),
@@ -878,4 +972,86 @@ async fn show_cmd(lake_url: &str, key: &str, all: bool) -> Result<ExitCode> {
         writeln!(out)?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+async fn run_context(command: ContextCommand) -> Result<ExitCode> {
+    match command {
+        ContextCommand::Check { file } => {
+            let (c, _) = read_context(&file)?;
+            println!(
+                "{}: valid: {} landing zones, {} accounts, {} resource rules",
+                file.display(),
+                c.landing_zones.len(),
+                c.accounts.len(),
+                c.rules.len()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        ContextCommand::Set { file, from, lake } => {
+            let (context, sha256) = read_context(&file)?;
+            let location = Location::parse(&lake.lake, true)?;
+            let now = chrono::Utc::now();
+            let effective_week = from.unwrap_or_else(|| IsoWeek::of(now.date_naive()));
+            let info = lake_core::context::VersionInfo {
+                version: 0,
+                effective_week,
+                set_at_micros: now.timestamp_micros(),
+                source: file.display().to_string(),
+                sha256,
+            };
+            let info = lake_store::context::set(&location, &context, &info).await?;
+            println!(
+                "context version {} from {} judges {} onwards: {} landing zones, {} accounts, {} resource rules",
+                info.version,
+                file.display(),
+                info.effective_week,
+                context.landing_zones.len(),
+                context.accounts.len(),
+                context.rules.len()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        ContextCommand::List { lake, format } => {
+            let location = Location::parse(&lake.lake, false)?;
+            let stored = lake_store::context::read(&location).await?;
+            let mut out = std::io::stdout().lock();
+            output::write(&mut out, &stored.versions, format)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        ContextCommand::Show {
+            version,
+            lake,
+            format,
+        } => {
+            let location = Location::parse(&lake.lake, false)?;
+            let stored = lake_store::context::read(&location).await?;
+            let Some(version) = version.or_else(|| stored.version_numbers().last().copied()) else {
+                bail!("no context set in {} (lake context set FILE)", lake.lake);
+            };
+            if !stored.version_numbers().contains(&version) {
+                bail!("no context version {version} (lake context list)");
+            }
+            let of_version = |batches: &[arrow::record_batch::RecordBatch]| -> Result<Vec<_>> {
+                batches
+                    .iter()
+                    .map(|b| {
+                        let v = b
+                            .column(0)
+                            .as_any()
+                            .downcast_ref::<arrow::array::Int64Array>()
+                            .context("context version column")?;
+                        let keep: arrow::array::BooleanArray =
+                            v.iter().map(|x| Some(x == Some(version))).collect();
+                        Ok(arrow::compute::filter_record_batch(b, &keep)?)
+                    })
+                    .collect()
+            };
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "accounts of context version {version}:")?;
+            output::write(&mut out, &of_version(&stored.accounts)?, format)?;
+            writeln!(out, "resource rules of context version {version}:")?;
+            output::write(&mut out, &of_version(&stored.rules)?, format)?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
 }

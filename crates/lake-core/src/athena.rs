@@ -199,6 +199,39 @@ pub fn create_table(
     Ok(out)
 }
 
+/// `CREATE EXTERNAL TABLE` for one of the small, unpartitioned context tables, stored at
+/// `context/<name without the prefix>/`.
+pub fn create_context_table(
+    options: &DdlOptions,
+    table: &str,
+    columns: &[Column],
+) -> Result<String, UnsupportedType> {
+    let dir = table.trim_start_matches("context_");
+    let location = format!("{}/context/{dir}/", options.location.trim_end_matches('/'));
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "CREATE EXTERNAL TABLE IF NOT EXISTS `{}`.`{table}` (",
+        options.database
+    );
+    for (i, c) in columns.iter().enumerate() {
+        let t = athena_type(&c.data_type).ok_or_else(|| UnsupportedType {
+            column: c.name.to_owned(),
+            data_type: c.data_type.to_string(),
+        })?;
+        let sep = if i + 1 < columns.len() { "," } else { "" };
+        let _ = writeln!(out, "  `{}` {t}{sep}", c.name);
+    }
+    let _ = write!(
+        out,
+        ")\n\
+         COMMENT 'lake business context (lake context set), one file per version'\n\
+         STORED AS PARQUET\n\
+         LOCATION '{location}';\n"
+    );
+    Ok(out)
+}
+
 /// The database and both tables, ready to paste into the Athena console; the options are
 /// validated first (see [`DdlOptions::validate`]).
 pub fn ddl(options: &DdlOptions) -> Result<String, DdlError> {
@@ -223,6 +256,10 @@ pub fn ddl(options: &DdlOptions) -> Result<String, DdlError> {
         scans_columns(),
         "Ingest manifest, one row per ingested scan file",
     )?);
+    for (table, columns) in crate::schema::context_tables() {
+        out.push('\n');
+        out.push_str(&create_context_table(options, table, columns)?);
+    }
     Ok(out)
 }
 

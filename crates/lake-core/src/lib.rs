@@ -21,6 +21,7 @@
 //! ```
 
 pub mod athena;
+pub mod context;
 pub mod decoder;
 pub mod findings;
 pub mod frame;

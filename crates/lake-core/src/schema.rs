@@ -317,6 +317,221 @@ static SCANS: LazyLock<Vec<Column>> = LazyLock::new(|| {
     ]
 });
 
+static CONTEXT_VERSIONS: LazyLock<Vec<Column>> = LazyLock::new(|| {
+    use DataType::{Int32, Int64, Utf8};
+    let mut v = vec![
+        col(
+            "version",
+            Int64,
+            false,
+            "Version number, from 1, in the order `lake context set` wrote them.",
+        ),
+        col(
+            "effective_week",
+            Utf8,
+            false,
+            "The first ISO week (`YYYY-Www`) this version judges: a week is judged by the \
+             latest version (highest number) effective in or before it; weeks before every \
+             version by the earliest version.",
+        ),
+        col(
+            "set_at",
+            timestamp_utc(),
+            false,
+            "When the version was written.",
+        ),
+        col(
+            "source",
+            Utf8,
+            false,
+            "The context file it was read from, as given.",
+        ),
+        col(
+            "sha256",
+            Utf8,
+            false,
+            "SHA-256 of that file, lower-case hex.",
+        ),
+    ];
+    for (name, doc) in SLA_COLUMNS {
+        v.push(col(name, Int32, true, doc));
+    }
+    v.extend([
+        col("landing_zones", Int64, false, "Landing zones defined."),
+        col("accounts", Int64, false, "Accounts described."),
+        col("rules", Int64, false, "Resource rules."),
+    ]);
+    v
+});
+
+const SLA_COLUMNS: [(&str, &str); 5] = [
+    ("sla_critical", "Remediation SLA in days for Critical findings (context_versions: the default for accounts without a landing zone; context_accounts: the account's, from its landing zone, else the file's defaults, else the built-in 7/30/90/180 days for Critical/High/Medium/Low); null: none."),
+    ("sla_high", "The same for High."),
+    ("sla_medium", "The same for Medium."),
+    ("sla_low", "The same for Low."),
+    ("sla_informational", "The same for Informational (no built-in SLA)."),
+];
+
+static CONTEXT_ACCOUNTS: LazyLock<Vec<Column>> = LazyLock::new(|| {
+    use DataType::{Int64, Utf8};
+    let mut v = vec![
+        col(
+            "version",
+            Int64,
+            false,
+            "The context version (`context_versions.version`).",
+        ),
+        col(
+            "account_uid",
+            Utf8,
+            false,
+            "Account id, as in `findings.account_uid`.",
+        ),
+        col(
+            "account_name",
+            Utf8,
+            true,
+            "Name the context gives; else queries take the name the findings carry.",
+        ),
+        col("landing_zone", Utf8, true, "Landing zone id."),
+        col("landing_zone_name", Utf8, true, "Its name (else its id)."),
+        col("environment", Utf8, true, "prod, staging, dev or sandbox."),
+        col(
+            "owner",
+            Utf8,
+            true,
+            "Owner team: the account's, else its landing zone's.",
+        ),
+        col("business_unit", Utf8, true, "Business unit."),
+        col(
+            "zone_regions",
+            string_list(),
+            false,
+            "The regions its landing zone is meant to use (empty: any).",
+        ),
+    ];
+    for (name, doc) in SLA_COLUMNS {
+        v.push(col(name, DataType::Int32, true, doc));
+    }
+    v
+});
+
+static CONTEXT_RULES: LazyLock<Vec<Column>> = LazyLock::new(|| {
+    use DataType::{Int32, Int64, Utf8};
+    vec![
+        col("version", Int64, false, "The context version."),
+        col(
+            "rule",
+            Int32,
+            false,
+            "Position in the file's `resources`, from 1: for each of \
+             exposure, data class, compensating control and owner, the first matching rule \
+             that sets it wins.",
+        ),
+        col(
+            "line",
+            Int32,
+            false,
+            "Line of the rule in the context file.",
+        ),
+        col(
+            "tag_key",
+            Utf8,
+            true,
+            "Tag key the finding's first resource must carry (exact).",
+        ),
+        col(
+            "tag_value",
+            Utf8,
+            true,
+            "`LIKE` pattern (escape `\\`) its value must match.",
+        ),
+        col(
+            "name_like",
+            Utf8,
+            true,
+            "`LIKE` pattern over `resource_name`.",
+        ),
+        col(
+            "uid_like",
+            Utf8,
+            true,
+            "`LIKE` pattern over `resource_uid` (the ARN on AWS).",
+        ),
+        col(
+            "type_like",
+            Utf8,
+            true,
+            "`LIKE` pattern over `resource_type`.",
+        ),
+        col("account_uid", Utf8, true, "Account the rule is limited to."),
+        col("check_like", Utf8, true, "`LIKE` pattern over `check_id`."),
+        col("exposure", Utf8, true, "public or internal."),
+        col(
+            "data_class",
+            Utf8,
+            true,
+            "pii, restricted, confidential, internal or public.",
+        ),
+        col(
+            "compensating_control",
+            Utf8,
+            true,
+            "What mitigates the matched findings.",
+        ),
+        col("owner", Utf8, true, "Owner team of the matched resources."),
+        col(
+            "owner_tag",
+            Utf8,
+            true,
+            "Tag key whose value names the owner.",
+        ),
+    ]
+});
+
+/// The columns of `context_versions`: one row per version of the business context.
+pub fn context_versions_columns() -> &'static [Column] {
+    &CONTEXT_VERSIONS
+}
+
+/// The columns of `context_accounts`: one row per account per context version.
+pub fn context_accounts_columns() -> &'static [Column] {
+    &CONTEXT_ACCOUNTS
+}
+
+/// The columns of `context_rules`: one row per resource rule per context version.
+pub fn context_rules_columns() -> &'static [Column] {
+    &CONTEXT_RULES
+}
+
+/// The Arrow schema of `context_versions` files.
+pub fn context_versions_schema() -> SchemaRef {
+    static S: LazyLock<SchemaRef> = LazyLock::new(|| to_schema(context_versions_columns()));
+    S.clone()
+}
+
+/// The Arrow schema of `context_accounts` files.
+pub fn context_accounts_schema() -> SchemaRef {
+    static S: LazyLock<SchemaRef> = LazyLock::new(|| to_schema(context_accounts_columns()));
+    S.clone()
+}
+
+/// The Arrow schema of `context_rules` files.
+pub fn context_rules_schema() -> SchemaRef {
+    static S: LazyLock<SchemaRef> = LazyLock::new(|| to_schema(context_rules_columns()));
+    S.clone()
+}
+
+/// The context tables: name and columns, in the order `lake context set` writes them (the
+/// version row last: a version exists once its row does).
+pub fn context_tables() -> [(&'static str, &'static [Column]); 3] {
+    [
+        ("context_accounts", context_accounts_columns()),
+        ("context_rules", context_rules_columns()),
+        ("context_versions", context_versions_columns()),
+    ]
+}
+
 /// The columns of the `findings` table, in file order.
 pub fn findings_columns() -> &'static [Column] {
     &FINDINGS
@@ -415,6 +630,29 @@ pub fn markdown() -> String {
         out.push_str(&format!(
             "| `{PARTITION_COLUMN}` | `string` | no | Partition column (path only). |\n"
         ));
+    }
+    out.push_str(
+        "\n## Context tables\n\n\
+         Written by `lake context set FILE` (see README, \"Owners, landing zones and risk\"), \
+         one Parquet file per version and table, not partitioned: \
+         `context/<table>/v<version>.parquet` (`context/accounts/`, `context/rules/`, \
+         `context/versions/`; Athena: tables `context_accounts`, `context_rules`, \
+         `context_versions`). A version's `versions` file is written last: rows of a version \
+         without it are ignored.\n",
+    );
+    for (table, columns) in context_tables() {
+        out.push_str(&format!(
+            "\n### `{table}`\n\n| column | type | null | meaning |\n|---|---|---|---|\n"
+        ));
+        for c in columns {
+            out.push_str(&format!(
+                "| `{}` | `{}` | {} | {} |\n",
+                c.name,
+                sql_type(&c.data_type),
+                if c.nullable { "yes" } else { "no" },
+                c.doc
+            ));
+        }
     }
     out.push_str(crate::source::PRODUCERS_MARKDOWN);
     out.push_str(VIEWS_MARKDOWN);

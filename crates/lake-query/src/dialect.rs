@@ -22,6 +22,7 @@ use crate::session::window_start;
 
 pub(crate) const VIEWS: &str = include_str!("../../../queries/views.sql");
 pub(crate) const CHANGES: &str = include_str!("../../../queries/changes.sql");
+pub(crate) const CONTEXT: &str = include_str!("../../../queries/context.sql");
 const ATHENA_VIEWS: &str = include_str!("../../../queries/athena.sql");
 
 /// Identifiers spelled differently in Athena: DataFusion's name, Athena's.
@@ -223,6 +224,17 @@ fn bindings(name: &str, params: &Params) -> Result<Vec<(&'static str, String)>> 
                 out.push(("sample", params.sample()?.to_string()));
             }
         }
+        "priorities" | "owners" | "landing-zones" => {
+            out.push(("week", literal(&params.week()?.to_string())));
+            out.push(("against", "(SELECT against FROM diff_pairs)".into()));
+            for (name, value) in crate::session::risk_values(params)? {
+                let text = match value {
+                    datafusion::scalar::ScalarValue::Utf8(v) => literal(&v.unwrap_or_default()),
+                    other => other.to_string(),
+                };
+                out.push((name, text));
+            }
+        }
         "compliance" => {
             out.push(("week", literal(&params.week()?.to_string())));
             out.push((
@@ -247,7 +259,7 @@ fn bindings(name: &str, params: &Params) -> Result<Vec<(&'static str, String)>> 
 /// `diff_pairs` for `name`: the weeks `finding_changes` classifies.
 fn diff_pairs(name: &str, params: &Params) -> Result<Option<String>> {
     Ok(match name {
-        "diff" | "posture" | "summary" => {
+        "diff" | "posture" | "summary" | "priorities" | "owners" | "landing-zones" => {
             let week = literal(&params.week()?.to_string());
             let against = match params.against {
                 Some(a) => literal(&a.to_string()),
@@ -301,6 +313,7 @@ pub fn render(name: &str, params: &Params, dialect: Dialect) -> Result<String> {
     }
     let mut views = views_of(VIEWS);
     views.extend(views_of(CHANGES));
+    views.extend(views_of(CONTEXT));
     for over in views_of(ATHENA_VIEWS) {
         match views.iter_mut().find(|v| v.name == over.name) {
             Some(v) => *v = over,

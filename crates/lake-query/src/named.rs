@@ -1,7 +1,10 @@
 //! The named queries: their SQL (from `queries/`), parameters and validation.
 
+use std::collections::BTreeMap;
+
 use chrono::NaiveDate;
-use lake_core::IsoWeek;
+use lake_core::context::{DATA_CLASSES, ENVIRONMENTS, EXPOSURES};
+use lake_core::{IsoWeek, Severity};
 
 use crate::error::{QueryError, Result};
 
@@ -40,7 +43,42 @@ const AGAINST: ParamSpec = ParamSpec {
     required: false,
 };
 
-static QUERIES: [NamedQuery; 6] = [
+/// The parameters of the risk queries (`priorities`, `owners`): thresholds and `--where`.
+const RISK_PARAMS: [ParamSpec; 7] = [
+    WEEK,
+    AGAINST,
+    ParamSpec {
+        name: "min-risk",
+        about: "only findings whose risk score is at least this, 0-100 (default 0)",
+        required: false,
+    },
+    ParamSpec {
+        name: "min-age",
+        about: "only findings open at least this many days (default 0)",
+        required: false,
+    },
+    ParamSpec {
+        name: "min-severity",
+        about: "only this severity and above, e.g. high (default: all)",
+        required: false,
+    },
+    ParamSpec {
+        name: "where",
+        about: "DIMENSION=VALUE, repeatable: landing_zone, account, account_name, region, \
+                service, resource_type, owner (none: unowned), environment (unknown: not \
+                given), exposure, data_class (sensitive: pii, restricted or confidential), \
+                status (new, reopened, open), band, framework, first_seen_from, \
+                first_seen_to, last_seen_from, last_seen_to (weeks)",
+        required: false,
+    },
+    ParamSpec {
+        name: "limit",
+        about: "at most this many rows (priorities, default 100)",
+        required: false,
+    },
+];
+
+static QUERIES: [NamedQuery; 9] = [
     NamedQuery {
         name: "diff",
         about:
@@ -100,6 +138,33 @@ static QUERIES: [NamedQuery; 6] = [
         ],
     },
     NamedQuery {
+        name: "priorities",
+        about: "open failures ordered by risk (severity in context: environment, exposure, \
+                data, attack chains, age against SLA, owner), each with its reason",
+        sql: include_str!("../../../queries/priorities.sql"),
+        params: &RISK_PARAMS,
+    },
+    NamedQuery {
+        name: "owners",
+        about: "per owner team: open failures, SLA breaches, risk bands",
+        sql: include_str!("../../../queries/owners.sql"),
+        params: &RISK_PARAMS,
+    },
+    NamedQuery {
+        name: "landing-zones",
+        about: "posture per landing zone with deltas, SLA breaches and high risks",
+        sql: include_str!("../../../queries/landing_zones.sql"),
+        params: &[
+            WEEK,
+            AGAINST,
+            ParamSpec {
+                name: "where",
+                about: "environment=VALUE: only accounts of that environment",
+                required: false,
+            },
+        ],
+    },
+    NamedQuery {
         name: "summary",
         about: "the summary-inputs JSON of the weekly report (also `lake summary`)",
         sql: include_str!("../../../queries/summary_sample.sql"),
@@ -151,7 +216,38 @@ pub struct Params {
     pub sample: Option<u32>,
     /// `--source`: only this producer's scans (see [`Params::set_source`]).
     pub source: Option<String>,
+    /// `--min-risk` (risk queries).
+    pub min_risk: Option<u32>,
+    /// `--min-age` in days (risk queries).
+    pub min_age: Option<u32>,
+    /// `--min-severity`, as a severity id (see [`Params::set_min_severity`]).
+    pub min_severity: Option<i32>,
+    /// `--limit` (priorities).
+    pub limit: Option<u32>,
+    /// `--where DIMENSION=VALUE`, validated by [`Params::set_where`].
+    pub filters: BTreeMap<&'static str, String>,
 }
+
+/// The dimensions `--where` filters on, and what each accepts.
+pub const DIMENSIONS: [&str; 17] = [
+    "landing_zone",
+    "account",
+    "account_name",
+    "region",
+    "service",
+    "resource_type",
+    "owner",
+    "environment",
+    "exposure",
+    "data_class",
+    "status",
+    "band",
+    "framework",
+    "first_seen_from",
+    "first_seen_to",
+    "last_seen_from",
+    "last_seen_to",
+];
 
 impl Params {
     /// Sets `--check` after checking it looks like a check id (letters, digits, `_`, `-`,
@@ -207,6 +303,105 @@ impl Params {
         }
         self.source = Some(source.to_owned());
         Ok(())
+    }
+
+    /// Sets `--min-severity` from a severity name (`high`, `Critical`, `info`).
+    pub fn set_min_severity(&mut self, name: &str) -> Result<()> {
+        let severity = Severity::from_name(name).ok_or_else(|| QueryError::InvalidParam {
+            param: "min-severity",
+            reason: format!(
+                "`{name}` is not a severity (critical, high, medium, low, informational)"
+            ),
+        })?;
+        self.min_severity = Some(severity.id());
+        Ok(())
+    }
+
+    /// Adds `--where DIMENSION=VALUE` after checking the dimension is one of
+    /// [`DIMENSIONS`] and the value one it can take (a week for the seen filters, a word
+    /// of the vocabulary for environment, exposure, data class, status and band).
+    pub fn set_where(&mut self, filter: &str) -> Result<()> {
+        let invalid = |reason: String| QueryError::InvalidParam {
+            param: "where",
+            reason,
+        };
+        let (dimension, value) = filter
+            .split_once('=')
+            .map(|(d, v)| (d.trim().replace('-', "_"), v.trim()))
+            .ok_or_else(|| invalid(format!("`{filter}`: expected DIMENSION=VALUE")))?;
+        let Some(dimension) = DIMENSIONS.iter().find(|d| **d == dimension) else {
+            return Err(invalid(format!(
+                "`{dimension}` is not a dimension (one of: {})",
+                DIMENSIONS.join(", ")
+            )));
+        };
+        if value.is_empty() || value.chars().count() > 200 || value.chars().any(char::is_control) {
+            return Err(invalid(format!(
+                "{dimension}: expected a value of at most 200 characters"
+            )));
+        }
+        let vocabulary: Option<Vec<&str>> = match *dimension {
+            "environment" => Some(ENVIRONMENTS.iter().copied().chain(["unknown"]).collect()),
+            "exposure" => Some(EXPOSURES.iter().copied().chain(["unknown"]).collect()),
+            "data_class" => Some(
+                DATA_CLASSES
+                    .iter()
+                    .copied()
+                    .chain(["sensitive", "unknown"])
+                    .collect(),
+            ),
+            "status" => Some(vec!["new", "reopened", "open"]),
+            "band" => Some(vec!["critical", "high", "medium", "low", "info"]),
+            _ => None,
+        };
+        let value = match vocabulary {
+            Some(words) => {
+                let lower = value.to_ascii_lowercase();
+                if !words.contains(&lower.as_str()) {
+                    return Err(invalid(format!(
+                        "{dimension}: `{value}` is not one of {}",
+                        words.join(", ")
+                    )));
+                }
+                lower
+            }
+            None if dimension.ends_with("_from") || dimension.ends_with("_to") => value
+                .parse::<IsoWeek>()
+                .map_err(|_| {
+                    invalid(format!(
+                        "{dimension}: `{value}` is not a week such as 2026-W21"
+                    ))
+                })?
+                .to_string(),
+            None => value.to_owned(),
+        };
+        self.filters.insert(dimension, value);
+        Ok(())
+    }
+
+    /// The value of a `--where` dimension ('' when not given).
+    pub(crate) fn filter(&self, dimension: &str) -> String {
+        self.filters.get(dimension).cloned().unwrap_or_default()
+    }
+
+    pub(crate) fn limit(&self) -> Result<u32> {
+        match self.limit.unwrap_or(100) {
+            l @ 1..=100_000 => Ok(l),
+            l => Err(QueryError::InvalidParam {
+                param: "limit",
+                reason: format!("{l} is outside 1..=100000"),
+            }),
+        }
+    }
+
+    pub(crate) fn min_risk(&self) -> Result<u32> {
+        match self.min_risk.unwrap_or(0) {
+            r @ 0..=100 => Ok(r),
+            r => Err(QueryError::InvalidParam {
+                param: "min-risk",
+                reason: format!("{r} is outside 0..=100"),
+            }),
+        }
     }
 
     pub(crate) fn week(&self) -> Result<IsoWeek> {
@@ -268,6 +463,41 @@ mod tests {
             "--check: `x' OR 1=1 --` is not a check id (letters, digits, _ - . : / only)"
         );
         assert_eq!(p.check.as_deref(), Some("s3_bucket_public_access"));
+    }
+
+    #[test]
+    fn where_filters_are_validated_and_normalized() {
+        let mut p = Params::default();
+        p.set_where("environment=Prod").unwrap();
+        p.set_where("data-class=sensitive").unwrap();
+        p.set_where("first_seen_from=2026-W03").unwrap();
+        p.set_where("owner=team a").unwrap();
+        assert_eq!(p.filter("environment"), "prod");
+        assert_eq!(p.filter("data_class"), "sensitive");
+        assert_eq!(p.filter("first_seen_from"), "2026-W03");
+        assert_eq!(p.filter("owner"), "team a");
+        assert_eq!(p.filter("region"), "");
+        let err = |f: &str| Params::default().set_where(f).unwrap_err().to_string();
+        assert_eq!(
+            err("colour=red"),
+            format!(
+                "--where: `colour` is not a dimension (one of: {})",
+                DIMENSIONS.join(", ")
+            )
+        );
+        assert_eq!(
+            err("environment=production"),
+            "--where: environment: `production` is not one of prod, staging, dev, sandbox, unknown"
+        );
+        assert_eq!(
+            err("first_seen_to=last week"),
+            "--where: first_seen_to: `last week` is not a week such as 2026-W21"
+        );
+        assert_eq!(err("region"), "--where: `region`: expected DIMENSION=VALUE");
+        let mut p = Params::default();
+        assert!(p.set_min_severity("HIGH").is_ok());
+        assert_eq!(p.min_severity, Some(4));
+        assert!(p.set_min_severity("severe").is_err());
     }
 
     #[test]

@@ -21,7 +21,7 @@ use lake_store::read::FindingsFiles;
 use lake_store::Location;
 
 use crate::copies::WithCopies;
-use crate::dialect::{CHANGES, VIEWS};
+use crate::dialect::{CHANGES, CONTEXT, VIEWS};
 use crate::error::{QueryError, Result};
 use crate::index::FailureIndex;
 use crate::json::text_at;
@@ -104,9 +104,10 @@ impl Lake {
         // The findings files are listed at most once: for the rows' check against their
         // files, the copies and the failure index.
         let findings = FindingsFiles::default();
-        let (mut batches, copies) = futures::try_join!(
+        let (mut batches, copies, context) = futures::try_join!(
             lake_store::read::checked_scan_batches(&self.location, &findings),
-            lake_store::compact::usable_among(&self.location, &findings)
+            lake_store::compact::usable_among(&self.location, &findings),
+            lake_store::context::read(&self.location)
         )?;
         if let Some(source) = source {
             batches = batches
@@ -115,10 +116,25 @@ impl Lake {
                 .collect::<Result<_>>()?;
         }
         let schema = lake_store::read::scans_table_schema();
+        let context = [
+            (
+                lake_core::schema::context_versions_schema(),
+                context.versions,
+            ),
+            (
+                lake_core::schema::context_accounts_schema(),
+                context.accounts,
+            ),
+            (lake_core::schema::context_rules_schema(), context.rules),
+        ]
+        .into_iter()
+        .map(|(schema, batches)| Ok(Arc::new(MemTable::try_new(schema, vec![batches])?)))
+        .collect::<Result<Vec<_>>>()?;
         Ok(Manifest {
             table: Arc::new(MemTable::try_new(schema, vec![batches])?),
             copies,
             findings,
+            context,
         })
     }
 
@@ -180,6 +196,12 @@ impl Lake {
     ) -> Result<SessionContext> {
         let ctx = self.bare_context()?;
         ctx.register_table(SCANS_TABLE, manifest.table.clone())?;
+        for (name, table) in ["context_versions", "context_accounts", "context_rules"]
+            .into_iter()
+            .zip(&manifest.context)
+        {
+            ctx.register_table(name, table.clone())?;
+        }
         let plain = self.listing(FINDINGS_TABLE, findings_schema()).await?;
         let history = self.with_copies(plain.clone(), &manifest.copies, None)?;
         let findings: Arc<dyn TableProvider> = match scope {
@@ -240,7 +262,7 @@ impl Lake {
             ctx.register_table(SCAN_CELLS, observed.scan_cells())?;
             ctx.register_table(REPEATED_KEYS, observed.repeated_keys())?;
         }
-        for script in [VIEWS, CHANGES] {
+        for script in [VIEWS, CHANGES, CONTEXT] {
             for statement in statements(script) {
                 let defines = crate::dialect::view_of(statement).map(|(name, _)| name);
                 if defines == Some(FIRST_FAILURES)
@@ -478,6 +500,16 @@ impl Lake {
                     ));
                 }
             }
+            "priorities" | "owners" | "landing-zones" => {
+                let (week, against) = self.pair(&manifest, params).await?;
+                values.push(("week", ScalarValue::Utf8(Some(week.clone()))));
+                values.push(("against", ScalarValue::Utf8(against.clone())));
+                pairs.push((week, against));
+                scope = Scope::Partitions(self.partitions_of_pairs(&manifest, &pairs).await?);
+                for (name, value) in risk_values(params)? {
+                    values.push((name, value));
+                }
+            }
             "compliance" => {
                 let week = params.week()?;
                 previous_of(&self.weeks_in(&manifest).await?, week)?;
@@ -559,6 +591,8 @@ pub(crate) struct Manifest {
     copies: Vec<(String, String)>,
     /// The findings files of the lake, listed when first needed.
     findings: FindingsFiles,
+    /// The context tables: versions, accounts, rules (committed versions only).
+    context: Vec<Arc<MemTable>>,
 }
 
 /// Which partitions of `findings` a query reads.
@@ -576,6 +610,32 @@ pub(crate) enum Scope {
     /// Only these `dt` values, looked up through filters (a check): the views stay views so
     /// that the filters reach the scans.
     Lookup(Vec<String>),
+}
+
+/// The parameters of the risk queries (`priorities`, `owners`, `landing-zones`) beyond the
+/// pair of weeks: the thresholds and every `--where` dimension ('' when not given).
+pub(crate) fn risk_values(params: &Params) -> Result<Vec<(&'static str, ScalarValue)>> {
+    let int = |v: u32| ScalarValue::Int64(Some(i64::from(v)));
+    let mut out = vec![
+        ("min_risk", int(params.min_risk()?)),
+        ("min_age", int(params.min_age.unwrap_or(0))),
+        (
+            "min_severity",
+            ScalarValue::Int64(Some(i64::from(params.min_severity.unwrap_or(0)))),
+        ),
+        ("limit", int(params.limit()?)),
+        (
+            "framework",
+            ScalarValue::Utf8(Some(params.framework.clone().unwrap_or_default())),
+        ),
+    ];
+    for dimension in crate::named::DIMENSIONS {
+        if dimension == "framework" {
+            continue;
+        }
+        out.push((dimension, ScalarValue::Utf8(Some(params.filter(dimension)))));
+    }
+    Ok(out)
 }
 
 /// The rows of a `scans` batch whose producer is `source` (null: Prowler's).
@@ -704,7 +764,7 @@ mod tests {
 
     #[test]
     fn every_script_of_the_queries_tokenizes() {
-        for script in [VIEWS, CHANGES] {
+        for script in [VIEWS, CHANGES, CONTEXT] {
             let split = statements(script);
             assert!(split.len() > 3);
             // Nothing lost: the statements are the script's text, in order.

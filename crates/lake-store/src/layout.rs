@@ -5,6 +5,7 @@
 //! <lake>/scans/dt=YYYY-MM-DD/<account>-<run_id>.parquet      one manifest row per source
 //! <lake>/_staging/...                                        local lakes only: files being written
 //! <lake>/_observed/dt=YYYY-MM-DD/<account>-<run_id>.parquet  what each findings file observed (a cache)
+//! <lake>/context/{accounts,rules,versions}/v<N>.parquet      the business context, one file per version
 //! ```
 //!
 //! The stem `<account>-<run_id>` is collision-free ([`ScanIdentity::file_stem`]); a lake
@@ -26,6 +27,28 @@ pub const SCANS_TABLE: &str = "scans";
 /// The observed cells of each findings file (see [`crate::observed`]): a cache beside the
 /// tables, ignored by engines (its name starts with `_`).
 pub const OBSERVED_DIR: &str = "_observed";
+/// The context tables (`lake context set`): their names and directories under `context/`.
+pub const CONTEXT_TABLES: [(&str, &str); 3] = [
+    ("context_accounts", "accounts"),
+    ("context_rules", "rules"),
+    ("context_versions", "versions"),
+];
+
+/// The relative directory of a context table (`accounts`, `rules`, `versions`).
+pub fn context_dir(table: &str) -> String {
+    format!("context/{table}")
+}
+
+/// The relative path of one version's file of a context table.
+pub fn context_file(table: &str, version: i64) -> String {
+    format!("context/{table}/v{version:06}.parquet")
+}
+
+/// The claim a context writer takes on a version number before writing it.
+pub fn context_claim(version: i64) -> String {
+    format!("_context_claims/v{version:06}")
+}
+
 /// Where local lakes stage files before the atomic rename.
 pub const STAGING_DIR: &str = "_staging";
 

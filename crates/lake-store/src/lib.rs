@@ -19,6 +19,7 @@
 //! ```
 
 pub mod compact;
+pub mod context;
 pub mod error;
 pub mod failures;
 pub mod ingest;

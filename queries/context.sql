@@ -1,0 +1,353 @@
+-- Business context and risk: who owns a finding, how long it has been open, how bad it really
+-- is. Defined once; registered by lake-query beside views.sql and changes.sql, inlined as
+-- CTEs by the Athena rendering (athena.sql spells the few that differ). The context tables
+-- (context_versions, context_accounts, context_rules) are written by `lake context set`;
+-- README.md, "Owners, landing zones and risk", explains the score so a reader can recompute
+-- it from these definitions.
+--
+-- Every view below judges the week of diff_pairs (`lake` registers the one pair the query
+-- asks for): the open failures of its state (finding_changes' "failing now", unmuted).
+
+-- week_context: the context version that judges each week: the latest version (highest
+-- number) effective in or before it; a week before every version is judged by the earliest
+-- (there was no other). No row when no context was ever set.
+CREATE VIEW week_context AS
+SELECT p.week,
+       coalesce(max(CASE WHEN v.effective_week <= p.week THEN v.version END), min(v.version))
+           AS version
+FROM diff_pairs p
+CROSS JOIN context_versions v
+GROUP BY p.week;
+
+-- account_context: what that version says of each account it lists.
+CREATE VIEW account_context AS
+SELECT w.week, a.account_uid, a.account_name, a.landing_zone, a.landing_zone_name,
+       a.environment, a.owner, a.business_unit, a.zone_regions, a.sla_critical, a.sla_high,
+       a.sla_medium, a.sla_low, a.sla_informational
+FROM week_context w
+JOIN context_accounts a ON a.version = w.version;
+
+-- week_sla: the remediation SLA (days) of accounts the context does not place in a landing
+-- zone: the version's defaults, else (no context at all) the built-in ones, which
+-- lake_core::context::DEFAULT_SLA_DAYS also writes into every version's defaults.
+CREATE VIEW week_sla AS
+SELECT p.week,
+       coalesce(max(v.sla_critical), 7) AS sla_critical,
+       coalesce(max(v.sla_high), 30) AS sla_high,
+       coalesce(max(v.sla_medium), 90) AS sla_medium,
+       coalesce(max(v.sla_low), 180) AS sla_low,
+       max(v.sla_informational) AS sla_informational
+FROM diff_pairs p
+LEFT JOIN week_context w ON w.week = p.week
+LEFT JOIN context_versions v ON v.version = w.version
+GROUP BY p.week;
+
+-- open_findings: the open failures of the week judged (FAIL, not muted, in its state), with
+-- the tags of their first resource, which the resource rules read.
+CREATE VIEW open_findings AS
+SELECT pair_week AS week, finding_key, finding_uid, source, provider, account_uid,
+       account_name, region, scope, check_id, title, severity, severity_id, service,
+       categories, resource_uid, resource_name, resource_type, compliance, scan_date,
+       status_detail, resources[1]['tags'] AS tags
+FROM pair_rows
+WHERE status_code = 'FAIL' AND NOT muted;
+
+-- rule_hits: each resource rule of the week's context that matches an open finding: every
+-- condition the rule gives holds (tag key present with a value matching the pattern, name,
+-- uid, type, check patterns; account equal). `owner`: the rule's owner, else the value of
+-- its owner tag on the resource.
+CREATE VIEW rule_hits AS
+SELECT o.week, o.finding_key, r.rule, r.line, r.exposure, r.data_class,
+       r.compensating_control,
+       coalesce(r.owner, CASE WHEN r.owner_tag IS NOT NULL
+                              THEN map_extract(o.tags, r.owner_tag)[1] END) AS owner
+FROM open_findings o
+JOIN week_context w ON w.week = o.week
+JOIN context_rules r ON r.version = w.version
+WHERE (r.account_uid IS NULL OR r.account_uid = o.account_uid)
+  AND (r.tag_key IS NULL
+       OR map_extract(o.tags, r.tag_key)[1] LIKE coalesce(r.tag_value, '%') ESCAPE '\')
+  AND (r.name_like IS NULL OR o.resource_name LIKE r.name_like ESCAPE '\')
+  AND (r.uid_like IS NULL OR o.resource_uid LIKE r.uid_like ESCAPE '\')
+  AND (r.type_like IS NULL OR o.resource_type LIKE r.type_like ESCAPE '\')
+  AND (r.check_like IS NULL OR o.check_id LIKE r.check_like ESCAPE '\');
+
+-- finding_attributes: per open finding, what the rules say: for each of exposure, data
+-- class, compensating control and owner, the first matching rule (in file order) that sets
+-- it, with that rule's line (`*_line`). (The rule number is zero-padded in front of the
+-- value so that min() picks the first rule in both engines.)
+CREATE VIEW finding_attributes AS
+WITH tagged AS (
+    SELECT week, finding_key,
+           lpad(CAST(rule AS varchar), 6, '0') || lpad(CAST(line AS varchar), 6, '0') AS tag,
+           exposure, data_class, compensating_control, owner
+    FROM rule_hits
+),
+firsts AS (
+    SELECT week, finding_key,
+           min(CASE WHEN exposure IS NOT NULL THEN tag || exposure END) AS exposure,
+           min(CASE WHEN data_class IS NOT NULL THEN tag || data_class END) AS data_class,
+           min(CASE WHEN compensating_control IS NOT NULL
+                    THEN tag || compensating_control END) AS compensating_control,
+           min(CASE WHEN owner IS NOT NULL THEN tag || owner END) AS owner
+    FROM tagged
+    GROUP BY week, finding_key
+)
+SELECT week, finding_key,
+       substr(exposure, 13) AS exposure,
+       CAST(substr(exposure, 7, 6) AS int) AS exposure_line,
+       substr(data_class, 13) AS data_class,
+       CAST(substr(data_class, 7, 6) AS int) AS data_class_line,
+       substr(compensating_control, 13) AS compensating_control,
+       CAST(substr(compensating_control, 7, 6) AS int) AS compensating_control_line,
+       substr(owner, 13) AS owner,
+       CAST(substr(owner, 7, 6) AS int) AS owner_line
+FROM firsts;
+
+-- resource_kinds: per resource (source, account, resource uid), the kinds of checks that
+-- fail on it this week, from Prowler's check categories and, where a producer writes none,
+-- the check id: exposed (internet-exposed, *public*), unencrypted (encryption, *encrypt*),
+-- privileged (privilege-escalation, *admin*, *privilege*: it holds or grants admin) and
+-- credentials (secrets, *access_key*, *secret*: keys, passwords, tokens to rotate). Several
+-- at once are what attackers chain.
+CREATE VIEW resource_kinds AS
+SELECT week, source, account_uid, resource_uid,
+       bool_or(array_has(categories, 'internet-exposed') OR check_id LIKE '%public%')
+           AS exposed,
+       bool_or(array_has(categories, 'encryption') OR check_id LIKE '%encrypt%')
+           AS unencrypted,
+       bool_or(array_has(categories, 'privilege-escalation') OR check_id LIKE '%admin%'
+               OR check_id LIKE '%privilege%') AS privileged,
+       bool_or(array_has(categories, 'secrets') OR check_id LIKE '%access\_key%' ESCAPE '\'
+               OR check_id LIKE '%secret%') AS credentials
+FROM open_findings
+GROUP BY week, source, account_uid, resource_uid;
+
+-- history_rows: the history (weeks up to the one judged) of the cells the open findings are
+-- in: every landed row of their (account, check).
+CREATE VIEW history_rows AS
+SELECT f.week, f.finding_key, s.source, f.account_uid, f.region, f.check_id, f.scan_date,
+       f.status_code = 'FAIL' AND NOT f.muted AS failing,
+       CAST(f.scan_time AS varchar) AS at
+FROM findings_history f
+JOIN landed_scans s
+    ON s.dt = f.dt AND s.source_uri = f.source_uri AND s.run_id = f.run_id
+WHERE f.week <= (SELECT max(week) FROM diff_pairs)
+  AND f.account_uid IN (SELECT account_uid FROM open_findings)
+  AND f.check_id IN (SELECT check_id FROM open_findings);
+
+-- finding_timeline: per open finding, one row per week of its history that says whether it
+-- was failing: a week that reported it (its latest scan of the week decides: `open` when
+-- `failing` when that row is an unmuted FAIL), and a week whose scans observed its cell (its account,
+-- check and, for a regional check, region) without reporting it: not failing (as `diff`
+-- calls a key absent from an observed cell resolved). Weeks that observed neither say
+-- nothing: a gap in the evidence never ends or starts a failure.
+CREATE VIEW finding_timeline AS
+WITH own AS (
+    SELECT h.finding_key, h.week, min(h.scan_date) AS first_date,
+           max(h.at || CASE WHEN h.failing THEN '1' ELSE '0' END) AS last_row
+    FROM history_rows h
+    JOIN open_findings o ON o.finding_key = h.finding_key
+    GROUP BY h.finding_key, h.week
+),
+cells AS (
+    SELECT DISTINCT week, source, account_uid, region, check_id FROM history_rows
+),
+absent AS (
+    SELECT DISTINCT o.finding_key, c.week
+    FROM open_findings o
+    JOIN cells c
+        ON c.source = o.source AND c.account_uid = o.account_uid AND c.check_id = o.check_id
+       AND (o.scope = '*' OR c.region = o.region)
+    WHERE c.week < o.week
+)
+SELECT finding_key, week, first_date, substr(last_row, length(last_row)) = '1' AS failing,
+       true AS reported
+FROM own
+UNION ALL
+SELECT a.finding_key, a.week, CAST(NULL AS date) AS first_date, false AS failing,
+       false AS reported
+FROM absent a
+WHERE NOT EXISTS (
+    SELECT 1 FROM own w WHERE w.finding_key = a.finding_key AND w.week = a.week
+);
+
+-- finding_lifecycle: per open finding, from its timeline: first_seen / last_seen (first and
+-- last week it was reported), first_failed (first week failing), open_since (the first
+-- failing week of the current run: after the latest week it was seen not failing),
+-- open_since_date (the first scan date of that week), resolved_at (the first week of the
+-- latest run of weeks it was not failing after having failed: the last time it was resolved),
+-- times_reopened (how often it failed again after having been seen not failing).
+CREATE VIEW finding_lifecycle AS
+WITH t AS (
+    SELECT finding_key, week, first_date, failing, reported,
+           lag(failing) OVER (PARTITION BY finding_key ORDER BY week) AS failing_before,
+           max(CASE WHEN failing THEN 1 ELSE 0 END) OVER (
+               PARTITION BY finding_key ORDER BY week
+               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS failed_earlier
+    FROM finding_timeline
+),
+marks AS (
+    SELECT finding_key,
+           min(CASE WHEN reported THEN week END) AS first_seen,
+           max(CASE WHEN reported THEN week END) AS last_seen,
+           min(CASE WHEN failing THEN week END) AS first_failed,
+           max(CASE WHEN NOT failing THEN week END) AS last_closed,
+           count(CASE WHEN failing AND NOT failing_before AND failed_earlier = 1 THEN 1 END)
+               AS times_reopened
+    FROM t
+    GROUP BY finding_key
+),
+runs AS (
+    SELECT m.finding_key, m.first_seen, m.last_seen, m.first_failed, m.last_closed,
+           m.times_reopened,
+           min(CASE WHEN t.failing AND (m.last_closed IS NULL OR t.week > m.last_closed)
+                    THEN t.week END) AS open_since,
+           max(CASE WHEN t.failing AND t.week < m.last_closed THEN t.week END)
+               AS failed_before_close
+    FROM marks m
+    JOIN t ON t.finding_key = m.finding_key
+    GROUP BY m.finding_key, m.first_seen, m.last_seen, m.first_failed, m.last_closed,
+             m.times_reopened
+)
+SELECT r.finding_key, r.first_seen, r.last_seen, r.first_failed, r.open_since,
+       min(CASE WHEN t.week = r.open_since THEN t.first_date END) AS open_since_date,
+       min(CASE WHEN NOT t.failing AND t.week > r.failed_before_close
+                     AND t.week <= r.last_closed THEN t.week END) AS resolved_at,
+       r.times_reopened
+FROM runs r
+JOIN t ON t.finding_key = r.finding_key
+GROUP BY r.finding_key, r.first_seen, r.last_seen, r.first_failed, r.open_since,
+         r.times_reopened;
+
+-- finding_age: days from the first scan of the current failing run to the week's scan.
+CREATE VIEW finding_age AS
+SELECT o.finding_key, CAST(o.scan_date - l.open_since_date AS bigint) AS open_for_days
+FROM open_findings o
+JOIN finding_lifecycle l ON l.finding_key = o.finding_key;
+
+-- finding_risk: every open finding of the week with its context, lifecycle and risk score.
+-- The score (0-100) is the sum of these points, clamped to 0..100 (README explains them):
+--   severity        Critical 50, High 35, Medium 20, Low 10, Informational 0, other 10
+--   environment     prod +15, staging +5, dev 0, sandbox -10, unknown 0
+--   exposure        public +15 (a rule says so, else a check of the resource is about
+--                   internet exposure), unless the data is public by design
+--   data class      pii or restricted +20, confidential +10, internal 0, public -30
+--   attack chain    the resource holds admin (privileged) and is exposed or has credentials
+--                   to rotate: +45; else two or more kinds failing on it at once: +15
+--   compensating    a compensating control: -20
+--   age             open longer than its SLA: +10, longer than twice its SLA: +15
+--   owner           nobody owns it: +5
+--   reopened        +5 per time it came back, at most +10
+--   region          outside its landing zone's regions (regional checks): +5
+-- Bands: critical >= 80, high >= 60, medium >= 40, low >= 20, else info.
+CREATE VIEW finding_risk AS
+WITH base AS (
+    SELECT o.week, o.finding_key, o.finding_uid, o.source, o.provider, o.account_uid,
+           coalesce(ac.account_name, o.account_name) AS account_name, o.region, o.scope,
+           o.check_id, o.title, o.severity, o.severity_id, o.service, o.categories,
+           o.resource_uid, o.resource_name, o.resource_type, o.compliance, o.status_detail,
+           ac.landing_zone, ac.landing_zone_name, ac.environment, ac.business_unit,
+           ac.zone_regions,
+           coalesce(fa.owner, ac.owner) AS owner,
+           CASE WHEN fa.owner IS NOT NULL THEN 'rule, line ' || CAST(fa.owner_line AS varchar)
+                WHEN ac.owner IS NOT NULL THEN 'account' END AS owner_from,
+           coalesce(fa.exposure, CASE WHEN k.exposed THEN 'public' END) AS exposure,
+           CASE WHEN fa.exposure IS NOT NULL
+                    THEN 'rule, line ' || CAST(fa.exposure_line AS varchar)
+                WHEN k.exposed THEN 'checks' END AS exposure_from,
+           fa.data_class, fa.data_class_line, fa.compensating_control,
+           coalesce(k.exposed, false) AS exposed, coalesce(k.unencrypted, false) AS unencrypted,
+           coalesce(k.privileged, false) AS privileged,
+           coalesce(k.credentials, false) AS credentials,
+           l.first_seen, l.last_seen, l.first_failed, l.open_since, l.resolved_at,
+           coalesce(l.times_reopened, 0) AS times_reopened, g.open_for_days,
+           CASE o.severity_id
+               WHEN 5 THEN CASE WHEN ac.account_uid IS NULL THEN d.sla_critical ELSE ac.sla_critical END
+               WHEN 4 THEN CASE WHEN ac.account_uid IS NULL THEN d.sla_high ELSE ac.sla_high END
+               WHEN 3 THEN CASE WHEN ac.account_uid IS NULL THEN d.sla_medium ELSE ac.sla_medium END
+               WHEN 2 THEN CASE WHEN ac.account_uid IS NULL THEN d.sla_low ELSE ac.sla_low END
+               WHEN 1 THEN CASE WHEN ac.account_uid IS NULL THEN d.sla_informational
+                                ELSE ac.sla_informational END
+           END AS sla_days
+    FROM open_findings o
+    LEFT JOIN account_context ac ON ac.week = o.week AND ac.account_uid = o.account_uid
+    LEFT JOIN week_sla d ON d.week = o.week
+    LEFT JOIN finding_attributes fa ON fa.week = o.week AND fa.finding_key = o.finding_key
+    LEFT JOIN resource_kinds k
+        ON k.week = o.week AND k.source = o.source AND k.account_uid = o.account_uid
+       AND k.resource_uid = o.resource_uid
+    LEFT JOIN finding_lifecycle l ON l.finding_key = o.finding_key
+    LEFT JOIN finding_age g ON g.finding_key = o.finding_key
+),
+points AS (
+    SELECT b.*,
+           CASE severity_id WHEN 5 THEN 50 WHEN 4 THEN 35 WHEN 3 THEN 20 WHEN 2 THEN 10
+                            WHEN 1 THEN 0 ELSE 10 END AS p_severity,
+           CASE environment WHEN 'prod' THEN 15 WHEN 'staging' THEN 5 WHEN 'sandbox' THEN -10
+                            ELSE 0 END AS p_environment,
+           CASE WHEN exposure = 'public' AND coalesce(data_class, '') <> 'public' THEN 15
+                ELSE 0 END AS p_exposure,
+           CASE data_class WHEN 'pii' THEN 20 WHEN 'restricted' THEN 20
+                           WHEN 'confidential' THEN 10 WHEN 'public' THEN -30
+                           ELSE 0 END AS p_data,
+           CASE WHEN privileged AND (exposed OR credentials) THEN 45
+                WHEN (CASE WHEN exposed THEN 1 ELSE 0 END) + (CASE WHEN unencrypted THEN 1 ELSE 0 END)
+                     + (CASE WHEN privileged THEN 1 ELSE 0 END)
+                     + (CASE WHEN credentials THEN 1 ELSE 0 END) >= 2 THEN 15
+                ELSE 0 END AS p_chain,
+           CASE WHEN compensating_control IS NOT NULL THEN -20 ELSE 0 END AS p_control,
+           CASE WHEN sla_days IS NULL OR open_for_days IS NULL THEN 0
+                WHEN open_for_days > 2 * sla_days THEN 15
+                WHEN open_for_days > sla_days THEN 10 ELSE 0 END AS p_age,
+           CASE WHEN owner IS NULL THEN 5 ELSE 0 END AS p_owner,
+           5 * least(times_reopened, 2) AS p_reopened,
+           CASE WHEN scope <> '*' AND cardinality(zone_regions) > 0
+                     AND NOT array_has(zone_regions, region) THEN 5 ELSE 0 END AS p_region
+    FROM base b
+),
+scored AS (
+    SELECT p.*,
+           greatest(0, least(100, p_severity + p_environment + p_exposure + p_data + p_chain
+                                  + p_control + p_age + p_owner + p_reopened + p_region))
+               AS risk_score,
+           CASE WHEN (CASE WHEN exposed THEN 1 ELSE 0 END) + (CASE WHEN unencrypted THEN 1 ELSE 0 END)
+                     + (CASE WHEN privileged THEN 1 ELSE 0 END)
+                     + (CASE WHEN credentials THEN 1 ELSE 0 END) >= 2
+                THEN concat_ws(' + ',
+                               CASE WHEN exposed THEN 'exposed' END,
+                               CASE WHEN unencrypted THEN 'unencrypted' END,
+                               CASE WHEN privileged THEN 'over-privileged' END,
+                               CASE WHEN credentials THEN 'credentials' END) END AS chain
+    FROM points p
+)
+SELECT s.*,
+       CASE WHEN risk_score >= 80 THEN 'critical' WHEN risk_score >= 60 THEN 'high'
+            WHEN risk_score >= 40 THEN 'medium' WHEN risk_score >= 20 THEN 'low'
+            ELSE 'info' END AS risk_band,
+       CASE WHEN sla_days IS NOT NULL AND open_for_days > sla_days
+            THEN open_for_days - sla_days END AS sla_overdue_days,
+       CASE WHEN first_failed = week THEN 'new'
+            WHEN open_since = week THEN 'reopened'
+            ELSE 'open' END AS status,
+       concat_ws('; ',
+           severity || ' ' || CAST(p_severity AS varchar),
+           CASE WHEN p_environment <> 0 THEN environment || ' '
+                || CASE WHEN p_environment > 0 THEN '+' ELSE '' END
+                || CAST(p_environment AS varchar) END,
+           CASE WHEN p_exposure <> 0 THEN 'public (' || exposure_from || ') +15' END,
+           CASE WHEN p_data <> 0 THEN 'data ' || data_class || ' (rule, line '
+                || CAST(data_class_line AS varchar) || ') '
+                || CASE WHEN p_data > 0 THEN '+' ELSE '' END || CAST(p_data AS varchar) END,
+           CASE WHEN p_chain = 45 THEN 'admin reachable: ' || chain || ' on this resource +45'
+                WHEN p_chain > 0 THEN 'chain: ' || chain || ' on this resource +15' END,
+           CASE WHEN p_control <> 0 THEN 'compensating control: ' || compensating_control
+                || ' -20' END,
+           CASE WHEN p_age > 0 THEN 'open ' || CAST(open_for_days AS varchar) || ' days, SLA '
+                || CAST(sla_days AS varchar) || ' +' || CAST(p_age AS varchar) END,
+           CASE WHEN p_owner > 0 THEN 'no owner +5' END,
+           CASE WHEN p_reopened > 0 THEN 'reopened ' || CAST(times_reopened AS varchar)
+                || 'x +' || CAST(p_reopened AS varchar) END,
+           CASE WHEN p_region > 0 THEN 'region ' || region || ' outside '
+                || landing_zone || ' +5' END) AS risk_reason
+FROM scored s;

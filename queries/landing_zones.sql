@@ -1,0 +1,72 @@
+-- landing-zones: posture per landing zone in $week with the change against $against, as
+-- `posture` computes it (pass rate = PASS / (PASS + open FAIL), the deltas over the cells
+-- both weeks observed, compared_cells), accounts placed by $week's context ('none': in no
+-- landing zone), plus the zone's open failures past their SLA and at critical or high risk
+-- (finding_risk). $environment filters the accounts ('' any, 'unknown': not given).
+WITH zones AS (
+    SELECT account_uid, landing_zone, landing_zone_name, owner, environment
+    FROM account_context
+    WHERE week = $week
+),
+rows AS (
+    SELECT coalesce(z.landing_zone, 'none') AS landing_zone,
+           coalesce(z.landing_zone_name, z.landing_zone, 'none') AS landing_zone_name,
+           f.week, f.account_uid, f.status_code, f.muted, c.check_id IS NOT NULL AS compared
+    FROM latest_findings f
+    LEFT JOIN zones z ON z.account_uid = f.account_uid
+    LEFT JOIN compared_cells c
+        ON c.pair_week = $week AND c.source = f.source AND c.provider = f.provider
+       AND c.account_uid = f.account_uid AND c.scope = f.scope AND c.check_id = f.check_id
+    WHERE (f.week = $week OR f.week = $against)
+      AND ($environment = '' OR coalesce(z.environment, 'unknown') = $environment)
+),
+counts AS (
+    SELECT landing_zone, max(landing_zone_name) AS landing_zone_name,
+           count(DISTINCT CASE WHEN week = $week THEN account_uid END) AS accounts,
+           count(CASE WHEN week = $week THEN 1 END) AS rows_now,
+           count(CASE WHEN week = $week AND status_code = 'PASS' AND NOT muted THEN 1 END) AS pass,
+           count(CASE WHEN week = $week AND status_code = 'FAIL' AND NOT muted THEN 1 END) AS fail,
+           count(CASE WHEN week = $week AND compared AND status_code = 'PASS' AND NOT muted
+                      THEN 1 END) AS compared_pass,
+           count(CASE WHEN week = $week AND compared AND status_code = 'FAIL' AND NOT muted
+                      THEN 1 END) AS compared_fail,
+           count(CASE WHEN week = $against AND compared AND status_code = 'PASS' AND NOT muted
+                      THEN 1 END) AS previous_pass,
+           count(CASE WHEN week = $against AND compared AND status_code = 'FAIL' AND NOT muted
+                      THEN 1 END) AS previous_fail
+    FROM rows
+    GROUP BY landing_zone
+),
+risk AS (
+    SELECT coalesce(landing_zone, 'none') AS landing_zone,
+           count(CASE WHEN sla_overdue_days IS NOT NULL THEN 1 END) AS sla_breaches,
+           count(CASE WHEN risk_band IN ('critical', 'high') THEN 1 END) AS high_risk,
+           max(risk_score) AS max_risk
+    FROM finding_risk
+    WHERE $environment = '' OR coalesce(environment, 'unknown') = $environment
+    GROUP BY coalesce(landing_zone, 'none')
+),
+rated AS (
+    SELECT c.*,
+           CASE WHEN pass + fail = 0 THEN NULL
+                ELSE round(100.0 * pass / (pass + fail), 1) END AS pass_rate,
+           CASE WHEN compared_pass + compared_fail = 0 THEN NULL
+                ELSE round(100.0 * compared_pass / (compared_pass + compared_fail), 1) END
+               AS compared_pass_rate,
+           CASE WHEN previous_pass + previous_fail = 0 THEN NULL
+                ELSE round(100.0 * previous_pass / (previous_pass + previous_fail), 1) END
+               AS previous_pass_rate
+    FROM counts c
+    WHERE rows_now > 0
+)
+SELECT r.landing_zone, r.landing_zone_name, r.accounts, r.pass, r.fail, r.pass_rate,
+       r.compared_pass_rate, r.previous_pass_rate,
+       round(r.compared_pass_rate - r.previous_pass_rate, 1) AS pass_rate_delta,
+       CASE WHEN $against IS NULL THEN NULL ELSE r.compared_fail - r.previous_fail END
+           AS fail_delta,
+       r.fail - r.compared_fail AS fail_not_compared,
+       coalesce(k.sla_breaches, 0) AS sla_breaches, coalesce(k.high_risk, 0) AS high_risk,
+       k.max_risk
+FROM rated r
+LEFT JOIN risk k ON k.landing_zone = r.landing_zone
+ORDER BY CASE WHEN r.landing_zone = 'none' THEN 1 ELSE 0 END, r.landing_zone;
