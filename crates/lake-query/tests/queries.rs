@@ -16,6 +16,9 @@ use object_store::ObjectStoreExt;
 #[path = "queries/semantics.rs"]
 mod semantics;
 
+#[path = "queries/risk.rs"]
+mod risk;
+
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures")
 }

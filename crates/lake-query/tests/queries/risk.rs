@@ -1,0 +1,258 @@
+//! Owners, lifecycle and risk, specified on fixtures/risk (built by fixtures/make_risk.py):
+//! five weeks of two production accounts and their context file. Every open finding of the
+//! last week is listed with its score, band and reason in the order `priorities` gives; the
+//! lifecycle of each is hand-computed from the scans the generator writes.
+//!
+//! The histories (weeks 2026-W18 to W22; account 2 was not scanned in W21):
+//! - static-css, customer-export (account 1): PASS, then public in W22 (new)
+//! - deploy-bot (account 1): its stale key and its admin policy fail from W22 (new)
+//! - i-1 (account 1): FAIL W18, W19; PASS W20 (resolved); FAIL W21, W22 (came back)
+//! - sg-1, i-9 (account 2): FAIL every scanned week; W21 is a gap, not a resolution
+//! - vol-2 (account 2): FAIL W18; absent W19 while vol-3 kept its cell observed (resolved);
+//!   FAIL W20, W22
+
+use lake_core::context::VersionInfo;
+use lake_query::{Lake, Params};
+
+use super::{fixtures, lake_of, rows};
+
+async fn risk_lake(context: bool) -> (Lake, tempfile::TempDir) {
+    let (lake, dir) = lake_of(&[&fixtures().join("risk/scans")]).await;
+    if context {
+        set_context(&lake, &read_fixture_context(), "2026-W18").await;
+    }
+    (lake, dir)
+}
+
+fn read_fixture_context() -> String {
+    std::fs::read_to_string(fixtures().join("risk/context.yaml")).unwrap()
+}
+
+async fn set_context(lake: &Lake, text: &str, from: &str) -> i64 {
+    let context = lake_core::context::parse(text).unwrap();
+    let info = VersionInfo {
+        version: 0,
+        effective_week: from.parse().unwrap(),
+        set_at_micros: 0,
+        source: "context.yaml".into(),
+        sha256: String::new(),
+    };
+    lake_store::context::set(lake.location(), &context, &info)
+        .await
+        .unwrap()
+        .version
+}
+
+fn params(week: &str, filters: &[&str]) -> Params {
+    let mut p = Params {
+        week: Some(week.parse().unwrap()),
+        ..Params::default()
+    };
+    for f in filters {
+        p.set_where(f).unwrap();
+    }
+    p
+}
+
+/// `priorities` as lines: score band resource check | reason.
+async fn priorities(lake: &Lake, p: &Params) -> Vec<String> {
+    rows(&lake.run("priorities", p).await.unwrap())
+        .iter()
+        .map(|r| {
+            let resource = r["resource_uid"].rsplit([':', '/']).next().unwrap();
+            format!(
+                "{} {} {} {} | {}",
+                r["risk_score"], r["risk_band"], resource, r["check_id"], r["risk_reason"]
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_risk_score_orders_the_examples_and_says_why() {
+    let (lake, _dir) = risk_lake(true).await;
+    assert_eq!(
+        priorities(&lake, &params("2026-W22", &[])).await,
+        [
+            // A user holding admin whose access key is stale: the key is the way in.
+            "100 critical deploy-bot iam_user_administrator_access_policy | Critical 50; prod +15; admin reachable: over-privileged + credentials on this resource +45",
+            // The customer export: public, with personal data.
+            "100 critical customer-export s3_bucket_public_access | Critical 50; prod +15; public (checks) +15; data pii (rule, line 21) +20",
+            // Production, public-facing, confidential data, open 4 weeks, nobody's.
+            "80 critical i-9 ec2_instance_port_ssh_exposed_to_internet | High 35; prod +15; public (checks) +15; data confidential (rule, line 25) +10; no owner +5",
+            // A Medium stale key is Critical on a production user that holds admin.
+            "80 critical deploy-bot iam_rotate_access_key_90_days | Medium 20; prod +15; admin reachable: over-privileged + credentials on this resource +45",
+            "55 medium sg-1 ec2_securitygroup_default_restrict_traffic | High 35; prod +15; no owner +5",
+            // Came back after a fix, and older than its landing zone's 5-day Medium SLA.
+            "50 medium i-1 ec2_instance_imdsv2_enabled | Medium 20; prod +15; open 7 days, SLA 5 +10; reopened 1x +5",
+            "45 medium vol-2 ec2_ebs_volume_encryption | Medium 20; prod +15; no owner +5; reopened 1x +5",
+            // The same Critical public bucket holding static CSS: public by design.
+            "35 low static-css s3_bucket_public_access | Critical 50; prod +15; data public (rule, line 23) -30",
+        ]
+    );
+}
+
+#[tokio::test]
+async fn the_lifecycle_of_each_open_finding_is_its_history() {
+    let (lake, _dir) = risk_lake(true).await;
+    let got: Vec<String> = rows(&lake.run("priorities", &params("2026-W22", &[])).await.unwrap())
+        .iter()
+        .map(|r| {
+            let resource = r["resource_uid"].rsplit([':', '/']).next().unwrap();
+            format!(
+                "{resource} {} first_seen={} last_seen={} first_failed={} open_since={} resolved_at={} reopened={} days={} owner={} ({})",
+                r["status"], r["first_seen"], r["last_seen"], r["first_failed"], r["open_since"],
+                r["resolved_at"], r["times_reopened"], r["open_for_days"], r["owner"], r["owner_from"]
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "deploy-bot new first_seen=2026-W18 last_seen=2026-W22 first_failed=2026-W22 open_since=2026-W22 resolved_at= reopened=0 days=0 owner=payments (rule, line 27)",
+            "customer-export new first_seen=2026-W18 last_seen=2026-W22 first_failed=2026-W22 open_since=2026-W22 resolved_at= reopened=0 days=0 owner=platform (account)",
+            // W21 unscanned: no evidence either way, still open since W18 (28 days)
+            "i-9 open first_seen=2026-W18 last_seen=2026-W22 first_failed=2026-W18 open_since=2026-W18 resolved_at= reopened=0 days=28 owner= ()",
+            "deploy-bot new first_seen=2026-W18 last_seen=2026-W22 first_failed=2026-W22 open_since=2026-W22 resolved_at= reopened=0 days=0 owner=payments (rule, line 27)",
+            "sg-1 open first_seen=2026-W18 last_seen=2026-W22 first_failed=2026-W18 open_since=2026-W18 resolved_at= reopened=0 days=28 owner= ()",
+            // PASS in W20: resolved then, failing again from W21
+            "i-1 open first_seen=2026-W18 last_seen=2026-W22 first_failed=2026-W18 open_since=2026-W21 resolved_at=2026-W20 reopened=1 days=7 owner=platform (account)",
+            // absent in W19 while its cell was observed: resolved then; back from W20
+            "vol-2 open first_seen=2026-W18 last_seen=2026-W22 first_failed=2026-W18 open_since=2026-W20 resolved_at=2026-W19 reopened=1 days=14 owner= ()",
+            "static-css new first_seen=2026-W18 last_seen=2026-W22 first_failed=2026-W22 open_since=2026-W22 resolved_at= reopened=0 days=0 owner=platform (account)",
+        ]
+    );
+    // In W21 the finding that came back is reopened this week.
+    let w21 = rows(&lake.run("priorities", &params("2026-W21", &["status=reopened"])).await.unwrap());
+    assert_eq!(w21.len(), 1);
+    assert_eq!(w21[0]["check_id"], "ec2_instance_imdsv2_enabled");
+    assert_eq!(w21[0]["resolved_at"], "2026-W20");
+}
+
+#[tokio::test]
+async fn every_threshold_and_dimension_filters() {
+    let (lake, _dir) = risk_lake(true).await;
+    // The view a security operations team works from: Critical or High on production,
+    // public-facing, sensitive data, open more than 7 days, no owner.
+    let mut p = params(
+        "2026-W22",
+        &[
+            "environment=prod",
+            "exposure=public",
+            "data_class=sensitive",
+            "owner=none",
+        ],
+    );
+    p.set_min_severity("high").unwrap();
+    p.min_age = Some(8);
+    assert_eq!(
+        priorities(&lake, &p).await,
+        ["80 critical i-9 ec2_instance_port_ssh_exposed_to_internet | High 35; prod +15; public (checks) +15; data confidential (rule, line 25) +10; no owner +5"]
+    );
+    let count = |p: Params| {
+        let lake = &lake;
+        async move { rows(&lake.run("priorities", &p).await.unwrap()).len() }
+    };
+    assert_eq!(count(params("2026-W22", &["landing_zone=prod"])).await, 5);
+    assert_eq!(count(params("2026-W22", &["landing_zone=none"])).await, 3);
+    assert_eq!(count(params("2026-W22", &["account_name=shop-web"])).await, 3);
+    assert_eq!(count(params("2026-W22", &["status=new"])).await, 4);
+    assert_eq!(count(params("2026-W22", &["band=critical"])).await, 4);
+    assert_eq!(count(params("2026-W22", &["resource_type=AwsS3"])).await, 2);
+    assert_eq!(count(params("2026-W22", &["first_seen_from=2026-W19"])).await, 0);
+    assert_eq!(count(params("2026-W22", &["owner=payments"])).await, 2);
+    let mut p = params("2026-W22", &[]);
+    p.min_risk = Some(80);
+    p.limit = Some(3);
+    assert_eq!(count(p).await, 3);
+}
+
+#[tokio::test]
+async fn owners_and_landing_zones_add_up_the_same_findings() {
+    let (lake, _dir) = risk_lake(true).await;
+    let owners: Vec<String> = rows(&lake.run("owners", &params("2026-W22", &[])).await.unwrap())
+        .iter()
+        .map(|r| {
+            format!(
+                "{} open={} breaches={} overdue={} critical={} high={} medium={} new={} max={}",
+                r["owner"], r["open_fail"], r["sla_breaches"], r["max_overdue_days"],
+                r["risk_critical"], r["risk_high"], r["risk_medium"], r["new_this_week"],
+                r["max_risk"]
+            )
+        })
+        .collect();
+    assert_eq!(
+        owners,
+        [
+            "platform open=3 breaches=1 overdue=2 critical=1 high=0 medium=1 new=2 max=100",
+            "payments open=2 breaches=0 overdue= critical=2 high=0 medium=0 new=2 max=100",
+            "none open=3 breaches=0 overdue= critical=1 high=0 medium=2 new=0 max=80",
+        ]
+    );
+    let zones: Vec<String> =
+        rows(&lake.run("landing-zones", &params("2026-W22", &[])).await.unwrap())
+            .iter()
+            .map(|r| {
+                format!(
+                    "{} accounts={} pass={} fail={} rate={} delta={} fail_delta={} breaches={} high_risk={}",
+                    r["landing_zone"], r["accounts"], r["pass"], r["fail"], r["pass_rate"],
+                    r["pass_rate_delta"], r["fail_delta"], r["sla_breaches"], r["high_risk"]
+                )
+            })
+            .collect();
+    // W22 against W21: account 2 was not scanned in W21, so none of its cells is compared.
+    assert_eq!(
+        zones,
+        [
+            "prod accounts=1 pass=0 fail=5 rate=0.0 delta=-80.0 fail_delta=4 breaches=1 high_risk=3",
+            "none accounts=1 pass=1 fail=3 rate=25.0 delta= fail_delta=0 breaches=0 high_risk=1",
+        ]
+    );
+}
+
+#[tokio::test]
+async fn each_week_is_judged_by_the_context_it_had() {
+    let (lake, _dir) = risk_lake(true).await;
+    // From W22 the second account is a sandbox owned by the web team.
+    let changed = read_fixture_context().replace(
+        "    name: shop-web\n    environment: prod\n",
+        "    name: shop-web\n    environment: sandbox\n    owner: web\n",
+    );
+    assert_eq!(set_context(&lake, &changed, "2026-W22").await, 2);
+    let sg = |week: &'static str| {
+        let lake = &lake;
+        async move {
+            rows(&lake.run("priorities", &params(week, &["account=222222222222"])).await.unwrap())
+                .into_iter()
+                .find(|r| r["check_id"] == "ec2_securitygroup_default_restrict_traffic")
+                .map(|r| format!("{} {} {} {}", r["environment"], r["owner"], r["risk_score"], r["risk_reason"]))
+                .unwrap()
+        }
+    };
+    assert_eq!(sg("2026-W22").await, "sandbox web 25 High 35; sandbox -10");
+    assert_eq!(sg("2026-W20").await, "prod  55 High 35; prod +15; no owner +5");
+    // A version set later but effective earlier supersedes it from its week on.
+    let again = read_fixture_context();
+    assert_eq!(set_context(&lake, &again, "2026-W19").await, 3);
+    assert_eq!(sg("2026-W22").await, "prod  55 High 35; prod +15; no owner +5");
+}
+
+#[tokio::test]
+async fn without_a_context_findings_are_judged_on_what_the_scans_say() {
+    let (lake, _dir) = risk_lake(false).await;
+    let top: Vec<String> = priorities(&lake, &params("2026-W22", &[])).await;
+    assert_eq!(
+        top[..3],
+        [
+            "100 critical deploy-bot iam_user_administrator_access_policy | Critical 50; admin reachable: over-privileged + credentials on this resource +45; no owner +5",
+            "70 high customer-export s3_bucket_public_access | Critical 50; public (checks) +15; no owner +5",
+            "70 high static-css s3_bucket_public_access | Critical 50; public (checks) +15; no owner +5",
+        ]
+    );
+    // The built-in SLA: 30 days for High (sg-1, open 28 days, is within it).
+    let sg = rows(&lake.run("priorities", &params("2026-W22", &["owner=none"])).await.unwrap())
+        .into_iter()
+        .find(|r| r["check_id"] == "ec2_securitygroup_default_restrict_traffic")
+        .unwrap();
+    assert_eq!((sg["sla_days"].as_str(), sg["environment"].as_str()), ("30", ""));
+}
