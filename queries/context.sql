@@ -43,12 +43,14 @@ LEFT JOIN context_versions v ON v.version = w.version
 GROUP BY p.week;
 
 -- open_findings: the open failures of the week judged (FAIL, not muted, in its state), with
--- the tags of their first resource, which the resource rules read.
+-- the tags of their first resource, which the resource rules read, and the frameworks their
+-- check maps to. (`lake` computes it once per query.)
 CREATE VIEW open_findings AS
 SELECT pair_week AS week, finding_key, finding_uid, source, provider, account_uid,
        account_name, region, scope, check_id, title, severity, severity_id, service,
-       categories, resource_uid, resource_name, resource_type, compliance, scan_date,
-       status_detail, resources[1]['tags'] AS tags
+       categories, resource_uid, resource_name, resource_type,
+       map_keys(compliance) AS frameworks, scan_date, status_detail,
+       resources[1]['tags'] AS tags
 FROM pair_rows
 WHERE status_code = 'FAIL' AND NOT muted;
 
@@ -123,102 +125,117 @@ SELECT week, source, account_uid, resource_uid,
 FROM open_findings
 GROUP BY week, source, account_uid, resource_uid;
 
--- history_rows: the history (weeks up to the one judged) of the cells the open findings are
--- in: every landed row of their (account, check).
+-- history_rows: the history of the cells the open findings are in (every landed row of their
+-- account and check) over the window `history_window` gives: the weeks with data from
+-- `history_from` (`lake`: the 26 latest, `--history-weeks`) up to the week judged. (`lake`
+-- reads the window's partitions alone as `window_findings`; Athena reads `findings`.)
 CREATE VIEW history_rows AS
 SELECT f.week, f.finding_key, s.source, f.account_uid, f.region, f.check_id, f.scan_date,
-       f.status_code = 'FAIL' AND NOT f.muted AS failing,
-       CAST(f.scan_time AS varchar) AS at
-FROM findings_history f
+       f.scan_time, f.status_code = 'FAIL' AND NOT f.muted AS failing,
+       s.status AS scan_status
+FROM window_findings f
 JOIN landed_scans s
     ON s.dt = f.dt AND s.source_uri = f.source_uri AND s.run_id = f.run_id
 WHERE f.week <= (SELECT max(week) FROM diff_pairs)
+  AND f.week >= (SELECT coalesce(max(history_from), '') FROM history_window)
   AND f.account_uid IN (SELECT account_uid FROM open_findings)
   AND f.check_id IN (SELECT check_id FROM open_findings);
 
--- finding_timeline: per open finding, one row per week of its history that says whether it
--- was failing: a week that reported it (its latest scan of the week decides: `open` when
--- `failing` when that row is an unmuted FAIL), and a week whose scans observed its cell (its account,
--- check and, for a regional check, region) without reporting it: not failing (as `diff`
--- calls a key absent from an observed cell resolved). Weeks that observed neither say
--- nothing: a gap in the evidence never ends or starts a failure.
-CREATE VIEW finding_timeline AS
+-- finding_reports: per open finding, each week of the window that reported it: its first
+-- scan date that week, whether it was failing (the latest scan of the week decides: failing
+-- when that row is an unmuted FAIL), and how many weeks with data lie between it and the
+-- previous week that reported it (`step`; more than 1: a gap). (`lake` computes it once.)
+CREATE VIEW finding_reports AS
 WITH own AS (
     SELECT h.finding_key, h.week, min(h.scan_date) AS first_date,
-           max(h.at || CASE WHEN h.failing THEN '1' ELSE '0' END) AS last_row
+           max(h.scan_time) AS last_time,
+           max(CASE WHEN h.failing THEN h.scan_time END) AS last_failing_time
     FROM history_rows h
-    JOIN open_findings o ON o.finding_key = h.finding_key
+    WHERE h.finding_key IN (SELECT finding_key FROM open_findings)
     GROUP BY h.finding_key, h.week
 ),
-cells AS (
-    SELECT DISTINCT week, source, account_uid, region, check_id FROM history_rows
+data_weeks AS (
+    SELECT week, row_number() OVER (ORDER BY week) AS n
+    FROM (SELECT DISTINCT week FROM landed_scans) w
+)
+SELECT w.finding_key, w.week, w.first_date,
+       coalesce(w.last_failing_time = w.last_time, false) AS failing,
+       lag(w.week) OVER (PARTITION BY w.finding_key ORDER BY w.week) AS prev_week,
+       d.n - lag(d.n) OVER (PARTITION BY w.finding_key ORDER BY w.week) AS step
+FROM own w
+JOIN data_weeks d ON d.week = w.week;
+
+-- finding_timeline: the weeks of finding_reports, and, in a gap between two of them, each
+-- week whose complete scan observed the finding's cell (its account, check and, for a
+-- regional check, region) without reporting it: not failing then (as `diff` calls a key
+-- absent from an observed cell resolved). Weeks that observed neither say nothing: a gap in
+-- the evidence (an account not scanned, a check that errored) never ends or starts a
+-- failure. Before its first report in the window the finding is not looked for.
+CREATE VIEW finding_timeline AS
+WITH gaps AS (
+    SELECT r.finding_key, r.prev_week, r.week, o.source, o.account_uid, o.check_id,
+           o.scope, o.region
+    FROM finding_reports r
+    JOIN open_findings o ON o.finding_key = r.finding_key
+    WHERE r.step > 1
 ),
 absent AS (
-    SELECT DISTINCT o.finding_key, c.week
-    FROM open_findings o
-    JOIN cells c
-        ON c.source = o.source AND c.account_uid = o.account_uid AND c.check_id = o.check_id
-       AND (o.scope = '*' OR c.region = o.region)
-    WHERE c.week < o.week
+    SELECT DISTINCT g.finding_key, h.week
+    FROM gaps g
+    JOIN history_rows h
+        ON h.source = g.source AND h.account_uid = g.account_uid AND h.check_id = g.check_id
+    WHERE h.week > g.prev_week AND h.week < g.week AND h.scan_status = 'succeeded'
+      AND (g.scope = '*' OR h.region = g.region)
 )
-SELECT finding_key, week, first_date, substr(last_row, length(last_row)) = '1' AS failing,
-       true AS reported
-FROM own
+SELECT finding_key, week, first_date, failing, true AS reported
+FROM finding_reports
 UNION ALL
-SELECT a.finding_key, a.week, CAST(NULL AS date) AS first_date, false AS failing,
+SELECT finding_key, week, CAST(NULL AS date) AS first_date, false AS failing,
        false AS reported
-FROM absent a
-WHERE NOT EXISTS (
-    SELECT 1 FROM own w WHERE w.finding_key = a.finding_key AND w.week = a.week
-);
+FROM absent;
 
--- finding_lifecycle: per open finding, from its timeline: first_seen / last_seen (first and
--- last week it was reported), first_failed (first week failing), open_since (the first
--- failing week of the current run: after the latest week it was seen not failing),
--- open_since_date (the first scan date of that week), resolved_at (the first week of the
--- latest run of weeks it was not failing after having failed: the last time it was resolved),
--- times_reopened (how often it failed again after having been seen not failing).
+-- finding_lifecycle: per open finding, from its timeline in the window:
+--   first_seen / last_seen: the first and last week that reported it (first in the window);
+--   first_failed: the first week it ever failed (muted or not), from the whole history;
+--   open_since: the first failing week after the latest week it was seen not failing;
+--     open_since_date: that week's first scan date; `open_before_window`: nothing in the
+--     window says it was not failing and it failed before open_since, so it has been open
+--     at least that long (the window does not show since when);
+--   resolved_at: the latest week it was seen not failing right after failing (the last time
+--     it was resolved); times_reopened: how often it failed again after that.
 CREATE VIEW finding_lifecycle AS
 WITH t AS (
     SELECT finding_key, week, first_date, failing, reported,
            lag(failing) OVER (PARTITION BY finding_key ORDER BY week) AS failing_before,
            max(CASE WHEN failing THEN 1 ELSE 0 END) OVER (
                PARTITION BY finding_key ORDER BY week
-               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS failed_earlier
+               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS failed_earlier,
+           max(CASE WHEN NOT failing THEN week END) OVER (PARTITION BY finding_key)
+               AS last_closed
     FROM finding_timeline
 ),
 marks AS (
     SELECT finding_key,
            min(CASE WHEN reported THEN week END) AS first_seen,
            max(CASE WHEN reported THEN week END) AS last_seen,
-           min(CASE WHEN failing THEN week END) AS first_failed,
-           max(CASE WHEN NOT failing THEN week END) AS last_closed,
+           min(CASE WHEN failing AND (last_closed IS NULL OR week > last_closed)
+                    THEN week END) AS open_since,
+           min(CASE WHEN failing AND (last_closed IS NULL OR week > last_closed)
+                    THEN first_date END) AS open_since_date,
+           max(CASE WHEN NOT failing AND failing_before THEN week END) AS resolved_at,
            count(CASE WHEN failing AND NOT failing_before AND failed_earlier = 1 THEN 1 END)
-               AS times_reopened
+               AS times_reopened,
+           max(last_closed) AS last_closed
     FROM t
     GROUP BY finding_key
-),
-runs AS (
-    SELECT m.finding_key, m.first_seen, m.last_seen, m.first_failed, m.last_closed,
-           m.times_reopened,
-           min(CASE WHEN t.failing AND (m.last_closed IS NULL OR t.week > m.last_closed)
-                    THEN t.week END) AS open_since,
-           max(CASE WHEN t.failing AND t.week < m.last_closed THEN t.week END)
-               AS failed_before_close
-    FROM marks m
-    JOIN t ON t.finding_key = m.finding_key
-    GROUP BY m.finding_key, m.first_seen, m.last_seen, m.first_failed, m.last_closed,
-             m.times_reopened
 )
-SELECT r.finding_key, r.first_seen, r.last_seen, r.first_failed, r.open_since,
-       min(CASE WHEN t.week = r.open_since THEN t.first_date END) AS open_since_date,
-       min(CASE WHEN NOT t.failing AND t.week > r.failed_before_close
-                     AND t.week <= r.last_closed THEN t.week END) AS resolved_at,
-       r.times_reopened
-FROM runs r
-JOIN t ON t.finding_key = r.finding_key
-GROUP BY r.finding_key, r.first_seen, r.last_seen, r.first_failed, r.open_since,
-         r.times_reopened;
+SELECT m.finding_key, m.first_seen, m.last_seen,
+       coalesce(ff.first_failed_week, m.open_since) AS first_failed, m.open_since,
+       m.open_since_date, m.resolved_at, m.times_reopened,
+       m.last_closed IS NULL AND coalesce(ff.first_failed_week < m.open_since, false)
+           AS open_before_window
+FROM marks m
+LEFT JOIN first_failures ff ON ff.finding_key = m.finding_key;
 
 -- finding_age: days from the first scan of the current failing run to the week's scan.
 CREATE VIEW finding_age AS
@@ -246,7 +263,7 @@ WITH base AS (
     SELECT o.week, o.finding_key, o.finding_uid, o.source, o.provider, o.account_uid,
            coalesce(ac.account_name, o.account_name) AS account_name, o.region, o.scope,
            o.check_id, o.title, o.severity, o.severity_id, o.service, o.categories,
-           o.resource_uid, o.resource_name, o.resource_type, o.compliance, o.status_detail,
+           o.resource_uid, o.resource_name, o.resource_type, o.frameworks, o.status_detail,
            ac.landing_zone, ac.landing_zone_name, ac.environment, ac.business_unit,
            ac.zone_regions,
            coalesce(fa.owner, ac.owner) AS owner,
@@ -262,6 +279,7 @@ WITH base AS (
            coalesce(k.credentials, false) AS credentials,
            l.first_seen, l.last_seen, l.first_failed, l.open_since, l.resolved_at,
            coalesce(l.times_reopened, 0) AS times_reopened, g.open_for_days,
+           coalesce(l.open_before_window, false) AS open_before_window,
            CASE o.severity_id
                WHEN 5 THEN CASE WHEN ac.account_uid IS NULL THEN d.sla_critical ELSE ac.sla_critical END
                WHEN 4 THEN CASE WHEN ac.account_uid IS NULL THEN d.sla_high ELSE ac.sla_high END
@@ -343,7 +361,9 @@ SELECT s.*,
                 WHEN p_chain > 0 THEN 'chain: ' || chain || ' on this resource +15' END,
            CASE WHEN p_control <> 0 THEN 'compensating control: ' || compensating_control
                 || ' -20' END,
-           CASE WHEN p_age > 0 THEN 'open ' || CAST(open_for_days AS varchar) || ' days, SLA '
+           CASE WHEN p_age > 0 THEN 'open '
+                || CASE WHEN open_before_window THEN 'at least ' ELSE '' END
+                || CAST(open_for_days AS varchar) || ' days, SLA '
                 || CAST(sla_days AS varchar) || ' +' || CAST(p_age AS varchar) END,
            CASE WHEN p_owner > 0 THEN 'no owner +5' END,
            CASE WHEN p_reopened > 0 THEN 'reopened ' || CAST(times_reopened AS varchar)

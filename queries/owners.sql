@@ -21,7 +21,7 @@ WITH rows AS (
       AND ($data_class = '' OR coalesce(data_class, 'unknown') = $data_class
            OR ($data_class = 'sensitive' AND data_class IN ('pii', 'restricted', 'confidential')))
       AND ($status = '' OR status = $status)
-      AND ($framework = '' OR array_has(map_keys(compliance), $framework))
+      AND ($framework = '' OR array_has(frameworks, $framework))
       AND ($first_seen_from = '' OR first_seen >= $first_seen_from)
       AND ($first_seen_to = '' OR first_seen <= $first_seen_to)
       AND ($last_seen_from = '' OR last_seen >= $last_seen_from)

@@ -6,7 +6,8 @@
 -- $resource_type, $owner ('none': unowned), $environment ('unknown': not given), $exposure,
 -- $data_class ('sensitive': pii, restricted or confidential), $status (new, reopened, open),
 -- $framework, $first_seen_from, $first_seen_to, $last_seen_from, $last_seen_to (weeks), $limit.
-SELECT risk_score, risk_band, severity, status, open_for_days, sla_days, sla_overdue_days,
+SELECT risk_score, risk_band, severity, status, open_for_days, open_before_window, sla_days,
+       sla_overdue_days,
        owner, owner_from, landing_zone, environment, account_uid, account_name, region,
        check_id, resource_uid, resource_type, exposure, data_class, chain,
        compensating_control, first_seen, last_seen, first_failed, open_since, resolved_at,
@@ -28,7 +29,7 @@ WHERE risk_score >= $min_risk
   AND ($data_class = '' OR coalesce(data_class, 'unknown') = $data_class
        OR ($data_class = 'sensitive' AND data_class IN ('pii', 'restricted', 'confidential')))
   AND ($status = '' OR status = $status)
-  AND ($framework = '' OR array_has(map_keys(compliance), $framework))
+  AND ($framework = '' OR array_has(frameworks, $framework))
   AND ($first_seen_from = '' OR first_seen >= $first_seen_from)
   AND ($first_seen_to = '' OR first_seen <= $first_seen_to)
   AND ($last_seen_from = '' OR last_seen >= $last_seen_from)

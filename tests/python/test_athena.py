@@ -156,7 +156,7 @@ def test_athena_query_on_duckdb_gives_datafusions_rows(case, lake_dir, duck):
 
 def test_the_summary_statements_agree_with_the_summary_document(lake_dir, duck):
     sql = lake("query", "summary", "--week", "2026-W21", "--dialect", "athena").stdout
-    scope, counts, checks, sources, _sample = athena_rows(duck, sql)
+    scope, counts, checks, sources, risk, _sample = athena_rows(duck, sql)
     summary = json.loads(lake("summary", "--week", "2026-W21", "--lake", lake_dir).stdout)
 
     assert summary["sources"] == {
@@ -174,6 +174,17 @@ def test_the_summary_statements_agree_with_the_summary_document(lake_dir, duck):
                       for r in scope if r["status"] == "missing"})
     assert [(m["account"], m["last_seen"], m["weeks_missing"])
             for m in summary["scope"]["accounts_missing"]] == missing
+    # Risk in context: the same zones, owners and ten riskiest findings in both engines.
+    zones = {r["name"]: (int(r["open_fail"]), int(r["sla_breaches"]), int(r["high_risk"]))
+             for r in risk if r["section"] == "landing_zone"}
+    assert {k: (v["open_fail"], v["sla_breaches"], v["high_risk"])
+            for k, v in summary["risk"]["by_landing_zone"].items()} == zones
+    assert set(zones) == {"workloads-prod", "workloads-nonprod", "none"}
+    owners = {r["name"]: int(r["open_fail"]) for r in risk if r["section"] == "owner"}
+    assert {k: v["open_fail"] for k, v in summary["risk"]["by_owner"].items()} == owners
+    top = [(r["check_id"], r["account_uid"], int(r["max_risk"])) for r in risk if r["section"] == "top"]
+    assert [(t["check_id"], t["account"], t["risk"]) for t in summary["risk"]["top_risks"]] == top
+    assert len(top) == 10 and summary["risk"]["context_version"] == 1
 
 
 def test_duckdb_counts_what_datafusion_counts(lake_dir, duck):

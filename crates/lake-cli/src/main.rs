@@ -302,6 +302,10 @@ struct QueryParams {
     /// At most this many rows (priorities, default 100).
     #[arg(long)]
     limit: Option<u32>,
+    /// Weeks with data a finding's lifecycle is read from (risk queries and summary,
+    /// default 26).
+    #[arg(long)]
+    history_weeks: Option<u32>,
     /// DIMENSION=VALUE, repeatable (priorities, owners, landing-zones; see `lake queries`).
     #[arg(long = "where", value_name = "DIMENSION=VALUE")]
     filters: Vec<String>,
@@ -319,6 +323,7 @@ impl QueryParams {
             min_risk: self.min_risk,
             min_age: self.min_age,
             limit: self.limit,
+            history_weeks: self.history_weeks,
             ..Params::default()
         };
         if let Some(s) = &self.min_severity {

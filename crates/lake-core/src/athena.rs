@@ -344,7 +344,10 @@ mod tests {
     #[test]
     fn the_deploy_template_declares_the_tables_of_the_schema() {
         let template = include_str!("../../../deploy/template.yaml");
-        for (table, columns) in [("findings", findings_columns()), ("scans", scans_columns())] {
+        let tables = [("findings", findings_columns()), ("scans", scans_columns())]
+            .into_iter()
+            .chain(crate::schema::context_tables());
+        for (table, columns) in tables {
             let block = glue_columns_yaml(columns, 12).unwrap();
             assert!(
                 template.contains(&block),

@@ -686,6 +686,17 @@ what let a one-check re-run replace a whole account; read `latest_findings` for 
 | `account_coverage` | producer × account × week compared | status (succeeded, partial, failed, missing), onboarded, last week seen, weeks missing |
 | `compared_cells` | (producer, provider, account, scope, check) × week compared | the cells both weeks observed: the like-for-like scope of every delta |
 
+The risk views, in `queries/context.sql` (README.md, \"Owners, landing zones and risk\", explains the score), judge the week of the pair:
+
+| view | one row per | what |
+|---|---|---|
+| `week_context`, `account_context`, `week_sla` | week judged (× account) | the context version that judges the week (the latest effective in or before it), what it says of each account, the SLA of accounts in no landing zone |
+| `open_findings` | open failure of the week (FAIL, unmuted, in its state) | with the tags of its first resource |
+| `rule_hits`, `finding_attributes` | open failure (× matching rule) | exposure, data class, compensating control and owner from the first rule that sets each, with its line |
+| `resource_kinds` | resource | the kinds of checks failing on it: exposed, unencrypted, privileged, credentials |
+| `history_rows`, `finding_timeline`, `finding_lifecycle`, `finding_age` | open failure (× week of its history) | whether it failed each week there is evidence of, and from that `first_seen`, `last_seen`, `first_failed`, `open_since`, `resolved_at`, `times_reopened`, `open_for_days` |
+| `finding_risk` | open failure | everything above, the SLA, `risk_score` (0-100), `risk_band`, `risk_reason`, `chain`, `status` (new, reopened, open), `sla_overdue_days` |
+
 ## Caches
 
 Written by `lake` beside the tables, under names starting with `_` (which Athena, DuckDB, Spark and DataFusion skip when reading a table directory). Each is checked against the files it was computed from before use and recomputed from them when stale or missing, so deleting one costs time, never correctness; `lake compact` writes what an older lake lacks.

@@ -32,6 +32,9 @@ pub const RENAMES: &[(&str, &str)] = &[
     // DataFusion reads the whole history through its own (unpruned) table; Athena prunes
     // `findings` itself.
     ("findings_history", "findings"),
+    // The lifecycle's window of history: `lake` registers its partitions alone; Athena
+    // prunes `findings` by the week filter of `history_rows`.
+    ("window_findings", "findings"),
 ];
 
 /// A dialect the named queries can be printed in.
@@ -342,6 +345,20 @@ pub fn render(name: &str, params: &Params, dialect: Dialect) -> Result<String> {
         views.push(View {
             name: "diff_pairs".into(),
             body,
+        });
+    }
+    // The lifecycle's window: the `--history-weeks` latest weeks with data up to the week.
+    if matches!(name, "priorities" | "owners" | "landing-zones" | "summary") {
+        let week = literal(&params.week()?.to_string());
+        views.push(View {
+            name: "history_window".into(),
+            body: format!(
+                "SELECT min(week) AS history_from\n    FROM (\n        \
+                 SELECT week, row_number() OVER (ORDER BY week DESC) AS back\n        \
+                 FROM (SELECT DISTINCT week FROM landed_scans WHERE week <= {week}) w\n    \
+                 ) t\n    WHERE back <= {}",
+                params.history_weeks()?
+            ),
         });
     }
     let bound = bindings(name, params)?;

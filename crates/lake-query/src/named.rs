@@ -43,8 +43,12 @@ const AGAINST: ParamSpec = ParamSpec {
     required: false,
 };
 
+/// The weeks of history a finding's lifecycle is read from by default: half a year, beyond
+/// every built-in SLA (a finding failing since before is "open at least" that long).
+pub const DEFAULT_HISTORY_WEEKS: u32 = 26;
+
 /// The parameters of the risk queries (`priorities`, `owners`): thresholds and `--where`.
-const RISK_PARAMS: [ParamSpec; 7] = [
+const RISK_PARAMS: [ParamSpec; 8] = [
     WEEK,
     AGAINST,
     ParamSpec {
@@ -74,6 +78,12 @@ const RISK_PARAMS: [ParamSpec; 7] = [
     ParamSpec {
         name: "limit",
         about: "at most this many rows (priorities, default 100)",
+        required: false,
+    },
+    ParamSpec {
+        name: "history-weeks",
+        about: "weeks with data the lifecycle reads back (default 26; older failures are \
+                open at least that long)",
         required: false,
     },
 ];
@@ -224,6 +234,9 @@ pub struct Params {
     pub min_severity: Option<i32>,
     /// `--limit` (priorities).
     pub limit: Option<u32>,
+    /// `--history-weeks`: how many weeks with data the lifecycle reads (risk queries,
+    /// summary; default 26).
+    pub history_weeks: Option<u32>,
     /// `--where DIMENSION=VALUE`, validated by [`Params::set_where`].
     pub filters: BTreeMap<&'static str, String>,
 }
@@ -390,6 +403,16 @@ impl Params {
             l => Err(QueryError::InvalidParam {
                 param: "limit",
                 reason: format!("{l} is outside 1..=100000"),
+            }),
+        }
+    }
+
+    pub(crate) fn history_weeks(&self) -> Result<u32> {
+        match self.history_weeks.unwrap_or(DEFAULT_HISTORY_WEEKS) {
+            w @ 1..=520 => Ok(w),
+            w => Err(QueryError::InvalidParam {
+                param: "history-weeks",
+                reason: format!("{w} is outside 1..=520"),
             }),
         }
     }

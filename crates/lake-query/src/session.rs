@@ -51,7 +51,13 @@ const REPEATED_KEYS: &str = "repeated_keys";
 /// week's observations, the checks of scans and the cells that stand, which the week states
 /// read; the cells, regions, checks and services observed, which every evidence lookup of
 /// `finding_changes` reads (each several times).
-const MATERIALIZED: [&str; 7] = [
+const MATERIALIZED: [&str; 12] = [
+    // the risk views (queries/context.sql): each read by several others
+    "open_findings",
+    "resource_kinds",
+    "finding_attributes",
+    "finding_reports",
+    "finding_lifecycle",
     "week_observations",
     "standing_checks",
     "superseded_cells",
@@ -135,6 +141,7 @@ impl Lake {
             copies,
             findings,
             context,
+            history: None,
         })
     }
 
@@ -214,6 +221,39 @@ impl Lake {
             ),
         };
         ctx.register_table(FINDINGS_TABLE, findings)?;
+        // The history the lifecycle of the risk views reads: the window's partitions.
+        let (window, from): (Arc<dyn TableProvider>, Option<&str>) = match &manifest.history {
+            Some(h) if h.dts.is_empty() => (
+                Arc::new(MemTable::try_new(history.schema(), vec![vec![]])?),
+                Some(&h.from),
+            ),
+            Some(h) => (
+                Arc::new(Pruned::new(
+                    self.with_copies(
+                        self.listing(FINDINGS_TABLE, findings_schema()).await?,
+                        &manifest.copies,
+                        Some(&h.dts),
+                    )?,
+                    &h.dts,
+                )),
+                Some(&h.from),
+            ),
+            None => (history.clone(), None),
+        };
+        ctx.register_table("window_findings", window)?;
+        let window_schema = Arc::new(Schema::new(vec![Field::new(
+            "history_from",
+            DataType::Utf8,
+            true,
+        )]));
+        let window_row = RecordBatch::try_new(
+            window_schema.clone(),
+            vec![Arc::new(StringArray::from(vec![from]))],
+        )?;
+        ctx.register_table(
+            "history_window",
+            Arc::new(MemTable::try_new(window_schema, vec![vec![window_row]])?),
+        )?;
         ctx.register_table("findings_history", history)?;
         let pair_schema = Arc::new(Schema::new(vec![
             Field::new("week", DataType::Utf8, false),
@@ -310,6 +350,42 @@ impl Lake {
             .collect()
             .await?;
         Ok(strings(&batches, 0))
+    }
+
+    /// `manifest` with the history window of the risk views set: the `weeks` latest weeks
+    /// with data up to `week` (see [`History`]).
+    pub(crate) async fn with_history(
+        &self,
+        manifest: &Manifest,
+        week: &str,
+        weeks: u32,
+    ) -> Result<Manifest> {
+        let all = self.weeks_in(manifest).await?;
+        let upto: Vec<&String> = all.iter().filter(|w| w.as_str() <= week).collect();
+        let from = upto
+            .len()
+            .checked_sub(weeks as usize)
+            .map_or_else(
+                || upto.first().map(|w| w.to_string()),
+                |i| Some(upto[i].clone()),
+            )
+            .unwrap_or_else(|| week.to_owned());
+        let ctx = self
+            .context(manifest, &Vec::new(), &Scope::Partitions(Vec::new()))
+            .await?;
+        let batches = ctx
+            .sql(&format!(
+                "SELECT DISTINCT dt FROM landed_scans WHERE week >= '{from}' AND week <= '{week}' ORDER BY dt"
+            ))
+            .await?
+            .collect()
+            .await?;
+        let mut out = manifest.clone();
+        out.history = Some(History {
+            from,
+            dts: strings(&batches, 0),
+        });
+        Ok(out)
     }
 
     /// The listing table `name` of the lake, or an empty table with its columns when the
@@ -480,7 +556,7 @@ impl Lake {
     /// partitions it reads.
     async fn prepare(&self, name: &str, params: &Params) -> Result<DataFrame> {
         let query = named(name)?;
-        let manifest = self.manifest(params.source.as_deref()).await?;
+        let mut manifest = self.manifest(params.source.as_deref()).await?;
         let mut pairs: Pairs = Vec::new();
         let mut values: Vec<(&str, ScalarValue)> = Vec::new();
         let mut scope = Scope::All;
@@ -502,6 +578,9 @@ impl Lake {
             }
             "priorities" | "owners" | "landing-zones" => {
                 let (week, against) = self.pair(&manifest, params).await?;
+                manifest = self
+                    .with_history(&manifest, &week, params.history_weeks()?)
+                    .await?;
                 values.push(("week", ScalarValue::Utf8(Some(week.clone()))));
                 values.push(("against", ScalarValue::Utf8(against.clone())));
                 pairs.push((week, against));
@@ -593,6 +672,17 @@ pub(crate) struct Manifest {
     findings: FindingsFiles,
     /// The context tables: versions, accounts, rules (committed versions only).
     context: Vec<Arc<MemTable>>,
+    /// The weeks of history the risk views read (`window_findings`, `history_window`):
+    /// none set, every partition.
+    history: Option<History>,
+}
+
+/// The history a finding's lifecycle is read from: the weeks from `from` up to the week
+/// judged, in the partitions `dts`.
+#[derive(Debug, Clone)]
+pub(crate) struct History {
+    from: String,
+    dts: Vec<String>,
 }
 
 /// Which partitions of `findings` a query reads.

@@ -31,10 +31,16 @@ const SCOPE: &str = include_str!("../../../queries/summary_scope.sql");
 const CHECKS: &str = include_str!("../../../queries/summary_checks.sql");
 const SAMPLE: &str = include_str!("../../../queries/summary_sample.sql");
 const PRODUCERS: &str = include_str!("../../../queries/summary_sources.sql");
+const RISK: &str = include_str!("../../../queries/summary_risk.sql");
 
 /// The statements the summary is assembled from, in the order it runs them (the sample,
 /// the named query `summary`'s rows, last).
-pub(crate) const SOURCES: [&str; 5] = [SCOPE, COUNTS, CHECKS, PRODUCERS, SAMPLE];
+pub(crate) const SOURCES: [&str; 6] = [SCOPE, COUNTS, CHECKS, PRODUCERS, RISK, SAMPLE];
+
+/// How many owners the summary lists by name (the most SLA breaches and high risks first);
+/// the others are added up in one entry, so that an organisation of many teams stays within
+/// the prompt's budget.
+const MAX_OWNERS: usize = 15;
 
 /// The columns of `finding_changes` that the summary's statements read.
 const SUMMARY_CHANGE_COLUMNS: [&str; 12] = [
@@ -144,6 +150,9 @@ impl Lake {
     ) -> Result<(Value, Option<Vec<RecordBatch>>)> {
         let manifest = self.manifest(params.source.as_deref()).await?;
         let (week, against) = self.pair(&manifest, params).await?;
+        let manifest = self
+            .with_history(&manifest, &week, params.history_weeks()?)
+            .await?;
         let sample_size = params.sample()?;
         let pairs = vec![(week.clone(), against.clone())];
         let scope = Scope::Partitions(self.partitions_of_pairs(&manifest, &pairs).await?);
@@ -189,10 +198,12 @@ impl Lake {
         // in a session of its own (the setting is the session's).
         let sampling = SessionContext::new_with_state(ctx.state());
         sampling.sql(LATE_MATERIALIZATION).await?;
-        let (counts, sample, producers) = futures::try_join!(
+        let (counts, sample, producers, risk, context) = futures::try_join!(
             bind(&ctx, COUNTS),
             bind(&sampling, SAMPLE),
-            bind(&ctx, PRODUCERS)
+            bind(&ctx, PRODUCERS),
+            bind(&ctx, RISK),
+            bind(&ctx, "SELECT max(version) AS version FROM week_context")
         )?;
         let diff = if with_diff {
             Some(ctx.sql(named("diff")?.sql).await?.collect().await?)
@@ -400,6 +411,91 @@ impl Lake {
             })
             .collect();
 
+        // Risk in context: per landing zone and owner, and the riskiest findings with why.
+        let mut zones = Map::new();
+        let mut owners: Vec<(String, Value, (i64, i64, i64))> = Vec::new();
+        let mut top_risks = Vec::new();
+        for (b, r) in rows(&risk) {
+            let counts = || {
+                json!({
+                    "open_fail": int(b, "open_fail", r),
+                    "sla_breaches": int(b, "sla_breaches", r),
+                    "high_risk": int(b, "high_risk", r),
+                    "max_risk": int(b, "max_risk", r),
+                })
+            };
+            match text(b, "section", r).as_deref() {
+                Some("landing_zone") => {
+                    zones.insert(text(b, "name", r).unwrap_or_default(), counts());
+                }
+                Some("owner") => owners.push((
+                    text(b, "name", r).unwrap_or_default(),
+                    counts(),
+                    (
+                        int(b, "sla_breaches", r),
+                        int(b, "high_risk", r),
+                        int(b, "open_fail", r),
+                    ),
+                )),
+                Some("top") => {
+                    let resource = short_resource(
+                        text(b, "resource_name", r).as_deref(),
+                        text(b, "resource_uid", r).as_deref().unwrap_or_default(),
+                    );
+                    top_risks.push(json!({
+                        "risk": int(b, "max_risk", r),
+                        "band": text(b, "risk_band", r),
+                        "severity": text(b, "severity", r),
+                        "check_id": text(b, "check_id", r),
+                        "account": text(b, "account_uid", r),
+                        "region": text(b, "region", r),
+                        "resource": resource,
+                        "owner": text(b, "owner", r),
+                        "landing_zone": text(b, "landing_zone", r),
+                        "open_days": int(b, "open_for_days", r),
+                        "status": text(b, "status", r),
+                        "reason": text(b, "risk_reason", r).as_deref().map(trim),
+                    }));
+                }
+                _ => {}
+            }
+        }
+        // The owners with the most breaches and high risks by name, the rest added up.
+        owners.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
+        let mut by_owner = Map::new();
+        let mut others = (0, 0, 0, 0);
+        for (i, (name, counts, _)) in owners.into_iter().enumerate() {
+            if i < MAX_OWNERS {
+                by_owner.insert(name, counts);
+            } else {
+                others.0 += 1;
+                others.1 += counts["open_fail"].as_i64().unwrap_or_default();
+                others.2 += counts["sla_breaches"].as_i64().unwrap_or_default();
+                others.3 += counts["high_risk"].as_i64().unwrap_or_default();
+            }
+        }
+        let context_version = rows(&context)
+            .map(|(b, r)| int(b, "version", r))
+            .find(|v| *v > 0);
+        let mut risk = json!({
+            "context_version": context_version,
+            "by_landing_zone": zones,
+            "by_owner": by_owner,
+            "top_risks": top_risks,
+        });
+        if others.0 > 0 {
+            risk["other_owners"] = json!({
+                "owners": others.0,
+                "open_fail": others.1,
+                "sla_breaches": others.2,
+                "high_risk": others.3,
+            });
+        }
+        if context_version.is_none() {
+            risk["note"] =
+                "no business context set (lake context set): landing zones, owners and environments unknown".into();
+        }
+
         let change = |name: &str| changes.get(name).copied().unwrap_or_default();
         let summary = json!({
             "week": week,
@@ -441,6 +537,7 @@ impl Lake {
             "unverified_reasons": unverified,
             "sources": sources,
             "top_failing_checks": top_checks,
+            "risk": risk,
             "sample": samples,
         });
         Ok((summary, diff))

@@ -123,7 +123,12 @@ async fn the_lifecycle_of_each_open_finding_is_its_history() {
         ]
     );
     // In W21 the finding that came back is reopened this week.
-    let w21 = rows(&lake.run("priorities", &params("2026-W21", &["status=reopened"])).await.unwrap());
+    let w21 = rows(
+        &lake
+            .run("priorities", &params("2026-W21", &["status=reopened"]))
+            .await
+            .unwrap(),
+    );
     assert_eq!(w21.len(), 1);
     assert_eq!(w21[0]["check_id"], "ec2_instance_imdsv2_enabled");
     assert_eq!(w21[0]["resolved_at"], "2026-W20");
@@ -155,11 +160,17 @@ async fn every_threshold_and_dimension_filters() {
     };
     assert_eq!(count(params("2026-W22", &["landing_zone=prod"])).await, 5);
     assert_eq!(count(params("2026-W22", &["landing_zone=none"])).await, 3);
-    assert_eq!(count(params("2026-W22", &["account_name=shop-web"])).await, 3);
+    assert_eq!(
+        count(params("2026-W22", &["account_name=shop-web"])).await,
+        3
+    );
     assert_eq!(count(params("2026-W22", &["status=new"])).await, 4);
     assert_eq!(count(params("2026-W22", &["band=critical"])).await, 4);
     assert_eq!(count(params("2026-W22", &["resource_type=AwsS3"])).await, 2);
-    assert_eq!(count(params("2026-W22", &["first_seen_from=2026-W19"])).await, 0);
+    assert_eq!(
+        count(params("2026-W22", &["first_seen_from=2026-W19"])).await,
+        0
+    );
     assert_eq!(count(params("2026-W22", &["owner=payments"])).await, 2);
     let mut p = params("2026-W22", &[]);
     p.min_risk = Some(80);
@@ -175,8 +186,14 @@ async fn owners_and_landing_zones_add_up_the_same_findings() {
         .map(|r| {
             format!(
                 "{} open={} breaches={} overdue={} critical={} high={} medium={} new={} max={}",
-                r["owner"], r["open_fail"], r["sla_breaches"], r["max_overdue_days"],
-                r["risk_critical"], r["risk_high"], r["risk_medium"], r["new_this_week"],
+                r["owner"],
+                r["open_fail"],
+                r["sla_breaches"],
+                r["max_overdue_days"],
+                r["risk_critical"],
+                r["risk_high"],
+                r["risk_medium"],
+                r["new_this_week"],
                 r["max_risk"]
             )
         })
@@ -222,19 +239,35 @@ async fn each_week_is_judged_by_the_context_it_had() {
     let sg = |week: &'static str| {
         let lake = &lake;
         async move {
-            rows(&lake.run("priorities", &params(week, &["account=222222222222"])).await.unwrap())
-                .into_iter()
-                .find(|r| r["check_id"] == "ec2_securitygroup_default_restrict_traffic")
-                .map(|r| format!("{} {} {} {}", r["environment"], r["owner"], r["risk_score"], r["risk_reason"]))
-                .unwrap()
+            rows(
+                &lake
+                    .run("priorities", &params(week, &["account=222222222222"]))
+                    .await
+                    .unwrap(),
+            )
+            .into_iter()
+            .find(|r| r["check_id"] == "ec2_securitygroup_default_restrict_traffic")
+            .map(|r| {
+                format!(
+                    "{} {} {} {}",
+                    r["environment"], r["owner"], r["risk_score"], r["risk_reason"]
+                )
+            })
+            .unwrap()
         }
     };
     assert_eq!(sg("2026-W22").await, "sandbox web 25 High 35; sandbox -10");
-    assert_eq!(sg("2026-W20").await, "prod  55 High 35; prod +15; no owner +5");
+    assert_eq!(
+        sg("2026-W20").await,
+        "prod  55 High 35; prod +15; no owner +5"
+    );
     // A version set later but effective earlier supersedes it from its week on.
     let again = read_fixture_context();
     assert_eq!(set_context(&lake, &again, "2026-W19").await, 3);
-    assert_eq!(sg("2026-W22").await, "prod  55 High 35; prod +15; no owner +5");
+    assert_eq!(
+        sg("2026-W22").await,
+        "prod  55 High 35; prod +15; no owner +5"
+    );
 }
 
 #[tokio::test]
@@ -250,9 +283,47 @@ async fn without_a_context_findings_are_judged_on_what_the_scans_say() {
         ]
     );
     // The built-in SLA: 30 days for High (sg-1, open 28 days, is within it).
-    let sg = rows(&lake.run("priorities", &params("2026-W22", &["owner=none"])).await.unwrap())
-        .into_iter()
-        .find(|r| r["check_id"] == "ec2_securitygroup_default_restrict_traffic")
-        .unwrap();
-    assert_eq!((sg["sla_days"].as_str(), sg["environment"].as_str()), ("30", ""));
+    let sg = rows(
+        &lake
+            .run("priorities", &params("2026-W22", &["owner=none"]))
+            .await
+            .unwrap(),
+    )
+    .into_iter()
+    .find(|r| r["check_id"] == "ec2_securitygroup_default_restrict_traffic")
+    .unwrap();
+    assert_eq!(
+        (sg["sla_days"].as_str(), sg["environment"].as_str()),
+        ("30", "")
+    );
+}
+
+#[tokio::test]
+async fn a_short_history_window_says_open_at_least() {
+    let (lake, _dir) = risk_lake(true).await;
+    let mut p = params("2026-W22", &["account=222222222222"]);
+    // W21 and W22: account 2 was not scanned in W21, so its findings are seen once.
+    p.history_weeks = Some(2);
+    let got: Vec<String> = rows(&lake.run("priorities", &p).await.unwrap())
+        .iter()
+        .map(|r| {
+            let resource = r["resource_uid"].rsplit([':', '/']).next().unwrap();
+            format!(
+                "{resource} open_since={} first_failed={} days={} at_least={} reopened={}",
+                r["open_since"],
+                r["first_failed"],
+                r["open_for_days"],
+                r["open_before_window"],
+                r["times_reopened"]
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "i-9 open_since=2026-W22 first_failed=2026-W18 days=0 at_least=true reopened=0",
+            "sg-1 open_since=2026-W22 first_failed=2026-W18 days=0 at_least=true reopened=0",
+            "vol-2 open_since=2026-W22 first_failed=2026-W18 days=0 at_least=true reopened=0",
+        ]
+    );
 }
