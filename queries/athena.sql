@@ -22,8 +22,8 @@ GROUP BY s.week, s.source, s.account_uid, r.region;
 -- open_findings: Trino's subscript fails on an empty array; element_at gives null.
 CREATE VIEW open_findings AS
 SELECT pair_week AS week, finding_key, finding_uid, source, provider, account_uid,
-       account_name, region, scope, check_id, title, severity, severity_id, service,
-       categories, resource_uid, resource_name, resource_type,
+       scan_account, account_name, region, scope, check_id, title, severity, severity_id,
+       service, categories, resource_uid, resource_name, resource_type,
        map_keys(compliance) AS frameworks, scan_date, status_detail,
        element_at(resources, 1).tags AS tags
 FROM pair_rows

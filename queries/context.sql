@@ -47,8 +47,8 @@ GROUP BY p.week;
 -- check maps to. (`lake` computes it once per query.)
 CREATE VIEW open_findings AS
 SELECT pair_week AS week, finding_key, finding_uid, source, provider, account_uid,
-       account_name, region, scope, check_id, title, severity, severity_id, service,
-       categories, resource_uid, resource_name, resource_type,
+       scan_account, account_name, region, scope, check_id, title, severity, severity_id,
+       service, categories, resource_uid, resource_name, resource_type,
        map_keys(compliance) AS frameworks, scan_date, status_detail,
        resources[1]['tags'] AS tags
 FROM pair_rows
@@ -127,7 +127,7 @@ GROUP BY week, source, account_uid, resource_uid;
 
 -- history_rows: the history of the cells the open findings are in (every landed row of their
 -- account and check) over the window `history_window` gives: the weeks with data from
--- `history_from` (`lake`: the 26 latest, `--history-weeks`) up to the week judged. (`lake`
+-- `history_from` (`lake`: the 13 latest, `--history-weeks`) up to the week judged. (`lake`
 -- reads the window's partitions alone as `window_findings`; Athena reads `findings`.)
 CREATE VIEW history_rows AS
 SELECT f.week, f.finding_key, s.source, f.account_uid, f.region, f.check_id, f.scan_date,
@@ -138,20 +138,59 @@ JOIN landed_scans s
     ON s.dt = f.dt AND s.source_uri = f.source_uri AND s.run_id = f.run_id
 WHERE f.week <= (SELECT max(week) FROM diff_pairs)
   AND f.week >= (SELECT coalesce(max(history_from), '') FROM history_window)
-  AND f.account_uid IN (SELECT account_uid FROM open_findings)
-  AND f.check_id IN (SELECT check_id FROM open_findings);
+  -- (DISTINCT: a semi join's hash table built from every open failure holds each account
+  -- thousands of times, and each probe walked them all)
+  AND f.account_uid IN (SELECT DISTINCT account_uid FROM open_findings)
+  AND f.check_id IN (SELECT DISTINCT check_id FROM open_findings);
 
--- finding_reports: per open finding, each week of the window that reported it: its first
--- scan date that week, whether it was failing (the latest scan of the week decides: failing
--- when that row is an unmuted FAIL), and how many weeks with data lie between it and the
--- previous week that reported it (`step`; more than 1: a gap). (`lake` computes it once.)
+-- finding_history_stats: per open finding, over the window: the first week that reported it
+-- and its first scan date then, how many rows reported it, and the latest week a row said it
+-- was not failing (PASS, MANUAL, muted).
+CREATE VIEW finding_history_stats AS
+SELECT h.finding_key, min(h.week) AS first_rep, min(h.scan_date) AS first_date,
+       count(*) AS reports, max(CASE WHEN NOT h.failing THEN h.week END) AS last_not_failing
+FROM history_rows h
+WHERE h.finding_key IN (SELECT finding_key FROM open_findings)
+GROUP BY h.finding_key;
+
+-- finding_exceptions: the open findings whose history needs a week-by-week look: a row said
+-- it was not failing, or some landed scan of its account since its first report did not
+-- report it (fewer reports than scans: a gap, an absence, a re-run of other checks). Every
+-- other open finding failed in every scan of its account since it was first reported: open
+-- since then, never resolved. (Scans counted per week from the manifest, cumulatively.)
+CREATE VIEW finding_exceptions AS
+WITH account_weeks AS (
+    SELECT source, account_uid, week, count(*) AS scans
+    FROM landed_scans
+    GROUP BY source, account_uid, week
+),
+running AS (
+    SELECT source, account_uid, week, scans,
+           sum(scans) OVER (PARTITION BY source, account_uid ORDER BY week) AS scans_so_far
+    FROM account_weeks
+)
+SELECT s.finding_key
+FROM finding_history_stats s
+JOIN open_findings o ON o.finding_key = s.finding_key
+LEFT JOIN running a
+    ON a.source = o.source AND a.account_uid = o.scan_account AND a.week = s.first_rep
+LEFT JOIN running b
+    ON b.source = o.source AND b.account_uid = o.scan_account AND b.week = o.week
+WHERE s.last_not_failing IS NOT NULL
+   OR a.week IS NULL OR b.week IS NULL
+   OR s.reports < b.scans_so_far - a.scans_so_far + a.scans;
+
+-- finding_reports: per exceptional open finding, each week of the window that reported it:
+-- its first scan date that week, whether it was failing (the latest scan of the week
+-- decides: failing when that row is an unmuted FAIL), and how many weeks with data lie
+-- between it and the previous week that reported it (`step`; more than 1: a gap).
 CREATE VIEW finding_reports AS
 WITH own AS (
     SELECT h.finding_key, h.week, min(h.scan_date) AS first_date,
            max(h.scan_time) AS last_time,
            max(CASE WHEN h.failing THEN h.scan_time END) AS last_failing_time
     FROM history_rows h
-    WHERE h.finding_key IN (SELECT finding_key FROM open_findings)
+    WHERE h.finding_key IN (SELECT finding_key FROM finding_exceptions)
     GROUP BY h.finding_key, h.week
 ),
 data_weeks AS (
@@ -194,7 +233,8 @@ SELECT finding_key, week, CAST(NULL AS date) AS first_date, false AS failing,
        false AS reported
 FROM absent;
 
--- finding_lifecycle: per open finding, from its timeline in the window:
+-- finding_lifecycle: per open finding, from its history in the window (finding_timeline for
+-- the exceptions, finding_history_stats for the others):
 --   first_seen / last_seen: the first and last week that reported it (first in the window);
 --   first_failed: the first week it ever failed (muted or not), from the whole history;
 --   open_since: the first failing week after the latest week it was seen not failing;
@@ -234,7 +274,19 @@ SELECT m.finding_key, m.first_seen, m.last_seen,
        m.open_since_date, m.resolved_at, m.times_reopened,
        m.last_closed IS NULL AND coalesce(ff.first_failed_week < m.open_since, false)
            AS open_before_window
-FROM marks m
+FROM (
+    SELECT finding_key, first_seen, last_seen, open_since, open_since_date, resolved_at,
+           times_reopened, last_closed
+    FROM marks
+    UNION ALL
+    -- the others: failing in every scan since first reported
+    SELECT s.finding_key, s.first_rep AS first_seen, o.week AS last_seen,
+           s.first_rep AS open_since, s.first_date AS open_since_date,
+           NULL AS resolved_at, 0 AS times_reopened, NULL AS last_closed
+    FROM finding_history_stats s
+    JOIN open_findings o ON o.finding_key = s.finding_key
+    WHERE s.finding_key NOT IN (SELECT finding_key FROM finding_exceptions)
+) m
 LEFT JOIN first_failures ff ON ff.finding_key = m.finding_key;
 
 -- finding_age: days from the first scan of the current failing run to the week's scan.

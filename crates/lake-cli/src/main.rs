@@ -303,7 +303,7 @@ struct QueryParams {
     #[arg(long)]
     limit: Option<u32>,
     /// Weeks with data a finding's lifecycle is read from (risk queries and summary,
-    /// default 26).
+    /// default 13).
     #[arg(long)]
     history_weeks: Option<u32>,
     /// DIMENSION=VALUE, repeatable (priorities, owners, landing-zones; see `lake queries`).

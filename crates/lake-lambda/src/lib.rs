@@ -41,6 +41,10 @@ pub struct Config {
     pub lake_url: String,
     /// `LAKE_SAMPLE`: sample findings in the summary (default 50, at most 1000).
     pub sample: u32,
+    /// `LAKE_HISTORY_WEEKS`: weeks with data the summary's risk section reads a finding's
+    /// lifecycle from, once a business context is set (default 13, at most 520; fewer
+    /// weeks, less memory).
+    pub history_weeks: u32,
     /// `LAKE_METRIC_NAMESPACE`: CloudWatch namespace of the metrics (default `Lake`).
     pub metric_namespace: String,
     /// `LAKE_CONCURRENCY`: scan files ingested at once (default 2; memory grows with it,
@@ -75,6 +79,14 @@ impl Config {
         Ok(Config {
             lake_url,
             sample: u32::try_from(number("LAKE_SAMPLE", 50, 1000)?)?,
+            history_weeks: u32::try_from(
+                number(
+                    "LAKE_HISTORY_WEEKS",
+                    u64::from(lake_query::DEFAULT_HISTORY_WEEKS),
+                    520,
+                )?
+                .max(1),
+            )?,
             metric_namespace: var("LAKE_METRIC_NAMESPACE")
                 .filter(|v| !v.is_empty())
                 .unwrap_or_else(|| "Lake".into()),
@@ -437,6 +449,7 @@ async fn run_complete(
     let params = Params {
         week: Some(week),
         sample: Some(config.sample),
+        history_weeks: Some(config.history_weeks),
         ..Params::default()
     };
     // Two runs of one week (an AWS run and an Azure run) finish at about the same time: each
@@ -905,16 +918,25 @@ mod tests {
         };
         let c = Config::from_vars(vars(&[("LAKE_URL", "s3://lake/x")])).unwrap();
         assert_eq!(
-            (c.sample, c.metric_namespace.as_str(), c.concurrency),
-            (50, "Lake", 2)
+            (
+                c.sample,
+                c.metric_namespace.as_str(),
+                c.concurrency,
+                c.history_weeks
+            ),
+            (50, "Lake", 2, 13)
         );
         let c = Config::from_vars(vars(&[
             ("LAKE_URL", "s3://lake/x"),
             ("LAKE_SAMPLE", "20"),
             ("LAKE_METRIC_NAMESPACE", "Security"),
+            ("LAKE_HISTORY_WEEKS", "4"),
         ]))
         .unwrap();
-        assert_eq!((c.sample, c.metric_namespace.as_str()), (20, "Security"));
+        assert_eq!(
+            (c.sample, c.metric_namespace.as_str(), c.history_weeks),
+            (20, "Security", 4)
+        );
         let err = Config::from_vars(vars(&[])).unwrap_err().to_string();
         assert!(err.contains("LAKE_URL"), "{err}");
         let err = Config::from_vars(vars(&[("LAKE_URL", "s3://l"), ("LAKE_SAMPLE", "lots")]))

@@ -43,9 +43,11 @@ const AGAINST: ParamSpec = ParamSpec {
     required: false,
 };
 
-/// The weeks of history a finding's lifecycle is read from by default: half a year, beyond
-/// every built-in SLA (a finding failing since before is "open at least" that long).
-pub const DEFAULT_HISTORY_WEEKS: u32 = 26;
+/// The weeks of history a finding's lifecycle is read from by default: a quarter, beyond the
+/// built-in Critical, High and Medium SLAs (a finding failing since before is "open at
+/// least" that long, which still shows a breach of any SLA shorter than the window). Each
+/// week costs the lifecycle a pass over that week's rows of the open findings' cells.
+pub const DEFAULT_HISTORY_WEEKS: u32 = 13;
 
 /// The parameters of the risk queries (`priorities`, `owners`): thresholds and `--where`.
 const RISK_PARAMS: [ParamSpec; 8] = [
@@ -82,7 +84,7 @@ const RISK_PARAMS: [ParamSpec; 8] = [
     },
     ParamSpec {
         name: "history-weeks",
-        about: "weeks with data the lifecycle reads back (default 26; older failures are \
+        about: "weeks with data the lifecycle reads back (default 13; older failures are \
                 open at least that long)",
         required: false,
     },
@@ -235,7 +237,7 @@ pub struct Params {
     /// `--limit` (priorities).
     pub limit: Option<u32>,
     /// `--history-weeks`: how many weeks with data the lifecycle reads (risk queries,
-    /// summary; default 26).
+    /// summary; default 13).
     pub history_weeks: Option<u32>,
     /// `--where DIMENSION=VALUE`, validated by [`Params::set_where`].
     pub filters: BTreeMap<&'static str, String>,

@@ -51,11 +51,13 @@ const REPEATED_KEYS: &str = "repeated_keys";
 /// week's observations, the checks of scans and the cells that stand, which the week states
 /// read; the cells, regions, checks and services observed, which every evidence lookup of
 /// `finding_changes` reads (each several times).
-const MATERIALIZED: [&str; 12] = [
+const MATERIALIZED: [&str; 14] = [
     // the risk views (queries/context.sql): each read by several others
     "open_findings",
     "resource_kinds",
     "finding_attributes",
+    "finding_history_stats",
+    "finding_exceptions",
     "finding_reports",
     "finding_lifecycle",
     "week_observations",

@@ -198,12 +198,24 @@ impl Lake {
         // in a session of its own (the setting is the session's).
         let sampling = SessionContext::new_with_state(ctx.state());
         sampling.sql(LATE_MATERIALIZATION).await?;
-        let (counts, sample, producers, risk, context) = futures::try_join!(
+        // Risk in context only when a context was set: without one there are no landing
+        // zones, owners or environments to count by, and the lifecycle it needs reads the
+        // history window (the summary's one cost that grows with the lake).
+        let context = bind(&ctx, "SELECT max(version) AS version FROM week_context").await?;
+        let context_version = rows(&context)
+            .map(|(b, r)| int(b, "version", r))
+            .find(|v| *v > 0);
+        let risk = async {
+            match context_version {
+                Some(_) => bind(&ctx, RISK).await,
+                None => Ok(Vec::new()),
+            }
+        };
+        let (counts, sample, producers, risk) = futures::try_join!(
             bind(&ctx, COUNTS),
             bind(&sampling, SAMPLE),
             bind(&ctx, PRODUCERS),
-            bind(&ctx, RISK),
-            bind(&ctx, "SELECT max(version) AS version FROM week_context")
+            risk
         )?;
         let diff = if with_diff {
             Some(ctx.sql(named("diff")?.sql).await?.collect().await?)
@@ -474,11 +486,9 @@ impl Lake {
                 others.3 += counts["high_risk"].as_i64().unwrap_or_default();
             }
         }
-        let context_version = rows(&context)
-            .map(|(b, r)| int(b, "version", r))
-            .find(|v| *v > 0);
         let mut risk = json!({
             "context_version": context_version,
+            "history_weeks": params.history_weeks()?,
             "by_landing_zone": zones,
             "by_owner": by_owner,
             "top_risks": top_risks,
