@@ -37,6 +37,6 @@ pub use dialect::Dialect;
 pub use error::QueryError;
 /// The report model and its formats.
 pub use lake_report;
-pub use named::{named_queries, NamedQuery, ParamSpec, Params, DEFAULT_HISTORY_WEEKS};
+pub use named::{named_queries, NamedQuery, ParamSpec, Params, DEFAULT_HISTORY_WEEKS, DIMENSIONS};
 pub use report::{ReportOptions, WeeklyReport};
 pub use session::Lake;
