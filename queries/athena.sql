@@ -24,8 +24,8 @@ CREATE VIEW open_findings AS
 SELECT pair_week AS week, finding_key, finding_uid, source, provider, account_uid,
        scan_account, account_name, region, scope, check_id, title, severity, severity_id,
        service, categories, resource_uid, resource_name, resource_type,
-       map_keys(compliance) AS frameworks, scan_date, status_detail,
-       element_at(resources, 1).tags AS tags
+       map_keys(compliance) AS frameworks, scan_date, status_detail, account_labels,
+       org_unit_name, element_at(resources, 1).tags AS tags
 FROM pair_rows
 WHERE status_code = 'FAIL' AND NOT muted;
 
@@ -51,3 +51,9 @@ CREATE VIEW finding_age AS
 SELECT o.finding_key, date_diff('day', l.open_since_date, o.scan_date) AS open_for_days
 FROM open_findings o
 JOIN finding_lifecycle l ON l.finding_key = o.finding_key;
+
+-- open_account_labels: Trino unnests in FROM.
+CREATE VIEW open_account_labels AS
+SELECT DISTINCT o.week, o.account_uid, l.label
+FROM open_findings o
+CROSS JOIN UNNEST(o.account_labels) AS l (label);

@@ -49,10 +49,45 @@ CREATE VIEW open_findings AS
 SELECT pair_week AS week, finding_key, finding_uid, source, provider, account_uid,
        scan_account, account_name, region, scope, check_id, title, severity, severity_id,
        service, categories, resource_uid, resource_name, resource_type,
-       map_keys(compliance) AS frameworks, scan_date, status_detail,
-       resources[1]['tags'] AS tags
+       map_keys(compliance) AS frameworks, scan_date, status_detail, account_labels,
+       org_unit_name, resources[1]['tags'] AS tags
 FROM pair_rows
 WHERE status_code = 'FAIL' AND NOT muted;
+
+-- open_account_labels: the tags of the accounts with open failures (`key:value`, as the
+-- producer wrote them), one row per account and tag. Athena unnests in FROM (athena.sql).
+CREATE VIEW open_account_labels AS
+SELECT DISTINCT week, account_uid, label
+FROM (SELECT week, account_uid, unnest(account_labels) AS label FROM open_findings) l;
+
+-- account_defaults: what the scans themselves say of an account, for when the context is
+-- silent: its environment (a tag named environment or env, any case, whose value reads as
+-- prod/production/prd/live, staging/stage/stg/preprod/uat, dev/development/test/qa or
+-- sandbox/sbx), its owner (a tag named owner or team) and, as its landing zone, its
+-- organizational unit. (From the accounts with open failures.)
+CREATE VIEW account_defaults AS
+WITH tags AS (
+    SELECT week, account_uid, lower(trim(split_part(label, ':', 1))) AS k,
+           trim(substr(label, strpos(label, ':') + 1)) AS v
+    FROM open_account_labels
+    WHERE strpos(label, ':') > 1
+),
+accounts AS (
+    SELECT week, account_uid, max(org_unit_name) AS org_unit
+    FROM open_findings
+    GROUP BY week, account_uid
+)
+SELECT a.week, a.account_uid, a.org_unit,
+       max(CASE WHEN t.k IN ('environment', 'env') THEN
+           CASE WHEN lower(t.v) IN ('prod', 'production', 'prd', 'live') THEN 'prod'
+                WHEN lower(t.v) IN ('staging', 'stage', 'stg', 'preprod', 'pre-prod', 'uat')
+                    THEN 'staging'
+                WHEN lower(t.v) IN ('dev', 'development', 'test', 'testing', 'qa') THEN 'dev'
+                WHEN lower(t.v) IN ('sandbox', 'sbx') THEN 'sandbox' END END) AS environment,
+       max(CASE WHEN t.k IN ('owner', 'team') AND t.v <> '' THEN t.v END) AS owner
+FROM accounts a
+LEFT JOIN tags t ON t.week = a.week AND t.account_uid = a.account_uid
+GROUP BY a.week, a.account_uid, a.org_unit;
 
 -- rule_hits: each resource rule of the week's context that matches an open finding: every
 -- condition the rule gives holds (tag key present with a value matching the pattern, name,
@@ -316,11 +351,16 @@ WITH base AS (
            coalesce(ac.account_name, o.account_name) AS account_name, o.region, o.scope,
            o.check_id, o.title, o.severity, o.severity_id, o.service, o.categories,
            o.resource_uid, o.resource_name, o.resource_type, o.frameworks, o.status_detail,
-           ac.landing_zone, ac.landing_zone_name, ac.environment, ac.business_unit,
-           ac.zone_regions,
-           coalesce(fa.owner, ac.owner) AS owner,
+           coalesce(ac.landing_zone, ad.org_unit) AS landing_zone,
+           coalesce(ac.landing_zone_name, ad.org_unit) AS landing_zone_name,
+           coalesce(ac.environment, ad.environment) AS environment,
+           CASE WHEN ac.environment IS NOT NULL THEN 'context'
+                WHEN ad.environment IS NOT NULL THEN 'account tags' END AS environment_from,
+           ac.business_unit, ac.zone_regions,
+           coalesce(fa.owner, ac.owner, ad.owner) AS owner,
            CASE WHEN fa.owner IS NOT NULL THEN 'rule, line ' || CAST(fa.owner_line AS varchar)
-                WHEN ac.owner IS NOT NULL THEN 'account' END AS owner_from,
+                WHEN ac.owner IS NOT NULL THEN 'account'
+                WHEN ad.owner IS NOT NULL THEN 'account tags' END AS owner_from,
            coalesce(fa.exposure, CASE WHEN k.exposed THEN 'public' END) AS exposure,
            CASE WHEN fa.exposure IS NOT NULL
                     THEN 'rule, line ' || CAST(fa.exposure_line AS varchar)
@@ -342,6 +382,7 @@ WITH base AS (
            END AS sla_days
     FROM open_findings o
     LEFT JOIN account_context ac ON ac.week = o.week AND ac.account_uid = o.account_uid
+    LEFT JOIN account_defaults ad ON ad.week = o.week AND ad.account_uid = o.account_uid
     LEFT JOIN week_sla d ON d.week = o.week
     LEFT JOIN finding_attributes fa ON fa.week = o.week AND fa.finding_key = o.finding_key
     LEFT JOIN resource_kinds k

@@ -1,12 +1,17 @@
 -- landing-zones: posture per landing zone in $week with the change against $against, as
 -- `posture` computes it (pass rate = PASS / (PASS + open FAIL), the deltas over the cells
--- both weeks observed, compared_cells), accounts placed by $week's context ('none': in no
--- landing zone), plus the zone's open failures past their SLA and at critical or high risk
+-- both weeks observed, compared_cells), accounts placed by $week's context, else by their
+-- organizational unit (account_defaults; 'none': in no landing zone), plus the zone's open failures past their SLA and at critical or high risk
 -- (finding_risk). $environment filters the accounts ('' any, 'unknown': not given).
 WITH zones AS (
-    SELECT account_uid, landing_zone, landing_zone_name, owner, environment
-    FROM account_context
-    WHERE week = $week
+    -- the context's, else (an account it does not list) the organizational unit and tags
+    SELECT coalesce(c.account_uid, d.account_uid) AS account_uid,
+           coalesce(c.landing_zone, d.org_unit) AS landing_zone,
+           coalesce(c.landing_zone_name, d.org_unit) AS landing_zone_name,
+           coalesce(c.environment, d.environment) AS environment
+    FROM (SELECT * FROM account_context WHERE week = $week) c
+    FULL JOIN (SELECT * FROM account_defaults WHERE week = $week) d
+        ON d.account_uid = c.account_uid
 ),
 rows AS (
     SELECT coalesce(z.landing_zone, 'none') AS landing_zone,

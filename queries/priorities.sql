@@ -8,7 +8,8 @@
 -- $framework, $first_seen_from, $first_seen_to, $last_seen_from, $last_seen_to (weeks), $limit.
 SELECT risk_score, risk_band, severity, status, open_for_days, open_before_window, sla_days,
        sla_overdue_days,
-       owner, owner_from, landing_zone, environment, account_uid, account_name, region,
+       owner, owner_from, landing_zone, environment, environment_from, account_uid,
+       account_name, region,
        check_id, resource_uid, resource_type, exposure, data_class, chain,
        compensating_control, first_seen, last_seen, first_failed, open_since, resolved_at,
        times_reopened, risk_reason, title, finding_key, source

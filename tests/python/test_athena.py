@@ -49,14 +49,31 @@ def duck_over(lake_dir):
             f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{lake_dir}/{table}/*/*.parquet', "
             "hive_partitioning = true, hive_types = {'dt': 'VARCHAR'})"
         )
-    # The context tables, as `lake athena ddl` declares them (unpartitioned), when set.
+    # The context tables, as `lake athena ddl` declares them (unpartitioned): in Athena they
+    # exist, empty, before any `lake context set`.
     for table in ("versions", "accounts", "rules"):
-        if (Path(lake_dir) / "context" / table).is_dir():
-            con.execute(
-                f"CREATE VIEW context_{table} AS "
-                f"SELECT * FROM read_parquet('{lake_dir}/context/{table}/*.parquet')"
-            )
+        source = Path(lake_dir) / "context" / table
+        empty = ""
+        if not source.is_dir():
+            source, empty = empty_context() / "context" / table, " LIMIT 0"
+        con.execute(
+            f"CREATE VIEW context_{table} AS "
+            f"SELECT * FROM read_parquet('{source}/*.parquet'){empty}"
+        )
     return con
+
+
+_EMPTY_CONTEXT = []
+
+
+def empty_context():
+    """A lake holding nothing but a context version: the context tables' columns."""
+    if not _EMPTY_CONTEXT:
+        import tempfile
+        out = Path(tempfile.mkdtemp(prefix="lake-context-"))
+        lake("context", "set", str(ROOT / "fixtures/context/context.yaml"), "--lake", str(out))
+        _EMPTY_CONTEXT.append(out)
+    return _EMPTY_CONTEXT[0]
 
 
 @pytest.fixture(scope="module")
@@ -199,7 +216,10 @@ def test_duckdb_counts_what_datafusion_counts(lake_dir, duck):
 def test_the_ddl_is_athena_ddl_generated_from_the_schema():
     ddl = lake("athena", "ddl", "--location", "s3://bucket/lake", "--database", "security").stdout
     statements = sqlglot.parse(ddl, read="athena")
-    assert len([s for s in statements if s]) == 3  # database, findings, scans
+    # database, findings, scans, and the three context tables
+    assert len([s for s in statements if s]) == 6
+    for table in ("context_versions", "context_accounts", "context_rules"):
+        assert any(s and f"`security`.`{table}`" in s.sql("athena") for s in statements), table
     schema = json.loads(lake("schema", "--json").stdout)
     for table in ("findings", "scans"):
         create = next(s for s in statements if s and f"`security`.`{table}`" in s.sql("athena"))

@@ -99,3 +99,30 @@ def test_output_to_a_pipe_writes_through_it_and_leaves_it_a_pipe(lake_dir, tmp_p
     reader.join(30)
     assert stat.S_ISFIFO(os.stat(fifo).st_mode), "the pipe was replaced by a file"
     assert [r["week"] for r in json.loads(got[0])] == ["2026-W19", "2026-W20", "2026-W21"]
+
+
+def test_a_context_file_is_checked_before_it_is_stored(lake_dir, tmp_path):
+    bad = tmp_path / "context.yaml"
+    bad.write_text("accounts:\n  - id: '111111111111'\n    environment: production\n"
+                   "    landing_zone: payments\n")
+    result = lake("context", "set", str(bad), "--lake", lake_dir, check=False)
+    assert result.returncode != 0
+    # Every problem, as file:line:column: what.
+    assert f"{bad}:3:18: environment `production` is not one of: prod, staging, dev, sandbox" \
+        in result.stderr, result.stderr
+    assert f"{bad}:4:19: landing zone `payments` is not defined under landing_zones" \
+        in result.stderr, result.stderr
+    # Nothing was stored.
+    assert lake("context", "list", "--lake", lake_dir, "--format", "json").stdout.strip() == "[]"
+
+    good = ROOT / "fixtures/context/context.yaml"
+    assert "valid: 2 landing zones, 3 accounts, 4 resource rules" in lake("context", "check", str(good)).stdout
+    out = lake("context", "set", str(good), "--from", "2026-W19", "--lake", lake_dir).stdout
+    assert out.startswith("context version 1 from "), out
+    versions = json.loads(lake("context", "list", "--lake", lake_dir, "--format", "json").stdout)
+    assert [(v["version"], v["effective_week"], v["accounts"]) for v in versions] == [(1, "2026-W19", 3)]
+    # The riskiest open failure of the week, with its reason.
+    top = json.loads(lake("query", "priorities", "--week", "2026-W21", "--limit", "1",
+                          "--format", "json", "--lake", lake_dir).stdout)
+    assert len(top) == 1 and top[0]["risk_reason"].startswith(top[0]["severity"] + " ")
+    assert top[0]["landing_zone"] in ("workloads-prod", "workloads-nonprod")

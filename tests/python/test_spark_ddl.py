@@ -61,6 +61,8 @@ def statements(ddl):
 
 
 def test_spark_runs_the_ddl_and_reads_every_column(lake_dir, spark):
+    lake("context", "set", str(ROOT / "fixtures/context/context.yaml"), "--from", "2026-W19",
+         "--lake", str(lake_dir))
     ddl = lake("athena", "ddl", "--location", f"file://{lake_dir}", "--database", "lake_ddl_test").stdout
     spark.sql("DROP DATABASE IF EXISTS lake_ddl_test CASCADE")
     for statement in statements(ddl):
@@ -85,3 +87,14 @@ def test_spark_runs_the_ddl_and_reads_every_column(lake_dir, spark):
     assert theirs == [(r["dt"], r["severity"], r["n"]) for r in ours]
     partitions = {r[0] for r in spark.sql("SHOW PARTITIONS lake_ddl_test.findings").collect()}
     assert partitions == {f"dt={r['dt']}" for r in ours}
+
+    # The context tables (unpartitioned) read with their declared types.
+    accounts = spark.sql("SELECT * FROM lake_ddl_test.context_accounts ORDER BY account_uid").collect()
+    assert [(a["account_uid"], a["environment"]) for a in accounts] == [
+        ("111111111111", "prod"), ("222222222222", "staging"), ("333333333333", "sandbox")]
+    assert list(accounts[0]["zone_regions"]) == ["us-east-1", "eu-west-1"]
+    assert accounts[0]["sla_critical"] == 3
+    versions = spark.sql("SELECT version, effective_week, rules FROM lake_ddl_test.context_versions").collect()
+    assert [tuple(v) for v in versions] == [(1, "2026-W19", 4)]
+    rules = spark.sql("SELECT rule, tag_key FROM lake_ddl_test.context_rules ORDER BY rule").collect()
+    assert [r["tag_key"] for r in rules] == [None, "Owner", "team", "Name"]

@@ -233,6 +233,9 @@ pub struct FindingsBuilder {
     prowler_version: StringBuilder,
     source_product: StringBuilder,
     source_version: StringBuilder,
+    account_labels: ListBuilder<StringBuilder>,
+    org_unit_uid: StringBuilder,
+    org_unit_name: StringBuilder,
     rows: usize,
     times: TimeCache,
     week_text: Option<(crate::identity::IsoWeek, String)>,
@@ -503,6 +506,9 @@ impl FindingsBuilder {
             prowler_version: StringBuilder::new(),
             source_product: StringBuilder::new(),
             source_version: StringBuilder::new(),
+            account_labels: string_list_builder(),
+            org_unit_uid: StringBuilder::new(),
+            org_unit_name: StringBuilder::new(),
             rows: 0,
             times: TimeCache::default(),
             week_text: None,
@@ -648,6 +654,12 @@ impl FindingsBuilder {
         append_opt(&mut self.account_name, account.and_then(|a| text(&a.name)));
         append_opt(&mut self.org_uid, org.and_then(|o| text(&o.uid)));
         append_opt(&mut self.org_name, org.and_then(|o| text(&o.name)));
+        match account {
+            Some(a) => append_list(&mut self.account_labels, &a.labels),
+            None => append_list(&mut self.account_labels, &TextList::default()),
+        }
+        append_opt(&mut self.org_unit_uid, org.and_then(|o| text(&o.ou_uid)));
+        append_opt(&mut self.org_unit_name, org.and_then(|o| text(&o.ou_name)));
         append_opt(&mut self.title, info.and_then(|i| text(&i.title)));
         append_opt(&mut self.description, info.and_then(|i| text(&i.desc)));
         append_list(
@@ -747,6 +759,9 @@ impl FindingsBuilder {
         append_opt(&mut self.account_name, text(&raw.asff_account_name));
         self.org_uid.append_null();
         self.org_name.append_null();
+        self.account_labels.append(false);
+        self.org_unit_uid.append_null();
+        self.org_unit_name.append_null();
         append_opt(&mut self.title, text(&raw.asff_title));
         append_opt(&mut self.description, text(&raw.asff_description));
         append_list(&mut self.categories, &TextList::default());
@@ -839,6 +854,9 @@ impl FindingsBuilder {
             Arc::new(self.prowler_version.finish()),
             Arc::new(self.source_product.finish()),
             Arc::new(self.source_version.finish()),
+            Arc::new(self.account_labels.finish()),
+            Arc::new(self.org_unit_uid.finish()),
+            Arc::new(self.org_unit_name.finish()),
         ];
         RecordBatch::try_new(schema::findings_schema(), columns)
     }

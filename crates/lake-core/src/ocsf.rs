@@ -790,6 +790,16 @@ pub struct RawNamed<'a> {
     /// Display name.
     #[serde(borrow)]
     pub name: Text<'a>,
+    /// `cloud.account.labels`: the account's tags, `key:value` (Prowler, from AWS
+    /// Organizations).
+    #[serde(borrow)]
+    pub labels: TextList<'a>,
+    /// `cloud.org.ou_uid`: the organizational unit.
+    #[serde(borrow)]
+    pub ou_uid: Text<'a>,
+    /// `cloud.org.ou_name`.
+    #[serde(borrow)]
+    pub ou_name: Text<'a>,
 }
 
 /// `remediation`.

@@ -171,6 +171,16 @@ static FINDINGS: LazyLock<Vec<Column>> = LazyLock::new(|| {
         col("source_version", Utf8, true,
             "The producer's version, when it writes one (`metadata.product.version`, ASFF \
              `ProductFields.ProviderVersion`)."),
+        col("account_labels", string_list(), true,
+            "The account's tags as the producer wrote them (`cloud.account.labels`, \
+             `key:value`: Prowler fills them from AWS Organizations); the risk views take an \
+             account's environment and owner from them when the context is silent. Null for \
+             ASFF and in files written before lake read them."),
+        col("org_unit_uid", Utf8, true,
+            "Organizational unit (`cloud.org.ou_uid`); null when empty or not written."),
+        col("org_unit_name", Utf8, true,
+            "Its name (`cloud.org.ou_name`): the landing zone of an account the context does \
+             not place in one."),
     ]
 });
 
@@ -638,7 +648,11 @@ pub fn markdown() -> String {
          `context/<table>/v<version>.parquet` (`context/accounts/`, `context/rules/`, \
          `context/versions/`; Athena: tables `context_accounts`, `context_rules`, \
          `context_versions`). A version's `versions` file is written last: rows of a version \
-         without it are ignored.\n",
+         without it are ignored.\n\n\
+         Files written before lake read the accounts' tags and organizational unit have no \
+         `account_labels`, `org_unit_uid`, `org_unit_name`: they read as null (no migration; \
+         Athena: redeploy the template, or `ALTER TABLE findings ADD COLUMNS (account_labels \
+         array<string>, org_unit_uid string, org_unit_name string)`).\n",
     );
     for (table, columns) in context_tables() {
         out.push_str(&format!(

@@ -327,3 +327,48 @@ async fn a_short_history_window_says_open_at_least() {
         ]
     );
 }
+
+#[tokio::test]
+async fn an_account_the_context_is_silent_on_is_judged_by_its_tags_and_unit() {
+    let (lake, _dir) = lake_of(&[&fixtures().join("risk/labelled")]).await;
+    let line = |r: &std::collections::BTreeMap<String, String>| {
+        format!(
+            "{} {} ({}) {} ({}) {} | {}",
+            r["risk_score"],
+            r["environment"],
+            r["environment_from"],
+            r["owner"],
+            r["owner_from"],
+            r["landing_zone"],
+            r["risk_reason"]
+        )
+    };
+    let got = rows(
+        &lake
+            .run("priorities", &params("2026-W22", &[]))
+            .await
+            .unwrap(),
+    );
+    // Environment:Production and Owner:team-data on the account, OU Analytics.
+    assert_eq!(
+        got.iter().map(line).collect::<Vec<_>>(),
+        ["65 prod (account tags) team-data (account tags) Analytics | High 35; prod +15; public (checks) +15"]
+    );
+    // What the context says wins; what it is silent on still comes from the tags.
+    set_context(
+        &lake,
+        "accounts:\n  - id: '333333333333'\n    environment: dev\n",
+        "2026-W22",
+    )
+    .await;
+    let got = rows(
+        &lake
+            .run("priorities", &params("2026-W22", &[]))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(
+        got.iter().map(line).collect::<Vec<_>>(),
+        ["50 dev (context) team-data (account tags) Analytics | High 35; public (checks) +15"]
+    );
+}
