@@ -1,6 +1,6 @@
 -- summary risk: the open failures of $week judged in context (finding_risk): per landing zone
 -- and per owner ('none': none), how many, past their SLA, at critical or high risk, and the
--- worst score; then the eight riskiest findings with their reasons.
+-- worst score; then the five riskiest findings with their reasons.
 WITH r AS (
     SELECT coalesce(landing_zone, 'none') AS landing_zone, coalesce(owner, 'none') AS owner,
            risk_score, risk_band, sla_overdue_days, severity, severity_id, check_id,
@@ -40,5 +40,5 @@ SELECT 'top' AS section, NULL AS name, NULL AS open_fail, NULL AS sla_breaches,
        severity, check_id, account_uid, region, resource_uid, resource_name, owner,
        landing_zone, open_for_days, status, risk_reason
 FROM top
-WHERE rank <= 8
+WHERE rank <= 5
 ORDER BY section, rank, sla_breaches DESC, high_risk DESC, open_fail DESC, name;

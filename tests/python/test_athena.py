@@ -191,7 +191,7 @@ def test_the_summary_statements_agree_with_the_summary_document(lake_dir, duck):
                       for r in scope if r["status"] == "missing"})
     assert [(m["account"], m["last_seen"], m["weeks_missing"])
             for m in summary["scope"]["accounts_missing"]] == missing
-    # Risk in context: the same zones, owners and eight riskiest findings in both engines.
+    # Risk in context: the same zones, owners and five riskiest findings in both engines.
     zones = {r["name"]: (int(r["open_fail"]), int(r["sla_breaches"]), int(r["high_risk"]))
              for r in risk if r["section"] == "landing_zone"}
     assert {k: (v["open_fail"], v["sla_breaches"], v["high_risk"])
@@ -201,7 +201,7 @@ def test_the_summary_statements_agree_with_the_summary_document(lake_dir, duck):
     assert {k: v["open_fail"] for k, v in summary["risk"]["by_owner"].items()} == owners
     top = [(r["check_id"], r["account_uid"], int(r["max_risk"])) for r in risk if r["section"] == "top"]
     assert [(t["check_id"], t["account"], t["risk"]) for t in summary["risk"]["top_risks"]] == top
-    assert len(top) == 8 and summary["risk"]["context_version"] == 1
+    assert len(top) == 5 and summary["risk"]["context_version"] == 1
 
 
 def test_duckdb_counts_what_datafusion_counts(lake_dir, duck):

@@ -40,7 +40,7 @@ pub(crate) const SOURCES: [&str; 6] = [SCOPE, COUNTS, CHECKS, PRODUCERS, RISK, S
 /// How many owners the summary lists by name (the most SLA breaches and high risks first);
 /// the others are added up in one entry, so that an organisation of many teams stays within
 /// the prompt's budget.
-const MAX_OWNERS: usize = 15;
+const MAX_OWNERS: usize = 10;
 
 /// The columns of `finding_changes` that the summary's statements read.
 const SUMMARY_CHANGE_COLUMNS: [&str; 12] = [
