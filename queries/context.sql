@@ -464,3 +464,34 @@ SELECT s.*,
            CASE WHEN p_region > 0 THEN 'region ' || region || ' outside '
                 || landing_zone || ' +5' END) AS risk_reason
 FROM scored s;
+
+-- risk_selected: the rows of finding_risk that the risk queries' thresholds and `--where`
+-- dimensions keep. risk_params holds them, one row ('' or 0: any): `lake` registers it from
+-- the query's parameters, the Athena rendering writes it as literals. `landing_zone` 'none':
+-- in no landing zone; `owner` 'none': unowned; `environment`, `exposure`, `data_class`
+-- 'unknown': not given; `data_class` 'sensitive': pii, restricted or confidential.
+CREATE VIEW risk_selected AS
+SELECT r.*
+FROM finding_risk r
+CROSS JOIN risk_params p
+WHERE r.risk_score >= p.min_risk
+  AND coalesce(r.open_for_days, 0) >= p.min_age
+  AND r.severity_id >= p.min_severity
+  AND (p.band = '' OR r.risk_band = p.band)
+  AND (p.landing_zone = '' OR coalesce(r.landing_zone, 'none') = p.landing_zone)
+  AND (p.account = '' OR r.account_uid = p.account)
+  AND (p.account_name = '' OR r.account_name = p.account_name)
+  AND (p.region = '' OR r.region = p.region)
+  AND (p.service = '' OR r.service = p.service)
+  AND (p.resource_type = '' OR r.resource_type = p.resource_type)
+  AND (p.owner = '' OR coalesce(r.owner, 'none') = p.owner)
+  AND (p.environment = '' OR coalesce(r.environment, 'unknown') = p.environment)
+  AND (p.exposure = '' OR coalesce(r.exposure, 'unknown') = p.exposure)
+  AND (p.data_class = '' OR coalesce(r.data_class, 'unknown') = p.data_class
+       OR (p.data_class = 'sensitive' AND r.data_class IN ('pii', 'restricted', 'confidential')))
+  AND (p.status = '' OR r.status = p.status)
+  AND (p.framework = '' OR array_has(r.frameworks, p.framework))
+  AND (p.first_seen_from = '' OR r.first_seen >= p.first_seen_from)
+  AND (p.first_seen_to = '' OR r.first_seen <= p.first_seen_to)
+  AND (p.last_seen_from = '' OR r.last_seen >= p.last_seen_from)
+  AND (p.last_seen_to = '' OR r.last_seen <= p.last_seen_to);

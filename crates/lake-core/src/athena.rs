@@ -156,14 +156,12 @@ pub fn athena_type(t: &DataType) -> Option<String> {
     })
 }
 
-/// `CREATE EXTERNAL TABLE` for one table of the lake.
-pub fn create_table(
+/// `CREATE EXTERNAL TABLE ... (` and the columns with their Athena types.
+fn table_head(
     options: &DdlOptions,
     table: &str,
     columns: &[Column],
-    comment: &str,
 ) -> Result<String, UnsupportedType> {
-    let location = format!("{}/{table}/", options.location.trim_end_matches('/'));
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -178,6 +176,18 @@ pub fn create_table(
         let sep = if i + 1 < columns.len() { "," } else { "" };
         let _ = writeln!(out, "  `{}` {t}{sep}", c.name);
     }
+    Ok(out)
+}
+
+/// `CREATE EXTERNAL TABLE` for one table of the lake.
+pub fn create_table(
+    options: &DdlOptions,
+    table: &str,
+    columns: &[Column],
+    comment: &str,
+) -> Result<String, UnsupportedType> {
+    let location = format!("{}/{table}/", options.location.trim_end_matches('/'));
+    let mut out = table_head(options, table, columns)?;
     let _ = write!(
         out,
         ")\n\
@@ -208,20 +218,7 @@ pub fn create_context_table(
 ) -> Result<String, UnsupportedType> {
     let dir = table.trim_start_matches("context_");
     let location = format!("{}/context/{dir}/", options.location.trim_end_matches('/'));
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "CREATE EXTERNAL TABLE IF NOT EXISTS `{}`.`{table}` (",
-        options.database
-    );
-    for (i, c) in columns.iter().enumerate() {
-        let t = athena_type(&c.data_type).ok_or_else(|| UnsupportedType {
-            column: c.name.to_owned(),
-            data_type: c.data_type.to_string(),
-        })?;
-        let sep = if i + 1 < columns.len() { "," } else { "" };
-        let _ = writeln!(out, "  `{}` {t}{sep}", c.name);
-    }
+    let mut out = table_head(options, table, columns)?;
     let _ = write!(
         out,
         ")\n\

@@ -230,13 +230,8 @@ fn bindings(name: &str, params: &Params) -> Result<Vec<(&'static str, String)>> 
         "priorities" | "owners" | "landing-zones" => {
             out.push(("week", literal(&params.week()?.to_string())));
             out.push(("against", "(SELECT against FROM diff_pairs)".into()));
-            for (name, value) in crate::session::risk_values(params)? {
-                let text = match value {
-                    datafusion::scalar::ScalarValue::Utf8(v) => literal(&v.unwrap_or_default()),
-                    other => other.to_string(),
-                };
-                out.push((name, text));
-            }
+            out.push(("limit", params.limit()?.to_string()));
+            out.push(("environment", literal(&params.filter("environment"))));
         }
         "compliance" => {
             out.push(("week", literal(&params.week()?.to_string())));
@@ -345,6 +340,22 @@ pub fn render(name: &str, params: &Params, dialect: Dialect) -> Result<String> {
         views.push(View {
             name: "diff_pairs".into(),
             body,
+        });
+    }
+    // The thresholds and dimensions the risk queries keep (risk_selected), as literals.
+    if matches!(name, "priorities" | "owners" | "landing-zones") {
+        let columns: Vec<String> = crate::session::risk_values(params)?
+            .into_iter()
+            .map(|(column, value)| match value {
+                datafusion::scalar::ScalarValue::Utf8(v) => {
+                    format!("{} AS {column}", literal(&v.unwrap_or_default()))
+                }
+                other => format!("CAST({other} AS bigint) AS {column}"),
+            })
+            .collect();
+        views.push(View {
+            name: "risk_params".into(),
+            body: format!("SELECT {}", columns.join(",\n       ")),
         });
     }
     // The lifecycle's window: the `--history-weeks` latest weeks with data up to the week.

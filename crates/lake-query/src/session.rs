@@ -144,6 +144,7 @@ impl Lake {
             findings,
             context,
             history: None,
+            risk: None,
         })
     }
 
@@ -257,6 +258,14 @@ impl Lake {
             Arc::new(MemTable::try_new(window_schema, vec![vec![window_row]])?),
         )?;
         ctx.register_table("findings_history", history)?;
+        let risk = match &manifest.risk {
+            Some(batch) => batch.clone(),
+            None => risk_params(&Params::default())?,
+        };
+        ctx.register_table(
+            "risk_params",
+            Arc::new(MemTable::try_new(risk.schema(), vec![vec![risk]])?),
+        )?;
         let pair_schema = Arc::new(Schema::new(vec![
             Field::new("week", DataType::Utf8, false),
             Field::new("against", DataType::Utf8, true),
@@ -587,9 +596,15 @@ impl Lake {
                 values.push(("against", ScalarValue::Utf8(against.clone())));
                 pairs.push((week, against));
                 scope = Scope::Partitions(self.partitions_of_pairs(&manifest, &pairs).await?);
-                for (name, value) in risk_values(params)? {
-                    values.push((name, value));
-                }
+                manifest.risk = Some(risk_params(params)?);
+                values.push((
+                    "limit",
+                    ScalarValue::Int64(Some(i64::from(params.limit()?))),
+                ));
+                values.push((
+                    "environment",
+                    ScalarValue::Utf8(Some(params.filter("environment"))),
+                ));
             }
             "compliance" => {
                 let week = params.week()?;
@@ -657,6 +672,8 @@ impl Lake {
             ctx.register_table("finding_changes", Arc::new(changes))?;
         }
         let mut frame = ctx.sql(query.sql).await?;
+        // Each query binds the parameters it names.
+        values.retain(|(name, _)| query.sql.contains(&format!("${name}")));
         if !values.is_empty() {
             frame = frame.with_param_values(values)?;
         }
@@ -677,6 +694,9 @@ pub(crate) struct Manifest {
     /// The weeks of history the risk views read (`window_findings`, `history_window`):
     /// none set, every partition.
     history: Option<History>,
+    /// The one row of `risk_params` (thresholds and `--where` dimensions of the risk
+    /// queries): none set, the defaults (everything kept).
+    risk: Option<RecordBatch>,
 }
 
 /// The history a finding's lifecycle is read from: the weeks from `from` up to the week
@@ -704,8 +724,25 @@ pub(crate) enum Scope {
     Lookup(Vec<String>),
 }
 
-/// The parameters of the risk queries (`priorities`, `owners`, `landing-zones`) beyond the
-/// pair of weeks: the thresholds and every `--where` dimension ('' when not given).
+/// The one row of `risk_params`: [`risk_values`] as a batch.
+pub(crate) fn risk_params(params: &Params) -> Result<RecordBatch> {
+    let values = risk_values(params)?;
+    let fields: Vec<Field> = values
+        .iter()
+        .map(|(name, v)| Field::new(*name, v.data_type(), false))
+        .collect();
+    let columns = values
+        .iter()
+        .map(|(_, v)| v.to_array())
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    Ok(RecordBatch::try_new(
+        Arc::new(Schema::new(fields)),
+        columns,
+    )?)
+}
+
+/// The thresholds and `--where` dimensions of the risk queries (`priorities`, `owners`),
+/// the columns of `risk_params` ('' or 0 when not given: everything kept).
 pub(crate) fn risk_values(params: &Params) -> Result<Vec<(&'static str, ScalarValue)>> {
     let int = |v: u32| ScalarValue::Int64(Some(i64::from(v)));
     let mut out = vec![
@@ -715,7 +752,6 @@ pub(crate) fn risk_values(params: &Params) -> Result<Vec<(&'static str, ScalarVa
             "min_severity",
             ScalarValue::Int64(Some(i64::from(params.min_severity.unwrap_or(0)))),
         ),
-        ("limit", int(params.limit()?)),
         (
             "framework",
             ScalarValue::Utf8(Some(params.framework.clone().unwrap_or_default())),
