@@ -603,6 +603,19 @@ pub fn sql_type(t: &DataType) -> String {
     }
 }
 
+/// One Markdown table row per column: name, type, nullability, meaning.
+fn column_rows(out: &mut String, columns: &[Column]) {
+    for c in columns {
+        out.push_str(&format!(
+            "| `{}` | `{}` | {} | {} |\n",
+            c.name,
+            sql_type(&c.data_type),
+            if c.nullable { "yes" } else { "no" },
+            c.doc
+        ));
+    }
+}
+
 /// `SCHEMA.md`, generated from the definitions above.
 pub fn markdown() -> String {
     let mut out = String::from(
@@ -628,15 +641,7 @@ pub fn markdown() -> String {
         out.push_str(&format!(
             "\n## `{table}`\n\n| column | type | null | meaning |\n|---|---|---|---|\n"
         ));
-        for c in columns {
-            out.push_str(&format!(
-                "| `{}` | `{}` | {} | {} |\n",
-                c.name,
-                sql_type(&c.data_type),
-                if c.nullable { "yes" } else { "no" },
-                c.doc
-            ));
-        }
+        column_rows(&mut out, columns);
         out.push_str(&format!(
             "| `{PARTITION_COLUMN}` | `string` | no | Partition column (path only). |\n"
         ));
@@ -658,15 +663,7 @@ pub fn markdown() -> String {
         out.push_str(&format!(
             "\n### `{table}`\n\n| column | type | null | meaning |\n|---|---|---|---|\n"
         ));
-        for c in columns {
-            out.push_str(&format!(
-                "| `{}` | `{}` | {} | {} |\n",
-                c.name,
-                sql_type(&c.data_type),
-                if c.nullable { "yes" } else { "no" },
-                c.doc
-            ));
-        }
+        column_rows(&mut out, columns);
     }
     out.push_str(crate::source::PRODUCERS_MARKDOWN);
     out.push_str(VIEWS_MARKDOWN);
@@ -708,8 +705,13 @@ The risk views, in `queries/context.sql` (README.md, \"Owners, landing zones and
 | `open_findings` | open failure of the week (FAIL, unmuted, in its state) | with the tags of its first resource |
 | `rule_hits`, `finding_attributes` | open failure (× matching rule) | exposure, data class, compensating control and owner from the first rule that sets each, with its line |
 | `resource_kinds` | resource | the kinds of checks failing on it: exposed, unencrypted, privileged, credentials |
-| `history_rows`, `finding_timeline`, `finding_lifecycle`, `finding_age` | open failure (× week of its history) | whether it failed each week there is evidence of, and from that `first_seen`, `last_seen`, `first_failed`, `open_since`, `resolved_at`, `times_reopened`, `open_for_days` |
+| `open_account_labels`, `account_defaults` | account with open failures | its tags; the environment and owner they name and its organizational unit, for when the context is silent |
+| `history_rows` | row of the history window (`history_window`: from the `--history-weeks` latest weeks with data to the week judged) in an open failure's account and check | whether it failed, its scan's status |
+| `finding_history_stats`, `finding_exceptions` | open failure | totals over the window; the findings not failing in every scan of their account since first reported, which alone are followed week by week |
+| `finding_reports`, `finding_timeline` | such a finding × week of evidence | failing or not that week: reported, or absent from its observed cell in a gap between two reports |
+| `finding_lifecycle`, `finding_age` | open failure | `first_seen`, `last_seen`, `first_failed` (whole history), `open_since`, `resolved_at`, `times_reopened`, `open_before_window`, `open_for_days` |
 | `finding_risk` | open failure | everything above, the SLA, `risk_score` (0-100), `risk_band`, `risk_reason`, `chain`, `status` (new, reopened, open), `sla_overdue_days` |
+| `risk_selected` | open failure the risk queries keep | `finding_risk` filtered by the one row of `risk_params` (thresholds and `--where` dimensions) |
 
 ## Caches
 
