@@ -467,18 +467,20 @@ async fn ingest_one(
         return nothing_written(sink, &source, &identity, known_scan, decoded.report, error).await;
     }
     let findings_rel = files.path(FINDINGS_TABLE);
-    if sink.is_none() && conflict.is_none() && write_error.is_none() {
-        // A source without findings still speaks for its (account, run).
+    if conflict.is_none() {
+        // A source without findings still speaks for its (account, run), and one that failed
+        // to reach the lake before claiming its file claims it now: the guard below waits on
+        // the claim (claiming again is a no-op).
         conflict = claims.claim(&findings_rel, &identity, &source.uri);
-        if conflict.is_none() && !options.force {
-            if let Some(existing) = already_ingested(earlier, &source) {
-                return IngestOutcome {
-                    record: existing,
-                    skipped: true,
-                    report: decoded.report,
-                    transient: false,
-                };
-            }
+    }
+    if sink.is_none() && conflict.is_none() && write_error.is_none() && !options.force {
+        if let Some(existing) = already_ingested(earlier, &source) {
+            return IngestOutcome {
+                record: existing,
+                skipped: true,
+                report: decoded.report,
+                transient: false,
+            };
         }
     }
     let mut report = decoded.report;

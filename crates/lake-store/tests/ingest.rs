@@ -612,6 +612,40 @@ async fn a_failed_ingest_is_retried_not_skipped() {
 }
 
 #[tokio::test]
+async fn a_lake_that_cannot_be_read_fails_the_source_as_the_machinerys_not_as_a_conflict() {
+    // Learn where the scan's manifest row goes from a clean ingest.
+    let src = tempfile::tempdir().unwrap();
+    let file = scan_at(src.path(), "run-1", "111111111111", 2, 30);
+    let spec = [file.to_str().unwrap()];
+    let clean = tempfile::tempdir().unwrap();
+    let ok = run(
+        &Location::local(clean.path(), true).unwrap(),
+        &spec,
+        &IngestOptions::default(),
+    )
+    .await;
+    assert_eq!(ok[0].status(), "succeeded");
+    let row = snapshot(clean.path())
+        .into_keys()
+        .find(|k| k.starts_with("scans/"))
+        .unwrap();
+
+    // In another lake, something unreadable sits at that place: looking for an earlier
+    // ingest of the scan fails before the source could claim its files.
+    let dir = tempfile::tempdir().unwrap();
+    let at = dir.path().join(&row);
+    std::fs::create_dir_all(at.parent().unwrap()).unwrap();
+    std::fs::write(&at, "not a manifest row").unwrap();
+    let lake = Location::local(dir.path(), true).unwrap();
+    let failed = run(&lake, &spec, &IngestOptions::default()).await;
+    assert_eq!(failed[0].status(), "failed");
+    assert!(failed[0].transient, "the machinery's failure, tried again");
+    let error = failed[0].record.error.as_deref().unwrap();
+    assert!(!error.contains("a later scan in this ingest"), "{error}");
+    assert!(error.contains("writing the lake"), "{error}");
+}
+
+#[tokio::test]
 async fn findings_files_carry_the_documented_schema_sorted_by_check() {
     let src = tempfile::tempdir().unwrap();
     let dir = tempfile::tempdir().unwrap();
