@@ -168,15 +168,38 @@ CREATE VIEW history_rows AS
 SELECT f.week, f.finding_key, s.source, f.account_uid, f.region, f.check_id, f.scan_date,
        f.scan_time, f.status_code = 'FAIL' AND NOT f.muted AS failing,
        s.status AS scan_status
-FROM window_findings f
+FROM (
+    -- (the filters inside, before the join with the scans, so that the join reads only the
+    -- rows they keep; DISTINCT: a semi join's hash table built from every open failure
+    -- holds each account thousands of times, and each probe walked them all)
+    SELECT w.week, w.finding_key, w.account_uid, w.region, w.check_id, w.scan_date,
+           w.scan_time, w.status_code, w.muted, w.dt, w.source_uri, w.run_id
+    FROM window_findings w
+    WHERE w.week <= (SELECT max(week) FROM diff_pairs)
+      AND w.week >= (SELECT coalesce(max(history_from), '') FROM history_window)
+      AND w.account_uid IN (SELECT DISTINCT account_uid FROM open_findings)
+      AND w.check_id IN (SELECT DISTINCT check_id FROM open_findings)
+) f
 JOIN landed_scans s
-    ON s.dt = f.dt AND s.source_uri = f.source_uri AND s.run_id = f.run_id
-WHERE f.week <= (SELECT max(week) FROM diff_pairs)
-  AND f.week >= (SELECT coalesce(max(history_from), '') FROM history_window)
-  -- (DISTINCT: a semi join's hash table built from every open failure holds each account
-  -- thousands of times, and each probe walked them all)
-  AND f.account_uid IN (SELECT DISTINCT account_uid FROM open_findings)
-  AND f.check_id IN (SELECT DISTINCT check_id FROM open_findings);
+    ON s.dt = f.dt AND s.source_uri = f.source_uri AND s.run_id = f.run_id;
+
+-- history_key_rows: the rows of history_rows that report an open finding itself (a finding
+-- key names its account and check). The key filter comes first, inside, so that only those
+-- rows reach the join with the scans: written after it, the join took every row of the
+-- window, and the window is read three times (first reports, week-by-week reports, gaps).
+CREATE VIEW history_key_rows AS
+SELECT f.week, f.finding_key, f.scan_date, f.scan_time,
+       f.status_code = 'FAIL' AND NOT f.muted AS failing
+FROM (
+    SELECT w.week, w.finding_key, w.scan_date, w.scan_time, w.status_code, w.muted, w.dt,
+           w.source_uri, w.run_id
+    FROM window_findings w
+    WHERE w.week <= (SELECT max(week) FROM diff_pairs)
+      AND w.week >= (SELECT coalesce(max(history_from), '') FROM history_window)
+      AND w.finding_key IN (SELECT finding_key FROM open_findings)
+) f
+JOIN landed_scans s
+    ON s.dt = f.dt AND s.source_uri = f.source_uri AND s.run_id = f.run_id;
 
 -- finding_history_stats: per open finding, over the window: the first week that reported it
 -- and its first scan date then, how many rows reported it, and the latest week a row said it
@@ -184,8 +207,7 @@ WHERE f.week <= (SELECT max(week) FROM diff_pairs)
 CREATE VIEW finding_history_stats AS
 SELECT h.finding_key, min(h.week) AS first_rep, min(h.scan_date) AS first_date,
        count(*) AS reports, max(CASE WHEN NOT h.failing THEN h.week END) AS last_not_failing
-FROM history_rows h
-WHERE h.finding_key IN (SELECT finding_key FROM open_findings)
+FROM history_key_rows h
 GROUP BY h.finding_key;
 
 -- finding_exceptions: the open findings whose history needs a week-by-week look: a row said
@@ -224,7 +246,7 @@ WITH own AS (
     SELECT h.finding_key, h.week, min(h.scan_date) AS first_date,
            max(h.scan_time) AS last_time,
            max(CASE WHEN h.failing THEN h.scan_time END) AS last_failing_time
-    FROM history_rows h
+    FROM history_key_rows h
     WHERE h.finding_key IN (SELECT finding_key FROM finding_exceptions)
     GROUP BY h.finding_key, h.week
 ),

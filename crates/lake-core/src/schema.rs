@@ -706,7 +706,7 @@ The risk views, in `queries/context.sql` (README.md, \"Owners, landing zones and
 | `rule_hits`, `finding_attributes` | open failure (× matching rule) | exposure, data class, compensating control and owner from the first rule that sets each, with its line |
 | `resource_kinds` | resource | the kinds of checks failing on it: exposed, unencrypted, privileged, credentials |
 | `open_account_labels`, `account_defaults` | account with open failures | its tags; the environment and owner they name and its organizational unit, for when the context is silent |
-| `history_rows` | row of the history window (`history_window`: from the `--history-weeks` latest weeks with data to the week judged) in an open failure's account and check | whether it failed, its scan's status |
+| `history_rows`, `history_key_rows` | row of the history window (`history_window`: from the `--history-weeks` latest weeks with data to the week judged) in an open failure's account and check; of the open failure itself | whether it failed, its scan's status |
 | `finding_history_stats`, `finding_exceptions` | open failure | totals over the window; the findings not failing in every scan of their account since first reported, which alone are followed week by week |
 | `finding_reports`, `finding_timeline` | such a finding × week of evidence | failing or not that week: reported, or absent from its observed cell in a gap between two reports |
 | `finding_lifecycle`, `finding_age` | open failure | `first_seen`, `last_seen`, `first_failed` (whole history), `open_since`, `resolved_at`, `times_reopened`, `open_before_window`, `open_for_days` |
