@@ -151,9 +151,10 @@ def main():
             "SELECT s.dt FROM landed_scans s JOIN carried_baselines c "
             "ON s.week = c.base_week AND s.account_uid = c.scan_account ORDER BY 1").fetchall()]
         scoped(con, lake, dts, hive)
-        # As lake: the week's observations, the standing checks and superseded cells, the
-        # evidence views and the week's failing rows computed once.
-        for name in ("week_observations", "standing_checks", "superseded_cells",
+        # As lake: the scan standing for each cell, the week's observations, the standing
+        # checks and superseded cells, the evidence views and the week's failing rows
+        # computed once.
+        for name in ("standing_cells", "week_observations", "standing_checks", "superseded_cells",
                      "week_cells", "week_regions", "week_checks", "week_services", "failing_now"):
             con.execute(f"CREATE TABLE {name}_t AS SELECT * FROM {name}")
             con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM {name}_t")

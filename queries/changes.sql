@@ -17,13 +17,14 @@ GROUP BY finding_key;
 --
 -- week_cells: per week, the cells of its state (source, provider, account, scope, check) and
 -- whether each stands on a complete (succeeded) scan: only then is a finding's absence
--- evidence.
+-- evidence. (Every standing observation of a cell is of the one scan standing_cells names,
+-- so the cell's scan account and status are that scan's: a join on its number rather than
+-- a second aggregate over every observation.)
 CREATE VIEW week_cells AS
-SELECT week, source, provider, account_uid, scope, check_id, max(scan_account) AS scan_account,
-       bool_and(scan_status = 'succeeded') AS complete
-FROM week_observations
-WHERE standing
-GROUP BY week, source, provider, account_uid, scope, check_id;
+SELECT c.week, c.source, c.provider, c.account_uid, c.scope, c.check_id,
+       s.account_uid AS scan_account, s.status = 'succeeded' AS complete
+FROM standing_cells c
+JOIN ordered_scans s ON s.scan_order = c.scan_order;
 
 -- week_regions: per week, the regions each account (as scanned) was scanned in: those its
 -- landed scans saw findings in (the manifest's `regions`), complete when a succeeded scan did.

@@ -25,6 +25,16 @@ SELECT dt, source_uri, run_id, provider, account_uid, region, check_id,
 FROM findings
 GROUP BY dt, source_uri, run_id, provider, account_uid, region, check_id, coalesce(service, '');
 
+-- ordered_scans: the landed scans in the order in which a later one replaces an earlier
+-- one's observations of a week (see week_observations): `scan_order`, one number per scan
+-- (a total order, so every reader numbers them alike).
+CREATE VIEW ordered_scans AS
+SELECT *,
+       row_number() OVER (
+           ORDER BY status = 'succeeded', scan_time NULLS FIRST, ingested_at NULLS FIRST,
+                    source_uri, run_id) AS scan_order
+FROM landed_scans;
+
 -- observations: what each landed scan observed, taken from what it produced (never from its
 -- file name): per (provider, account as written in the findings, region, check, service),
 -- the number of findings it reported, and the `scope` of the cell: the part of the account
@@ -49,15 +59,7 @@ FROM (
                'shield', 'trustedadvisor', 'fms', 'support') AS regional
     FROM scan_cells
 ) c
-JOIN (
-    -- the scans in the order in which a later one replaces an earlier one's observations
-    -- of a week (see week_observations)
-    SELECT *,
-           row_number() OVER (
-               ORDER BY status = 'succeeded', scan_time NULLS FIRST, ingested_at NULLS FIRST,
-                        source_uri, run_id) AS scan_order
-    FROM landed_scans
-) s ON c.dt = s.dt AND c.source_uri = s.source_uri AND c.run_id = s.run_id;
+JOIN ordered_scans s ON c.dt = s.dt AND c.source_uri = s.source_uri AND c.run_id = s.run_id;
 
 -- week_observations: observations marked `standing` when they make up the state of their
 -- week. Per cell (week, source, provider, account, scope, check), the observation of one scan stands:
@@ -69,17 +71,18 @@ JOIN (
 --   scan time, a scan without one first, ingest time, source, run: the greatest wins): one
 --   aggregate per cell and a join, rather than a window ranked per cell (a window over
 --   ~10^5 one-row partitions cost seconds).
+--   standing_cells holds that number per cell: the scan whose observation of the cell stands.
+CREATE VIEW standing_cells AS
+SELECT week, source, provider, account_uid, scope, check_id, max(scan_order) AS scan_order
+FROM observations
+GROUP BY week, source, provider, account_uid, scope, check_id;
+
 CREATE VIEW week_observations AS
-WITH best AS (
-    SELECT week, source, provider, account_uid, scope, check_id, max(scan_order) AS scan_order
-    FROM observations
-    GROUP BY week, source, provider, account_uid, scope, check_id
-)
 SELECT o.week, o.dt, o.source_uri, o.run_id, o.scan_time, o.ingested_at, o.source,
        o.scan_account, o.scan_status, o.provider, o.account_uid, o.region, o.check_id,
        o.service, o.regional, o.scope, o.findings, b.scan_order IS NOT NULL AS standing
 FROM observations o
-LEFT JOIN best b
+LEFT JOIN standing_cells b
     ON b.week = o.week AND b.source = o.source AND b.provider = o.provider
    AND b.account_uid = o.account_uid AND b.scope = o.scope AND b.check_id = o.check_id
    AND b.scan_order = o.scan_order;

@@ -686,7 +686,9 @@ what let a one-check re-run replace a whole account; read `latest_findings` for 
 |---|---|---|
 | `landed_scans` | source file that landed findings | the `scans` rows of status succeeded or partial, with `source`: their producer (`source_product`, null read as `prowler`). Every view below is per producer |
 | `scan_cells` | findings file × (provider, account as in the findings, region, check, service) | `findings`: how many it holds. `lake` reads these rows from `_observed/` (below) |
+| `ordered_scans` | landed scan | `scan_order`: the order in which a later scan's observations of a week replace an earlier one's (complete last, then scan time, ingest time, source, run) |
 | `observations` | landed scan × (provider, account as in the findings, region, check, service) | what the scan observed: the findings it reported there, and the cell's `scope` (the region for AWS regional services, `*` for AWS global services and every other provider) |
+| `standing_cells` | cell (producer, provider, account, scope, check) × week | `scan_order` of the scan whose observation of the cell stands |
 | `week_observations` | as `observations` | `standing`: whether the observation makes up its week's state (the latest scan of the week by the same producer that observed the cell, complete before partial) |
 | `standing_checks` | check of a landed scan that makes up part of its week's state | `scan_account`, `scan_status` |
 | `superseded_cells` | observation of a standing check that does not stand | the (account, region, check) a later re-run replaced |

@@ -48,10 +48,10 @@ const SCAN_CELLS: &str = "scan_cells";
 const REPEATED_KEYS: &str = "repeated_keys";
 
 /// The views that a query scoped to a few weeks computes once (see [`Materialized`]): the
-/// week's observations, the checks of scans and the cells that stand, which the week states
-/// read; the cells, regions, checks and services observed, which every evidence lookup of
-/// `finding_changes` reads (each several times).
-const MATERIALIZED: [&str; 14] = [
+/// scan standing for each cell, the week's observations, the checks of scans and the cells
+/// superseded, which the week states read; the cells, regions, checks and services observed,
+/// which every evidence lookup of `finding_changes` reads (each several times).
+const MATERIALIZED: [&str; 15] = [
     // the risk views (queries/context.sql): each read by several others
     "open_findings",
     "resource_kinds",
@@ -60,6 +60,7 @@ const MATERIALIZED: [&str; 14] = [
     "finding_exceptions",
     "finding_reports",
     "finding_lifecycle",
+    "standing_cells",
     "week_observations",
     "standing_checks",
     "superseded_cells",
