@@ -275,13 +275,25 @@ WITH gaps AS (
     JOIN open_findings o ON o.finding_key = r.finding_key
     WHERE r.step > 1
 ),
+-- (the region is part of the join for a regional check, so that a gap meets the rows of its
+-- own region only rather than every row of its account and check; a check's scope is the
+-- same in every gap of it)
+gap_checks AS (
+    SELECT DISTINCT check_id, scope = '*' AS whole FROM gaps
+),
 absent AS (
     SELECT DISTINCT g.finding_key, h.week
     FROM gaps g
-    JOIN history_rows h
+    JOIN (
+        SELECT r.week, r.source, r.account_uid, r.check_id,
+               CASE WHEN c.whole THEN '*' ELSE r.region END AS scope
+        FROM history_rows r
+        JOIN gap_checks c ON c.check_id = r.check_id
+        WHERE r.scan_status = 'succeeded'
+    ) h
         ON h.source = g.source AND h.account_uid = g.account_uid AND h.check_id = g.check_id
-    WHERE h.week > g.prev_week AND h.week < g.week AND h.scan_status = 'succeeded'
-      AND (g.scope = '*' OR h.region = g.region)
+       AND h.scope = g.scope
+    WHERE h.week > g.prev_week AND h.week < g.week
 )
 SELECT finding_key, week, first_date, failing, true AS reported
 FROM finding_reports
