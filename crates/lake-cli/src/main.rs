@@ -797,6 +797,19 @@ async fn ingest_cmd(
         }
         Err(e) => eprintln!("warning: compacting closed weeks: {e}"),
     }
+    // The newest week's changes against the week before it, stored for the queries (a
+    // cache like the copies: see `lake_store::changes`).
+    match lake_query::Lake::from_location(lake.clone())
+        .store_changes(Some(1))
+        .await
+    {
+        Ok(stored) => {
+            for (week, against) in &stored.written {
+                eprintln!("stored the changes of {week} against {against}");
+            }
+        }
+        Err(e) => eprintln!("warning: storing the week's changes: {e}"),
+    }
     let all_ok = outcomes.iter().all(|o| o.status() == "succeeded");
     Ok(if all_ok {
         ExitCode::SUCCESS
@@ -871,13 +884,19 @@ async fn compact_cmd(lake_url: &str, all: bool) -> Result<ExitCode> {
     // The observed cells of findings files ingested by an older lake (or whose cells are
     // stale): written now, so that queries stop counting those files themselves.
     let (observed, files) = lake_store::observed::refresh(&lake).await?;
+    // Every week's changes against the week before it, where missing or no longer current.
+    let stored = lake_query::Lake::from_location(lake.clone())
+        .store_changes(None)
+        .await?;
     let partitions = |n: usize| format!("{n} partition{}", if n == 1 { "" } else { "s" });
     writeln!(
         out,
-        "compacted now: {}; read from compacted copies: {}; observed cells written for {observed} of {} findings files",
+        "compacted now: {}; read from compacted copies: {}; observed cells written for {observed} of {} findings files; changes stored for {} of {} weeks",
         partitions(done.len()),
         partitions(usable.len()),
-        files
+        files,
+        stored.written.len(),
+        stored.written.len() + stored.current,
     )?;
     Ok(ExitCode::SUCCESS)
 }

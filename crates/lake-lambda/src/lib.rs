@@ -446,6 +446,15 @@ async fn run_complete(
     }
 
     let query = Lake::from_location(lake.clone());
+    // The newest week's changes stored for the queries (a cache, like the copies).
+    match query.store_changes(Some(1)).await {
+        Ok(stored) => {
+            for (week, against) in &stored.written {
+                tracing::info!(week = %week, against = %against, "stored the week's changes");
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "storing the week's changes"),
+    }
     let params = Params {
         week: Some(week),
         sample: Some(config.sample),

@@ -31,6 +31,7 @@ mod observed;
 mod pruned;
 mod report;
 mod session;
+mod stored;
 pub mod summary;
 
 pub use dialect::Dialect;
@@ -39,4 +40,4 @@ pub use error::QueryError;
 pub use lake_report;
 pub use named::{named_queries, NamedQuery, ParamSpec, Params, DEFAULT_HISTORY_WEEKS, DIMENSIONS};
 pub use report::{ReportOptions, WeeklyReport};
-pub use session::Lake;
+pub use session::{ChangesStored, Lake};

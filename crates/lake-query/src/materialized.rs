@@ -13,6 +13,12 @@
 //! summary reads no text), each set of columns computed once; a reader whose columns an
 //! earlier computation holds reuses it (in `finding_changes` the reader planned first needs
 //! every column the other does, so one computation serves both).
+//!
+//! It keeps the view's logical plan, not a `DataFrame`: a `DataFrame` holds its session's
+//! state, whose catalog holds this table, and that cycle of `Arc`s kept every session's
+//! materialized rows alive for as long as the process (a process that classifies many
+//! weeks, `lake compact` storing each week's changes, grew by ~400 MB per week). The plan
+//! runs in the state of the session that scans it.
 
 use std::sync::Arc;
 
@@ -22,7 +28,8 @@ use async_trait::async_trait;
 use datafusion::catalog::Session;
 use datafusion::datasource::{MemTable, TableProvider, TableType};
 use datafusion::error::Result;
-use datafusion::logical_expr::Expr;
+use datafusion::execution::SessionState;
+use datafusion::logical_expr::{Expr, LogicalPlan};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::DataFrame;
 use tokio::sync::{Mutex, OnceCell};
@@ -31,7 +38,7 @@ use tokio::sync::{Mutex, OnceCell};
 #[derive(Debug)]
 pub(crate) struct Materialized {
     name: String,
-    plan: DataFrame,
+    plan: LogicalPlan,
     schema: SchemaRef,
     rows: OnceCell<Arc<MemTable>>,
     /// Computed per set of columns rather than whole (see [`Materialized::by_columns`]).
@@ -46,7 +53,7 @@ impl Materialized {
         let schema: SchemaRef = Arc::new(plan.schema().as_arrow().clone());
         Materialized {
             name: name.to_owned(),
-            plan,
+            plan: plan.logical_plan().clone(),
             schema,
             rows: OnceCell::new(),
             by_columns: false,
@@ -65,7 +72,11 @@ impl Materialized {
 
     /// Rows holding at least the columns `wanted` (indices into the schema, ascending), and
     /// where each of them is among the rows' columns.
-    async fn rows_with(&self, wanted: &[usize]) -> Result<(Arc<MemTable>, Vec<usize>)> {
+    async fn rows_with(
+        &self,
+        state: &SessionState,
+        wanted: &[usize],
+    ) -> Result<(Arc<MemTable>, Vec<usize>)> {
         let mut projected = self.projected.lock().await;
         let at = |columns: &[usize]| -> Option<Vec<usize>> {
             wanted
@@ -85,7 +96,7 @@ impl Materialized {
             .collect();
         let schema: SchemaRef = Arc::new(self.schema.project(wanted)?);
         let rows = self
-            .collect(self.plan.clone().select_columns(&names)?, &schema)
+            .collect(self.frame(state).select_columns(&names)?, &schema)
             .await?;
         projected.push((wanted.to_vec(), rows.clone()));
         let at = (0..wanted.len()).collect();
@@ -113,10 +124,15 @@ impl Materialized {
         Ok(Arc::new(MemTable::try_new(schema.clone(), vec![batches])?))
     }
 
-    async fn rows(&self) -> Result<&Arc<MemTable>> {
+    async fn rows(&self, state: &SessionState) -> Result<&Arc<MemTable>> {
         self.rows
-            .get_or_try_init(|| self.collect(self.plan.clone(), &self.schema))
+            .get_or_try_init(|| self.collect(self.frame(state), &self.schema))
             .await
+    }
+
+    /// The view's plan in `state`.
+    fn frame(&self, state: &SessionState) -> DataFrame {
+        DataFrame::new(state.clone(), self.plan.clone())
     }
 }
 
@@ -137,6 +153,15 @@ impl TableProvider for Materialized {
         filters: &[Expr],
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
+        let session = state
+            .as_any()
+            .downcast_ref::<SessionState>()
+            .ok_or_else(|| {
+                datafusion::error::DataFusionError::Internal(format!(
+                    "the view {} is scanned outside a session",
+                    self.name
+                ))
+            })?;
         if self.by_columns {
             // The columns read, ascending, each once.
             let mut wanted: Vec<usize> = match projection {
@@ -145,7 +170,7 @@ impl TableProvider for Materialized {
             };
             wanted.sort_unstable();
             wanted.dedup();
-            let (rows, at) = self.rows_with(&wanted).await?;
+            let (rows, at) = self.rows_with(session, &wanted).await?;
             // `projection` (or every column, in order) in terms of the rows' columns: each
             // read column is `wanted[i]`, found at `at[i]`.
             let order = projection.cloned().unwrap_or_else(|| wanted.clone());
@@ -155,7 +180,7 @@ impl TableProvider for Materialized {
                 .collect();
             return rows.scan(state, Some(&mapped), filters, limit).await;
         }
-        self.rows()
+        self.rows(session)
             .await?
             .scan(state, projection, filters, limit)
             .await

@@ -15,6 +15,7 @@ use datafusion::prelude::{col, lit, DataFrame, SessionConfig, SessionContext};
 use datafusion::scalar::ScalarValue;
 use lake_core::schema::{findings_schema, PARTITION_COLUMN};
 use lake_core::IsoWeek;
+use lake_store::changes::Inputs as ChangeInputs;
 use lake_store::compact::{COMPACT_ROOT, COVER_COLUMN};
 use lake_store::layout::{FINDINGS_TABLE, SCANS_TABLE};
 use lake_store::read::FindingsFiles;
@@ -29,6 +30,7 @@ use crate::materialized::Materialized;
 use crate::named::{named, Params};
 use crate::observed::Observed;
 use crate::pruned::Pruned;
+use crate::stored::StoredChanges;
 
 /// Bytes read from the end of a Parquet file to get its footer and page index in one
 /// read: a findings file of one row group needs ~25 KB, one of a large account (several
@@ -74,6 +76,19 @@ const MATERIALIZED: [&str; 15] = [
 /// materialized with the columns its readers read (see [`Materialized::by_columns`]) when
 /// whole weeks are classified.
 const FAILING_NOW: &str = "failing_now";
+
+/// The view of `queries/changes.sql` whose rows `lake_store::changes` stores per pair.
+const FINDING_CHANGES: &str = "finding_changes";
+
+/// What [`Lake::store_changes`] did: the pairs (week, against) whose changes it wrote, and
+/// how many pairs had current ones already.
+#[derive(Debug, Default, Clone)]
+pub struct ChangesStored {
+    /// The pairs (week, against) whose changes were written.
+    pub written: Vec<(String, String)>,
+    /// How many pairs had current stored changes already.
+    pub current: usize,
+}
 
 /// A lake opened for queries.
 #[derive(Debug, Clone)]
@@ -125,6 +140,7 @@ impl Lake {
                 .collect::<Result<_>>()?;
         }
         let schema = lake_store::read::scans_table_schema();
+        let scans = batches.clone();
         let context = [
             (
                 lake_core::schema::context_versions_schema(),
@@ -141,6 +157,8 @@ impl Lake {
         .collect::<Result<Vec<_>>>()?;
         Ok(Manifest {
             table: Arc::new(MemTable::try_new(schema, vec![batches])?),
+            scans,
+            whole: source.is_none(),
             copies,
             findings,
             context,
@@ -334,7 +352,112 @@ impl Lake {
                 }
             }
         }
+        // Whole weeks classified: the stored changes of the pairs, when every pair has
+        // current ones (see `lake_store::changes`), in place of the view.
+        if matches!(scope, Scope::Partitions(dts) if !dts.is_empty()) && manifest.whole {
+            if let Some(changes) = self.stored_changes(&ctx, manifest, pairs).await? {
+                ctx.deregister_table(FINDING_CHANGES)?;
+                ctx.register_table(FINDING_CHANGES, Arc::new(changes))?;
+            }
+        }
         Ok(ctx)
+    }
+
+    /// The fingerprints of the stored changes, over `manifest` and the findings files.
+    async fn change_inputs(&self, manifest: &Manifest) -> Result<ChangeInputs> {
+        let listed = manifest.findings.get(&self.location).await?;
+        Ok(ChangeInputs::new(
+            &self.location,
+            &[VIEWS, CHANGES],
+            &manifest.scans,
+            listed,
+        )?)
+    }
+
+    /// `finding_changes` for `pairs` read from their stored changes, if every pair has
+    /// current ones; else `None` (the view computes them).
+    async fn stored_changes(
+        &self,
+        ctx: &SessionContext,
+        manifest: &Manifest,
+        pairs: &Pairs,
+    ) -> Result<Option<StoredChanges>> {
+        if pairs.is_empty() || pairs.iter().any(|(_, a)| a.is_none()) {
+            return Ok(None);
+        }
+        let started = std::time::Instant::now();
+        let inputs = self.change_inputs(manifest).await?;
+        let checked: Vec<(String, String, lake_store::changes::Fingerprint)> = pairs
+            .iter()
+            .map(|(week, against)| {
+                let against = against.clone().unwrap_or_default();
+                let fingerprint = inputs.fingerprint(week, &against);
+                (week.clone(), against, fingerprint)
+            })
+            .collect();
+        let current = futures::future::join_all(
+            checked
+                .iter()
+                .map(|(w, a, f)| lake_store::changes::is_current(&self.location, w, a, f)),
+        )
+        .await;
+        tracing::debug!(
+            pairs = pairs.len(),
+            current = current.iter().filter(|c| **c).count(),
+            ms = started.elapsed().as_millis() as u64,
+            "stored changes checked"
+        );
+        if current.contains(&false) {
+            return Ok(None);
+        }
+        let view = ctx.table(FINDING_CHANGES).await?;
+        Ok(Some(StoredChanges::new(
+            self.location.clone(),
+            checked,
+            &view,
+        )))
+    }
+
+    /// Stores the changes of each of the `latest` weeks with data (all when `None`) against
+    /// the week with data before it, where they are missing or no longer current (see
+    /// [`lake_store::changes`]). What `lake ingest` (the newest week) and `lake compact`
+    /// (every week) call; queries only read them.
+    pub async fn store_changes(&self, latest: Option<usize>) -> Result<ChangesStored> {
+        let manifest = self.manifest(None).await?;
+        let weeks = self.weeks_in(&manifest).await?;
+        let inputs = self.change_inputs(&manifest).await?;
+        let first = latest.map_or(1, |n| weeks.len().saturating_sub(n).max(1));
+        let mut done = ChangesStored::default();
+        for i in first..weeks.len() {
+            let (week, against) = (&weeks[i], &weeks[i - 1]);
+            let fingerprint = inputs.fingerprint(week, against);
+            if lake_store::changes::is_current(&self.location, week, against, &fingerprint).await {
+                done.current += 1;
+                continue;
+            }
+            let pairs = vec![(week.clone(), Some(against.clone()))];
+            let scope = Scope::Partitions(self.partitions_of_pairs(&manifest, &pairs).await?);
+            // A manifest that cannot use stored changes, so that the view computes them.
+            let computing = Manifest {
+                whole: false,
+                ..manifest.clone()
+            };
+            let ctx = self.context(&computing, &pairs, &scope).await?;
+            let frame = ctx.table(FINDING_CHANGES).await?;
+            let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
+            let batches = frame.collect().await?;
+            lake_store::changes::write(
+                &self.location,
+                week,
+                against,
+                &fingerprint,
+                &schema,
+                &batches,
+            )
+            .await?;
+            done.written.push((week.clone(), against.clone()));
+        }
+        Ok(done)
     }
 
     /// The partitions a query over `pairs` reads: those of the landed scans of every week
@@ -686,6 +809,11 @@ impl Lake {
 #[derive(Debug, Clone)]
 pub(crate) struct Manifest {
     table: Arc<MemTable>,
+    /// The rows of `table` (what the stored changes' fingerprint digests).
+    scans: Vec<RecordBatch>,
+    /// Whether every producer's scans are in it (no `--source`): only then are stored
+    /// changes (computed over every producer) the lake's.
+    whole: bool,
     /// The partitions read from their compacted copies: (dt, cover).
     copies: Vec<(String, String)>,
     /// The findings files of the lake, listed when first needed.

@@ -337,6 +337,122 @@ async fn the_observed_cells_change_nothing_but_speed() {
     assert_eq!(answers().await, stored);
 }
 
+#[tokio::test]
+async fn stored_changes_change_nothing_but_speed() {
+    let runs = fixtures().join("runs");
+    let (lake, dir) = lake_of(&[&runs.join("2026-W19"), &runs.join("2026-W20")]).await;
+    let answers = || async {
+        let mut out = Vec::new();
+        for (name, p) in [
+            ("diff", week("2026-W21")),
+            ("diff", week("2026-W20")),
+            ("posture", week("2026-W21")),
+            ("trend", Params::default()),
+        ] {
+            out.push(rows(&lake.run(name, &p).await.unwrap()));
+        }
+        let summary = lake.summary(&week("2026-W21")).await.unwrap();
+        (out, serde_json::to_string(&summary).unwrap())
+    };
+
+    // Each week with data is stored against the one before it, once; a later week's
+    // ingest leaves the earlier weeks' stored changes current.
+    let stored = lake.store_changes(None).await.unwrap();
+    assert_eq!(stored.written, [("2026-W20".into(), "2026-W19".into())]);
+    let sources = Source::resolve(runs.join("2026-W21").to_str().unwrap())
+        .await
+        .unwrap();
+    ingest(
+        lake.location(),
+        sources,
+        &IngestOptions::default(),
+        Default::default(),
+    )
+    .await;
+    let computed = answers().await;
+    assert!(computed.0[0].iter().any(|r| r["change"] == "resolved"));
+    let stored = lake.store_changes(None).await.unwrap();
+    assert_eq!(stored.written, [("2026-W21".into(), "2026-W20".into())]);
+    assert_eq!(stored.current, 1);
+    assert_eq!(lake.store_changes(None).await.unwrap().written.len(), 0);
+    assert_eq!(answers().await, computed);
+
+    // They are what the queries read: rows removed from the stored object (its fingerprint
+    // kept) are missing from the diff.
+    let file = dir
+        .path()
+        .join(lake_store::changes::changes_file("2026-W21", "2026-W20"));
+    let original = std::fs::read(&file).unwrap();
+    std::fs::write(&file, without_resolved(&original)).unwrap();
+    let tampered = rows(&lake.run("diff", &week("2026-W21")).await.unwrap());
+    assert!(!tampered.is_empty());
+    assert!(tampered.iter().all(|r| r["change"] != "resolved"));
+    std::fs::write(&file, &original).unwrap();
+    assert_eq!(answers().await, computed);
+
+    // A findings file of either week replaced (here: removed) or a scan of an earlier
+    // week re-ingested makes them unused: the answers are those of the lake as it is now.
+    let tampered_w21 = without_resolved(&original);
+    std::fs::write(&file, &tampered_w21).unwrap();
+    let findings = walk(&dir.path().join("findings"));
+    let w20_file = findings
+        .iter()
+        .find(|p| p.to_string_lossy().contains("dt=2026-05-11"))
+        .expect("a findings file of 2026-W20");
+    std::fs::remove_file(w20_file).unwrap();
+    // (A new handle: a `Lake` caches its listings for the queries it runs.)
+    let lake = Lake::from_location(lake.location().clone());
+    let after = rows(&lake.run("diff", &week("2026-W21")).await.unwrap());
+    assert!(after.iter().any(|r| r["change"] == "resolved"));
+    std::fs::remove_dir_all(dir.path().join(lake_store::changes::CHANGES_ROOT)).unwrap();
+    assert_eq!(
+        rows(&lake.run("diff", &week("2026-W21")).await.unwrap()),
+        after
+    );
+
+    // `--source` (one producer's view of the lake) never reads them.
+    let stored = lake.store_changes(None).await.unwrap();
+    assert_eq!(stored.written.len(), 2);
+    std::fs::write(&file, without_resolved(&std::fs::read(&file).unwrap())).unwrap();
+    let prowler = Params {
+        source: Some("prowler".into()),
+        ..week("2026-W21")
+    };
+    let by_source = rows(&lake.run("diff", &prowler).await.unwrap());
+    assert!(by_source.iter().any(|r| r["change"] == "resolved"));
+}
+
+/// A stored changes object without its `resolved` rows, its key-value metadata (the
+/// fingerprint) kept.
+fn without_resolved(bytes: &[u8]) -> Vec<u8> {
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    let reader =
+        ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::copy_from_slice(bytes)).unwrap();
+    let kv = reader
+        .metadata()
+        .file_metadata()
+        .key_value_metadata()
+        .cloned();
+    let schema = reader.schema().clone();
+    let properties = parquet::file::properties::WriterProperties::builder()
+        .set_key_value_metadata(kv)
+        .build();
+    let mut out = Vec::new();
+    let mut writer =
+        parquet::arrow::ArrowWriter::try_new(&mut out, schema, Some(properties)).unwrap();
+    for batch in reader.build().unwrap() {
+        let batch = batch.unwrap();
+        let change = batch.column_by_name("change").unwrap().as_string::<i32>();
+        let keep: arrow::array::BooleanArray =
+            change.iter().map(|c| Some(c != Some("resolved"))).collect();
+        writer
+            .write(&arrow::compute::filter_record_batch(&batch, &keep).unwrap())
+            .unwrap();
+    }
+    writer.close().unwrap();
+    out
+}
+
 /// Every file under `dir`.
 fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();

@@ -18,6 +18,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod changes;
 pub mod compact;
 pub mod context;
 pub mod error;

@@ -1,0 +1,315 @@
+//! The stored changes of a week: the rows of the view `finding_changes` (`queries/changes.sql`)
+//! for one pair (week, the latest earlier week with data), kept so that `diff`, `summary`,
+//! `trend` and the report read a week's classification instead of computing it from two
+//! weeks of findings.
+//!
+//! One object per pair, [`changes_file`] (`_changes/week=W/against=A/changes.parquet`),
+//! written by `lake ingest` for the newest week, by `lake compact` for every week that lacks
+//! a current one, and by the Lambda's run-complete path. Like the other caches it is never
+//! the truth: its key-value metadata holds a [`Fingerprint`] of everything the
+//! classification of the pair reads, and a reader uses the rows only when the fingerprint of
+//! the lake as it is now is the same. The fingerprint covers
+//! - the definitions: the SQL of the views (`queries/views.sql`, `queries/changes.sql`) and
+//!   [`FORMAT`], raised whenever the Rust code that feeds them changes what they compute;
+//! - the pair;
+//! - every row of the `scans` manifest of a week up to the pair's week (the scans whose
+//!   observations and findings make up both weeks' states, the baselines carried from
+//!   earlier weeks, the accounts' first weeks), as read (rows whose file was replaced read
+//!   failed);
+//! - the version (path, size, modification time, ETag) of every findings file except those
+//!   of later weeks' scans: the files of the weeks up to the pair's, whose FAIL rows decide
+//!   `new` against `regressed`, and any file no manifest row claims (ingest commits the file
+//!   before its row), which could hold such rows.
+//!
+//! So a re-ingested scan, a backfilled week, a file replaced or deleted, or a new version of
+//! lake makes the stored rows unused (the changes are computed from the findings, as
+//! without them) until they are written again; ingesting a later week does not.
+//!
+//! Engines other than lake never read it (its directory starts with `_`); Athena computes the
+//! same rows from the views.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use arrow::array::{Array, AsArray, RecordBatch};
+use arrow::compute::concat_batches;
+use arrow::datatypes::SchemaRef;
+use arrow::util::display::{ArrayFormatter, FormatOptions};
+use object_store::ObjectMeta;
+use object_store::{GetOptions, GetRange, ObjectStoreExt};
+use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ParquetRecordBatchReaderBuilder};
+use parquet::arrow::ProjectionMask;
+use parquet::file::metadata::KeyValue;
+use parquet::file::metadata::ParquetMetaDataReader;
+use sha2::{Digest, Sha256};
+
+use crate::error::{Result, StoreError};
+use crate::ingest::put_parquet;
+use crate::location::Location;
+use crate::snapshot::FileVersion;
+use crate::writer::writer_properties;
+
+/// The directory of the stored changes, relative to the lake root.
+pub const CHANGES_ROOT: &str = "_changes";
+
+/// The version of what lake computes from the views beyond their SQL (the observed cells,
+/// the failure index, the manifest's checks): raised when a change of that code changes the
+/// classification, so that rows stored by an earlier version go unused.
+pub const FORMAT: &str = "lake.changes.1";
+
+/// The key-value metadata entry holding the fingerprint the rows were computed under.
+const FINGERPRINT_KEY: &str = "lake.changes.fingerprint";
+
+/// The object holding the changes of `week` against `against`.
+pub fn changes_file(week: &str, against: &str) -> String {
+    format!("{CHANGES_ROOT}/week={week}/against={against}/changes.parquet")
+}
+
+/// What the classification of a pair of weeks reads, digested: see the module docs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fingerprint(String);
+
+impl Fingerprint {
+    /// The digest as lowercase hex.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The inputs of every pair's [`Fingerprint`], prepared once per manifest: each manifest row
+/// as text with its week, and the findings files as listed.
+pub struct Inputs {
+    definitions: Vec<u8>,
+    /// (week, whether the row claims its findings file as a scan's, the file's path, the
+    /// row as text), sorted by text.
+    rows: Vec<(Option<String>, bool, Option<String>, String)>,
+    /// (path, version) of each findings file, sorted by path.
+    files: Vec<(String, FileVersion)>,
+}
+
+impl Inputs {
+    /// `definitions`: the SQL of the views the classification runs; `scans`: the manifest's
+    /// rows as read (with `dt`); `listed`: the findings files as listed now.
+    pub fn new(
+        lake: &Location,
+        definitions: &[&str],
+        scans: &[RecordBatch],
+        listed: &[ObjectMeta],
+    ) -> Result<Self> {
+        let mut digest = Vec::new();
+        for d in definitions.iter().chain([&FORMAT]) {
+            digest.extend_from_slice(d.as_bytes());
+            digest.push(0x1E);
+        }
+        let options = FormatOptions::default().with_null("\u{0}");
+        let mut rows = Vec::new();
+        for batch in scans {
+            let text = |name: &str| batch.column_by_name(name).map(|c| c.as_string::<i32>());
+            let (week, status, path) = (text("week"), text("status"), text("findings_path"));
+            let formatters = batch
+                .columns()
+                .iter()
+                .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
+                .collect::<std::result::Result<Vec<_>, _>>()
+                .map_err(StoreError::Arrow)?;
+            let names: Vec<&str> = batch
+                .schema_ref()
+                .fields()
+                .iter()
+                .map(|f| f.name().as_str())
+                .collect();
+            for r in 0..batch.num_rows() {
+                let value = |a: Option<&arrow::array::StringArray>| {
+                    a.filter(|a| a.is_valid(r)).map(|a| a.value(r).to_owned())
+                };
+                let mut line = String::new();
+                for (name, f) in names.iter().zip(&formatters) {
+                    line.push_str(name);
+                    line.push('=');
+                    line.push_str(&f.value(r).to_string());
+                    line.push('\u{1F}');
+                }
+                let claims = value(status).as_deref() != Some("failed");
+                let path = value(path).map(|p| lake.child(&p).as_ref().to_owned());
+                rows.push((value(week), claims, path, line));
+            }
+        }
+        rows.sort_unstable_by(|a, b| a.3.cmp(&b.3));
+        let mut files: Vec<(String, FileVersion)> = listed
+            .iter()
+            .map(|m| (m.location.as_ref().to_owned(), FileVersion::of(m)))
+            .collect();
+        files.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        Ok(Inputs {
+            definitions: digest,
+            rows,
+            files,
+        })
+    }
+
+    /// The fingerprint of the changes of `week` against `against`.
+    pub fn fingerprint(&self, week: &str, against: &str) -> Fingerprint {
+        let mut h = Sha256::new();
+        h.update(&self.definitions);
+        h.update(week.as_bytes());
+        h.update([0x1E]);
+        h.update(against.as_bytes());
+        h.update([0x1E]);
+        // The files of later weeks' scans are not read by the pair's classification.
+        let mut later: HashSet<&str> = HashSet::new();
+        for (w, claims, path, line) in &self.rows {
+            match w {
+                Some(w) if w.as_str() <= week => {
+                    h.update(line.as_bytes());
+                    h.update([0x1E]);
+                }
+                Some(_) if *claims => {
+                    if let Some(p) = path {
+                        later.insert(p.as_str());
+                    }
+                }
+                _ => {}
+            }
+        }
+        for (path, v) in &self.files {
+            if later.contains(path.as_str()) {
+                continue;
+            }
+            h.update(path.as_bytes());
+            h.update([0x1F]);
+            h.update(
+                serde_json::Value::Object(v.to_json())
+                    .to_string()
+                    .as_bytes(),
+            );
+            h.update([0x1E]);
+        }
+        Fingerprint(format!("{:x}", h.finalize()))
+    }
+}
+
+/// The stored changes of `week` against `against`, if they were computed under
+/// `fingerprint` and have the columns of `schema`: the columns `columns` of them (indices
+/// into `schema`; `None`: all), as batches of `schema` projected to them. Any problem
+/// reading them (absent, replaced since, cut short, other columns) means "none".
+pub async fn read(
+    lake: &Location,
+    week: &str,
+    against: &str,
+    fingerprint: &Fingerprint,
+    schema: &SchemaRef,
+    columns: Option<&[usize]>,
+) -> Option<Vec<RecordBatch>> {
+    let path = lake.child(&changes_file(week, against));
+    let bytes = lake.store.get(&path).await.ok()?.bytes().await.ok()?;
+    let schema = schema.clone();
+    let fingerprint = fingerprint.clone();
+    let columns: Option<Vec<usize>> = columns.map(<[usize]>::to_vec);
+    tokio::task::spawn_blocking(move || {
+        let metadata = ArrowReaderMetadata::load(&bytes, Default::default()).ok()?;
+        if stored_fingerprint(&metadata)? != fingerprint.as_str() {
+            return None;
+        }
+        let s = metadata.schema();
+        let same_columns = s.fields().len() == schema.fields().len()
+            && s.fields()
+                .iter()
+                .zip(schema.fields())
+                .all(|(a, e)| a.name() == e.name() && a.data_type() == e.data_type());
+        if !same_columns {
+            return None;
+        }
+        let (mask, projected) = match &columns {
+            Some(c) => (
+                ProjectionMask::roots(metadata.parquet_schema(), c.iter().copied()),
+                Arc::new(schema.project(c).ok()?),
+            ),
+            None => (ProjectionMask::all(), schema.clone()),
+        };
+        ParquetRecordBatchReaderBuilder::new_with_metadata(bytes, metadata)
+            .with_projection(mask)
+            .build()
+            .ok()?
+            .map(|b| RecordBatch::try_new(projected.clone(), b.ok()?.columns().to_vec()).ok())
+            .collect::<Option<Vec<_>>>()
+    })
+    .await
+    .ok()?
+}
+
+/// Whether the stored changes of `week` against `against` were computed under
+/// `fingerprint` (only the end of the object, its footer, is read).
+pub async fn is_current(
+    lake: &Location,
+    week: &str,
+    against: &str,
+    fingerprint: &Fingerprint,
+) -> bool {
+    let path = lake.child(&changes_file(week, against));
+    let options = GetOptions {
+        range: Some(GetRange::Suffix(FOOTER_HINT)),
+        ..Default::default()
+    };
+    let Ok(got) = lake.store.get_opts(&path, options).await else {
+        return false;
+    };
+    let Ok(tail) = got.bytes().await else {
+        return false;
+    };
+    footer_fingerprint(&tail).is_some_and(|f| f == fingerprint.as_str())
+}
+
+/// Bytes read from the end of a stored changes object to get its footer in one request.
+const FOOTER_HINT: u64 = 256 * 1024;
+
+/// The fingerprint in the footer at the end of `tail` (the last bytes of a Parquet file),
+/// if the footer lies within them.
+fn footer_fingerprint(tail: &[u8]) -> Option<String> {
+    let n = tail.len();
+    if n < 8 || &tail[n - 4..] != b"PAR1" {
+        return None;
+    }
+    let length = u32::from_le_bytes(tail[n - 8..n - 4].try_into().ok()?) as usize;
+    let start = n.checked_sub(8 + length)?;
+    let metadata = ParquetMetaDataReader::decode_metadata(&tail[start..n - 8]).ok()?;
+    metadata
+        .file_metadata()
+        .key_value_metadata()?
+        .iter()
+        .find(|kv| kv.key == FINGERPRINT_KEY)?
+        .value
+        .clone()
+}
+
+fn stored_fingerprint(metadata: &ArrowReaderMetadata) -> Option<String> {
+    metadata
+        .metadata()
+        .file_metadata()
+        .key_value_metadata()?
+        .iter()
+        .find(|kv| kv.key == FINGERPRINT_KEY)?
+        .value
+        .clone()
+}
+
+/// Stores `batches` (rows of `finding_changes` for the pair, of `schema`) as the changes of
+/// `week` against `against`, computed under `fingerprint`: one object, written atomically
+/// (readers see the earlier one or this one whole).
+pub async fn write(
+    lake: &Location,
+    week: &str,
+    against: &str,
+    fingerprint: &Fingerprint,
+    schema: &SchemaRef,
+    batches: &[RecordBatch],
+) -> Result<()> {
+    let batch = concat_batches(schema, batches).map_err(StoreError::Arrow)?;
+    let properties = writer_properties()
+        .into_builder()
+        .set_key_value_metadata(Some(vec![KeyValue::new(
+            FINGERPRINT_KEY.to_owned(),
+            fingerprint.as_str().to_owned(),
+        )]))
+        .build();
+    put_parquet(lake, &changes_file(week, against), &batch, properties).await
+}
