@@ -84,6 +84,8 @@ enum Command {
     /// Compact closed partitions: copy each week's findings into a few files ordered by
     /// check, which lake's queries read instead (Athena and other engines keep reading the
     /// partitions as ingested). `lake ingest` does this for partitions a week older than the newest.
+    /// Also writes the caches an older lake lacks: each findings file's observed cells, and
+    /// each week's changes against the week before (what diff, summary and trend read).
     Compact {
         #[command(flatten)]
         lake: LakeArg,

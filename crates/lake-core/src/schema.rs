@@ -725,6 +725,7 @@ Written by `lake` beside the tables, under names starting with `_` (which Athena
 | `_index/first_failures.parquet` | finding key that ever failed | the view `first_failures` |
 | `_compact/findings/dt=…/cover=…/part-*.parquet` | finding | closed weeks' findings merged into a few files ordered by check |
 | `_observed/dt=…/<account>-<run_id>.parquet` | row of `scan_cells` for one findings file, plus `repeated` | the cells of the findings file of the same name, counted at ingest; `repeated`: how many of its rows repeat a finding key written earlier in the file. Key-value metadata `lake.observed.findings`: the size, modification time and ETag of the findings file described |
+| `_changes/week=W/against=A/changes.parquet` | row of `finding_changes` for the pair (W, A) | a week's changes against the week with data before it (the rows `diff`, `summary`, `trend` and the report read), written by `lake ingest` for the newest week and by `lake compact` for every week. Key-value metadata `lake.changes.fingerprint`: a SHA-256 of the views' SQL, the pair, every `scans` row of a week up to W and the version of every findings file but those of later weeks' scans; used only while the lake gives the same fingerprint |
 ";
 
 #[cfg(test)]
