@@ -17,7 +17,9 @@ the manifest, the views, the query). DuckDB reads what lake reads:
 - the views lake computes once (the week's observations, the evidence views, the week's
   failing rows) made tables as lake does;
 - `first_failures` (whether a key failed before) from the lake's failure index, as lake
-  reads it, or with --no-index from the view over the history.
+  reads it, or with --no-index from the view over the history;
+- the week's changes (`finding_changes`) from the object lake stored for the pair
+  (`_changes/`), as lake reads it, or with --no-stored classified by the views.
 """
 
 import argparse
@@ -102,6 +104,7 @@ def main():
     ap.add_argument("--as-of")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--no-index", action="store_true", help="compute first_failures from the history")
+    ap.add_argument("--no-stored", action="store_true", help="classify the week's changes rather than read lake's stored ones")
     ap.add_argument("--raw-manifest", action="store_true", help="read scans/ rather than the snapshot")
     a = ap.parse_args()
     lake = pathlib.Path(a.lake).resolve()
@@ -154,10 +157,19 @@ def main():
         # As lake: the scan standing for each cell, the week's observations, the standing
         # checks and superseded cells, the evidence views and the week's failing rows
         # computed once.
+        # As lake: the week's changes from the object lake stored for the pair (lake also
+        # checks its fingerprint against the manifest and the files, which is not redone
+        # here); then the week's failing rows, which only they read, are not computed.
+        stored = lake / "_changes" / f"week={a.week}" / f"against={against}" / "changes.parquet"
+        use_stored = against is not None and stored.exists() and not a.no_stored
         for name in ("standing_cells", "week_observations", "standing_checks", "superseded_cells",
                      "week_cells", "week_regions", "week_checks", "week_services", "failing_now"):
+            if use_stored and name == "failing_now":
+                continue
             con.execute(f"CREATE TABLE {name}_t AS SELECT * FROM {name}")
             con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM {name}_t")
+        if use_stored:
+            con.execute(f"CREATE OR REPLACE VIEW finding_changes AS SELECT * FROM read_parquet('{stored}')")
     elif a.query == "lookback":
         to = dt.date.fromisoformat(a.as_of)
         frm = to - dt.timedelta(days=a.days - 1)

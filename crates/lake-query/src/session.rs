@@ -352,9 +352,12 @@ impl Lake {
                 }
             }
         }
-        // Whole weeks classified: the stored changes of the pairs, when every pair has
-        // current ones (see `lake_store::changes`), in place of the view.
-        if matches!(scope, Scope::Partitions(dts) if !dts.is_empty()) && manifest.whole {
+        // Weeks classified (whole, or for lookback's check): the stored changes of the
+        // pairs, when every pair has current ones (see `lake_store::changes`), in place of
+        // the view.
+        let classified =
+            matches!(scope, Scope::Partitions(dts) | Scope::Checks(dts) if !dts.is_empty());
+        if classified && manifest.whole {
             if let Some(changes) = self.stored_changes(&ctx, manifest, pairs).await? {
                 ctx.deregister_table(FINDING_CHANGES)?;
                 ctx.register_table(FINDING_CHANGES, Arc::new(changes))?;

@@ -165,6 +165,7 @@ impl Lake {
                 ("sample", ScalarValue::Int64(Some(i64::from(sample_size)))),
             ];
             async move {
+                let started = std::time::Instant::now();
                 let mut frame = ctx.sql(sql).await?;
                 // Each query uses a subset of the parameters.
                 let used: Vec<_> = values
@@ -172,7 +173,13 @@ impl Lake {
                     .filter(|(name, _)| sql.contains(&format!("${name}")))
                     .collect();
                 frame = frame.with_param_values(used)?;
-                Ok::<_, crate::QueryError>(frame.collect().await?)
+                let rows = frame.collect().await?;
+                tracing::debug!(
+                    statement = sql.lines().next().unwrap_or_default(),
+                    ms = started.elapsed().as_millis() as u64,
+                    "summary statement"
+                );
+                Ok::<_, crate::QueryError>(rows)
             }
         };
         // Two of the statements read the week's changes: classify them once. Without the

@@ -351,6 +351,13 @@ async fn stored_changes_change_nothing_but_speed() {
         ] {
             out.push(rows(&lake.run(name, &p).await.unwrap()));
         }
+        let mut p = Params {
+            as_of: Some("2026-05-18".parse().unwrap()),
+            ..Params::default()
+        };
+        p.set_check("iam_password_policy_minimum_length_14")
+            .unwrap();
+        out.push(rows(&lake.run("lookback", &p).await.unwrap()));
         let summary = lake.summary(&week("2026-W21")).await.unwrap();
         (out, serde_json::to_string(&summary).unwrap())
     };
