@@ -26,17 +26,23 @@ changes AS (
     FROM finding_changes
     GROUP BY week
 ),
+-- each pair's two sides: its week counted +1, the week before -1 (one equality per join, so
+-- that a finding meets the compared cells of its own pairs only, not of every pair)
+pair_sides AS (
+    SELECT week AS pair_week, week AS side_week, 1 AS sign FROM diff_pairs
+    UNION ALL
+    SELECT week AS pair_week, against AS side_week, -1 AS sign FROM diff_pairs
+    WHERE against IS NOT NULL
+),
 compared AS (
-    SELECT p.week,
-           count(CASE WHEN f.week = p.week THEN 1 END)
-             - count(CASE WHEN f.week = p.against THEN 1 END) AS open_fail_delta
-    FROM diff_pairs p
-    JOIN latest_findings f ON f.week = p.week OR f.week = p.against
-    JOIN compared_cells c
-        ON c.pair_week = p.week AND c.source = f.source AND c.provider = f.provider
+    SELECT s.pair_week AS week, sum(s.sign) AS open_fail_delta
+    FROM pair_sides s
+    JOIN compared_cells c ON c.pair_week = s.pair_week
+    JOIN latest_findings f
+        ON f.week = s.side_week AND c.source = f.source AND c.provider = f.provider
        AND c.account_uid = f.account_uid AND c.scope = f.scope AND c.check_id = f.check_id
     WHERE f.status_code = 'FAIL' AND NOT f.muted
-    GROUP BY p.week
+    GROUP BY s.pair_week
 ),
 accounts AS (
     -- accounts, whatever the producer: one scanned by Prowler and by Security Hub is one
