@@ -42,11 +42,7 @@ picked AS (
     ORDER BY severity_id DESC, check_turn, change_rank, check_id, account_uid, finding_key
     LIMIT $sample
 )
--- The text and resources of the picked findings only: with the sample on the small side of
--- the join, engines read those columns for just these rows (the week's changes are
--- classified without them).
-SELECT s.finding_key, f.title, s.severity, s.check_id, s.account_uid, s.region, s.change,
-       f.status_detail, f.resource_uid, f.resource_name
+SELECT s.finding_key, s.title, s.severity, s.check_id, s.account_uid, s.region, s.change,
+       s.status_detail, s.resource_uid, s.resource_name
 FROM picked s
-JOIN latest_findings f ON f.finding_key = s.finding_key AND f.week = s.week
 ORDER BY s.severity_id DESC, s.check_turn, s.change_rank, s.check_id, s.account_uid, s.finding_key;

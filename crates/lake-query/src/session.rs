@@ -37,12 +37,6 @@ use crate::stored::StoredChanges;
 /// row groups) a little more; a larger footer costs a second read, never an error.
 const METADATA_SIZE_HINT: usize = 64 * 1024;
 
-/// Turns on late materialization (Parquet filter pushdown) for the statements that follow: a
-/// statement that looks up a few rows (the summary's sample, by key, through a join's dynamic
-/// filter) then decodes its wide columns for those rows only.
-pub(crate) const LATE_MATERIALIZATION: &str =
-    "SET datafusion.execution.parquet.pushdown_filters = true";
-
 /// The view of `queries/changes.sql` that [`lake_store::failures`] materializes.
 const FIRST_FAILURES: &str = "first_failures";
 /// The views of `queries/views.sql` that [`lake_store::observed`] answers (see [`Observed`]).
@@ -175,8 +169,7 @@ impl Lake {
             .with_collect_statistics(false);
         // No late materialization by default: the week-scoped filters keep about half of
         // the rows (FAIL against PASS), and decoding the filter columns first then the rest
-        // cost more than it saved (`diff`: 3.3 -> 2.9 s of CPU). A statement that looks up
-        // a few rows turns it on (see `LATE_MATERIALIZATION`).
+        // cost more than it saved (`diff`: 3.3 -> 2.9 s of CPU).
         config.options_mut().execution.parquet.pushdown_filters = false;
         config.options_mut().execution.parquet.reorder_filters = true;
         // Build one hash table shared by both cores, rather than two halves after

@@ -24,7 +24,7 @@ use serde_json::{json, Map, Value};
 use crate::error::Result;
 use crate::json::text_at;
 use crate::named::{named, Params};
-use crate::session::{Lake, Scope, LATE_MATERIALIZATION};
+use crate::session::{Lake, Scope};
 
 const COUNTS: &str = include_str!("../../../queries/summary_counts.sql");
 const SCOPE: &str = include_str!("../../../queries/summary_scope.sql");
@@ -42,8 +42,10 @@ pub(crate) const SOURCES: [&str; 6] = [SCOPE, COUNTS, CHECKS, PRODUCERS, RISK, S
 /// the prompt's budget.
 const MAX_OWNERS: usize = 10;
 
-/// The columns of `finding_changes` that the summary's statements read.
-const SUMMARY_CHANGE_COLUMNS: [&str; 12] = [
+/// The columns of `finding_changes` that the summary's statements read (the text of the
+/// sampled findings and of the top checks included: reading it here spares those
+/// statements a scan of the week's findings each).
+const SUMMARY_CHANGE_COLUMNS: [&str; 16] = [
     "week",
     "finding_key",
     "change",
@@ -52,10 +54,14 @@ const SUMMARY_CHANGE_COLUMNS: [&str; 12] = [
     "severity",
     "severity_id",
     "check_id",
+    "title",
     "account_uid",
     "region",
     "resource_uid",
+    "resource_name",
     "source",
+    "status_now",
+    "status_detail",
 ];
 
 /// What the summary's week holds of an account (a row of `account_coverage`).
@@ -182,11 +188,10 @@ impl Lake {
                 Ok::<_, crate::QueryError>(rows)
             }
         };
-        // Two of the statements read the week's changes: classify them once. Without the
-        // diff, only the columns the summary's statements read: the text of the few sampled
-        // findings is read by the sample itself. The statements that do not read them run
-        // meanwhile (each statement leaves a core idle at times: planning, opening files,
-        // merging its partitions).
+        // Most of the statements read the week's changes: classify them once (or read them
+        // stored), with only the columns those statements read unless the diff is wanted too.
+        // The statement that does not read them runs meanwhile (each statement leaves a core
+        // idle at times: planning, opening files, merging its partitions).
         let classified = async {
             let mut frame = ctx.table("finding_changes").await?;
             if !with_diff {
@@ -197,14 +202,9 @@ impl Lake {
             let schema = changes.first().map_or(planned, RecordBatch::schema);
             Ok::<_, crate::QueryError>(MemTable::try_new(schema, vec![changes])?)
         };
-        let (changes, scope, checks) =
-            futures::try_join!(classified, bind(&ctx, SCOPE), bind(&ctx, CHECKS))?;
+        let (changes, scope) = futures::try_join!(classified, bind(&ctx, SCOPE))?;
         ctx.deregister_table("finding_changes")?;
         ctx.register_table("finding_changes", Arc::new(changes))?;
-        // The sample looks up its few findings' text by key: with late materialization,
-        // in a session of its own (the setting is the session's).
-        let sampling = SessionContext::new_with_state(ctx.state());
-        sampling.sql(LATE_MATERIALIZATION).await?;
         // Risk in context only when a context was set: without one there are no landing
         // zones, owners or environments to count by, and the lifecycle it needs reads the
         // history window (the summary's one cost that grows with the lake).
@@ -218,9 +218,10 @@ impl Lake {
                 None => Ok(Vec::new()),
             }
         };
-        let (counts, sample, producers, risk) = futures::try_join!(
+        let (counts, checks, sample, producers, risk) = futures::try_join!(
             bind(&ctx, COUNTS),
-            bind(&sampling, SAMPLE),
+            bind(&ctx, CHECKS),
+            bind(&ctx, SAMPLE),
             bind(&ctx, PRODUCERS),
             risk
         )?;
