@@ -153,15 +153,7 @@ impl TableProvider for Materialized {
         filters: &[Expr],
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let session = state
-            .as_any()
-            .downcast_ref::<SessionState>()
-            .ok_or_else(|| {
-                datafusion::error::DataFusionError::Internal(format!(
-                    "the view {} is scanned outside a session",
-                    self.name
-                ))
-            })?;
+        let session = session_state(state, &self.name)?;
         if self.by_columns {
             // The columns read, ascending, each once.
             let mut wanted: Vec<usize> = match projection {
@@ -185,4 +177,16 @@ impl TableProvider for Materialized {
             .scan(state, projection, filters, limit)
             .await
     }
+}
+
+/// The state of the session scanning the table `name` (what a view's plan runs in).
+pub(crate) fn session_state<'a>(state: &'a dyn Session, name: &str) -> Result<&'a SessionState> {
+    state
+        .as_any()
+        .downcast_ref::<SessionState>()
+        .ok_or_else(|| {
+            datafusion::error::DataFusionError::Internal(format!(
+                "the view {name} is scanned outside a session"
+            ))
+        })
 }

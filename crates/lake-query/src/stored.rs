@@ -13,13 +13,14 @@ use arrow::datatypes::SchemaRef;
 use async_trait::async_trait;
 use datafusion::catalog::Session;
 use datafusion::datasource::{MemTable, TableProvider, TableType};
-use datafusion::error::{DataFusionError, Result};
-use datafusion::execution::SessionState;
+use datafusion::error::Result;
 use datafusion::logical_expr::{Expr, LogicalPlan};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::DataFrame;
 use lake_store::changes::Fingerprint;
 use lake_store::Location;
+
+use crate::materialized::session_state;
 
 /// The rows of `finding_changes` for some pairs, read from their stored changes.
 #[derive(Debug)]
@@ -123,12 +124,7 @@ impl StoredChanges {
         filters: &[Expr],
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let session = state
-            .as_any()
-            .downcast_ref::<SessionState>()
-            .ok_or_else(|| {
-                DataFusionError::Internal("finding_changes scanned outside a session".into())
-            })?;
+        let session = session_state(state, "finding_changes")?;
         let frame = DataFrame::new(session.clone(), self.view.clone());
         let rows = frame.collect().await?;
         let schema = rows.first().map_or(self.schema.clone(), |b| b.schema());

@@ -40,7 +40,7 @@ use object_store::{GetOptions, GetRange, ObjectStoreExt};
 use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ParquetRecordBatchReaderBuilder};
 use parquet::arrow::ProjectionMask;
 use parquet::file::metadata::KeyValue;
-use parquet::file::metadata::ParquetMetaDataReader;
+use parquet::file::metadata::{FileMetaData, ParquetMetaDataReader};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Result, StoreError};
@@ -272,20 +272,16 @@ fn footer_fingerprint(tail: &[u8]) -> Option<String> {
     let length = u32::from_le_bytes(tail[n - 8..n - 4].try_into().ok()?) as usize;
     let start = n.checked_sub(8 + length)?;
     let metadata = ParquetMetaDataReader::decode_metadata(&tail[start..n - 8]).ok()?;
-    metadata
-        .file_metadata()
-        .key_value_metadata()?
-        .iter()
-        .find(|kv| kv.key == FINGERPRINT_KEY)?
-        .value
-        .clone()
+    fingerprint_in(metadata.file_metadata())
 }
 
 fn stored_fingerprint(metadata: &ArrowReaderMetadata) -> Option<String> {
-    metadata
-        .metadata()
-        .file_metadata()
-        .key_value_metadata()?
+    fingerprint_in(metadata.metadata().file_metadata())
+}
+
+/// The fingerprint recorded in a stored object's key-value metadata.
+fn fingerprint_in(file: &FileMetaData) -> Option<String> {
+    file.key_value_metadata()?
         .iter()
         .find(|kv| kv.key == FINGERPRINT_KEY)?
         .value
