@@ -2,7 +2,8 @@
 -- `posture` computes it (pass rate = PASS / (PASS + open FAIL), the deltas over the cells
 -- both weeks observed, compared_cells), accounts placed by $week's context, else by their
 -- organizational unit (account_defaults; 'none': in no landing zone), plus the zone's open failures past their SLA and at critical or high risk
--- (finding_risk). $environment filters the accounts ('' any, 'unknown': not given).
+-- (finding_risk). `--where environment=...` (risk_params.environment, as for the other risk
+-- queries) filters the accounts ('' any, 'unknown': not given).
 WITH zones AS (
     -- the context's, else (an account it does not list) the organizational unit and tags
     SELECT coalesce(c.account_uid, d.account_uid) AS account_uid,
@@ -18,12 +19,13 @@ rows AS (
            coalesce(z.landing_zone_name, z.landing_zone, 'none') AS landing_zone_name,
            f.week, f.account_uid, f.status_code, f.muted, c.check_id IS NOT NULL AS compared
     FROM latest_findings f
+    CROSS JOIN risk_params p
     LEFT JOIN zones z ON z.account_uid = f.account_uid
     LEFT JOIN compared_cells c
         ON c.pair_week = $week AND c.source = f.source AND c.provider = f.provider
        AND c.account_uid = f.account_uid AND c.scope = f.scope AND c.check_id = f.check_id
     WHERE (f.week = $week OR f.week = $against)
-      AND ($environment = '' OR coalesce(z.environment, 'unknown') = $environment)
+      AND (p.environment = '' OR coalesce(z.environment, 'unknown') = p.environment)
 ),
 counts AS (
     SELECT landing_zone, max(landing_zone_name) AS landing_zone_name,
@@ -43,13 +45,14 @@ counts AS (
     GROUP BY landing_zone
 ),
 risk AS (
-    SELECT coalesce(landing_zone, 'none') AS landing_zone,
-           count(CASE WHEN sla_overdue_days IS NOT NULL THEN 1 END) AS sla_breaches,
-           count(CASE WHEN risk_band IN ('critical', 'high') THEN 1 END) AS high_risk,
-           max(risk_score) AS max_risk
-    FROM finding_risk
-    WHERE $environment = '' OR coalesce(environment, 'unknown') = $environment
-    GROUP BY coalesce(landing_zone, 'none')
+    SELECT coalesce(r.landing_zone, 'none') AS landing_zone,
+           count(CASE WHEN r.sla_overdue_days IS NOT NULL THEN 1 END) AS sla_breaches,
+           count(CASE WHEN r.risk_band IN ('critical', 'high') THEN 1 END) AS high_risk,
+           max(r.risk_score) AS max_risk
+    FROM finding_risk r
+    CROSS JOIN risk_params p
+    WHERE p.environment = '' OR coalesce(r.environment, 'unknown') = p.environment
+    GROUP BY coalesce(r.landing_zone, 'none')
 ),
 rated AS (
     SELECT c.*,

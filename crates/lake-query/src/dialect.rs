@@ -231,7 +231,6 @@ fn bindings(name: &str, params: &Params) -> Result<Vec<(&'static str, String)>> 
             out.push(("week", literal(&params.week()?.to_string())));
             out.push(("against", "(SELECT against FROM diff_pairs)".into()));
             out.push(("limit", params.limit()?.to_string()));
-            out.push(("environment", literal(&params.filter("environment"))));
         }
         "compliance" => {
             out.push(("week", literal(&params.week()?.to_string())));

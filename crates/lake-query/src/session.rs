@@ -721,10 +721,6 @@ impl Lake {
                     "limit",
                     ScalarValue::Int64(Some(i64::from(params.limit()?))),
                 ));
-                values.push((
-                    "environment",
-                    ScalarValue::Utf8(Some(params.filter("environment"))),
-                ));
             }
             "compliance" => {
                 let week = params.week()?;
