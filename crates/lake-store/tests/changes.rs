@@ -1,0 +1,189 @@
+//! The stored changes of a week (`lake_store::changes`), specified on a local lake and on a
+//! real S3 API server (moto): used only under the fingerprint they were computed with, and
+//! a fingerprint that moves with what the classification reads, and only with that.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+
+use arrow::array::{Int64Array, RecordBatch, StringArray};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use chrono::{TimeZone, Utc};
+use lake_store::changes::{changes_file, is_current, read, write, Inputs};
+use lake_store::Location;
+use object_store::ObjectMeta;
+
+#[path = "support/moto.rs"]
+mod moto_server;
+use moto_server::{create_bucket, moto};
+
+fn rows_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("finding_key", DataType::Utf8, false),
+        Field::new("change", DataType::Utf8, false),
+        Field::new("severity_id", DataType::Int64, true),
+    ]))
+}
+
+fn rows() -> RecordBatch {
+    RecordBatch::try_new(
+        rows_schema(),
+        vec![
+            Arc::new(StringArray::from(vec!["k1", "k2", "k3"])),
+            Arc::new(StringArray::from(vec!["new", "resolved", "persisting"])),
+            Arc::new(Int64Array::from(vec![Some(4), None, Some(2)])),
+        ],
+    )
+    .unwrap()
+}
+
+/// A manifest of scans: (week, status, findings file).
+fn scans(rows: &[(&str, &str, &str)]) -> Vec<RecordBatch> {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("week", DataType::Utf8, true),
+        Field::new("status", DataType::Utf8, false),
+        Field::new("findings_path", DataType::Utf8, true),
+    ]));
+    vec![RecordBatch::try_new(
+        schema,
+        vec![
+            Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.0))),
+            Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.1))),
+            Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.2))),
+        ],
+    )
+    .unwrap()]
+}
+
+fn file(lake: &Location, rel: &str, size: u64) -> ObjectMeta {
+    ObjectMeta {
+        location: lake.child(rel),
+        last_modified: Utc.timestamp_opt(1_800_000_000, 0).unwrap(),
+        size,
+        e_tag: None,
+        version: None,
+    }
+}
+
+async fn stored_changes_are_read_only_under_their_fingerprint(lake: &Location) {
+    let inputs = Inputs::new(lake, &["SELECT 1"], &[], &[]).unwrap();
+    let (fp, other) = (
+        inputs.fingerprint("2026-W21", "2026-W20"),
+        inputs.fingerprint("2026-W21", "2026-W19"),
+    );
+    assert_ne!(fp, other);
+    assert!(!is_current(lake, "2026-W21", "2026-W20", &fp).await);
+    assert!(
+        read(lake, "2026-W21", "2026-W20", &fp, &rows_schema(), None)
+            .await
+            .is_none()
+    );
+
+    write(lake, "2026-W21", "2026-W20", &fp, &rows_schema(), &[rows()])
+        .await
+        .unwrap();
+    assert!(is_current(lake, "2026-W21", "2026-W20", &fp).await);
+    assert!(!is_current(lake, "2026-W21", "2026-W20", &other).await);
+    assert!(!is_current(lake, "2026-W22", "2026-W21", &fp).await);
+    let all = read(lake, "2026-W21", "2026-W20", &fp, &rows_schema(), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        arrow::compute::concat_batches(&rows_schema(), &all).unwrap(),
+        rows()
+    );
+    // Only the columns asked for.
+    let some = read(
+        lake,
+        "2026-W21",
+        "2026-W20",
+        &fp,
+        &rows_schema(),
+        Some(&[0, 2]),
+    )
+    .await
+    .unwrap();
+    assert_eq!(some[0].num_columns(), 2);
+    assert_eq!(some[0].schema().field(1).name(), "severity_id");
+    // Another fingerprint, or other columns than the reader's, read nothing.
+    assert!(
+        read(lake, "2026-W21", "2026-W20", &other, &rows_schema(), None)
+            .await
+            .is_none()
+    );
+    let wider = Arc::new(Schema::new(
+        rows_schema()
+            .fields()
+            .iter()
+            .cloned()
+            .chain([Arc::new(Field::new("reason", DataType::Utf8, true))])
+            .collect::<Vec<_>>(),
+    ));
+    assert!(read(lake, "2026-W21", "2026-W20", &fp, &wider, None)
+        .await
+        .is_none());
+    assert_eq!(
+        changes_file("2026-W21", "2026-W20"),
+        "_changes/week=2026-W21/against=2026-W20/changes.parquet"
+    );
+}
+
+#[tokio::test]
+async fn on_a_local_lake() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Location::local(dir.path(), true).unwrap();
+    stored_changes_are_read_only_under_their_fingerprint(&lake).await;
+}
+
+#[tokio::test]
+async fn on_s3() {
+    moto();
+    create_bucket("lake-changes");
+    let lake = Location::parse("s3://lake-changes/lake", false).unwrap();
+    stored_changes_are_read_only_under_their_fingerprint(&lake).await;
+}
+
+#[test]
+fn the_fingerprint_moves_with_what_the_pair_reads_and_only_that() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Location::local(dir.path(), true).unwrap();
+    let w20 = "findings/dt=2026-05-11/a-run20.parquet";
+    let w21 = "findings/dt=2026-05-18/a-run21.parquet";
+    let w22 = "findings/dt=2026-05-25/a-run22.parquet";
+    let manifest = [
+        ("2026-W20", "succeeded", w20),
+        ("2026-W21", "succeeded", w21),
+    ];
+    let files = [file(&lake, w20, 100), file(&lake, w21, 200)];
+    let of = |defs: &str, manifest: &[(&str, &str, &str)], files: &[ObjectMeta]| {
+        Inputs::new(&lake, &[defs], &scans(manifest), files)
+            .unwrap()
+            .fingerprint("2026-W21", "2026-W20")
+    };
+    let base = of("views", &manifest, &files);
+    assert_eq!(
+        of("views", &manifest, &files),
+        base,
+        "the same lake, the same fingerprint"
+    );
+
+    // A later week ingested (its row and its file): unchanged.
+    let later = [manifest[0], manifest[1], ("2026-W22", "succeeded", w22)];
+    let later_files = [files[0].clone(), files[1].clone(), file(&lake, w22, 300)];
+    assert_eq!(of("views", &later, &later_files), base);
+    // ...but a file no row claims (ingest commits the file before its row) counts, and so
+    // does a later week's file whose scan failed.
+    assert_ne!(of("views", &manifest, &later_files), base);
+    let failed = [manifest[0], manifest[1], ("2026-W22", "failed", w22)];
+    assert_ne!(of("views", &failed, &later_files), base);
+
+    // An earlier week's file replaced, its scan re-run, the views changed: another one.
+    let replaced = [file(&lake, w20, 101), files[1].clone()];
+    assert_ne!(of("views", &manifest, &replaced), base);
+    let rerun = [("2026-W20", "partial", w20), manifest[1]];
+    assert_ne!(of("views", &rerun, &files), base);
+    assert_ne!(of("views v2", &manifest, &files), base);
+    // The pair is part of it.
+    let inputs = Inputs::new(&lake, &["views"], &scans(&manifest), &files).unwrap();
+    assert_ne!(inputs.fingerprint("2026-W21", "2026-W19"), base);
+}
