@@ -32,7 +32,6 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use arrow::array::{Array, AsArray, RecordBatch};
-use arrow::compute::concat_batches;
 use arrow::datatypes::SchemaRef;
 use arrow::util::display::{ArrayFormatter, FormatOptions};
 use object_store::ObjectMeta;
@@ -44,7 +43,7 @@ use parquet::file::metadata::{FileMetaData, ParquetMetaDataReader};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Result, StoreError};
-use crate::ingest::put_parquet;
+use crate::ingest::put_parquet_batches;
 use crate::location::Location;
 use crate::snapshot::FileVersion;
 use crate::writer::writer_properties;
@@ -299,7 +298,6 @@ pub async fn write(
     schema: &SchemaRef,
     batches: &[RecordBatch],
 ) -> Result<()> {
-    let batch = concat_batches(schema, batches).map_err(StoreError::Arrow)?;
     let properties = writer_properties()
         .into_builder()
         .set_key_value_metadata(Some(vec![KeyValue::new(
@@ -307,5 +305,17 @@ pub async fn write(
             fingerprint.as_str().to_owned(),
         )]))
         .build();
-    put_parquet(lake, &changes_file(week, against), &batch, properties).await
+    // The batches' own schema when there are any (a plan's schema can differ from its
+    // batches' in nullability or field metadata only; readers compare names and types).
+    let schema = batches
+        .first()
+        .map_or_else(|| schema.clone(), RecordBatch::schema);
+    put_parquet_batches(
+        lake,
+        &changes_file(week, against),
+        &schema,
+        batches,
+        properties,
+    )
+    .await
 }

@@ -809,10 +809,31 @@ pub(crate) async fn put_parquet(
     batch: &RecordBatch,
     properties: WriterProperties,
 ) -> Result<()> {
+    put_parquet_batches(
+        lake,
+        rel,
+        &batch.schema(),
+        std::slice::from_ref(batch),
+        properties,
+    )
+    .await
+}
+
+/// Writes `batches` (of `schema`) as one Parquet object at `rel` with `properties`,
+/// atomically, encoding them one after the other (never concatenated in memory).
+pub(crate) async fn put_parquet_batches(
+    lake: &Location,
+    rel: &str,
+    schema: &arrow::datatypes::SchemaRef,
+    batches: &[RecordBatch],
+    properties: WriterProperties,
+) -> Result<()> {
     let mut buf = Vec::new();
-    let mut w = ArrowWriter::try_new(&mut buf, batch.schema(), Some(properties))
+    let mut w = ArrowWriter::try_new(&mut buf, schema.clone(), Some(properties))
         .map_err(StoreError::parquet(rel))?;
-    w.write(batch).map_err(StoreError::parquet(rel))?;
+    for batch in batches {
+        w.write(batch).map_err(StoreError::parquet(rel))?;
+    }
     w.close().map_err(StoreError::parquet(rel))?;
     put_atomic(lake, rel, Bytes::from(buf)).await
 }
