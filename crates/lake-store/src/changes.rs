@@ -29,6 +29,7 @@
 //! same rows from the views.
 
 use std::collections::HashSet;
+use std::fmt::Write as _;
 use std::sync::Arc;
 
 use arrow::array::{Array, AsArray, RecordBatch};
@@ -45,7 +46,7 @@ use sha2::{Digest, Sha256};
 use crate::error::{Result, StoreError};
 use crate::ingest::put_parquet_batches;
 use crate::location::Location;
-use crate::snapshot::FileVersion;
+use crate::snapshot::{same_columns, FileVersion};
 use crate::writer::writer_properties;
 
 /// The directory of the stored changes, relative to the lake root.
@@ -82,8 +83,8 @@ pub struct Inputs {
     /// (week, whether the row claims its findings file as a scan's, the file's path, the
     /// row as text), sorted by text.
     rows: Vec<(Option<String>, bool, Option<String>, String)>,
-    /// (path, version) of each findings file, sorted by path.
-    files: Vec<(String, FileVersion)>,
+    /// (path, version as text) of each findings file, sorted by path.
+    files: Vec<(String, String)>,
 }
 
 impl Inputs {
@@ -123,10 +124,8 @@ impl Inputs {
                 };
                 let mut line = String::new();
                 for (name, f) in names.iter().zip(&formatters) {
-                    line.push_str(name);
-                    line.push('=');
-                    line.push_str(&f.value(r).to_string());
-                    line.push('\u{1F}');
+                    // (Writing to a String cannot fail.)
+                    let _ = write!(line, "{name}={}\u{1F}", f.value(r));
                 }
                 let claims = value(status).as_deref() != Some("failed");
                 let path = value(path).map(|p| lake.child(&p).as_ref().to_owned());
@@ -134,9 +133,12 @@ impl Inputs {
             }
         }
         rows.sort_unstable_by(|a, b| a.3.cmp(&b.3));
-        let mut files: Vec<(String, FileVersion)> = listed
+        let mut files: Vec<(String, String)> = listed
             .iter()
-            .map(|m| (m.location.as_ref().to_owned(), FileVersion::of(m)))
+            .map(|m| {
+                let version = serde_json::Value::Object(FileVersion::of(m).to_json());
+                (m.location.as_ref().to_owned(), version.to_string())
+            })
             .collect();
         files.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         Ok(Inputs {
@@ -176,11 +178,7 @@ impl Inputs {
             }
             h.update(path.as_bytes());
             h.update([0x1F]);
-            h.update(
-                serde_json::Value::Object(v.to_json())
-                    .to_string()
-                    .as_bytes(),
-            );
+            h.update(v.as_bytes());
             h.update([0x1E]);
         }
         Fingerprint(format!("{:x}", h.finalize()))
@@ -209,13 +207,7 @@ pub async fn read(
         if stored_fingerprint(&metadata)? != fingerprint.as_str() {
             return None;
         }
-        let s = metadata.schema();
-        let same_columns = s.fields().len() == schema.fields().len()
-            && s.fields()
-                .iter()
-                .zip(schema.fields())
-                .all(|(a, e)| a.name() == e.name() && a.data_type() == e.data_type());
-        if !same_columns {
+        if !same_columns(metadata.schema(), &schema) {
             return None;
         }
         let (mask, projected) = match &columns {

@@ -246,20 +246,24 @@ async fn read_snapshot(lake: &Location, schema: &SchemaRef) -> Option<RecordBatc
     RecordBatch::try_new(schema.clone(), columns).ok()
 }
 
+/// Whether a cache object's columns (`stored`) are those of `expected`: the same names and
+/// types in the same order (nullability and field metadata aside).
+pub(crate) fn same_columns(stored: &Schema, expected: &Schema) -> bool {
+    stored.fields().len() == expected.fields().len()
+        && stored
+            .fields()
+            .iter()
+            .zip(expected.fields())
+            .all(|(a, e)| a.name() == e.name() && a.data_type() == e.data_type())
+}
+
 /// The rows of a cache object as one batch of `schema`, or `None` if its columns differ
 /// (written by a version with other columns) or it cannot be read.
 pub(crate) fn conformed(
     reader: ParquetRecordBatchReaderBuilder<Bytes>,
     schema: &SchemaRef,
 ) -> Option<RecordBatch> {
-    let stored = reader.schema();
-    let same_columns = stored.fields().len() == schema.fields().len()
-        && stored
-            .fields()
-            .iter()
-            .zip(schema.fields())
-            .all(|(a, e)| a.name() == e.name() && a.data_type() == e.data_type());
-    if !same_columns {
+    if !same_columns(reader.schema(), schema) {
         return None;
     }
     let batches: Vec<RecordBatch> = reader
