@@ -12,6 +12,9 @@
 #   RUNS=5 QUERIES="diff posture" benches/queries.sh
 #   BASELINE=/tmp/lake-old benches/queries.sh  # also an earlier `lake` build, alternated
 #                                             # with the others (same lake, same arguments)
+#   BASELINE_LAKE=bench-data/orglake-base ...   # the baseline on its own lake: a hard-linked
+#                                             # copy (`cp -al`), so that each build keeps its
+#                                             # own stored changes (their fingerprints differ)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/lake-target}"
@@ -54,6 +57,10 @@ files=$(find "$LAKE_DIR/findings" -name '*.parquet' | wc -l)
 rows=$("$LAKE" query --lake "$LAKE_DIR" --format csv --sql "SELECT sum(findings) FROM scans" | tail -1)
 echo "lake: $LAKE_DIR ($files findings files, $rows findings, $(du -sh "$LAKE_DIR" | cut -f1)); $(nproc) cores; runs=$RUNS"
 BASELINE="${BASELINE:-}"
+BASELINE_LAKE="${BASELINE_LAKE:-$LAKE_DIR}"
+if [ -n "$BASELINE" ] && [ "$BASELINE_LAKE" != "$LAKE_DIR" ] && [ "${COMPACT:-1}" != 0 ]; then
+  "$BASELINE" compact --lake "$BASELINE_LAKE" | tail -1
+fi
 if [ -n "$BASELINE" ]; then
   printf '| query | lake (s) | baseline lake (s) | lake / baseline | DuckDB %s (s) | lake / DuckDB | lake peak RSS | baseline peak RSS | DuckDB peak RSS |\n|---|---|---|---|---|---|---|---|---|\n' \
     "$("$PY" -c 'import duckdb; print(duckdb.__version__)')"
@@ -73,7 +80,7 @@ for q in $QUERIES; do
     if [ -n "$BASELINE" ]; then
       warm
       # shellcheck disable=SC2086
-      read -r t m < <(measure "$BASELINE" query "$q" $a --lake "$LAKE_DIR" --format json)
+      read -r t m < <(measure "$BASELINE" query "$q" $a --lake "$BASELINE_LAKE" --format json)
       bt+=("$t"); bm+=("$m")
     fi
     warm

@@ -15,11 +15,12 @@ the manifest, the views, the query). DuckDB reads what lake reads:
 - what each findings file observed from the cells stored beside it (`_observed/`), as lake
   does for `scan_cells`; `repeated_keys` from the files whose cells say they repeat a key;
 - the views lake computes once (the week's observations, the evidence views, the week's
-  failing rows) made tables as lake does;
+  failing rows) made tables as lake does, when the stored changes below are not read;
 - `first_failures` (whether a key failed before) from the lake's failure index, as lake
   reads it, or with --no-index from the view over the history;
-- the week's changes (`finding_changes`) from the object lake stored for the pair
-  (`_changes/`), as lake reads it, or with --no-stored classified by the views.
+- the week's changes (`finding_changes`) and both states' counts (`pair_counts`) from the
+  objects lake stored for the pair (`_changes/`), as lake reads them, or with --no-stored
+  computed by the views.
 """
 
 import argparse
@@ -157,19 +158,23 @@ def main():
         # As lake: the scan standing for each cell, the week's observations, the standing
         # checks and superseded cells, the evidence views and the week's failing rows
         # computed once.
-        # As lake: the week's changes from the object lake stored for the pair (lake also
-        # checks its fingerprint against the manifest and the files, which is not redone
-        # here); then the week's failing rows, which only they read, are not computed.
-        stored = lake / "_changes" / f"week={a.week}" / f"against={against}" / "changes.parquet"
-        use_stored = against is not None and stored.exists() and not a.no_stored
-        for name in ("standing_cells", "week_observations", "standing_checks", "superseded_cells",
-                     "week_cells", "week_regions", "week_checks", "week_services", "failing_now"):
-            if use_stored and name == "failing_now":
-                continue
-            con.execute(f"CREATE TABLE {name}_t AS SELECT * FROM {name}")
-            con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM {name}_t")
+        # As lake: the week's changes and both states' counts from the objects lake stored
+        # for the pair (lake also checks their fingerprint against the manifest and the
+        # files, which is not redone here); then nothing reads the views below, which lake
+        # computes only when a statement scans them.
+        stored = lake / "_changes" / f"week={a.week}" / f"against={against}"
+        use_stored = (against is not None and (stored / "changes.parquet").exists()
+                      and (stored / "counts.parquet").exists() and not a.no_stored)
         if use_stored:
-            con.execute(f"CREATE OR REPLACE VIEW finding_changes AS SELECT * FROM read_parquet('{stored}')")
+            for view, name in (("finding_changes", "changes"), ("pair_counts", "counts")):
+                con.execute(f"CREATE OR REPLACE VIEW {view} AS "
+                            f"SELECT * FROM read_parquet('{stored / name}.parquet')")
+        else:
+            for name in ("standing_cells", "week_observations", "standing_checks",
+                         "superseded_cells", "week_cells", "week_regions", "week_checks",
+                         "week_services", "failing_now"):
+                con.execute(f"CREATE TABLE {name}_t AS SELECT * FROM {name}")
+                con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM {name}_t")
     elif a.query == "lookback":
         to = dt.date.fromisoformat(a.as_of)
         frm = to - dt.timedelta(days=a.days - 1)
@@ -189,7 +194,8 @@ def main():
             "ON s.week = c.base_week AND s.account_uid = c.scan_account ORDER BY 1",
             [str(frm), str(to)]).fetchall()]
         scoped(con, lake, dts, hive)
-    names = {"summary": ["summary_counts", "summary_scope", "summary_checks", "summary_sample"]}
+    names = {"summary": ["summary_scope", "summary_counts", "summary_checks", "summary_sources",
+                         "summary_sample"]}
     rows = 0
     for name in names.get(a.query, [a.query]):
         rows += len(run(con, (QUERIES / f"{name}.sql").read_text(), params))

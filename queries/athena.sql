@@ -11,6 +11,13 @@ FROM latest_findings f
 CROSS JOIN UNNEST(map_keys(f.compliance)) AS c (framework)
 CROSS JOIN UNNEST(element_at(f.compliance, c.framework)) AS r (requirement);
 
+-- compliance_counts: likewise, over compliance_maps.
+CREATE VIEW compliance_counts AS
+SELECT m.week, m.check_id, m.account_uid, c.framework, r.requirement, m.failing, m.passing
+FROM compliance_maps m
+CROSS JOIN UNNEST(map_keys(m.compliance)) AS c (framework)
+CROSS JOIN UNNEST(array_distinct(element_at(m.compliance, c.framework))) AS r (requirement);
+
 -- week_regions: Trino unnests the manifest's regions in FROM.
 CREATE VIEW week_regions AS
 SELECT s.week, s.source, s.account_uid AS scan_account, r.region,

@@ -469,3 +469,28 @@ JOIN week_cells n ON n.week = p.week
 JOIN week_cells b
     ON b.week = p.against AND b.source = n.source AND b.provider = n.provider
    AND b.account_uid = n.account_uid AND b.scope = n.scope AND b.check_id = n.check_id;
+
+-- pair_counts: per pair of diff_pairs, the findings of both sides' states (the week's and
+-- `against`'s: the state of that week, not the carried baseline) counted by producer,
+-- account, service, severity, status and muted, and whether their cell (source, provider,
+-- account, scope, check) is one both weeks observed (`compared`, see compared_cells). Every
+-- count of a state that posture, the summary, trend and landing-zones show is a sum of
+-- these rows. `lake` stores them with the week's changes (see lake_store::changes) and reads
+-- them when current; other engines compute them here.
+CREATE VIEW pair_counts AS
+WITH sides AS (
+    -- (a union: a week compared with itself is one side)
+    SELECT week AS pair_week, week AS side_week FROM diff_pairs
+    UNION
+    SELECT week AS pair_week, against AS side_week FROM diff_pairs WHERE against IS NOT NULL
+)
+SELECT s.pair_week, f.week, f.source, f.provider, f.account_uid,
+       coalesce(f.service, '') AS service, f.severity, f.severity_id, f.status_code, f.muted,
+       c.check_id IS NOT NULL AS compared, count(*) AS findings
+FROM sides s
+JOIN latest_findings f ON f.week = s.side_week
+LEFT JOIN compared_cells c
+    ON c.pair_week = s.pair_week AND c.source = f.source AND c.provider = f.provider
+   AND c.account_uid = f.account_uid AND c.scope = f.scope AND c.check_id = f.check_id
+GROUP BY s.pair_week, f.week, f.source, f.provider, f.account_uid, coalesce(f.service, ''),
+         f.severity, f.severity_id, f.status_code, f.muted, c.check_id IS NOT NULL;

@@ -17,30 +17,29 @@ WITH zones AS (
 rows AS (
     SELECT coalesce(z.landing_zone, 'none') AS landing_zone,
            coalesce(z.landing_zone_name, z.landing_zone, 'none') AS landing_zone_name,
-           f.week, f.account_uid, f.status_code, f.muted, c.check_id IS NOT NULL AS compared
-    FROM latest_findings f
+           f.week, f.account_uid, f.status_code, f.muted, f.compared, f.findings
+    FROM pair_counts f
     CROSS JOIN risk_params p
     LEFT JOIN zones z ON z.account_uid = f.account_uid
-    LEFT JOIN compared_cells c
-        ON c.pair_week = $week AND c.source = f.source AND c.provider = f.provider
-       AND c.account_uid = f.account_uid AND c.scope = f.scope AND c.check_id = f.check_id
-    WHERE (f.week = $week OR f.week = $against)
+    WHERE f.pair_week = $week
       AND (p.environment = '' OR coalesce(z.environment, 'unknown') = p.environment)
 ),
 counts AS (
     SELECT landing_zone, max(landing_zone_name) AS landing_zone_name,
            count(DISTINCT CASE WHEN week = $week THEN account_uid END) AS accounts,
-           count(CASE WHEN week = $week THEN 1 END) AS rows_now,
-           count(CASE WHEN week = $week AND status_code = 'PASS' AND NOT muted THEN 1 END) AS pass,
-           count(CASE WHEN week = $week AND status_code = 'FAIL' AND NOT muted THEN 1 END) AS fail,
-           count(CASE WHEN week = $week AND compared AND status_code = 'PASS' AND NOT muted
-                      THEN 1 END) AS compared_pass,
-           count(CASE WHEN week = $week AND compared AND status_code = 'FAIL' AND NOT muted
-                      THEN 1 END) AS compared_fail,
-           count(CASE WHEN week = $against AND compared AND status_code = 'PASS' AND NOT muted
-                      THEN 1 END) AS previous_pass,
-           count(CASE WHEN week = $against AND compared AND status_code = 'FAIL' AND NOT muted
-                      THEN 1 END) AS previous_fail
+           sum(CASE WHEN week = $week THEN findings ELSE 0 END) AS rows_now,
+           sum(CASE WHEN week = $week AND status_code = 'PASS' AND NOT muted THEN findings
+                    ELSE 0 END) AS pass,
+           sum(CASE WHEN week = $week AND status_code = 'FAIL' AND NOT muted THEN findings
+                    ELSE 0 END) AS fail,
+           sum(CASE WHEN week = $week AND compared AND status_code = 'PASS' AND NOT muted
+                    THEN findings ELSE 0 END) AS compared_pass,
+           sum(CASE WHEN week = $week AND compared AND status_code = 'FAIL' AND NOT muted
+                    THEN findings ELSE 0 END) AS compared_fail,
+           sum(CASE WHEN week = $against AND compared AND status_code = 'PASS' AND NOT muted
+                    THEN findings ELSE 0 END) AS previous_pass,
+           sum(CASE WHEN week = $against AND compared AND status_code = 'FAIL' AND NOT muted
+                    THEN findings ELSE 0 END) AS previous_fail
     FROM rows
     GROUP BY landing_zone
 ),

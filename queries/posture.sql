@@ -7,18 +7,10 @@
 -- (fail_not_compared: in cells only this week observed, e.g. an onboarded account;
 -- previous_fail_not_compared: in cells only $against observed, e.g. an account not scanned
 -- now), so that a missing account never looks like an improvement.
--- One scan of the two weeks: grouping sets give the four dimensions, conditional counts the
--- two weeks side by side.
-WITH rows AS (
-    SELECT f.week, f.account_uid, coalesce(f.service, '') AS service, f.severity,
-           f.severity_id, f.status_code, f.muted, c.check_id IS NOT NULL AS compared
-    FROM latest_findings f
-    LEFT JOIN compared_cells c
-        ON c.pair_week = $week AND c.source = f.source AND c.provider = f.provider
-       AND c.account_uid = f.account_uid AND c.scope = f.scope AND c.check_id = f.check_id
-    WHERE f.week = $week OR f.week = $against
-),
-counts AS (
+-- The two weeks' counts come from pair_counts (the states counted per account, service,
+-- severity, status, muted and compared); grouping sets give the four dimensions,
+-- conditional sums the two weeks side by side.
+WITH counts AS (
     SELECT
         CASE WHEN grouping(account_uid) = 0 THEN 'account'
              WHEN grouping(service) = 0 THEN 'service'
@@ -32,22 +24,26 @@ counts AS (
              WHEN grouping(service) = 0 THEN 2
              WHEN grouping(severity) = 0 THEN 10 - severity_id
              ELSE 0 END AS rank,
-        count(CASE WHEN week = $week THEN 1 END) AS rows_now,
-        count(CASE WHEN week = $week AND status_code = 'PASS' AND NOT muted THEN 1 END) AS pass,
-        count(CASE WHEN week = $week AND status_code = 'FAIL' AND NOT muted THEN 1 END) AS fail,
-        count(CASE WHEN week = $week AND muted THEN 1 END) AS muted,
-        count(CASE WHEN week = $week AND status_code = 'MANUAL' AND NOT muted THEN 1 END) AS manual,
-        count(CASE WHEN week = $week AND compared AND status_code = 'PASS' AND NOT muted
-                   THEN 1 END) AS compared_pass,
-        count(CASE WHEN week = $week AND compared AND status_code = 'FAIL' AND NOT muted
-                   THEN 1 END) AS compared_fail,
-        count(CASE WHEN week = $against AND compared AND status_code = 'PASS' AND NOT muted
-                   THEN 1 END) AS previous_pass,
-        count(CASE WHEN week = $against AND compared AND status_code = 'FAIL' AND NOT muted
-                   THEN 1 END) AS previous_fail,
-        count(CASE WHEN week = $against AND NOT compared AND status_code = 'FAIL' AND NOT muted
-                   THEN 1 END) AS previous_fail_not_compared
-    FROM rows
+        sum(CASE WHEN week = $week THEN findings ELSE 0 END) AS rows_now,
+        sum(CASE WHEN week = $week AND status_code = 'PASS' AND NOT muted THEN findings
+                 ELSE 0 END) AS pass,
+        sum(CASE WHEN week = $week AND status_code = 'FAIL' AND NOT muted THEN findings
+                 ELSE 0 END) AS fail,
+        sum(CASE WHEN week = $week AND muted THEN findings ELSE 0 END) AS muted,
+        sum(CASE WHEN week = $week AND status_code = 'MANUAL' AND NOT muted THEN findings
+                 ELSE 0 END) AS manual,
+        sum(CASE WHEN week = $week AND compared AND status_code = 'PASS' AND NOT muted
+                 THEN findings ELSE 0 END) AS compared_pass,
+        sum(CASE WHEN week = $week AND compared AND status_code = 'FAIL' AND NOT muted
+                 THEN findings ELSE 0 END) AS compared_fail,
+        sum(CASE WHEN week = $against AND compared AND status_code = 'PASS' AND NOT muted
+                 THEN findings ELSE 0 END) AS previous_pass,
+        sum(CASE WHEN week = $against AND compared AND status_code = 'FAIL' AND NOT muted
+                 THEN findings ELSE 0 END) AS previous_fail,
+        sum(CASE WHEN week = $against AND NOT compared AND status_code = 'FAIL' AND NOT muted
+                 THEN findings ELSE 0 END) AS previous_fail_not_compared
+    FROM pair_counts
+    WHERE pair_week = $week
     GROUP BY GROUPING SETS ((), (account_uid), (service), (severity, severity_id))
 ),
 rated AS (

@@ -7,33 +7,34 @@
 --   change     new / regressed / onboarded / persisting / resolved / unverified of the
 --              unmuted findings, and 'muted' for the muted ones whatever their change
 --   unverified why the unverified (unmuted) findings could not be verified, by reason
--- The two weeks are read once: grouping sets count by status, by severity and overall,
--- with the two weeks side by side; the few grouped rows are then unfolded into the long
--- format (a join with four tags reads `grouped` once, where a union would read it per arm).
+-- The two weeks' counts come from pair_counts; grouping sets count by status, by severity
+-- and overall, with the two weeks side by side; the few grouped rows are then unfolded into
+-- the long format (a join with four tags reads `grouped` once, where a union would read it
+-- per arm).
 WITH rows AS (
-    SELECT f.week = $week AS now, f.status_code, f.muted, f.severity,
-           c.check_id IS NOT NULL AS compared
-    FROM latest_findings f
-    LEFT JOIN compared_cells c
-        ON c.pair_week = $week AND c.source = f.source AND c.provider = f.provider
-       AND c.account_uid = f.account_uid AND c.scope = f.scope AND c.check_id = f.check_id
-    WHERE f.week = $week OR f.week = $against
+    SELECT week = $week AS now, status_code, muted, severity, compared, findings
+    FROM pair_counts
+    WHERE pair_week = $week
 ),
 grouped AS (
     SELECT status_code, severity,
            grouping(status_code) AS all_status, grouping(severity) AS all_severity,
-           count(CASE WHEN now THEN 1 END) AS cur,
-           count(CASE WHEN NOT now THEN 1 END) AS prev,
-           count(CASE WHEN now AND status_code = 'FAIL' AND NOT muted THEN 1 END) AS cur_open,
-           count(CASE WHEN NOT now AND status_code = 'FAIL' AND NOT muted THEN 1 END) AS prev_open,
-           count(CASE WHEN now AND compared AND status_code = 'FAIL' AND NOT muted THEN 1 END)
-               AS cur_compared,
-           count(CASE WHEN NOT now AND compared AND status_code = 'FAIL' AND NOT muted THEN 1 END)
-               AS prev_compared,
-           count(CASE WHEN now AND muted THEN 1 END) AS cur_muted,
-           count(CASE WHEN NOT now AND muted THEN 1 END) AS prev_muted,
-           count(CASE WHEN now AND muted AND status_code = 'FAIL' THEN 1 END) AS cur_muted_fail,
-           count(CASE WHEN NOT now AND muted AND status_code = 'FAIL' THEN 1 END) AS prev_muted_fail
+           sum(CASE WHEN now THEN findings ELSE 0 END) AS cur,
+           sum(CASE WHEN NOT now THEN findings ELSE 0 END) AS prev,
+           sum(CASE WHEN now AND status_code = 'FAIL' AND NOT muted THEN findings ELSE 0 END)
+               AS cur_open,
+           sum(CASE WHEN NOT now AND status_code = 'FAIL' AND NOT muted THEN findings ELSE 0 END)
+               AS prev_open,
+           sum(CASE WHEN now AND compared AND status_code = 'FAIL' AND NOT muted THEN findings
+                    ELSE 0 END) AS cur_compared,
+           sum(CASE WHEN NOT now AND compared AND status_code = 'FAIL' AND NOT muted
+                    THEN findings ELSE 0 END) AS prev_compared,
+           sum(CASE WHEN now AND muted THEN findings ELSE 0 END) AS cur_muted,
+           sum(CASE WHEN NOT now AND muted THEN findings ELSE 0 END) AS prev_muted,
+           sum(CASE WHEN now AND muted AND status_code = 'FAIL' THEN findings ELSE 0 END)
+               AS cur_muted_fail,
+           sum(CASE WHEN NOT now AND muted AND status_code = 'FAIL' THEN findings ELSE 0 END)
+               AS prev_muted_fail
     FROM rows
     GROUP BY GROUPING SETS ((status_code), (severity), ())
 ),

@@ -1,11 +1,12 @@
 -- summary sources: per producer (`source`: prowler, securityhub, ...) of $week's state, its
 -- findings and open (unmuted) FAIL, and the changes of its unmuted findings against
--- $against. Each producer's changes are judged on its own evidence (see finding_changes).
+-- $against (the state's counts from pair_counts). Each producer's changes are judged on its own evidence (see finding_changes).
 WITH state AS (
-    SELECT source, count(*) AS findings,
-           count(CASE WHEN status_code = 'FAIL' AND NOT muted THEN 1 END) AS open_fail
-    FROM latest_findings
-    WHERE week = $week
+    SELECT source, sum(findings) AS findings,
+           sum(CASE WHEN status_code = 'FAIL' AND NOT muted THEN findings ELSE 0 END)
+               AS open_fail
+    FROM pair_counts
+    WHERE pair_week = $week AND week = $week
     GROUP BY source
 ),
 changes AS (

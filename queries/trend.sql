@@ -2,18 +2,20 @@
 -- with data before it): the accounts it covered, open FAIL by severity, muted FAIL, the
 -- changes against the week before (unmuted findings: muted ones are counted apart, as
 -- everywhere) and the change of open FAIL like for like (over the cells both weeks observed,
--- compared_cells; NULL for the first week).
+-- compared_cells; NULL for the first week): the states' counts from pair_counts.
 WITH fails AS (
     SELECT week,
-           count(CASE WHEN NOT muted THEN 1 END) AS open_fail,
-           count(CASE WHEN NOT muted AND severity = 'Critical' THEN 1 END) AS critical,
-           count(CASE WHEN NOT muted AND severity = 'High' THEN 1 END) AS high,
-           count(CASE WHEN NOT muted AND severity = 'Medium' THEN 1 END) AS medium,
-           count(CASE WHEN NOT muted AND severity = 'Low' THEN 1 END) AS low,
-           count(CASE WHEN NOT muted AND severity = 'Informational' THEN 1 END) AS informational,
-           count(CASE WHEN muted THEN 1 END) AS muted
-    FROM latest_findings
-    WHERE status_code = 'FAIL'
+           sum(CASE WHEN NOT muted THEN findings ELSE 0 END) AS open_fail,
+           sum(CASE WHEN NOT muted AND severity = 'Critical' THEN findings ELSE 0 END)
+               AS critical,
+           sum(CASE WHEN NOT muted AND severity = 'High' THEN findings ELSE 0 END) AS high,
+           sum(CASE WHEN NOT muted AND severity = 'Medium' THEN findings ELSE 0 END) AS medium,
+           sum(CASE WHEN NOT muted AND severity = 'Low' THEN findings ELSE 0 END) AS low,
+           sum(CASE WHEN NOT muted AND severity = 'Informational' THEN findings ELSE 0 END)
+               AS informational,
+           sum(CASE WHEN muted THEN findings ELSE 0 END) AS muted
+    FROM pair_counts
+    WHERE status_code = 'FAIL' AND week = pair_week
     GROUP BY week
 ),
 changes AS (
@@ -26,23 +28,14 @@ changes AS (
     FROM finding_changes
     GROUP BY week
 ),
--- each pair's two sides: its week counted +1, the week before -1 (one equality per join, so
--- that a finding meets the compared cells of its own pairs only, not of every pair)
-pair_sides AS (
-    SELECT week AS pair_week, week AS side_week, 1 AS sign FROM diff_pairs
-    UNION ALL
-    SELECT week AS pair_week, against AS side_week, -1 AS sign FROM diff_pairs
-    WHERE against IS NOT NULL
-),
+-- the like-for-like change: each pair's open FAIL in the cells both weeks observed, its
+-- week's counted +1 and the week before's -1
 compared AS (
-    SELECT s.pair_week AS week, sum(s.sign) AS open_fail_delta
-    FROM pair_sides s
-    JOIN compared_cells c ON c.pair_week = s.pair_week
-    JOIN latest_findings f
-        ON f.week = s.side_week AND c.source = f.source AND c.provider = f.provider
-       AND c.account_uid = f.account_uid AND c.scope = f.scope AND c.check_id = f.check_id
-    WHERE f.status_code = 'FAIL' AND NOT f.muted
-    GROUP BY s.pair_week
+    SELECT pair_week AS week,
+           sum(CASE WHEN week = pair_week THEN findings ELSE -findings END) AS open_fail_delta
+    FROM pair_counts
+    WHERE compared AND status_code = 'FAIL' AND NOT muted
+    GROUP BY pair_week
 ),
 accounts AS (
     -- accounts, whatever the producer: one scanned by Prowler and by Security Hub is one

@@ -156,3 +156,28 @@ FROM (
            unnest(map_entries(compliance)) AS entry
     FROM latest_findings
 ) entries;
+
+-- compliance_maps: the week's state counted per check, account and compliance map (a
+-- check's findings share its map, so there are a few thousand a week): the findings failing
+-- (FAIL, not muted) and passing (PASS).
+CREATE VIEW compliance_maps AS
+SELECT week, check_id, account_uid, compliance,
+       count(CASE WHEN status_code = 'FAIL' AND NOT muted THEN 1 END) AS failing,
+       count(CASE WHEN status_code = 'PASS' THEN 1 END) AS passing
+FROM latest_findings
+GROUP BY week, check_id, account_uid, compliance;
+
+-- compliance_counts: the counts of compliance_requirements without a row per finding: per
+-- row of compliance_maps, one row per requirement (framework, requirement) the map lists,
+-- with how many of those findings fail and pass. A finding is counted in one row per
+-- requirement, so a requirement's findings are the sum of its rows (a requirement listed
+-- twice under one framework counts once; a map's frameworks are unique). Athena spells the
+-- unnesting differently (see athena.sql).
+CREATE VIEW compliance_counts AS
+SELECT week, check_id, account_uid, entry['key'] AS framework,
+       unnest(array_distinct(entry['value'])) AS requirement, failing, passing
+FROM (
+    SELECT week, check_id, account_uid, failing, passing,
+           unnest(map_entries(compliance)) AS entry
+    FROM compliance_maps
+) entries;

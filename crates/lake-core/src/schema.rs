@@ -698,6 +698,7 @@ what let a one-check re-run replace a whole account; read `latest_findings` for 
 | `finding_changes` | finding key × pair of weeks | `change` (new, regressed, persisting, onboarded, resolved, unverified), `reason`, `baseline_week`, `status_now`, `status_before`, `muted`, `source` |
 | `account_coverage` | producer × account × week compared | status (succeeded, partial, failed, missing), onboarded, last week seen, weeks missing |
 | `compared_cells` | (producer, provider, account, scope, check) × week compared | the cells both weeks observed: the like-for-like scope of every delta |
+| `pair_counts` | pair of weeks × side (`week`: the pair's week or `against`) × (producer, provider, account, service, severity, status, muted, compared) | `findings`: how many findings of that side's state; what `posture`, the summary's counts, `trend` and `landing-zones` sum |
 
 The risk views, in `queries/context.sql` (README.md, \"Owners, landing zones and risk\", explains the score), judge the week of the pair:
 
@@ -726,6 +727,7 @@ Written by `lake` beside the tables, under names starting with `_` (which Athena
 | `_compact/findings/dt=…/cover=…/part-*.parquet` | finding | closed weeks' findings merged into a few files ordered by check |
 | `_observed/dt=…/<account>-<run_id>.parquet` | row of `scan_cells` for one findings file, plus `repeated` | the cells of the findings file of the same name, counted at ingest; `repeated`: how many of its rows repeat a finding key written earlier in the file. Key-value metadata `lake.observed.findings`: the size, modification time and ETag of the findings file described |
 | `_changes/week=W/against=A/changes.parquet` | row of `finding_changes` for the pair (W, A) | a week's changes against the week with data before it (the rows `diff`, `summary`, `trend` and the report read), written by `lake ingest` for the newest week and by `lake compact` for every week. Key-value metadata `lake.changes.fingerprint`: a SHA-256 of the views' SQL, the pair, every `scans` row of a week up to W and the version of every findings file but those of later weeks' scans; used only while the lake gives the same fingerprint |
+| `_changes/week=W/against=A/counts.parquet` | row of `pair_counts` for the pair (W, A) | both weeks' states counted by producer, account, service, severity, status, muted and compared (what `posture`, the summary's counts, `trend` and `landing-zones` sum), written beside the changes under the same fingerprint and used on the same terms |
 ";
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use datafusion::prelude::{col, lit, DataFrame, SessionConfig, SessionContext};
 use datafusion::scalar::ScalarValue;
 use lake_core::schema::{findings_schema, PARTITION_COLUMN};
 use lake_core::IsoWeek;
-use lake_store::changes::Inputs as ChangeInputs;
+use lake_store::changes::{Inputs as ChangeInputs, Stored};
 use lake_store::compact::{COMPACT_ROOT, COVER_COLUMN};
 use lake_store::layout::{FINDINGS_TABLE, SCANS_TABLE};
 use lake_store::read::FindingsFiles;
@@ -30,7 +30,7 @@ use crate::materialized::Materialized;
 use crate::named::{named, Params};
 use crate::observed::Observed;
 use crate::pruned::Pruned;
-use crate::stored::StoredChanges;
+use crate::stored::StoredRows;
 
 /// Bytes read from the end of a Parquet file to get its footer and page index in one
 /// read: a findings file of one row group needs ~25 KB, one of a large account (several
@@ -86,9 +86,6 @@ fn pairs_table(pairs: &Pairs) -> Result<Arc<MemTable>> {
     let batch = RecordBatch::try_new(schema.clone(), vec![Arc::new(weeks), Arc::new(against)])?;
     Ok(Arc::new(MemTable::try_new(schema, vec![vec![batch]])?))
 }
-
-/// The view of `queries/changes.sql` whose rows `lake_store::changes` stores per pair.
-const FINDING_CHANGES: &str = "finding_changes";
 
 /// What [`Lake::store_changes`] did: the pairs (week, against) whose changes it wrote, and
 /// how many pairs had current ones already.
@@ -355,9 +352,10 @@ impl Lake {
         let classified =
             matches!(scope, Scope::Partitions(dts) | Scope::Checks(dts) if !dts.is_empty());
         if classified && manifest.whole {
-            if let Some(changes) = self.stored_changes(&ctx, manifest, pairs).await? {
-                ctx.deregister_table(FINDING_CHANGES)?;
-                ctx.register_table(FINDING_CHANGES, Arc::new(changes))?;
+            for stored in self.stored_changes(&ctx, manifest, pairs).await? {
+                let name = stored.view_name();
+                ctx.deregister_table(name)?;
+                ctx.register_table(name, Arc::new(stored))?;
             }
         }
         tracing::debug!(ms = started.elapsed().as_millis() as u64, "session opened");
@@ -395,16 +393,16 @@ impl Lake {
         )?)
     }
 
-    /// `finding_changes` for `pairs` read from their stored changes, if every pair has
-    /// current ones; else `None` (the view computes them).
+    /// `finding_changes` and `pair_counts` for `pairs` read from their stored changes, if
+    /// every pair has current ones; else none (the views compute them).
     async fn stored_changes(
         &self,
         ctx: &SessionContext,
         manifest: &Manifest,
         pairs: &Pairs,
-    ) -> Result<Option<StoredChanges>> {
+    ) -> Result<Vec<StoredRows>> {
         if pairs.is_empty() || pairs.iter().any(|(_, a)| a.is_none()) {
-            return Ok(None);
+            return Ok(Vec::new());
         }
         let started = std::time::Instant::now();
         let inputs = self.change_inputs(manifest).await?;
@@ -419,7 +417,7 @@ impl Lake {
         let current = futures::future::join_all(
             checked
                 .iter()
-                .map(|(w, a, f)| lake_store::changes::is_current(&self.location, w, a, f)),
+                .map(|(w, a, f)| lake_store::changes::pair_is_current(&self.location, w, a, f)),
         )
         .await;
         tracing::debug!(
@@ -429,14 +427,19 @@ impl Lake {
             "stored changes checked"
         );
         if current.contains(&false) {
-            return Ok(None);
+            return Ok(Vec::new());
         }
-        let view = ctx.table(FINDING_CHANGES).await?;
-        Ok(Some(StoredChanges::new(
-            self.location.clone(),
-            checked,
-            &view,
-        )))
+        let mut stored = Vec::new();
+        for what in Stored::ALL {
+            let view = ctx.table(what.view()).await?;
+            stored.push(StoredRows::new(
+                self.location.clone(),
+                what,
+                checked.clone(),
+                &view,
+            ));
+        }
+        Ok(stored)
     }
 
     /// Stores the changes of each of the `latest` weeks with data (all when `None`) against
@@ -452,7 +455,9 @@ impl Lake {
         for i in first..weeks.len() {
             let (week, against) = (&weeks[i], &weeks[i - 1]);
             let fingerprint = inputs.fingerprint(week, against);
-            if lake_store::changes::is_current(&self.location, week, against, &fingerprint).await {
+            if lake_store::changes::pair_is_current(&self.location, week, against, &fingerprint)
+                .await
+            {
                 done.current += 1;
                 continue;
             }
@@ -464,18 +469,21 @@ impl Lake {
                 ..manifest.clone()
             };
             let ctx = self.context(&computing, &pairs, &scope).await?;
-            let frame = ctx.table(FINDING_CHANGES).await?;
-            let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
-            let batches = frame.collect().await?;
-            lake_store::changes::write(
-                &self.location,
-                week,
-                against,
-                &fingerprint,
-                &schema,
-                &batches,
-            )
-            .await?;
+            for what in Stored::ALL {
+                let frame = ctx.table(what.view()).await?;
+                let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
+                let batches = frame.collect().await?;
+                lake_store::changes::write(
+                    &self.location,
+                    what,
+                    week,
+                    against,
+                    &fingerprint,
+                    &schema,
+                    &batches,
+                )
+                .await?;
+            }
             done.written.push((week.clone(), against.clone()));
         }
         Ok(done)

@@ -1,11 +1,13 @@
-//! `finding_changes` read from the stored changes of its pairs: [`StoredChanges`].
+//! `finding_changes` and `pair_counts` read from the stored changes of their pairs:
+//! [`StoredRows`].
 //!
 //! When every pair (week, against) a session classifies has stored changes computed under
-//! the lake's current fingerprint (see [`lake_store::changes`]), the session registers this
-//! table in place of the view. Nothing is read until a statement scans it, and then only
-//! the columns the statement reads (the summary reads no text; posture never scans it).
-//! Should a stored object have been replaced between the check and the scan (another
-//! process storing a newer version of the lake), the view computes the rows instead.
+//! the lake's current fingerprint (see [`lake_store::changes`]), the session registers one
+//! of these tables in place of each view. Nothing is read until a statement scans it, and
+//! then only the columns the statement reads (the summary's counts read no text; posture
+//! reads the counts only). Should a stored object have been replaced between the check and
+//! the scan (another process storing a newer version of the lake), the view computes the
+//! rows instead.
 
 use std::sync::Arc;
 
@@ -17,15 +19,17 @@ use datafusion::error::Result;
 use datafusion::logical_expr::{Expr, LogicalPlan};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::DataFrame;
-use lake_store::changes::Fingerprint;
+use lake_store::changes::{Fingerprint, Stored};
 use lake_store::Location;
 
 use crate::materialized::session_state;
 
-/// The rows of `finding_changes` for some pairs, read from their stored changes.
+/// The rows of a stored view (`finding_changes`, `pair_counts`) for some pairs, read from
+/// their stored changes.
 #[derive(Debug)]
-pub(crate) struct StoredChanges {
+pub(crate) struct StoredRows {
     location: Location,
+    what: Stored,
     /// Each pair (week, against) and the fingerprint its stored changes were checked under.
     pairs: Vec<(String, String, Fingerprint)>,
     schema: SchemaRef,
@@ -33,15 +37,17 @@ pub(crate) struct StoredChanges {
     view: LogicalPlan,
 }
 
-impl StoredChanges {
-    /// `view`: the plan of `finding_changes` (its schema is the table's).
+impl StoredRows {
+    /// `view`: the plan of `what`'s view (its schema is the table's).
     pub(crate) fn new(
         location: Location,
+        what: Stored,
         pairs: Vec<(String, String, Fingerprint)>,
         view: &DataFrame,
     ) -> Self {
-        StoredChanges {
+        StoredRows {
             location,
+            what,
             pairs,
             schema: Arc::new(view.schema().as_arrow().clone()),
             view: view.logical_plan().clone(),
@@ -50,7 +56,7 @@ impl StoredChanges {
 }
 
 #[async_trait]
-impl TableProvider for StoredChanges {
+impl TableProvider for StoredRows {
     fn schema(&self) -> SchemaRef {
         self.schema.clone()
     }
@@ -78,6 +84,7 @@ impl TableProvider for StoredChanges {
         let reads = self.pairs.iter().map(|(week, against, fingerprint)| {
             lake_store::changes::read(
                 &self.location,
+                self.what,
                 week,
                 against,
                 fingerprint,
@@ -88,7 +95,10 @@ impl TableProvider for StoredChanges {
         let mut batches = Vec::new();
         for read in futures::future::join_all(reads).await {
             let Some(read) = read else {
-                tracing::debug!("stored changes replaced since checked: computed");
+                tracing::debug!(
+                    view = self.what.view(),
+                    "stored changes replaced since checked: computed"
+                );
                 return self.computed(state, projection, filters, limit).await;
             };
             batches.extend(read);
@@ -100,6 +110,7 @@ impl TableProvider for StoredChanges {
             partitions[i % threads].push(b);
         }
         tracing::debug!(
+            view = self.what.view(),
             pairs = self.pairs.len(),
             columns = ascending.len(),
             ms = started.elapsed().as_millis() as u64,
@@ -115,7 +126,12 @@ impl TableProvider for StoredChanges {
     }
 }
 
-impl StoredChanges {
+impl StoredRows {
+    /// The name of the view whose rows these are.
+    pub(crate) fn view_name(&self) -> &'static str {
+        self.what.view()
+    }
+
     /// The view's rows, computed in `state`.
     async fn computed(
         &self,
@@ -124,7 +140,7 @@ impl StoredChanges {
         filters: &[Expr],
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let session = session_state(state, "finding_changes")?;
+        let session = session_state(state, self.what.view())?;
         let frame = DataFrame::new(session.clone(), self.view.clone());
         let rows = frame.collect().await?;
         let schema = rows.first().map_or(self.schema.clone(), |b| b.schema());

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use arrow::array::{AsArray, RecordBatch};
 use arrow::datatypes::Int64Type;
 use lake_query::{Lake, Params, QueryError};
+use lake_store::changes::Stored;
 use lake_store::ingest::{ingest, IngestOptions};
 use lake_store::{Location, Source};
 use object_store::ObjectStoreExt;
@@ -259,6 +260,7 @@ async fn the_observed_cells_change_nothing_but_speed() {
             ("diff", week("2026-W21")),
             ("diff", week("2026-W20")),
             ("posture", week("2026-W21")),
+            ("landing-zones", week("2026-W21")),
             ("trend", Params::default()),
         ] {
             out.push(rows(&lake.run(name, &p).await.unwrap()));
@@ -341,12 +343,29 @@ async fn the_observed_cells_change_nothing_but_speed() {
 async fn stored_changes_change_nothing_but_speed() {
     let runs = fixtures().join("runs");
     let (lake, dir) = lake_of(&[&runs.join("2026-W19"), &runs.join("2026-W20")]).await;
+    // Each week with data is stored against the one before it, once; a later week's
+    // ingest leaves the earlier weeks' stored changes current.
+    let stored = lake.store_changes(None).await.unwrap();
+    assert_eq!(stored.written, [("2026-W20".into(), "2026-W19".into())]);
+    let sources = Source::resolve(runs.join("2026-W21").to_str().unwrap())
+        .await
+        .unwrap();
+    ingest(
+        lake.location(),
+        sources,
+        &IngestOptions::default(),
+        Default::default(),
+    )
+    .await;
+    // (A new handle: a `Lake` caches its listings for the queries it runs.)
+    let lake = Lake::from_location(lake.location().clone());
     let answers = || async {
         let mut out = Vec::new();
         for (name, p) in [
             ("diff", week("2026-W21")),
             ("diff", week("2026-W20")),
             ("posture", week("2026-W21")),
+            ("landing-zones", week("2026-W21")),
             ("trend", Params::default()),
         ] {
             out.push(rows(&lake.run(name, &p).await.unwrap()));
@@ -362,22 +381,9 @@ async fn stored_changes_change_nothing_but_speed() {
         (out, serde_json::to_string(&summary).unwrap())
     };
 
-    // Each week with data is stored against the one before it, once; a later week's
-    // ingest leaves the earlier weeks' stored changes current.
-    let stored = lake.store_changes(None).await.unwrap();
-    assert_eq!(stored.written, [("2026-W20".into(), "2026-W19".into())]);
-    let sources = Source::resolve(runs.join("2026-W21").to_str().unwrap())
-        .await
-        .unwrap();
-    ingest(
-        lake.location(),
-        sources,
-        &IngestOptions::default(),
-        Default::default(),
-    )
-    .await;
     let computed = answers().await;
     assert!(computed.0[0].iter().any(|r| r["change"] == "resolved"));
+    assert!(computed.0[2].iter().any(|r| r["dimension"] == "overall"));
     let stored = lake.store_changes(None).await.unwrap();
     assert_eq!(stored.written, [("2026-W21".into(), "2026-W20".into())]);
     assert_eq!(stored.current, 1);
@@ -386,15 +392,36 @@ async fn stored_changes_change_nothing_but_speed() {
 
     // They are what the queries read: rows removed from the stored object (its fingerprint
     // kept) are missing from the diff.
-    let file = dir
-        .path()
-        .join(lake_store::changes::changes_file("2026-W21", "2026-W20"));
+    let file = dir.path().join(lake_store::changes::stored_file(
+        Stored::Changes,
+        "2026-W21",
+        "2026-W20",
+    ));
     let original = std::fs::read(&file).unwrap();
     std::fs::write(&file, without_resolved(&original)).unwrap();
     let tampered = rows(&lake.run("diff", &week("2026-W21")).await.unwrap());
     assert!(!tampered.is_empty());
     assert!(tampered.iter().all(|r| r["change"] != "resolved"));
     std::fs::write(&file, &original).unwrap();
+    assert_eq!(answers().await, computed);
+    // So are the stored counts: without their FAIL rows, posture counts no failure.
+    let counts = dir.path().join(lake_store::changes::stored_file(
+        Stored::Counts,
+        "2026-W21",
+        "2026-W20",
+    ));
+    let original_counts = std::fs::read(&counts).unwrap();
+    let posture = |rows: Vec<BTreeMap<String, String>>| {
+        let overall = rows.iter().find(|r| r["dimension"] == "overall").cloned();
+        overall.unwrap_or_else(|| panic!("no overall row in {rows:?}"))
+    };
+    let before = posture(rows(&lake.run("posture", &week("2026-W21")).await.unwrap()));
+    assert_ne!(before["fail"], "0");
+    std::fs::write(&counts, without(&original_counts, "status_code", "FAIL")).unwrap();
+    let after = posture(rows(&lake.run("posture", &week("2026-W21")).await.unwrap()));
+    assert_eq!(after["fail"], "0");
+    assert_eq!(after["pass"], before["pass"]);
+    std::fs::write(&counts, &original_counts).unwrap();
     assert_eq!(answers().await, computed);
 
     // A findings file of either week replaced (here: removed) or a scan of an earlier
@@ -432,6 +459,12 @@ async fn stored_changes_change_nothing_but_speed() {
 /// A stored changes object without its `resolved` rows, its key-value metadata (the
 /// fingerprint) kept.
 fn without_resolved(bytes: &[u8]) -> Vec<u8> {
+    without(bytes, "change", "resolved")
+}
+
+/// A stored object without the rows whose `column` is `value`, its key-value metadata (the
+/// fingerprint) kept.
+fn without(bytes: &[u8], column: &str, value: &str) -> Vec<u8> {
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
     let reader =
         ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::copy_from_slice(bytes)).unwrap();
@@ -449,9 +482,9 @@ fn without_resolved(bytes: &[u8]) -> Vec<u8> {
         parquet::arrow::ArrowWriter::try_new(&mut out, schema, Some(properties)).unwrap();
     for batch in reader.build().unwrap() {
         let batch = batch.unwrap();
-        let change = batch.column_by_name("change").unwrap().as_string::<i32>();
+        let values = batch.column_by_name(column).unwrap().as_string::<i32>();
         let keep: arrow::array::BooleanArray =
-            change.iter().map(|c| Some(c != Some("resolved"))).collect();
+            values.iter().map(|c| Some(c != Some(value))).collect();
         writer
             .write(&arrow::compute::filter_record_batch(&batch, &keep).unwrap())
             .unwrap();
@@ -781,6 +814,26 @@ async fn compliance_lists_failing_requirements() {
     assert!(cis
         .iter()
         .all(|r| r["framework"] == "CIS-3.0" && r["failing_findings"] != "0"));
+
+    // The counts are those of the week's findings one by one (compliance_requirements, a
+    // row per finding and requirement), though the query counts per check, account and map.
+    let one_by_one = rows(
+        &lake
+            .sql(
+                "SELECT framework, requirement, \
+                 count(DISTINCT CASE WHEN status_code = 'FAIL' AND NOT muted THEN finding_key END) AS failing_findings, \
+                 count(DISTINCT CASE WHEN status_code = 'PASS' THEN finding_key END) AS passing_findings, \
+                 count(DISTINCT CASE WHEN status_code = 'FAIL' AND NOT muted THEN check_id END) AS failing_checks, \
+                 count(DISTINCT CASE WHEN status_code = 'FAIL' AND NOT muted THEN account_uid END) AS failing_accounts \
+                 FROM compliance_requirements WHERE week = '2026-W21' \
+                 GROUP BY framework, requirement \
+                 HAVING count(DISTINCT CASE WHEN status_code = 'FAIL' AND NOT muted THEN finding_key END) > 0 \
+                 ORDER BY framework, failing_findings DESC, requirement",
+            )
+            .await
+            .unwrap(),
+    );
+    assert_eq!(all, one_by_one);
 }
 
 #[tokio::test]

@@ -1,14 +1,16 @@
-//! The stored changes of a week: the rows of the view `finding_changes` (`queries/changes.sql`)
-//! for one pair (week, the latest earlier week with data), kept so that `diff`, `summary`,
-//! `trend` and the report read a week's classification instead of computing it from two
-//! weeks of findings.
+//! The stored changes of a week: the rows of the views `finding_changes` and `pair_counts`
+//! (`queries/changes.sql`) for one pair (week, the latest earlier week with data), kept so
+//! that `diff`, `summary`, `posture`, `trend`, `landing-zones` and the report read a week's
+//! classification and its states' counts instead of computing them from two weeks of
+//! findings.
 //!
-//! One object per pair, [`changes_file`] (`_changes/week=W/against=A/changes.parquet`),
-//! written by `lake ingest` for the newest week, by `lake compact` for every week that lacks
-//! a current one, and by the Lambda's run-complete path. Like the other caches it is never
-//! the truth: its key-value metadata holds a [`Fingerprint`] of everything the
-//! classification of the pair reads, and a reader uses the rows only when the fingerprint of
-//! the lake as it is now is the same. The fingerprint covers
+//! Two objects per pair ([`Stored`], [`stored_file`]): `changes.parquet` and `counts.parquet`
+//! in `_changes/week=W/against=A/`, written by `lake ingest` for the newest week, by `lake
+//! compact` for every week that lacks current ones, and by the Lambda's run-complete path.
+//! Both views read the same inputs, so both carry the same fingerprint. Like the other
+//! caches they are never the truth: an object's key-value metadata holds a [`Fingerprint`]
+//! of everything the classification of the pair reads, and a reader uses its rows only when
+//! the fingerprint of the lake as it is now is the same. The fingerprint covers
 //! - the definitions: the SQL of the views (`queries/views.sql`, `queries/changes.sql`) and
 //!   [`FORMAT`], raised whenever the Rust code that feeds them changes what they compute;
 //! - the pair;
@@ -60,9 +62,43 @@ pub const FORMAT: &str = "lake.changes.1";
 /// The key-value metadata entry holding the fingerprint the rows were computed under.
 const FINGERPRINT_KEY: &str = "lake.changes.fingerprint";
 
-/// The object holding the changes of `week` against `against`.
-pub fn changes_file(week: &str, against: &str) -> String {
-    format!("{CHANGES_ROOT}/week={week}/against={against}/changes.parquet")
+/// What is stored of a pair: the rows of one view for it, one object each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stored {
+    /// `finding_changes`: the findings failing in either week, classified.
+    Changes,
+    /// `pair_counts`: both weeks' states counted (what posture, the summary's counts,
+    /// trend and landing-zones sum).
+    Counts,
+}
+
+impl Stored {
+    /// Everything stored of a pair, in the order it is written (the changes last, so that
+    /// a pair whose changes are current has its counts too unless one was removed).
+    pub const ALL: [Stored; 2] = [Stored::Counts, Stored::Changes];
+
+    /// The view whose rows the object holds.
+    pub fn view(self) -> &'static str {
+        match self {
+            Stored::Changes => "finding_changes",
+            Stored::Counts => "pair_counts",
+        }
+    }
+
+    fn file_name(self) -> &'static str {
+        match self {
+            Stored::Changes => "changes.parquet",
+            Stored::Counts => "counts.parquet",
+        }
+    }
+}
+
+/// The object holding `what` of `week` against `against`.
+pub fn stored_file(what: Stored, week: &str, against: &str) -> String {
+    format!(
+        "{CHANGES_ROOT}/week={week}/against={against}/{}",
+        what.file_name()
+    )
 }
 
 /// What the classification of a pair of weeks reads, digested: see the module docs.
@@ -185,19 +221,20 @@ impl Inputs {
     }
 }
 
-/// The stored changes of `week` against `against`, if they were computed under
-/// `fingerprint` and have the columns of `schema`: the columns `columns` of them (indices
-/// into `schema`; `None`: all), as batches of `schema` projected to them. Any problem
-/// reading them (absent, replaced since, cut short, other columns) means "none".
+/// The stored `what` of `week` against `against`, if computed under `fingerprint` and with
+/// the columns of `schema`: the columns `columns` of them (indices into `schema`; `None`:
+/// all), as batches of `schema` projected to them. Any problem reading them (absent,
+/// replaced since, cut short, other columns) means "none".
 pub async fn read(
     lake: &Location,
+    what: Stored,
     week: &str,
     against: &str,
     fingerprint: &Fingerprint,
     schema: &SchemaRef,
     columns: Option<&[usize]>,
 ) -> Option<Vec<RecordBatch>> {
-    let path = lake.child(&changes_file(week, against));
+    let path = lake.child(&stored_file(what, week, against));
     let bytes = lake.store.get(&path).await.ok()?.bytes().await.ok()?;
     let schema = schema.clone();
     let fingerprint = fingerprint.clone();
@@ -228,15 +265,16 @@ pub async fn read(
     .ok()?
 }
 
-/// Whether the stored changes of `week` against `against` were computed under
-/// `fingerprint` (only the end of the object, its footer, is read).
+/// Whether the stored `what` of `week` against `against` was computed under `fingerprint`
+/// (only the end of the object, its footer, is read).
 pub async fn is_current(
     lake: &Location,
+    what: Stored,
     week: &str,
     against: &str,
     fingerprint: &Fingerprint,
 ) -> bool {
-    let path = lake.child(&changes_file(week, against));
+    let path = lake.child(&stored_file(what, week, against));
     let options = GetOptions {
         range: Some(GetRange::Suffix(FOOTER_HINT)),
         ..Default::default()
@@ -248,6 +286,22 @@ pub async fn is_current(
         return false;
     };
     footer_fingerprint(&tail).is_some_and(|f| f == fingerprint.as_str())
+}
+
+/// Whether everything stored of the pair ([`Stored::ALL`]) was computed under
+/// `fingerprint`: what a reader needs before using any of it, and what a writer skips.
+pub async fn pair_is_current(
+    lake: &Location,
+    week: &str,
+    against: &str,
+    fingerprint: &Fingerprint,
+) -> bool {
+    futures::future::join_all(
+        Stored::ALL.map(|what| is_current(lake, what, week, against, fingerprint)),
+    )
+    .await
+    .into_iter()
+    .all(|current| current)
 }
 
 /// Bytes read from the end of a stored changes object to get its footer in one request.
@@ -279,11 +333,12 @@ fn fingerprint_in(file: &FileMetaData) -> Option<String> {
         .clone()
 }
 
-/// Stores `batches` (rows of `finding_changes` for the pair, of `schema`) as the changes of
-/// `week` against `against`, computed under `fingerprint`: one object, written atomically
-/// (readers see the earlier one or this one whole).
+/// Stores `batches` (rows of `what`'s view for the pair, of `schema`) as `what` of `week`
+/// against `against`, computed under `fingerprint`: one object, written atomically (readers
+/// see the earlier one or this one whole).
 pub async fn write(
     lake: &Location,
+    what: Stored,
     week: &str,
     against: &str,
     fingerprint: &Fingerprint,
@@ -304,7 +359,7 @@ pub async fn write(
         .map_or_else(|| schema.clone(), RecordBatch::schema);
     put_parquet_batches(
         lake,
-        &changes_file(week, against),
+        &stored_file(what, week, against),
         &schema,
         batches,
         properties,

@@ -9,13 +9,17 @@ use std::sync::Arc;
 use arrow::array::{Int64Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use chrono::{TimeZone, Utc};
-use lake_store::changes::{changes_file, is_current, read, write, Inputs};
+use lake_store::changes::{
+    is_current, pair_is_current, read, stored_file, write, Fingerprint, Inputs, Stored,
+};
 use lake_store::Location;
 use object_store::ObjectMeta;
 
 #[path = "support/moto.rs"]
 mod moto_server;
 use moto_server::{create_bucket, moto};
+
+const CHANGES: Stored = Stored::Changes;
 
 fn rows_schema() -> SchemaRef {
     Arc::new(Schema::new(vec![
@@ -65,6 +69,17 @@ fn file(lake: &Location, rel: &str, size: u64) -> ObjectMeta {
     }
 }
 
+/// The stored `what` of the pair (2026-W21, 2026-W20) read under `fp`.
+async fn read_pair(
+    lake: &Location,
+    what: Stored,
+    fp: &Fingerprint,
+    schema: &SchemaRef,
+    columns: Option<&[usize]>,
+) -> Option<Vec<RecordBatch>> {
+    read(lake, what, "2026-W21", "2026-W20", fp, schema, columns).await
+}
+
 async fn stored_changes_are_read_only_under_their_fingerprint(lake: &Location) {
     let inputs = Inputs::new(lake, &["SELECT 1"], &[], &[]).unwrap();
     let (fp, other) = (
@@ -72,59 +87,77 @@ async fn stored_changes_are_read_only_under_their_fingerprint(lake: &Location) {
         inputs.fingerprint("2026-W21", "2026-W19"),
     );
     assert_ne!(fp, other);
-    assert!(!is_current(lake, "2026-W21", "2026-W20", &fp).await);
-    assert!(
-        read(lake, "2026-W21", "2026-W20", &fp, &rows_schema(), None)
-            .await
-            .is_none()
-    );
+    assert!(!is_current(lake, CHANGES, "2026-W21", "2026-W20", &fp).await);
+    assert!(read_pair(lake, CHANGES, &fp, &rows_schema(), None)
+        .await
+        .is_none());
 
-    write(lake, "2026-W21", "2026-W20", &fp, &rows_schema(), &[rows()])
-        .await
-        .unwrap();
-    assert!(is_current(lake, "2026-W21", "2026-W20", &fp).await);
-    assert!(!is_current(lake, "2026-W21", "2026-W20", &other).await);
-    assert!(!is_current(lake, "2026-W22", "2026-W21", &fp).await);
-    let all = read(lake, "2026-W21", "2026-W20", &fp, &rows_schema(), None)
-        .await
-        .unwrap();
-    assert_eq!(
-        arrow::compute::concat_batches(&rows_schema(), &all).unwrap(),
-        rows()
-    );
-    // Only the columns asked for.
-    let some = read(
+    let schema = rows_schema();
+    write(
         lake,
+        CHANGES,
         "2026-W21",
         "2026-W20",
         &fp,
-        &rows_schema(),
-        Some(&[0, 2]),
+        &schema,
+        &[rows()],
     )
     .await
     .unwrap();
+    assert!(is_current(lake, CHANGES, "2026-W21", "2026-W20", &fp).await);
+    assert!(!is_current(lake, CHANGES, "2026-W21", "2026-W20", &other).await);
+    assert!(!is_current(lake, CHANGES, "2026-W22", "2026-W21", &fp).await);
+    let all = read_pair(lake, CHANGES, &fp, &schema, None).await.unwrap();
+    assert_eq!(
+        arrow::compute::concat_batches(&schema, &all).unwrap(),
+        rows()
+    );
+    // Only the columns asked for.
+    let some = read_pair(lake, CHANGES, &fp, &schema, Some(&[0, 2]))
+        .await
+        .unwrap();
     assert_eq!(some[0].num_columns(), 2);
     assert_eq!(some[0].schema().field(1).name(), "severity_id");
     // Another fingerprint, or other columns than the reader's, read nothing.
-    assert!(
-        read(lake, "2026-W21", "2026-W20", &other, &rows_schema(), None)
-            .await
-            .is_none()
-    );
+    assert!(read_pair(lake, CHANGES, &other, &schema, None)
+        .await
+        .is_none());
     let wider = Arc::new(Schema::new(
-        rows_schema()
+        schema
             .fields()
             .iter()
             .cloned()
             .chain([Arc::new(Field::new("reason", DataType::Utf8, true))])
             .collect::<Vec<_>>(),
     ));
-    assert!(read(lake, "2026-W21", "2026-W20", &fp, &wider, None)
+    assert!(read_pair(lake, CHANGES, &fp, &wider, None).await.is_none());
+    // Each view of a pair is its own object: the counts are not current for the changes,
+    // so the pair is not current until both are stored.
+    assert!(!is_current(lake, Stored::Counts, "2026-W21", "2026-W20", &fp).await);
+    assert!(read_pair(lake, Stored::Counts, &fp, &schema, None)
         .await
         .is_none());
+    assert!(!pair_is_current(lake, "2026-W21", "2026-W20", &fp).await);
+    write(
+        lake,
+        Stored::Counts,
+        "2026-W21",
+        "2026-W20",
+        &fp,
+        &schema,
+        &[rows()],
+    )
+    .await
+    .unwrap();
+    assert!(pair_is_current(lake, "2026-W21", "2026-W20", &fp).await);
+    assert!(!pair_is_current(lake, "2026-W21", "2026-W20", &other).await);
     assert_eq!(
-        changes_file("2026-W21", "2026-W20"),
+        stored_file(CHANGES, "2026-W21", "2026-W20"),
         "_changes/week=2026-W21/against=2026-W20/changes.parquet"
+    );
+    assert_eq!(
+        stored_file(Stored::Counts, "2026-W21", "2026-W20"),
+        "_changes/week=2026-W21/against=2026-W20/counts.parquet"
     );
 }
 
