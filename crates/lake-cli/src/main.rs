@@ -517,7 +517,6 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     }
                     lake.explain(name, &params.to_params()?).await?
                 }
-                (_, Some(sql)) => lake.sql(sql).await?,
                 (Some(name), None) if name == "summary" && matches!(format, OutputFormat::Json) => {
                     let summary = lake.summary(&params.to_params()?).await?;
                     return emit(output.as_deref(), |out| {
@@ -525,7 +524,13 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                         Ok(())
                     });
                 }
-                (Some(name), None) => lake.run(name, &params.to_params()?).await?,
+                (_, Some(sql)) => {
+                    return emit_stream(output.as_deref(), lake.sql_stream(sql).await?, format)
+                }
+                (Some(name), None) => {
+                    let stream = lake.stream(name, &params.to_params()?).await?;
+                    return emit_stream(output.as_deref(), stream, format);
+                }
                 (None, None) => bail!("give a query name or --sql"),
             };
             emit(output.as_deref(), |out| {
@@ -645,6 +650,25 @@ fn open_lake(url: &str) -> Result<lake_query::Lake> {
 }
 
 /// Writes to `path` (atomically: a temporary file renamed into place) or to standard output.
+/// [`emit`]s the rows of `stream` in `format` as the plan yields them.
+fn emit_stream(
+    path: Option<&std::path::Path>,
+    mut stream: lake_query::RowStream,
+    format: OutputFormat,
+) -> Result<ExitCode> {
+    // This thread blocks on the stream while the runtime's other threads run the plan.
+    let handle = tokio::runtime::Handle::current();
+    tokio::task::block_in_place(|| {
+        emit(path, |out| {
+            let next = || {
+                let batch = handle.block_on(futures::StreamExt::next(&mut stream))?;
+                Some(batch.map_err(anyhow::Error::from))
+            };
+            output::write_stream(out, next, format)
+        })
+    })
+}
+
 fn emit(
     path: Option<&std::path::Path>,
     write: impl FnOnce(&mut dyn Write) -> Result<()>,

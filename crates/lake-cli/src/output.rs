@@ -23,18 +23,30 @@ pub enum OutputFormat {
 
 /// Writes `batches` in `format`.
 pub fn write(out: &mut dyn Write, batches: &[RecordBatch], format: OutputFormat) -> Result<()> {
-    let Some(schema) = batches.first().map(|b| b.schema()) else {
-        match format {
-            OutputFormat::Json => writeln!(out, "[]")?,
-            OutputFormat::Table => writeln!(out, "(no rows)")?,
-            OutputFormat::Csv | OutputFormat::Ndjson => {}
-        }
-        return Ok(());
-    };
-    let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+    let mut batches = batches.iter().cloned().map(Ok);
+    write_stream(out, || batches.next(), format)
+}
+
+/// Writes in `format` the batches `next` yields, until it yields none: CSV, JSON and NDJSON
+/// as they come (a year-long diff is hundreds of MB of text, never held whole), a table from
+/// all its rows (its columns are laid out to the widest cell).
+pub fn write_stream(
+    out: &mut dyn Write,
+    mut next: impl FnMut() -> Option<Result<RecordBatch>>,
+    format: OutputFormat,
+) -> Result<()> {
     match format {
         OutputFormat::Table => {
-            let rows = text_rows(batches)?;
+            let mut batches = Vec::new();
+            while let Some(batch) = next() {
+                batches.push(batch?);
+            }
+            let Some(schema) = batches.first().map(|b| b.schema()) else {
+                writeln!(out, "(no rows)")?;
+                return Ok(());
+            };
+            let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+            let rows = text_rows(&batches)?;
             let right: Vec<usize> = schema
                 .fields()
                 .iter()
@@ -45,14 +57,22 @@ pub fn write(out: &mut dyn Write, batches: &[RecordBatch], format: OutputFormat)
             table::write(out, &names, &rows, &right)?;
             writeln!(out, "({} rows)", rows.len())?;
         }
-        // CSV and JSON stream row by row: a year-long diff is hundreds of MB of text.
         OutputFormat::Csv => {
-            let header: Vec<String> = names.iter().map(|n| csv_cell(n).into_owned()).collect();
-            writeln!(out, "{}", header.join(","))?;
             let options = FormatOptions::default().with_null("");
             let mut line = String::new();
-            for batch in batches {
-                let formatters = formatters(batch, &options)?;
+            let mut header = true;
+            while let Some(batch) = next() {
+                let batch = batch?;
+                if std::mem::take(&mut header) {
+                    let names: Vec<String> = batch
+                        .schema()
+                        .fields()
+                        .iter()
+                        .map(|f| csv_cell(f.name()).into_owned())
+                        .collect();
+                    writeln!(out, "{}", names.join(","))?;
+                }
+                let formatters = formatters(&batch, &options)?;
                 for row in 0..batch.num_rows() {
                     line.clear();
                     for (i, f) in formatters.iter().enumerate() {
@@ -66,8 +86,25 @@ pub fn write(out: &mut dyn Write, batches: &[RecordBatch], format: OutputFormat)
                 }
             }
         }
-        OutputFormat::Json => lake_query::json::write_array(out, batches)?,
-        OutputFormat::Ndjson => lake_query::json::write_lines(out, batches)?,
+        OutputFormat::Json | OutputFormat::Ndjson => {
+            let mut rows = if format == OutputFormat::Json {
+                lake_query::json::RowWriter::array()
+            } else {
+                lake_query::json::RowWriter::lines()
+            };
+            // A few batches at a time, encoded on every core.
+            let window = 2 * std::thread::available_parallelism().map_or(1, |n| n.get());
+            let mut pending = Vec::with_capacity(window);
+            while let Some(batch) = next() {
+                pending.push(batch?);
+                if pending.len() == window {
+                    rows.write(out, &pending)?;
+                    pending.clear();
+                }
+            }
+            rows.write(out, &pending)?;
+            rows.finish(out)?;
+        }
     }
     Ok(())
 }

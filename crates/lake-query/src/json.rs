@@ -11,14 +11,73 @@ use serde_json::{Map, Value};
 /// Writes every row of `batches` as a JSON array of row objects (one compact object per
 /// line, keyed by column name).
 pub fn write_array(out: &mut dyn Write, batches: &[RecordBatch]) -> std::io::Result<()> {
-    out.write_all(b"[")?;
-    let mut first = true;
-    // Every row is encoded after ",\n"; the first row of the array drops the comma.
-    write_encoded(out, batches, b",\n", b"", |out, encoded| {
-        let skip = usize::from(std::mem::take(&mut first));
-        out.write_all(&encoded[skip..])
-    })?;
-    out.write_all(if first { b"]\n" } else { b"\n]\n" })
+    let mut rows = RowWriter::array();
+    rows.write(out, batches)?;
+    rows.finish(out)
+}
+
+/// Writes every row of `batches` as one JSON object per line (NDJSON).
+pub fn write_lines(out: &mut dyn Write, batches: &[RecordBatch]) -> std::io::Result<()> {
+    let mut rows = RowWriter::lines();
+    rows.write(out, batches)?;
+    rows.finish(out)
+}
+
+/// Rows written as JSON batch by batch, as a query's stream yields them: a JSON array of
+/// row objects ([`RowWriter::array`]) or one object per line ([`RowWriter::lines`]).
+#[derive(Debug)]
+pub struct RowWriter {
+    array: bool,
+    /// Whether no row was written yet.
+    first: bool,
+}
+
+impl RowWriter {
+    /// A JSON array of row objects, one compact object per line.
+    pub fn array() -> Self {
+        RowWriter {
+            array: true,
+            first: true,
+        }
+    }
+
+    /// One JSON object per line (NDJSON).
+    pub fn lines() -> Self {
+        RowWriter {
+            array: false,
+            first: true,
+        }
+    }
+
+    /// Writes the rows of `batches` (encoded on as many threads as there are cores when
+    /// there are several batches).
+    pub fn write(&mut self, out: &mut dyn Write, batches: &[RecordBatch]) -> std::io::Result<()> {
+        if !self.array {
+            return write_encoded(out, batches, b"", b"\n", |out, encoded| {
+                out.write_all(encoded)
+            });
+        }
+        // Every row is encoded after ",\n"; the first row of the array drops the comma and
+        // writes the array's opening instead.
+        let first = &mut self.first;
+        write_encoded(out, batches, b",\n", b"", |out, encoded| {
+            if std::mem::take(first) {
+                out.write_all(b"[\n")?;
+                out.write_all(&encoded[2..])
+            } else {
+                out.write_all(encoded)
+            }
+        })
+    }
+
+    /// Ends the output (closes the array; `[]` when there was no row).
+    pub fn finish(self, out: &mut dyn Write) -> std::io::Result<()> {
+        match (self.array, self.first) {
+            (true, true) => out.write_all(b"[]\n"),
+            (true, false) => out.write_all(b"\n]\n"),
+            (false, _) => Ok(()),
+        }
+    }
 }
 
 /// A JSON document pretty-printed down to `depth` levels of nesting, every deeper object or
@@ -133,13 +192,6 @@ impl serde_json::ser::Formatter for Shallow {
         self.has_value = true;
         Ok(())
     }
-}
-
-/// Writes every row of `batches` as one JSON object per line (NDJSON).
-pub fn write_lines(out: &mut dyn Write, batches: &[RecordBatch]) -> std::io::Result<()> {
-    write_encoded(out, batches, b"", b"\n", |out, encoded| {
-        out.write_all(encoded)
-    })
 }
 
 /// Encodes the rows of `batches`, each between `before` and `after`, and hands the encoded
@@ -385,14 +437,14 @@ mod tests {
         let parsed: Vec<Value> = serde_json::from_slice(&array).unwrap();
         assert_eq!(parsed, expected);
         assert_eq!(
-            String::from_utf8(array).unwrap().lines().count(),
+            String::from_utf8(array.clone()).unwrap().lines().count(),
             expected.len() + 2,
             "one object per line between the brackets"
         );
 
         let mut lines = Vec::new();
         write_lines(&mut lines, &batches).unwrap();
-        let parsed: Vec<Value> = String::from_utf8(lines)
+        let parsed: Vec<Value> = String::from_utf8(lines.clone())
             .unwrap()
             .lines()
             .map(|l| serde_json::from_str(l).unwrap())
@@ -402,6 +454,16 @@ mod tests {
         let mut empty = Vec::new();
         write_array(&mut empty, &[batch(&[])]).unwrap();
         assert_eq!(empty, b"[]\n");
+
+        // Written batch by batch, as a stream yields them, the bytes are the same.
+        for (whole, mut rows) in [(&array, RowWriter::array()), (&lines, RowWriter::lines())] {
+            let mut streamed = Vec::new();
+            for b in &batches {
+                rows.write(&mut streamed, std::slice::from_ref(b)).unwrap();
+            }
+            rows.finish(&mut streamed).unwrap();
+            assert_eq!(&streamed, whole);
+        }
     }
 
     #[test]

@@ -41,3 +41,6 @@ pub use lake_report;
 pub use named::{named_queries, NamedQuery, ParamSpec, Params, DEFAULT_HISTORY_WEEKS, DIMENSIONS};
 pub use report::{ReportOptions, WeeklyReport};
 pub use session::{ChangesStored, Lake};
+
+/// The rows of a query as its plan yields them ([`Lake::stream`], [`Lake::sql_stream`]).
+pub type RowStream = datafusion::execution::SendableRecordBatchStream;

@@ -5,12 +5,15 @@ use std::sync::Arc;
 use arrow::array::{Array, AsArray, BooleanArray, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use chrono::{Days, NaiveDate, Utc};
+use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
 use datafusion::datasource::{MemTable, TableProvider};
 use datafusion::execution::runtime_env::RuntimeEnv;
+use datafusion::logical_expr::expr_rewriter::unnormalize_col;
+use datafusion::logical_expr::{LogicalPlan, SortExpr};
 use datafusion::prelude::{col, lit, DataFrame, SessionConfig, SessionContext};
 use datafusion::scalar::ScalarValue;
 use lake_core::schema::{findings_schema, PARTITION_COLUMN};
@@ -326,6 +329,17 @@ impl Lake {
             ctx.register_table(SCAN_CELLS, observed.scan_cells())?;
             ctx.register_table(REPEATED_KEYS, observed.repeated_keys())?;
         }
+        // Weeks classified (whole, or for lookback's check): the stored changes of the
+        // pairs, when every pair has current ones (see `lake_store::changes`), in place of
+        // their views, registered as each view is defined so that the views defined over
+        // it later (`compliance_counts`) read them too.
+        let classified =
+            matches!(scope, Scope::Partitions(dts) | Scope::Checks(dts) if !dts.is_empty());
+        let stored = if classified && manifest.whole {
+            self.current_pairs(manifest, pairs).await?
+        } else {
+            None
+        };
         for script in [VIEWS, CHANGES, CONTEXT] {
             for statement in statements(script) {
                 let defines = crate::dialect::view_of(statement).map(|(name, _)| name);
@@ -335,7 +349,21 @@ impl Lake {
                     continue;
                 }
                 ctx.sql(statement).await?;
-                if let Some(name) = defines.filter(|n| materialize && MATERIALIZED.contains(n)) {
+                let stored_view =
+                    defines.and_then(|n| Stored::ALL.into_iter().find(|w| w.view() == n));
+                if let (Some(pairs), Some(what)) = (&stored, stored_view) {
+                    let view = ctx.table(what.view()).await?;
+                    let order = match what {
+                        Stored::Changes => print_order(&ctx).await?,
+                        Stored::Counts | Stored::Compliance => Vec::new(),
+                    };
+                    let rows =
+                        StoredRows::new(self.location.clone(), what, pairs.clone(), &view, order);
+                    ctx.deregister_table(what.view())?;
+                    ctx.register_table(what.view(), Arc::new(rows))?;
+                } else if let Some(name) =
+                    defines.filter(|n| materialize && MATERIALIZED.contains(n))
+                {
                     let plan = ctx.table(name).await?;
                     ctx.deregister_table(name)?;
                     ctx.register_table(name, Arc::new(Materialized::new(name, plan)))?;
@@ -344,18 +372,6 @@ impl Lake {
                     ctx.deregister_table(name)?;
                     ctx.register_table(name, Arc::new(Materialized::by_columns(name, plan)))?;
                 }
-            }
-        }
-        // Weeks classified (whole, or for lookback's check): the stored changes of the
-        // pairs, when every pair has current ones (see `lake_store::changes`), in place of
-        // the view.
-        let classified =
-            matches!(scope, Scope::Partitions(dts) | Scope::Checks(dts) if !dts.is_empty());
-        if classified && manifest.whole {
-            for stored in self.stored_changes(&ctx, manifest, pairs).await? {
-                let name = stored.view_name();
-                ctx.deregister_table(name)?;
-                ctx.register_table(name, Arc::new(stored))?;
             }
         }
         tracing::debug!(ms = started.elapsed().as_millis() as u64, "session opened");
@@ -393,16 +409,16 @@ impl Lake {
         )?)
     }
 
-    /// `finding_changes` and `pair_counts` for `pairs` read from their stored changes, if
-    /// every pair has current ones; else none (the views compute them).
-    async fn stored_changes(
+    /// Each pair of `pairs` with the fingerprint of its stored changes, if every pair has
+    /// current ones (then `finding_changes`, `pair_counts` and `compliance_maps` read them);
+    /// else none (the views compute them).
+    async fn current_pairs(
         &self,
-        ctx: &SessionContext,
         manifest: &Manifest,
         pairs: &Pairs,
-    ) -> Result<Vec<StoredRows>> {
+    ) -> Result<Option<Vec<(String, String, lake_store::changes::Fingerprint)>>> {
         if pairs.is_empty() || pairs.iter().any(|(_, a)| a.is_none()) {
-            return Ok(Vec::new());
+            return Ok(None);
         }
         let started = std::time::Instant::now();
         let inputs = self.change_inputs(manifest).await?;
@@ -426,20 +442,7 @@ impl Lake {
             ms = started.elapsed().as_millis() as u64,
             "stored changes checked"
         );
-        if current.contains(&false) {
-            return Ok(Vec::new());
-        }
-        let mut stored = Vec::new();
-        for what in Stored::ALL {
-            let view = ctx.table(what.view()).await?;
-            stored.push(StoredRows::new(
-                self.location.clone(),
-                what,
-                checked.clone(),
-                &view,
-            ));
-        }
-        Ok(stored)
+        Ok((!current.contains(&false)).then_some(checked))
     }
 
     /// Stores the changes of each of the `latest` weeks with data (all when `None`) against
@@ -470,7 +473,17 @@ impl Lake {
             };
             let ctx = self.context(&computing, &pairs, &scope).await?;
             for what in Stored::ALL {
-                let frame = ctx.table(what.view()).await?;
+                let mut frame = ctx.table(what.view()).await?;
+                match what {
+                    // The compliance counts of the pair's week alone (the session holds the
+                    // state of the week it is compared with too).
+                    Stored::Compliance => {
+                        frame = frame.filter(col("week").eq(lit(week.clone())))?;
+                    }
+                    // In the order `diff` prints them, which reading them then declares.
+                    Stored::Changes => frame = frame.sort(print_order(&ctx).await?)?,
+                    Stored::Counts => {}
+                }
                 let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
                 let batches = frame.collect().await?;
                 lake_store::changes::write(
@@ -654,6 +667,13 @@ impl Lake {
         Ok(ctx.sql(sql).await?.collect().await?)
     }
 
+    /// [`Lake::sql`], its rows as a stream.
+    pub async fn sql_stream(&self, sql: &str) -> Result<crate::RowStream> {
+        let manifest = self.manifest(None).await?;
+        let ctx = self.context(&manifest, &Vec::new(), &Scope::All).await?;
+        Ok(ctx.sql(sql).await?.execute_stream().await?)
+    }
+
     /// The ISO weeks with at least one scan that landed, oldest first.
     pub async fn weeks(&self) -> Result<Vec<String>> {
         self.weeks_in(&self.manifest(None).await?).await
@@ -698,6 +718,12 @@ impl Lake {
     /// Runs the named query `name` with `params`.
     pub async fn run(&self, name: &str, params: &Params) -> Result<Vec<RecordBatch>> {
         Ok(self.prepare(name, params).await?.collect().await?)
+    }
+
+    /// Runs the named query `name` with `params`, its rows as a stream: batch by batch as
+    /// the plan yields them (a year-long diff is hundreds of thousands of rows).
+    pub async fn stream(&self, name: &str, params: &Params) -> Result<crate::RowStream> {
+        Ok(self.prepare(name, params).await?.execute_stream().await?)
     }
 
     /// Runs the named query `name` with `params` and returns, instead of its rows, the
@@ -749,12 +775,16 @@ impl Lake {
             }
             "compliance" => {
                 let week = params.week()?;
-                previous_of(&self.weeks_in(&manifest).await?, week)?;
+                let against = previous_of(&self.weeks_in(&manifest).await?, week)?;
                 let week = week.to_string();
                 scope = Scope::Partitions(
                     self.partitions_of_pairs(&manifest, &vec![(week.clone(), None)])
                         .await?,
                 );
+                // The week's pair, so that its stored compliance counts, when current, are
+                // read instead of counting the week's findings (the session reads the
+                // week's partitions alone: no view of the pair is computed).
+                pairs.push((week.clone(), against));
                 values.push(("week", ScalarValue::Utf8(Some(week))));
                 values.push((
                     "framework",
@@ -820,6 +850,28 @@ impl Lake {
         }
         Ok(frame)
     }
+}
+
+/// The order `diff` prints the changes in: its `ORDER BY`, over the columns of
+/// `finding_changes` (unqualified). The stored changes are written in it, and reading them
+/// declares it, so that `diff` over them sorts nothing.
+async fn print_order(ctx: &SessionContext) -> Result<Vec<SortExpr>> {
+    let plan = ctx.state().create_logical_plan(named("diff")?.sql).await?;
+    let mut order = Vec::new();
+    plan.apply(|node| {
+        if let LogicalPlan::Sort(sort) = node {
+            order.clone_from(&sort.expr);
+            return Ok(TreeNodeRecursion::Stop);
+        }
+        Ok(TreeNodeRecursion::Continue)
+    })?;
+    Ok(order
+        .into_iter()
+        .map(|s| {
+            let expr = unnormalize_col(s.expr.clone());
+            s.with_expr(expr)
+        })
+        .collect())
 }
 
 /// The `scans` table of a lake, read once.

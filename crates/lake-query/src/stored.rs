@@ -14,18 +14,26 @@ use std::sync::Arc;
 use arrow::datatypes::SchemaRef;
 use async_trait::async_trait;
 use datafusion::catalog::Session;
+use datafusion::common::DFSchema;
 use datafusion::datasource::{MemTable, TableProvider, TableType};
-use datafusion::error::Result;
-use datafusion::logical_expr::{Expr, LogicalPlan};
+use datafusion::error::{DataFusionError, Result};
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::logical_expr::physical_planning_context::PhysicalPlanningContext;
+use datafusion::logical_expr::{Expr, LogicalPlan, SortExpr};
+use datafusion::physical_expr::equivalence::project_ordering;
+use datafusion::physical_expr::{create_physical_sort_exprs, LexOrdering};
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::streaming::{PartitionStream, StreamingTableExec};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::DataFrame;
-use lake_store::changes::{Fingerprint, Stored};
+use lake_store::changes::{Fingerprint, Stored, StoredObject};
 use lake_store::Location;
 
 use crate::materialized::session_state;
 
-/// The rows of a stored view (`finding_changes`, `pair_counts`) for some pairs, read from
-/// their stored changes.
+/// The rows of a stored view (`finding_changes`, `pair_counts`, `compliance_maps`) for some
+/// pairs, read from their stored changes: one partition per pair, decoded batch by batch
+/// as the plan pulls them.
 #[derive(Debug)]
 pub(crate) struct StoredRows {
     location: Location,
@@ -33,23 +41,29 @@ pub(crate) struct StoredRows {
     /// Each pair (week, against) and the fingerprint its stored changes were checked under.
     pairs: Vec<(String, String, Fingerprint)>,
     schema: SchemaRef,
+    /// The order each pair's rows were stored in (none: unordered), over `schema`'s
+    /// columns; declared to the plan, so that a query asking for it sorts nothing.
+    order: Vec<SortExpr>,
     /// The view, run if a stored object no longer matches.
     view: LogicalPlan,
 }
 
 impl StoredRows {
-    /// `view`: the plan of `what`'s view (its schema is the table's).
+    /// `view`: the plan of `what`'s view (its schema is the table's); `order`: the order
+    /// the rows of each pair were stored in, if any.
     pub(crate) fn new(
         location: Location,
         what: Stored,
         pairs: Vec<(String, String, Fingerprint)>,
         view: &DataFrame,
+        order: Vec<SortExpr>,
     ) -> Self {
         StoredRows {
             location,
             what,
             pairs,
             schema: Arc::new(view.schema().as_arrow().clone()),
+            order,
             view: view.logical_plan().clone(),
         }
     }
@@ -81,8 +95,8 @@ impl TableProvider for StoredRows {
         let mut ascending = columns.clone();
         ascending.sort_unstable();
         ascending.dedup();
-        let reads = self.pairs.iter().map(|(week, against, fingerprint)| {
-            lake_store::changes::read(
+        let opens = self.pairs.iter().map(|(week, against, fingerprint)| {
+            lake_store::changes::open(
                 &self.location,
                 self.what,
                 week,
@@ -92,23 +106,32 @@ impl TableProvider for StoredRows {
                 Some(&ascending),
             )
         });
-        let mut batches = Vec::new();
-        for read in futures::future::join_all(reads).await {
-            let Some(read) = read else {
+        let mut objects = Vec::new();
+        for object in futures::future::join_all(opens).await {
+            let Some(object) = object else {
                 tracing::debug!(
                     view = self.what.view(),
                     "stored changes replaced since checked: computed"
                 );
                 return self.computed(state, projection, filters, limit).await;
             };
-            batches.extend(read);
+            objects.push(object);
         }
-        let read_schema: SchemaRef = Arc::new(self.schema.project(&ascending)?);
-        let threads = state.config().target_partitions().max(1);
-        let mut partitions = vec![Vec::new(); threads];
-        for (i, b) in batches.into_iter().enumerate() {
-            partitions[i % threads].push(b);
-        }
+        let schema: SchemaRef = Arc::new(self.schema.project(&columns)?);
+        let order: Vec<usize> = columns
+            .iter()
+            .map(|c| ascending.binary_search(c).unwrap_or_default())
+            .collect();
+        let partitions: Vec<Arc<dyn PartitionStream>> = objects
+            .into_iter()
+            .map(|object| {
+                Arc::new(StoredPartition {
+                    object,
+                    schema: schema.clone(),
+                    order: order.clone(),
+                }) as Arc<dyn PartitionStream>
+            })
+            .collect();
         tracing::debug!(
             view = self.what.view(),
             pairs = self.pairs.len(),
@@ -116,22 +139,67 @@ impl TableProvider for StoredRows {
             ms = started.elapsed().as_millis() as u64,
             "stored changes read"
         );
-        let order: Vec<usize> = columns
-            .iter()
-            .map(|c| ascending.binary_search(c).unwrap_or_default())
-            .collect();
-        MemTable::try_new(read_schema, partitions)?
-            .scan(state, Some(&order), filters, limit)
-            .await
+        let ordering = self.ordering(state, &schema)?;
+        Ok(Arc::new(StreamingTableExec::try_new(
+            schema, partitions, None, ordering, false, limit,
+        )?))
     }
 }
 
 impl StoredRows {
-    /// The name of the view whose rows these are.
-    pub(crate) fn view_name(&self) -> &'static str {
-        self.what.view()
+    /// The order of the stored rows in the columns of `schema` (the projected schema): the
+    /// longest prefix of `order` those columns can express.
+    fn ordering(&self, state: &dyn Session, schema: &SchemaRef) -> Result<Option<LexOrdering>> {
+        if self.order.is_empty() {
+            return Ok(None);
+        }
+        let full = DFSchema::try_from(self.schema.clone())?;
+        let sorts = create_physical_sort_exprs(
+            &self.order,
+            &full,
+            state.execution_props(),
+            &PhysicalPlanningContext::default(),
+        )?;
+        let Some(ordering) = LexOrdering::new(sorts) else {
+            return Ok(None);
+        };
+        Ok(project_ordering(&ordering, schema))
+    }
+}
+
+/// One pair's stored rows, decoded as they are pulled.
+#[derive(Debug)]
+struct StoredPartition {
+    object: StoredObject,
+    /// The projected schema, in the projection's order.
+    schema: SchemaRef,
+    /// For each column of `schema`, its index among the columns decoded (ascending).
+    order: Vec<usize>,
+}
+
+impl PartitionStream for StoredPartition {
+    fn schema(&self) -> &SchemaRef {
+        &self.schema
     }
 
+    fn execute(&self, _ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
+        let schema = self.schema.clone();
+        let order = self.order.clone();
+        let batches = self.object.batches().map(move |batch| {
+            let batch = batch.ok_or_else(|| {
+                DataFusionError::Execution("a stored changes object could not be decoded".into())
+            })?;
+            let columns = order.iter().map(|&i| batch.column(i).clone()).collect();
+            Ok(arrow::array::RecordBatch::try_new(schema.clone(), columns)?)
+        });
+        Box::pin(RecordBatchStreamAdapter::new(
+            self.schema.clone(),
+            futures::stream::iter(batches),
+        ))
+    }
+}
+
+impl StoredRows {
     /// The view's rows, computed in `state`.
     async fn computed(
         &self,

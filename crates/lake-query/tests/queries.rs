@@ -262,6 +262,7 @@ async fn the_observed_cells_change_nothing_but_speed() {
             ("posture", week("2026-W21")),
             ("landing-zones", week("2026-W21")),
             ("trend", Params::default()),
+            ("compliance", week("2026-W21")),
         ] {
             out.push(rows(&lake.run(name, &p).await.unwrap()));
         }
@@ -367,6 +368,7 @@ async fn stored_changes_change_nothing_but_speed() {
             ("posture", week("2026-W21")),
             ("landing-zones", week("2026-W21")),
             ("trend", Params::default()),
+            ("compliance", week("2026-W21")),
         ] {
             out.push(rows(&lake.run(name, &p).await.unwrap()));
         }
@@ -422,6 +424,25 @@ async fn stored_changes_change_nothing_but_speed() {
     assert_eq!(after["fail"], "0");
     assert_eq!(after["pass"], before["pass"]);
     std::fs::write(&counts, &original_counts).unwrap();
+    assert_eq!(answers().await, computed);
+    // And the stored compliance counts: without them, no requirement of the week fails.
+    assert!(
+        !computed.0[5].is_empty(),
+        "no failing requirement in the fixtures"
+    );
+    let compliance = dir.path().join(lake_store::changes::stored_file(
+        Stored::Compliance,
+        "2026-W21",
+        "2026-W20",
+    ));
+    let original_compliance = std::fs::read(&compliance).unwrap();
+    std::fs::write(
+        &compliance,
+        without(&original_compliance, "week", "2026-W21"),
+    )
+    .unwrap();
+    assert!(rows(&lake.run("compliance", &week("2026-W21")).await.unwrap()).is_empty());
+    std::fs::write(&compliance, &original_compliance).unwrap();
     assert_eq!(answers().await, computed);
 
     // A findings file of either week replaced (here: removed) or a scan of an earlier

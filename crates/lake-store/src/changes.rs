@@ -1,13 +1,15 @@
 //! The stored changes of a week: the rows of the views `finding_changes` and `pair_counts`
-//! (`queries/changes.sql`) for one pair (week, the latest earlier week with data), kept so
-//! that `diff`, `summary`, `posture`, `trend`, `landing-zones` and the report read a week's
+//! (`queries/changes.sql`) for one pair (week, the latest earlier week with data), and of
+//! `compliance_maps` (`queries/views.sql`) for its week, kept so that `diff`, `summary`,
+//! `posture`, `trend`, `landing-zones`, `compliance` and the report read a week's
 //! classification and its states' counts instead of computing them from two weeks of
 //! findings.
 //!
-//! Two objects per pair ([`Stored`], [`stored_file`]): `changes.parquet` and `counts.parquet`
-//! in `_changes/week=W/against=A/`, written by `lake ingest` for the newest week, by `lake
-//! compact` for every week that lacks current ones, and by the Lambda's run-complete path.
-//! Both views read the same inputs, so both carry the same fingerprint. Like the other
+//! Three objects per pair ([`Stored`], [`stored_file`]): `changes.parquet`, `counts.parquet`
+//! and `compliance.parquet` in `_changes/week=W/against=A/`, written by `lake ingest` for the
+//! newest week, by `lake compact` for every week that lacks current ones, and by the
+//! Lambda's run-complete path. The views read the same inputs (the compliance counts a
+//! subset: the week's own state), so all carry the same fingerprint. Like the other
 //! caches they are never the truth: an object's key-value metadata holds a [`Fingerprint`]
 //! of everything the classification of the pair reads, and a reader uses its rows only when
 //! the fingerprint of the lake as it is now is the same. The fingerprint covers
@@ -55,9 +57,11 @@ use crate::writer::writer_properties;
 pub const CHANGES_ROOT: &str = "_changes";
 
 /// The version of what lake computes from the views beyond their SQL (the observed cells,
-/// the failure index, the manifest's checks): raised when a change of that code changes the
-/// classification, so that rows stored by an earlier version go unused.
-pub const FORMAT: &str = "lake.changes.1";
+/// the failure index, the manifest's checks) and of how the rows are stored: raised when a
+/// change of that code changes the classification or what a reader assumes of the objects
+/// (2: the changes in `diff`'s order, which readers declare to the plan), so that rows
+/// stored by an earlier version go unused.
+pub const FORMAT: &str = "lake.changes.2";
 
 /// The key-value metadata entry holding the fingerprint the rows were computed under.
 const FINGERPRINT_KEY: &str = "lake.changes.fingerprint";
@@ -70,18 +74,22 @@ pub enum Stored {
     /// `pair_counts`: both weeks' states counted (what posture, the summary's counts,
     /// trend and landing-zones sum).
     Counts,
+    /// `compliance_maps` of the pair's week alone: its state counted per check, account and
+    /// compliance map (what `compliance` sums).
+    Compliance,
 }
 
 impl Stored {
     /// Everything stored of a pair, in the order it is written (the changes last, so that
     /// a pair whose changes are current has its counts too unless one was removed).
-    pub const ALL: [Stored; 2] = [Stored::Counts, Stored::Changes];
+    pub const ALL: [Stored; 3] = [Stored::Counts, Stored::Compliance, Stored::Changes];
 
     /// The view whose rows the object holds.
     pub fn view(self) -> &'static str {
         match self {
             Stored::Changes => "finding_changes",
             Stored::Counts => "pair_counts",
+            Stored::Compliance => "compliance_maps",
         }
     }
 
@@ -89,6 +97,7 @@ impl Stored {
         match self {
             Stored::Changes => "changes.parquet",
             Stored::Counts => "counts.parquet",
+            Stored::Compliance => "compliance.parquet",
         }
     }
 }
@@ -221,10 +230,10 @@ impl Inputs {
     }
 }
 
-/// The stored `what` of `week` against `against`, if computed under `fingerprint` and with
-/// the columns of `schema`: the columns `columns` of them (indices into `schema`; `None`:
-/// all), as batches of `schema` projected to them. Any problem reading them (absent,
-/// replaced since, cut short, other columns) means "none".
+/// The stored `what` of `week` against `against` if it was computed under `fingerprint` and
+/// holds the columns of `schema`: the columns `columns` of them (indices into `schema`;
+/// `None`: all), as batches of `schema` projected to them. Any problem reading them
+/// (absent, replaced since, cut short, other columns) means "none".
 pub async fn read(
     lake: &Location,
     what: Stored,
@@ -234,6 +243,65 @@ pub async fn read(
     schema: &SchemaRef,
     columns: Option<&[usize]>,
 ) -> Option<Vec<RecordBatch>> {
+    let object = open(lake, what, week, against, fingerprint, schema, columns).await?;
+    tokio::task::spawn_blocking(move || object.batches().collect::<Option<Vec<_>>>())
+        .await
+        .ok()?
+}
+
+/// A stored object fetched and checked ([`open`]): its rows are decoded batch by batch as
+/// [`StoredObject::batches`] yields them, so that a reader holds the object's bytes and one
+/// batch rather than every row.
+#[derive(Debug, Clone)]
+pub struct StoredObject {
+    bytes: bytes::Bytes,
+    metadata: ArrowReaderMetadata,
+    mask: ProjectionMask,
+    /// `schema` projected to the columns asked for.
+    projected: SchemaRef,
+}
+
+impl StoredObject {
+    /// The schema of the batches.
+    pub fn schema(&self) -> &SchemaRef {
+        &self.projected
+    }
+
+    /// The rows, in the order they were written, batch by batch (`None`: the object could
+    /// not be decoded).
+    pub fn batches(&self) -> impl Iterator<Item = Option<RecordBatch>> + Send + 'static {
+        let projected = self.projected.clone();
+        let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(
+            self.bytes.clone(),
+            self.metadata.clone(),
+        )
+        .with_projection(self.mask.clone())
+        .build();
+        let (reader, failed) = match reader {
+            Ok(reader) => (Some(reader), None),
+            Err(_) => (None, Some(None)),
+        };
+        failed.into_iter().chain(
+            reader.into_iter().flatten().map(move |b| {
+                RecordBatch::try_new(projected.clone(), b.ok()?.columns().to_vec()).ok()
+            }),
+        )
+    }
+}
+
+/// The stored `what` of `week` against `against`, fetched whole, if it was computed under
+/// `fingerprint` and holds the columns of `schema`, to be decoded in the columns `columns`
+/// of them (indices into `schema`, ascending; `None`: all). Any problem reading it (absent,
+/// replaced since, cut short, other columns) means "none".
+pub async fn open(
+    lake: &Location,
+    what: Stored,
+    week: &str,
+    against: &str,
+    fingerprint: &Fingerprint,
+    schema: &SchemaRef,
+    columns: Option<&[usize]>,
+) -> Option<StoredObject> {
     let path = lake.child(&stored_file(what, week, against));
     let bytes = lake.store.get(&path).await.ok()?.bytes().await.ok()?;
     let schema = schema.clone();
@@ -254,12 +322,12 @@ pub async fn read(
             ),
             None => (ProjectionMask::all(), schema.clone()),
         };
-        ParquetRecordBatchReaderBuilder::new_with_metadata(bytes, metadata)
-            .with_projection(mask)
-            .build()
-            .ok()?
-            .map(|b| RecordBatch::try_new(projected.clone(), b.ok()?.columns().to_vec()).ok())
-            .collect::<Option<Vec<_>>>()
+        Some(StoredObject {
+            bytes,
+            metadata,
+            mask,
+            projected,
+        })
     })
     .await
     .ok()?
