@@ -175,6 +175,17 @@ def main():
                          "week_services", "failing_now"):
                 con.execute(f"CREATE TABLE {name}_t AS SELECT * FROM {name}")
                 con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM {name}_t")
+    elif a.query == "compliance":
+        params = {"week": a.week, "framework": ""}
+        # As lake: the week's partitions, and the compliance counts lake stored for the
+        # week's pair when they are there (then nothing reads the findings).
+        against = max((w for w in weeks if w < a.week), default=None)
+        dts = [r[0] for r in con.execute(
+            "SELECT DISTINCT dt FROM landed_scans WHERE week = ? ORDER BY 1", [a.week]).fetchall()]
+        scoped(con, lake, dts, hive)
+        stored = lake / "_changes" / f"week={a.week}" / f"against={against}" / "compliance.parquet"
+        if against is not None and stored.exists() and not a.no_stored:
+            con.execute(f"CREATE OR REPLACE VIEW compliance_week AS SELECT * FROM read_parquet('{stored}')")
     elif a.query == "lookback":
         to = dt.date.fromisoformat(a.as_of)
         frm = to - dt.timedelta(days=a.days - 1)

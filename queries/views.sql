@@ -181,3 +181,16 @@ FROM (
            unnest(map_entries(compliance)) AS entry
     FROM compliance_maps
 ) entries;
+
+-- compliance_week: per week and requirement (framework, requirement): its findings failing
+-- and passing (the sum of its rows in compliance_counts: a finding is counted in one of
+-- them), and the checks and accounts with a failing one. What `compliance` reads; `lake`
+-- stores a week's rows beside its changes.
+CREATE VIEW compliance_week AS
+SELECT week, framework, requirement,
+       sum(failing) AS failing_findings,
+       sum(passing) AS passing_findings,
+       count(DISTINCT CASE WHEN failing > 0 THEN check_id END) AS failing_checks,
+       count(DISTINCT CASE WHEN failing > 0 THEN account_uid END) AS failing_accounts
+FROM compliance_counts
+GROUP BY week, framework, requirement;

@@ -74,10 +74,21 @@ def test_errors_are_one_line_and_nonzero(lake_dir):
     for args in (["query", "diff", "--week", "2026-W30"],
                  ["query", "lookback", "--check", "x' OR 1=1 --"],
                  ["query", "nope"],
-                 ["query", "--sql", "SELECT * FROM no_such_table"]):
+                 ["query", "--sql", "SELECT * FROM no_such_table"],
+                 # fails while its rows stream, not when planned
+                 ["query", "--sql", "SELECT CAST(check_id AS INT) FROM findings"]):
         r = lake(*args, "--lake", lake_dir, check=False)
         assert r.returncode != 0, args
         assert r.stderr.startswith("lake: ") and r.stderr.count("\n") == 1, (args, r.stderr)
+
+
+def test_a_query_failing_while_its_rows_stream_leaves_no_output_file(lake_dir, tmp_path):
+    target = tmp_path / "rows.json"
+    r = lake("query", "--sql", "SELECT CAST(check_id AS INT) FROM findings", "--format", "json",
+             "--output", str(target), "--lake", lake_dir, check=False)
+    assert r.returncode != 0 and r.stderr.startswith("lake: "), r.stderr
+    assert not target.exists()
+    assert list(tmp_path.iterdir()) == [], "no temporary file left behind"
 
 
 def test_adhoc_sql_sees_tables_and_views(lake_dir):

@@ -693,6 +693,9 @@ what let a one-check re-run replace a whole account; read `latest_findings` for 
 | `standing_checks` | check of a landed scan that makes up part of its week's state | `scan_account`, `scan_status` |
 | `superseded_cells` | observation of a standing check that does not stand | the (account, region, check) a later re-run replaced |
 | `latest_findings` | finding key × week | the state of the week: the findings of its standing observations, with `scan_account`, `scan_status` and `scope` |
+| `compliance_maps` | week × check × account × compliance map | the findings of the week's state with that map: `failing` (FAIL, not muted), `passing` (PASS) |
+| `compliance_counts` | row of `compliance_maps` × requirement (framework, requirement) its map lists | its `failing` and `passing` |
+| `compliance_week` | week × requirement (framework, requirement) | `failing_findings`, `passing_findings`, `failing_checks`, `failing_accounts`: what `compliance` lists |
 | `pair_rows` | finding key × pair of weeks | the state of the pair's `week` (`latest_findings`), with `pair_week`, `pair_against` |
 | `failing_now` | finding key failing in a pair's `week` | its status in the baseline (`before_status`, `baseline_row_week`, `failing_before`); `lake` computes it once per query |
 | `finding_changes` | finding key × pair of weeks | `change` (new, regressed, persisting, onboarded, resolved, unverified), `reason`, `baseline_week`, `status_now`, `status_before`, `muted`, `source` |
@@ -728,7 +731,7 @@ Written by `lake` beside the tables, under names starting with `_` (which Athena
 | `_observed/dt=…/<account>-<run_id>.parquet` | row of `scan_cells` for one findings file, plus `repeated` | the cells of the findings file of the same name, counted at ingest; `repeated`: how many of its rows repeat a finding key written earlier in the file. Key-value metadata `lake.observed.findings`: the size, modification time and ETag of the findings file described |
 | `_changes/week=W/against=A/changes.parquet` | row of `finding_changes` for the pair (W, A) | a week's changes against the week with data before it (the rows `diff`, `summary`, `trend` and the report read), written by `lake ingest` for the newest week and by `lake compact` for every week. Key-value metadata `lake.changes.fingerprint`: a SHA-256 of the views' SQL, the pair, every `scans` row of a week up to W and the version of every findings file but those of later weeks' scans; used only while the lake gives the same fingerprint |
 | `_changes/week=W/against=A/counts.parquet` | row of `pair_counts` for the pair (W, A) | both weeks' states counted by producer, account, service, severity, status, muted and compared (what `posture`, the summary's counts, `trend` and `landing-zones` sum), written beside the changes under the same fingerprint and used on the same terms |
-| `_changes/week=W/against=A/compliance.parquet` | row of `compliance_maps` for week W | week W's state counted per check, account and compliance map, failing and passing (what `compliance` sums for W), written beside the changes under the same fingerprint and used on the same terms |
+| `_changes/week=W/against=A/compliance.parquet` | row of `compliance_week` for week W | week W's state counted per compliance requirement: failing and passing findings, failing checks and accounts (what `compliance` lists for W), written beside the changes under the same fingerprint and used on the same terms |
 ";
 
 #[cfg(test)]

@@ -331,8 +331,8 @@ impl Lake {
         }
         // Weeks classified (whole, or for lookback's check): the stored changes of the
         // pairs, when every pair has current ones (see `lake_store::changes`), in place of
-        // their views, registered as each view is defined so that the views defined over
-        // it later (`compliance_counts`) read them too.
+        // their views, registered as each view is defined so that views defined over one
+        // later read it too.
         let classified =
             matches!(scope, Scope::Partitions(dts) | Scope::Checks(dts) if !dts.is_empty());
         let stored = if classified && manifest.whole {
@@ -410,7 +410,7 @@ impl Lake {
     }
 
     /// Each pair of `pairs` with the fingerprint of its stored changes, if every pair has
-    /// current ones (then `finding_changes`, `pair_counts` and `compliance_maps` read them);
+    /// current ones (then `finding_changes`, `pair_counts` and `compliance_week` read them);
     /// else none (the views compute them).
     async fn current_pairs(
         &self,

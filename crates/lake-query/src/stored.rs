@@ -31,7 +31,7 @@ use lake_store::Location;
 
 use crate::materialized::session_state;
 
-/// The rows of a stored view (`finding_changes`, `pair_counts`, `compliance_maps`) for some
+/// The rows of a stored view (`finding_changes`, `pair_counts`, `compliance_week`) for some
 /// pairs, read from their stored changes: one partition per pair, decoded batch by batch
 /// as the plan pulls them.
 #[derive(Debug)]

@@ -1,6 +1,6 @@
 //! The stored changes of a week: the rows of the views `finding_changes` and `pair_counts`
 //! (`queries/changes.sql`) for one pair (week, the latest earlier week with data), and of
-//! `compliance_maps` (`queries/views.sql`) for its week, kept so that `diff`, `summary`,
+//! `compliance_week` (`queries/views.sql`) for its week, kept so that `diff`, `summary`,
 //! `posture`, `trend`, `landing-zones`, `compliance` and the report read a week's
 //! classification and its states' counts instead of computing them from two weeks of
 //! findings.
@@ -74,8 +74,8 @@ pub enum Stored {
     /// `pair_counts`: both weeks' states counted (what posture, the summary's counts,
     /// trend and landing-zones sum).
     Counts,
-    /// `compliance_maps` of the pair's week alone: its state counted per check, account and
-    /// compliance map (what `compliance` sums).
+    /// `compliance_week` of the pair's week alone: its state counted per compliance
+    /// requirement (what `compliance` reads).
     Compliance,
 }
 
@@ -89,7 +89,7 @@ impl Stored {
         match self {
             Stored::Changes => "finding_changes",
             Stored::Counts => "pair_counts",
-            Stored::Compliance => "compliance_maps",
+            Stored::Compliance => "compliance_week",
         }
     }
 
@@ -249,6 +249,9 @@ pub async fn read(
         .ok()?
 }
 
+/// Rows per batch decoded from a stored object (DataFusion's batch size).
+const BATCH_ROWS: usize = 8192;
+
 /// A stored object fetched and checked ([`open`]): its rows are decoded batch by batch as
 /// [`StoredObject::batches`] yields them, so that a reader holds the object's bytes and one
 /// batch rather than every row.
@@ -276,6 +279,7 @@ impl StoredObject {
             self.metadata.clone(),
         )
         .with_projection(self.mask.clone())
+        .with_batch_size(BATCH_ROWS)
         .build();
         let (reader, failed) = match reader {
             Ok(reader) => (Some(reader), None),
