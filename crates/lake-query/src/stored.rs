@@ -3,9 +3,10 @@
 //!
 //! When every pair (week, against) a session classifies has stored changes computed under
 //! the lake's current fingerprint (see [`lake_store::changes`]), the session registers one
-//! of these tables in place of each view. Nothing is read until a statement scans it, and
-//! then only the columns the statement reads (the summary's counts read no text; posture
-//! reads the counts only). Should a stored object have been replaced between the check and
+//! of these tables in place of each view. Nothing is read until a statement scans it; the
+//! first scan fetches each pair's object (the session's other statements share it), and
+//! each scan decodes only the columns its statement reads (the summary's counts read no
+//! text; posture reads the counts only), batch by batch. Should a stored object have been replaced between the check and
 //! the scan (another process storing a newer version of the lake), the view computes the
 //! rows instead.
 
@@ -26,8 +27,9 @@ use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::streaming::{PartitionStream, StreamingTableExec};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::DataFrame;
-use lake_store::changes::{Fingerprint, Stored, StoredObject};
+use lake_store::changes::{Fetched, Fingerprint, Stored, StoredObject};
 use lake_store::Location;
+use tokio::sync::OnceCell;
 
 use crate::materialized::session_state;
 
@@ -46,6 +48,9 @@ pub(crate) struct StoredRows {
     order: Vec<SortExpr>,
     /// The view, run if a stored object no longer matches.
     view: LogicalPlan,
+    /// Each pair's object, fetched and checked by the first scan (none: one no longer
+    /// matches).
+    fetched: OnceCell<Option<Vec<Fetched>>>,
 }
 
 impl StoredRows {
@@ -65,6 +70,7 @@ impl StoredRows {
             schema: Arc::new(view.schema().as_arrow().clone()),
             order,
             view: view.logical_plan().clone(),
+            fetched: OnceCell::new(),
         }
     }
 }
@@ -95,28 +101,39 @@ impl TableProvider for StoredRows {
         let mut ascending = columns.clone();
         ascending.sort_unstable();
         ascending.dedup();
-        let opens = self.pairs.iter().map(|(week, against, fingerprint)| {
-            lake_store::changes::open(
-                &self.location,
-                self.what,
-                week,
-                against,
-                fingerprint,
-                &self.schema,
-                Some(&ascending),
-            )
+        // Each pair's object is fetched once, by the first scan, and shared by the others.
+        let fetched = self
+            .fetched
+            .get_or_init(|| async {
+                let fetches = self.pairs.iter().map(|(week, against, fingerprint)| {
+                    lake_store::changes::fetch(
+                        &self.location,
+                        self.what,
+                        week,
+                        against,
+                        fingerprint,
+                        &self.schema,
+                    )
+                });
+                futures::future::join_all(fetches)
+                    .await
+                    .into_iter()
+                    .collect::<Option<Vec<_>>>()
+            })
+            .await;
+        let objects = fetched.as_ref().and_then(|fetched| {
+            fetched
+                .iter()
+                .map(|f| f.columns(Some(&ascending)))
+                .collect::<Option<Vec<_>>>()
         });
-        let mut objects = Vec::new();
-        for object in futures::future::join_all(opens).await {
-            let Some(object) = object else {
-                tracing::debug!(
-                    view = self.what.view(),
-                    "stored changes replaced since checked: computed"
-                );
-                return self.computed(state, projection, filters, limit).await;
-            };
-            objects.push(object);
-        }
+        let Some(objects) = objects else {
+            tracing::debug!(
+                view = self.what.view(),
+                "stored changes replaced since checked: computed"
+            );
+            return self.computed(state, projection, filters, limit).await;
+        };
         let schema: SchemaRef = Arc::new(self.schema.project(&columns)?);
         let order: Vec<usize> = columns
             .iter()

@@ -25,6 +25,7 @@ use crate::error::Result;
 use crate::json::text_at;
 use crate::named::{named, Params};
 use crate::session::{Lake, Scope};
+use crate::stored::StoredRows;
 
 const COUNTS: &str = include_str!("../../../queries/summary_counts.sql");
 const SCOPE: &str = include_str!("../../../queries/summary_scope.sql");
@@ -188,11 +189,20 @@ impl Lake {
                 Ok::<_, crate::QueryError>(rows)
             }
         };
-        // Most of the statements read the week's changes: classify them once (or read them
-        // stored), with only the columns those statements read unless the diff is wanted too.
-        // The statement that does not read them runs meanwhile (each statement leaves a core
-        // idle at times: planning, opening files, merging its partitions).
+        // Most of the statements read the week's changes: classify them once into memory,
+        // with only the columns those statements read unless the diff is wanted too. The
+        // statement that does not read them runs meanwhile (each statement leaves a core
+        // idle at times: planning, opening files, merging its partitions). Stored changes
+        // stay where they are: each statement decodes the columns it reads from the stored
+        // object, which costs less than holding every row's text in memory.
+        let stored = ctx
+            .table_provider("finding_changes")
+            .await?
+            .is::<StoredRows>();
         let classified = async {
+            if stored {
+                return Ok(None);
+            }
             let mut frame = ctx.table("finding_changes").await?;
             if !with_diff {
                 frame = frame.select_columns(&SUMMARY_CHANGE_COLUMNS)?;
@@ -200,11 +210,13 @@ impl Lake {
             let planned: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
             let changes = frame.collect().await?;
             let schema = changes.first().map_or(planned, RecordBatch::schema);
-            Ok::<_, crate::QueryError>(MemTable::try_new(schema, vec![changes])?)
+            Ok::<_, crate::QueryError>(Some(MemTable::try_new(schema, vec![changes])?))
         };
         let (changes, scope) = futures::try_join!(classified, bind(&ctx, SCOPE))?;
-        ctx.deregister_table("finding_changes")?;
-        ctx.register_table("finding_changes", Arc::new(changes))?;
+        if let Some(changes) = changes {
+            ctx.deregister_table("finding_changes")?;
+            ctx.register_table("finding_changes", Arc::new(changes))?;
+        }
         // Risk in context only when a context was set: without one there are no landing
         // zones, owners or environments to count by, and the lifecycle it needs reads the
         // history window (the summary's one cost that grows with the lake).

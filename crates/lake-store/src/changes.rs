@@ -243,7 +243,9 @@ pub async fn read(
     schema: &SchemaRef,
     columns: Option<&[usize]>,
 ) -> Option<Vec<RecordBatch>> {
-    let object = open(lake, what, week, against, fingerprint, schema, columns).await?;
+    let object = fetch(lake, what, week, against, fingerprint, schema)
+        .await?
+        .columns(columns)?;
     tokio::task::spawn_blocking(move || object.batches().collect::<Option<Vec<_>>>())
         .await
         .ok()?
@@ -252,7 +254,7 @@ pub async fn read(
 /// Rows per batch decoded from a stored object (DataFusion's batch size).
 const BATCH_ROWS: usize = 8192;
 
-/// A stored object fetched and checked ([`open`]): its rows are decoded batch by batch as
+/// A stored object's columns ([`Fetched::columns`]): its rows are decoded batch by batch as
 /// [`StoredObject::batches`] yields them, so that a reader holds the object's bytes and one
 /// batch rather than every row.
 #[derive(Debug, Clone)]
@@ -293,24 +295,51 @@ impl StoredObject {
     }
 }
 
+/// A stored object fetched whole and checked ([`fetch`]): its bytes and footer, from which
+/// [`Fetched::columns`] decodes any of its columns (a session's statements share one fetch).
+#[derive(Debug, Clone)]
+pub struct Fetched {
+    bytes: bytes::Bytes,
+    metadata: ArrowReaderMetadata,
+    /// The schema the object was checked to hold.
+    schema: SchemaRef,
+}
+
+impl Fetched {
+    /// The object's rows in the columns `columns` of its schema (indices, ascending;
+    /// `None`: all), to be decoded batch by batch.
+    pub fn columns(&self, columns: Option<&[usize]>) -> Option<StoredObject> {
+        let (mask, projected) = match columns {
+            Some(c) => (
+                ProjectionMask::roots(self.metadata.parquet_schema(), c.iter().copied()),
+                Arc::new(self.schema.project(c).ok()?),
+            ),
+            None => (ProjectionMask::all(), self.schema.clone()),
+        };
+        Some(StoredObject {
+            bytes: self.bytes.clone(),
+            metadata: self.metadata.clone(),
+            mask,
+            projected,
+        })
+    }
+}
+
 /// The stored `what` of `week` against `against`, fetched whole, if it was computed under
-/// `fingerprint` and holds the columns of `schema`, to be decoded in the columns `columns`
-/// of them (indices into `schema`, ascending; `None`: all). Any problem reading it (absent,
+/// `fingerprint` and holds the columns of `schema`. Any problem reading it (absent,
 /// replaced since, cut short, other columns) means "none".
-pub async fn open(
+pub async fn fetch(
     lake: &Location,
     what: Stored,
     week: &str,
     against: &str,
     fingerprint: &Fingerprint,
     schema: &SchemaRef,
-    columns: Option<&[usize]>,
-) -> Option<StoredObject> {
+) -> Option<Fetched> {
     let path = lake.child(&stored_file(what, week, against));
     let bytes = lake.store.get(&path).await.ok()?.bytes().await.ok()?;
     let schema = schema.clone();
     let fingerprint = fingerprint.clone();
-    let columns: Option<Vec<usize>> = columns.map(<[usize]>::to_vec);
     tokio::task::spawn_blocking(move || {
         let metadata = ArrowReaderMetadata::load(&bytes, Default::default()).ok()?;
         if stored_fingerprint(&metadata)? != fingerprint.as_str() {
@@ -319,18 +348,10 @@ pub async fn open(
         if !same_columns(metadata.schema(), &schema) {
             return None;
         }
-        let (mask, projected) = match &columns {
-            Some(c) => (
-                ProjectionMask::roots(metadata.parquet_schema(), c.iter().copied()),
-                Arc::new(schema.project(c).ok()?),
-            ),
-            None => (ProjectionMask::all(), schema.clone()),
-        };
-        Some(StoredObject {
+        Some(Fetched {
             bytes,
             metadata,
-            mask,
-            projected,
+            schema,
         })
     })
     .await

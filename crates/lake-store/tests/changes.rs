@@ -131,25 +131,21 @@ async fn stored_changes_are_read_only_under_their_fingerprint(lake: &Location) {
             .collect::<Vec<_>>(),
     ));
     assert!(read_pair(lake, CHANGES, &fp, &wider, None).await.is_none());
-    // Each view of a pair is its own object: the counts are not current for the changes,
-    // so the pair is not current until both are stored.
-    assert!(!is_current(lake, Stored::Counts, "2026-W21", "2026-W20", &fp).await);
-    assert!(read_pair(lake, Stored::Counts, &fp, &schema, None)
-        .await
-        .is_none());
-    assert!(!pair_is_current(lake, "2026-W21", "2026-W20", &fp).await);
-    write(
-        lake,
-        Stored::Counts,
-        "2026-W21",
-        "2026-W20",
-        &fp,
-        &schema,
-        &[rows()],
-    )
-    .await
-    .unwrap();
-    assert!(pair_is_current(lake, "2026-W21", "2026-W20", &fp).await);
+    // Each view of a pair is its own object: the counts and the compliance counts are not
+    // current for the changes, so the pair is not current until all are stored.
+    for (i, what) in [Stored::Counts, Stored::Compliance].into_iter().enumerate() {
+        assert!(!is_current(lake, what, "2026-W21", "2026-W20", &fp).await);
+        assert!(read_pair(lake, what, &fp, &schema, None).await.is_none());
+        assert!(!pair_is_current(lake, "2026-W21", "2026-W20", &fp).await);
+        write(lake, what, "2026-W21", "2026-W20", &fp, &schema, &[rows()])
+            .await
+            .unwrap();
+        assert_eq!(
+            pair_is_current(lake, "2026-W21", "2026-W20", &fp).await,
+            i == 1,
+            "current once all three are stored"
+        );
+    }
     assert!(!pair_is_current(lake, "2026-W21", "2026-W20", &other).await);
     assert_eq!(
         stored_file(CHANGES, "2026-W21", "2026-W20"),
@@ -158,6 +154,10 @@ async fn stored_changes_are_read_only_under_their_fingerprint(lake: &Location) {
     assert_eq!(
         stored_file(Stored::Counts, "2026-W21", "2026-W20"),
         "_changes/week=2026-W21/against=2026-W20/counts.parquet"
+    );
+    assert_eq!(
+        stored_file(Stored::Compliance, "2026-W21", "2026-W20"),
+        "_changes/week=2026-W21/against=2026-W20/compliance.parquet"
     );
 }
 
