@@ -274,8 +274,7 @@ impl StoredObject {
 
     /// The rows, in the order they were written, batch by batch (`None`: the object could
     /// not be decoded).
-    pub fn batches(&self) -> impl Iterator<Item = Option<RecordBatch>> + Send + 'static {
-        let projected = self.projected.clone();
+    pub fn batches(&self) -> Box<dyn Iterator<Item = Option<RecordBatch>> + Send> {
         let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(
             self.bytes.clone(),
             self.metadata.clone(),
@@ -283,12 +282,12 @@ impl StoredObject {
         .with_projection(self.mask.clone())
         .with_batch_size(BATCH_ROWS)
         .build();
-        let (reader, failed) = match reader {
-            Ok(reader) => (Some(reader), None),
-            Err(_) => (None, Some(None)),
+        let Ok(reader) = reader else {
+            return Box::new(std::iter::once(None));
         };
-        failed.into_iter().chain(
-            reader.into_iter().flatten().map(move |b| {
+        let projected = self.projected.clone();
+        Box::new(
+            reader.map(move |b| {
                 RecordBatch::try_new(projected.clone(), b.ok()?.columns().to_vec()).ok()
             }),
         )
