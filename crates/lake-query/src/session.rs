@@ -817,7 +817,9 @@ impl Lake {
                     .table("finding_changes")
                     .await?
                     .filter(col("check_id").eq(lit(params.check()?.to_owned())))?;
-                lookup_changes = Some(Materialized::new("lookback_verdicts", verdicts));
+                // (with the columns lookback reads: the stored changes are ordered for
+                // diff, not by check, and their text is not read)
+                lookup_changes = Some(Materialized::by_columns("lookback_verdicts", verdicts));
                 let mut dts = dts;
                 dts.extend(pair_dts);
                 dts.sort_unstable();

@@ -281,6 +281,28 @@ pub(crate) fn machinery_backoff(attempt: u32) -> std::time::Duration {
     std::time::Duration::from_millis(500) * 4u32.pow(attempt.saturating_sub(1))
 }
 
+/// Stores the observed cells of a committed findings file, tried [`MACHINERY_ATTEMPTS`]
+/// times (the write is idempotent): a passing fault of the store, which the source's own
+/// writes ride out, must not leave in its manifest row a warning a clean run would not have.
+async fn store_cells(
+    lake: &Location,
+    findings_rel: &str,
+    version: &ObjectMeta,
+    cells: &RecordBatch,
+) -> Result<()> {
+    let mut attempt = 1;
+    loop {
+        match observed::write(lake, findings_rel, version, cells).await {
+            Ok(()) => return Ok(()),
+            Err(e) if attempt >= MACHINERY_ATTEMPTS => return Err(e),
+            Err(_) => {
+                tokio::time::sleep(machinery_backoff(attempt)).await;
+                attempt += 1;
+            }
+        }
+    }
+}
+
 /// The outcome of a source whose ingest task died: failed, nothing written by it.
 fn crashed(source: &Source, options: &IngestOptions, why: &str) -> IngestOutcome {
     let hints = PathHints::from_path(&source.uri);
@@ -549,9 +571,7 @@ async fn ingest_one(
                     // The cache of what the file observed; without it queries count the
                     // file themselves, so a failure here is only logged in the report.
                     let stored = match cells.map(CellCounter::finish) {
-                        Some(Ok(batch)) => {
-                            observed::write(lake, &findings_rel, &version, &batch).await
-                        }
+                        Some(Ok(batch)) => store_cells(lake, &findings_rel, &version, &batch).await,
                         Some(Err(e)) => Err(StoreError::Arrow(e)),
                         None => Ok(()),
                     };
