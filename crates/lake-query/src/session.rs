@@ -662,9 +662,8 @@ impl Lake {
 
     /// Runs ad-hoc SQL over `findings`, `scans` and the views.
     pub async fn sql(&self, sql: &str) -> Result<Vec<RecordBatch>> {
-        let manifest = self.manifest(None).await?;
-        let ctx = self.context(&manifest, &Vec::new(), &Scope::All).await?;
-        Ok(ctx.sql(sql).await?.collect().await?)
+        let rows = self.sql_stream(sql).await?;
+        Ok(datafusion::physical_plan::common::collect(rows).await?)
     }
 
     /// [`Lake::sql`], its rows as a stream.

@@ -188,16 +188,7 @@ async fn the_failure_index_changes_nothing_but_speed() {
     let index = dir.path().join(lake_store::failures::INDEX_PATH);
     let stale = std::fs::read(&index).expect("ingest writes the failure index");
     for w in ["2026-W20", "2026-W21"] {
-        let sources = Source::resolve(runs.join(w).to_str().unwrap())
-            .await
-            .unwrap();
-        ingest(
-            lake.location(),
-            sources,
-            &IngestOptions::default(),
-            Default::default(),
-        )
-        .await;
+        ingest_dir(&lake, &runs.join(w)).await;
     }
     let answers = || async {
         let mut out = Vec::new();
@@ -348,16 +339,7 @@ async fn stored_changes_change_nothing_but_speed() {
     // ingest leaves the earlier weeks' stored changes current.
     let stored = lake.store_changes(None).await.unwrap();
     assert_eq!(stored.written, [("2026-W20".into(), "2026-W19".into())]);
-    let sources = Source::resolve(runs.join("2026-W21").to_str().unwrap())
-        .await
-        .unwrap();
-    ingest(
-        lake.location(),
-        sources,
-        &IngestOptions::default(),
-        Default::default(),
-    )
-    .await;
+    ingest_dir(&lake, &runs.join("2026-W21")).await;
     // (A new handle: a `Lake` caches its listings for the queries it runs.)
     let lake = Lake::from_location(lake.location().clone());
     let answers = || async {
@@ -512,6 +494,18 @@ fn without(bytes: &[u8], column: &str, value: &str) -> Vec<u8> {
     }
     writer.close().unwrap();
     out
+}
+
+/// Ingests the scans under `dir` into `lake` with the default options.
+async fn ingest_dir(lake: &Lake, dir: &Path) {
+    let sources = Source::resolve(dir.to_str().unwrap()).await.unwrap();
+    ingest(
+        lake.location(),
+        sources,
+        &IngestOptions::default(),
+        Default::default(),
+    )
+    .await;
 }
 
 /// Every file under `dir`.
