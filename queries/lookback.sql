@@ -12,8 +12,20 @@ WITH hits AS (
     FROM latest_findings
     WHERE check_id = $check AND dt >= $from AND dt <= $to
 ),
+-- Each finding of the window (a key of one producer's account, in the resource's account and
+-- region): its scans, read once.
+per_finding AS (
+    SELECT account_uid, region, resource_uid, finding_key, source, scan_account,
+           min(CASE WHEN status_code = 'FAIL' THEN scan_time END) AS first_failing_scan,
+           max(CASE WHEN status_code = 'FAIL' THEN scan_time END) AS last_failing_scan,
+           count(CASE WHEN status_code = 'FAIL' THEN 1 END) AS scans_failing,
+           count(*) AS scans
+    FROM hits
+    GROUP BY account_uid, region, resource_uid, finding_key, source, scan_account
+),
 now AS (
-    SELECT k.account_uid, k.region, k.resource_uid,
+    SELECT k.account_uid, k.region, k.resource_uid, k.first_failing_scan,
+           k.last_failing_scan, k.scans_failing, k.scans,
            CASE WHEN c.change IN ('new', 'regressed', 'persisting', 'onboarded')
                     THEN NOT c.muted
                 WHEN c.change = 'unverified' THEN NULL
@@ -23,10 +35,7 @@ now AS (
                 ELSE NULL END AS failing,
            coalesce(c.change IN ('new', 'regressed', 'persisting', 'onboarded') AND c.muted,
                     false) AS muted
-    FROM (
-        SELECT DISTINCT account_uid, region, resource_uid, finding_key, source, scan_account
-        FROM hits
-    ) k
+    FROM per_finding k
     LEFT JOIN (
         SELECT finding_key, change, muted FROM finding_changes WHERE check_id = $check
     ) c ON c.finding_key = k.finding_key
@@ -34,30 +43,16 @@ now AS (
         SELECT w.source, w.account_uid, w.landed
         FROM account_weeks w JOIN diff_pairs p ON w.week = p.week
     ) a ON a.source = k.source AND a.account_uid = k.scan_account
-),
-now_per_resource AS (
-    SELECT account_uid, region, resource_uid,
-           CASE WHEN bool_or(failing) THEN true
-                WHEN count(failing) < count(*) THEN NULL
-                ELSE false END AS failing_now,
-           bool_or(muted) AS muted_now
-    FROM now
-    GROUP BY account_uid, region, resource_uid
-),
-window_hits AS (
-    SELECT account_uid, region, resource_uid,
-           min(CASE WHEN status_code = 'FAIL' THEN scan_time END) AS first_failing_scan,
-           max(CASE WHEN status_code = 'FAIL' THEN scan_time END) AS last_failing_scan,
-           count(CASE WHEN status_code = 'FAIL' THEN 1 END) AS scans_failing,
-           count(*) AS scans
-    FROM hits
-    GROUP BY account_uid, region, resource_uid
 )
-SELECT h.account_uid, h.region, h.resource_uid, h.first_failing_scan, h.last_failing_scan,
-       h.scans_failing, h.scans, n.failing_now, n.muted_now
-FROM window_hits h
-JOIN now_per_resource n
-    ON n.account_uid = h.account_uid AND n.region = h.region
-   AND n.resource_uid = h.resource_uid
-ORDER BY n.failing_now DESC NULLS LAST, h.scans_failing DESC, h.account_uid, h.region,
-         h.resource_uid;
+SELECT account_uid, region, resource_uid,
+       min(first_failing_scan) AS first_failing_scan,
+       max(last_failing_scan) AS last_failing_scan,
+       sum(scans_failing) AS scans_failing,
+       sum(scans) AS scans,
+       CASE WHEN bool_or(failing) THEN true
+            WHEN count(failing) < count(*) THEN NULL
+            ELSE false END AS failing_now,
+       bool_or(muted) AS muted_now
+FROM now
+GROUP BY account_uid, region, resource_uid
+ORDER BY failing_now DESC NULLS LAST, scans_failing DESC, account_uid, region, resource_uid;

@@ -19,7 +19,7 @@ use serde_json::Value;
 use crate::error::Result;
 use crate::json::text_at;
 use crate::named::{named, Params};
-use crate::session::{Lake, Scope};
+use crate::session::{Lake, Reads, Scope};
 use crate::summary::{boolean, int, rows, text};
 
 const AGE: &str = include_str!("../../../queries/report_age.sql");
@@ -90,7 +90,8 @@ impl Lake {
             .map(|i| (weeks[i].clone(), i.checked_sub(1).map(|j| weeks[j].clone())))
             .collect();
         let scope = Scope::Partitions(self.partitions_of_pairs(&manifest, &pairs).await?);
-        let ctx = self.context(&manifest, &pairs, &scope).await?;
+        let reads = Reads::statements([named("trend")?.sql, AGE, ACTIONS, OPEN]);
+        let ctx = self.context(&manifest, &pairs, &scope, reads).await?;
         let week_value = ScalarValue::Utf8(Some(week.clone()));
         let trend = bind(&ctx, named("trend")?.sql, vec![]).await?;
         let age = bind(&ctx, AGE, vec![("week", week_value.clone())]).await?;

@@ -226,14 +226,21 @@ impl Lake {
     /// A session with `scans` (from `manifest`), `findings` (the partitions of `scope`),
     /// `findings_history` (every partition, for "did it ever fail before"), the views, and
     /// `diff_pairs` holding `pairs`.
+    ///
+    /// `reads`: what the session will run, so that it defines only the views that reads
+    /// (see [`Reads`]).
     pub(crate) async fn context(
         &self,
         manifest: &Manifest,
         pairs: &Pairs,
         scope: &Scope,
+        reads: Reads<'_>,
     ) -> Result<SessionContext> {
         let started = std::time::Instant::now();
         let ctx = self.bare_context()?;
+        for (name, table) in &reads.provided {
+            ctx.register_table(*name, table.clone())?;
+        }
         ctx.register_table(SCANS_TABLE, manifest.table.clone())?;
         for (name, table) in ["context_versions", "context_accounts", "context_rules"]
             .into_iter()
@@ -335,17 +342,30 @@ impl Lake {
         // later read it too.
         let classified =
             matches!(scope, Scope::Partitions(dts) | Scope::Checks(dts) if !dts.is_empty());
-        let stored = if classified && manifest.whole {
-            self.current_pairs(manifest, pairs).await?
-        } else {
-            None
+        // The views the session defines: those its statements read, but the tables above.
+        let mut provided: Vec<&str> = reads.provided.iter().map(|(n, _)| *n).collect();
+        provided.push(FIRST_FAILURES);
+        if observed.is_some() {
+            provided.extend([SCAN_CELLS, REPEATED_KEYS]);
+        }
+        let defined = reads
+            .statements
+            .as_deref()
+            .map(|sql| crate::dialect::views_read(sql, &provided));
+        let stored = match &defined {
+            // (none of the stored views read: nothing to check)
+            Some(views) if !Stored::ALL.iter().any(|w| views.contains(w.view())) => None,
+            _ if classified && manifest.whole => self.current_pairs(manifest, pairs).await?,
+            _ => None,
         };
         for script in [VIEWS, CHANGES, CONTEXT] {
             for statement in statements(script) {
                 let defines = crate::dialect::view_of(statement).map(|(name, _)| name);
-                if defines == Some(FIRST_FAILURES)
-                    || (observed.is_some() && matches!(defines, Some(SCAN_CELLS | REPEATED_KEYS)))
-                {
+                let unread = match (defines, &defined) {
+                    (Some(name), Some(views)) => !views.contains(name),
+                    _ => false,
+                };
+                if unread || defines.is_some_and(|name| provided.contains(&name)) {
                     continue;
                 }
                 ctx.sql(statement).await?;
@@ -374,7 +394,11 @@ impl Lake {
                 }
             }
         }
-        tracing::debug!(ms = started.elapsed().as_millis() as u64, "session opened");
+        tracing::debug!(
+            ms = started.elapsed().as_millis() as u64,
+            views = defined.as_ref().map(|v| v.len()),
+            "session opened"
+        );
         Ok(ctx)
     }
 
@@ -471,7 +495,8 @@ impl Lake {
                 whole: false,
                 ..manifest.clone()
             };
-            let ctx = self.context(&computing, &pairs, &scope).await?;
+            let reads = Reads::statements(Stored::ALL.iter().map(|w| w.view()));
+            let ctx = self.context(&computing, &pairs, &scope, reads).await?;
             for what in Stored::ALL {
                 let mut frame = ctx.table(what.view()).await?;
                 match what {
@@ -669,7 +694,18 @@ impl Lake {
     /// [`Lake::sql`], its rows as a stream.
     pub async fn sql_stream(&self, sql: &str) -> Result<crate::RowStream> {
         let manifest = self.manifest(None).await?;
-        let ctx = self.context(&manifest, &Vec::new(), &Scope::All).await?;
+        // A question about the catalog sees every view; any other SQL, those it reads.
+        let lower = sql.to_ascii_lowercase();
+        let catalog =
+            lower.contains("information_schema") || lower.trim_start().starts_with("show");
+        let reads = if catalog {
+            Reads::anything()
+        } else {
+            Reads::statements([sql])
+        };
+        let ctx = self
+            .context(&manifest, &Vec::new(), &Scope::All, reads)
+            .await?;
         Ok(ctx.sql(sql).await?.execute_stream().await?)
     }
 
@@ -810,7 +846,12 @@ impl Lake {
                 // weighs (services, regions, checks of the whole week) would be computed
                 // over every week of the window, once per reference.
                 let pair_ctx = self
-                    .context(&manifest, &pairs, &Scope::Checks(pair_dts.clone()))
+                    .context(
+                        &manifest,
+                        &pairs,
+                        &Scope::Checks(pair_dts.clone()),
+                        Reads::statements(["finding_changes"]),
+                    )
                     .await?;
                 let verdicts = pair_ctx
                     .table("finding_changes")
@@ -837,12 +878,12 @@ impl Lake {
             }
             _ => {}
         }
-        let ctx = self.context(&manifest, &pairs, &scope).await?;
+        let mut reads = Reads::statements([query.sql]);
         if let Some(changes) = lookup_changes {
             // The check's rows of the view, as the pair's session computes them.
-            ctx.deregister_table("finding_changes")?;
-            ctx.register_table("finding_changes", Arc::new(changes))?;
+            reads = reads.with("finding_changes", Arc::new(changes));
         }
+        let ctx = self.context(&manifest, &pairs, &scope, reads).await?;
         let mut frame = ctx.sql(query.sql).await?;
         // Each query binds the parameters it names.
         values.retain(|(name, _)| query.sql.contains(&format!("${name}")));
@@ -921,6 +962,39 @@ pub(crate) enum Scope {
     /// Only these `dt` values, looked up through filters (a check): the views stay views so
     /// that the filters reach the scans.
     Lookup(Vec<String>),
+}
+
+/// What a session will run (see [`Lake::context`]). Registering a view plans it, and a
+/// view over others plans them all again, so defining every view of the scripts takes
+/// ~0.6 s when none is materialized (ad-hoc SQL, lookback's window); a session defines only
+/// the views its statements read.
+#[derive(Default)]
+pub(crate) struct Reads<'a> {
+    /// The statements the session runs; none: any SQL (every view is defined).
+    statements: Option<Vec<&'a str>>,
+    /// Tables registered under the names of views, in their place.
+    provided: Vec<(&'static str, Arc<dyn TableProvider>)>,
+}
+
+impl<'a> Reads<'a> {
+    /// Any SQL: every view is defined.
+    pub(crate) fn anything() -> Self {
+        Reads::default()
+    }
+
+    /// `statements` (named queries' SQL, or a table's name), and the views they read.
+    pub(crate) fn statements(statements: impl IntoIterator<Item = &'a str>) -> Self {
+        Reads {
+            statements: Some(statements.into_iter().collect()),
+            provided: Vec::new(),
+        }
+    }
+
+    /// With `table` read as `name` instead of the view of that name.
+    pub(crate) fn with(mut self, name: &'static str, table: Arc<dyn TableProvider>) -> Self {
+        self.provided.push((name, table));
+        self
+    }
 }
 
 /// The one row of `risk_params`: [`risk_values`] as a batch.

@@ -24,7 +24,7 @@ use serde_json::{json, Map, Value};
 use crate::error::Result;
 use crate::json::text_at;
 use crate::named::{named, Params};
-use crate::session::{Lake, Scope};
+use crate::session::{Lake, Reads, Scope};
 use crate::stored::StoredRows;
 
 const COUNTS: &str = include_str!("../../../queries/summary_counts.sql");
@@ -163,7 +163,9 @@ impl Lake {
         let sample_size = params.sample()?;
         let pairs = vec![(week.clone(), against.clone())];
         let scope = Scope::Partitions(self.partitions_of_pairs(&manifest, &pairs).await?);
-        let ctx = self.context(&manifest, &pairs, &scope).await?;
+        let ctx = self
+            .context(&manifest, &pairs, &scope, Reads::statements(SOURCES))
+            .await?;
         let bind = |ctx: &SessionContext, sql: &'static str| {
             let ctx = ctx.clone();
             let values = vec![

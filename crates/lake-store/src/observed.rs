@@ -209,21 +209,30 @@ async fn read_stored(lake: &Location, rel: &str, version: &FileVersion) -> Optio
         .bytes()
         .await
         .ok()?;
-    let metadata = ArrowReaderMetadata::load(&bytes, Default::default()).ok()?;
-    let describes = metadata
-        .metadata()
-        .file_metadata()
-        .key_value_metadata()?
-        .iter()
-        .find(|kv| kv.key == DESCRIBES_KEY)?
-        .value
-        .as_deref()?;
-    let stored = FileVersion::from_json(&serde_json::from_str(describes).ok()?)?;
-    if &stored != version {
-        return None;
-    }
-    let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(bytes, metadata);
-    conformed(reader, &cells_schema())
+    // Decoded on a blocking thread: a query reads the cells of a thousand files or more
+    // (lookback over 90 days), and decoding them in the task that awaits them all kept
+    // them on one core.
+    let version = version.clone();
+    tokio::task::spawn_blocking(move || {
+        let metadata = ArrowReaderMetadata::load(&bytes, Default::default()).ok()?;
+        let describes = metadata
+            .metadata()
+            .file_metadata()
+            .key_value_metadata()?
+            .iter()
+            .find(|kv| kv.key == DESCRIBES_KEY)?
+            .value
+            .as_deref()?;
+        let stored = FileVersion::from_json(&serde_json::from_str(describes).ok()?)?;
+        if stored != version {
+            return None;
+        }
+        let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(bytes, metadata);
+        conformed(reader, &cells_schema())
+    })
+    .await
+    .ok()
+    .flatten()
 }
 
 /// The columns of [`repeated_keys`] (the view `repeated_keys` of `queries/views.sql`).
