@@ -328,6 +328,7 @@ impl Lake {
                     self.location.clone(),
                     manifest.findings.clone(),
                     dts.clone(),
+                    &manifest.copies,
                 ))
             }
             _ => None,

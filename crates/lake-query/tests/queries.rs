@@ -274,7 +274,7 @@ async fn the_observed_cells_change_nothing_but_speed() {
             .map(|p| async { lake.location().store.head(p).await.unwrap() }),
     )
     .await;
-    let cells = lake_store::observed::cells_among(lake.location(), &metas)
+    let cells = lake_store::observed::cells_among(lake.location(), &metas, &[], None)
         .await
         .unwrap();
     assert_eq!(cells.counted, 0, "every findings file has its stored cells");
@@ -1132,6 +1132,92 @@ async fn compacted_copies_change_nothing_but_speed() {
     let from_copies = answers().await;
     assert!(from_copies.0[0].iter().any(|r| r["change"] == "resolved"));
     assert!(from_copies.0[6].len() > 200, "every row of the lake");
+
+    // Each copy holds the cells its files observed: with the files' own cells gone, those of
+    // the copied partitions are read from the copies, and they are the same rows.
+    let files = lake_store::read::table_files(lake.location(), "findings")
+        .await
+        .unwrap();
+    let metas = futures::future::join_all(
+        files
+            .iter()
+            .map(|p| async { lake.location().store.head(p).await.unwrap() }),
+    )
+    .await;
+    let cells_of_checks = |copies: Vec<(String, String)>, checks: Option<Vec<String>>| {
+        let (lake, metas) = (&lake, &metas);
+        async move {
+            let cells = lake_store::observed::cells_among(
+                lake.location(),
+                metas,
+                &copies,
+                checks.as_deref(),
+            )
+            .await
+            .unwrap();
+            let mut all = rows(&cells.batches);
+            all.sort();
+            (all, cells.counted)
+        }
+    };
+    let cells = |copies: Vec<(String, String)>| cells_of_checks(copies, None);
+    let (per_file, counted) = cells(Vec::new()).await;
+    assert_eq!(counted, 0);
+    assert!(!per_file.is_empty());
+    // A lookback reads its check's cells alone, from the files and from the copies.
+    let check = per_file[per_file.len() / 2]["check_id"].clone();
+    let of_check: Vec<_> = per_file
+        .iter()
+        .filter(|r| r["check_id"] == check)
+        .cloned()
+        .collect();
+    assert!(of_check.len() < per_file.len());
+    for copied in [Vec::new(), copies.clone()] {
+        assert_eq!(
+            cells_of_checks(copied, Some(vec![check.clone()])).await,
+            (of_check.clone(), 0)
+        );
+    }
+    std::fs::remove_dir_all(dir.path().join("_observed")).unwrap();
+    assert_eq!(cells(copies.clone()).await, (per_file.clone(), 0));
+    assert_eq!(answers().await, from_copies);
+
+    // A copy's cells that are not of its files are not used: swapped between two copies,
+    // each partition's files are counted from their findings instead.
+    let cells_of = |(dt, cover): &(String, String)| {
+        dir.path()
+            .join(format!("_compact/findings/dt={dt}/cover={cover}/_cells"))
+    };
+    let (a, b) = (cells_of(&copies[0]), cells_of(&copies[1]));
+    let (bytes_a, bytes_b) = (std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+    std::fs::write(&a, &bytes_b).unwrap();
+    std::fs::write(&b, &bytes_a).unwrap();
+    let (swapped, counted) = cells(copies.clone()).await;
+    assert_eq!(swapped, per_file);
+    let in_two = files
+        .iter()
+        .filter(|f| {
+            [&copies[0].0, &copies[1].0]
+                .iter()
+                .any(|dt| f.as_ref().contains(&format!("dt={dt}/")))
+        })
+        .count();
+    assert_eq!(counted, in_two, "the files of the two partitions counted");
+    assert_eq!(answers().await, from_copies);
+
+    // `lake compact` gives a copy without cells (one made by an earlier lake) its cells.
+    std::fs::remove_file(&a).unwrap();
+    lake_store::compact::compact(lake.location(), &all)
+        .await
+        .unwrap();
+    assert!(a.exists());
+    assert_eq!(
+        lake_store::compact::usable(lake.location()).await.unwrap(),
+        copies,
+        "the copy itself is kept"
+    );
+    std::fs::write(&b, &bytes_b).unwrap();
+    assert_eq!(cells(copies.clone()).await, (per_file, 0));
 
     std::fs::remove_dir_all(dir.path().join("_compact")).unwrap();
     assert!(lake_store::compact::usable(lake.location())

@@ -10,6 +10,7 @@
 //!
 //! ```text
 //! <lake>/_compact/findings/dt=<dt>/cover=<hash>.<attempt>/part-0000.parquet   the rows, by check_id
+//! <lake>/_compact/findings/dt=<dt>/cover=<hash>.<attempt>/_cells              the cells its files observed
 //! <lake>/_compact/findings/dt=<dt>/cover=<hash>.<attempt>/_committed          written last: the copy is whole
 //! ```
 //!
@@ -50,6 +51,7 @@ use crate::error::{Result, StoreError};
 use crate::ingest::FindingsSink;
 use crate::layout::{dt_of, FINDINGS_TABLE};
 use crate::location::Location;
+use crate::observed::COPY_CELLS;
 use crate::read::FindingsFiles;
 use crate::snapshot::{list_table, FileVersion};
 use crate::writer::writer_properties;
@@ -342,6 +344,13 @@ pub async fn compact(lake: &Location, options: &CompactOptions) -> Result<Vec<Co
             };
             done.push(compacted);
             current = Some(cover);
+        } else if let Some(cover) = &current {
+            // A copy made before copies held their files' cells: they are added (the copy
+            // is of these very files, so are they).
+            let listed = copies.get(&(dt.clone(), cover.clone()));
+            if listed.is_some_and(|l| !l.iter().any(|p| p.filename() == Some(COPY_CELLS))) {
+                crate::observed::write_copy_cells(lake, &copy_dir(dt, cover), files).await?;
+            }
         }
         for (key, parts) in &copies {
             if key.0 != *dt || Some(&key.1) == current.as_ref() {
@@ -367,7 +376,8 @@ fn date(dt: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(dt, "%Y-%m-%d").ok()
 }
 
-fn copy_dir(dt: &str, cover: &str) -> String {
+/// The directory of the copy `cover` of partition `dt`, relative to the lake root.
+pub(crate) fn copy_dir(dt: &str, cover: &str) -> String {
     format!("{COMPACT_ROOT}/{PARTITION_COLUMN}={dt}/{COVER_COLUMN}={cover}")
 }
 
@@ -413,6 +423,8 @@ async fn compact_partition(
         rows += write_part(lake, &format!("{dir}/{name}"), group).await?;
         names.push(name);
     }
+    // The cells the partition's files observed, for the queries that read them.
+    crate::observed::write_copy_cells(lake, &dir, files).await?;
     let marker = json!({
         "parts": names,
         "sources": files.iter().map(|m| m.location.filename().unwrap_or_default()).collect::<Vec<_>>(),

@@ -16,6 +16,12 @@
 //!
 //! The same pass tells which files wrote a finding key more than once (`repeated` > 0), so
 //! [`repeated_keys`] reads only those (usually none) for `repeated_keys`.
+//!
+//! A compacted copy of a closed partition (see [`crate::compact`]) holds the cells of all the
+//! files it was made of in one more object of its directory, [`COPY_CELLS`] (with a `file`
+//! column naming each row's findings file): a 90-day lookback reads the cells of ~50 copies
+//! instead of 1,200 files. The copy is used only while its partition's files are those it
+//! was made of, so its cells are too; an older copy without them costs the per-file reads.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -30,7 +36,7 @@ use object_store::path::Path;
 use object_store::{ObjectMeta, ObjectStoreExt};
 use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ParquetRecordBatchReaderBuilder};
 use parquet::arrow::ProjectionMask;
-use parquet::file::metadata::KeyValue;
+use parquet::file::metadata::{KeyValue, ParquetMetaData};
 use serde_json::Value;
 
 use crate::error::{Result, StoreError};
@@ -102,6 +108,212 @@ pub async fn remove(lake: &Location, findings_rel: &str) -> Result<()> {
     }
 }
 
+/// The object of a compacted copy's directory that holds the cells of the files it was made
+/// of: the rows of [`copy_cells_schema`]. Not a `.parquet` name, so the listing of the copies
+/// (which reads `*.parquet` as findings) passes it by, like the copy's marker.
+pub const COPY_CELLS: &str = "_cells";
+
+/// The key-value metadata entry of [`COPY_CELLS`]: how many findings files it describes.
+const COPY_FILES_KEY: &str = "lake.observed.files";
+
+/// The key-value metadata entry of [`COPY_CELLS`]: the names of the files that repeat a
+/// key (a JSON array), so that a read of some checks' cells still knows them all.
+const COPY_REPEATING_KEY: &str = "lake.observed.repeating";
+
+/// Rows per row group of [`COPY_CELLS`], ordered by `check_id`: a read of one check's cells
+/// (lookback) decodes a group or two of a partition's ~150 K rows.
+const COPY_CELLS_GROUP_ROWS: usize = 4 * 1024;
+
+/// The columns of [`COPY_CELLS`]: `file` (the findings file's name in its partition), then
+/// [`cells_schema`].
+pub fn copy_cells_schema() -> SchemaRef {
+    let mut fields = vec![Arc::new(Field::new("file", DataType::Utf8, false))];
+    fields.extend(cells_schema().fields().iter().cloned());
+    Arc::new(Schema::new(fields))
+}
+
+/// Writes the cells of `files` (one partition's findings files, as listed when its copy was
+/// made) as the [`COPY_CELLS`] of the copy in `copy_dir`.
+pub async fn write_copy_cells(
+    lake: &Location,
+    copy_dir: &str,
+    files: &[&ObjectMeta],
+) -> Result<()> {
+    let mut reads = futures::stream::iter(files.iter().map(|m| (*m).clone()))
+        .map(|meta| cells_of(lake, meta))
+        .buffered(READS_IN_FLIGHT);
+    let schema = copy_cells_schema();
+    let mut batches = Vec::with_capacity(files.len());
+    while let Some((meta, batch, _)) = reads.try_next().await? {
+        let name = meta.location.filename().unwrap_or_default().to_owned();
+        let mut columns: Vec<Arc<dyn Array>> =
+            vec![Arc::new(StringArray::from(vec![name; batch.num_rows()]))];
+        columns.extend(batch.columns().iter().cloned());
+        batches.push(RecordBatch::try_new(schema.clone(), columns).map_err(StoreError::Arrow)?);
+    }
+    let all = arrow::compute::concat_batches(&schema, &batches).map_err(StoreError::Arrow)?;
+    let repeating: Vec<&str> = {
+        let names = all.column(0).as_string::<i32>();
+        let repeated = all
+            .column_by_name("repeated")
+            .map(|c| c.as_primitive::<Int64Type>().clone())
+            .ok_or_else(|| StoreError::Internal("cells without `repeated`".into()))?;
+        let mut out: Vec<&str> = (0..all.num_rows())
+            .filter(|&i| repeated.value(i) > 0)
+            .map(|i| names.value(i))
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    };
+    let repeating = serde_json::to_string(&repeating)
+        .map_err(|e| StoreError::Internal(format!("naming the repeating files: {e}")))?;
+    // Ordered by check, then file: a check's cells are a run of row groups.
+    let by_check = arrow::compute::lexsort_to_indices(
+        &[
+            arrow::compute::SortColumn {
+                values: all
+                    .column_by_name("check_id")
+                    .cloned()
+                    .ok_or_else(|| StoreError::Internal("cells without `check_id`".into()))?,
+                options: None,
+            },
+            arrow::compute::SortColumn {
+                values: all.column(0).clone(),
+                options: None,
+            },
+        ],
+        None,
+    )
+    .map_err(StoreError::Arrow)?;
+    let sorted = arrow::compute::take_record_batch(&all, &by_check).map_err(StoreError::Arrow)?;
+    let properties = manifest_properties()
+        .into_builder()
+        .set_max_row_group_row_count(Some(COPY_CELLS_GROUP_ROWS))
+        .set_key_value_metadata(Some(vec![
+            KeyValue::new(COPY_FILES_KEY.to_owned(), files.len().to_string()),
+            KeyValue::new(COPY_REPEATING_KEY.to_owned(), repeating),
+        ]))
+        .build();
+    put_parquet(
+        lake,
+        &format!("{copy_dir}/{COPY_CELLS}"),
+        &sorted,
+        properties,
+    )
+    .await
+}
+
+/// The cells a copy's [`COPY_CELLS`] holds, if it is there, reads whole and describes
+/// `files` (the partition's findings files as listed now): `dt` and the [`cells_schema`]
+/// columns, and the files among `files` that repeat a key.
+async fn read_copy_cells(
+    lake: &Location,
+    copy_dir: &str,
+    dt: &str,
+    files: &[ObjectMeta],
+    checks: Option<&[String]>,
+) -> Option<(RecordBatch, Vec<ObjectMeta>)> {
+    let bytes = lake
+        .store
+        .get(&lake.child(&format!("{copy_dir}/{COPY_CELLS}")))
+        .await
+        .ok()?
+        .bytes()
+        .await
+        .ok()?;
+    let count = files.len().to_string();
+    let checks = checks.map(<[String]>::to_vec);
+    let (batch, repeating) = tokio::task::spawn_blocking(move || {
+        let metadata = ArrowReaderMetadata::load(&bytes, Default::default()).ok()?;
+        let entry = |key: &str| {
+            metadata
+                .metadata()
+                .file_metadata()
+                .key_value_metadata()?
+                .iter()
+                .find(|kv| kv.key == key)?
+                .value
+                .clone()
+        };
+        if entry(COPY_FILES_KEY)? != count {
+            return None;
+        }
+        let repeating: Vec<String> = serde_json::from_str(&entry(COPY_REPEATING_KEY)?).ok()?;
+        let mut reader = ParquetRecordBatchReaderBuilder::new_with_metadata(bytes, metadata);
+        let Some(checks) = checks else {
+            return Some((conformed(reader, &copy_cells_schema())?, repeating));
+        };
+        let groups = groups_of(reader.metadata(), &checks)?;
+        reader = reader.with_row_groups(groups);
+        let cells = of_checks(conformed(reader, &copy_cells_schema())?, &checks).ok()?;
+        Some((cells, repeating))
+    })
+    .await
+    .ok()??;
+    let names = batch.column(0).as_string::<i32>();
+    let by_name: HashMap<&str, &ObjectMeta> = files
+        .iter()
+        .filter_map(|m| Some((m.location.filename()?, m)))
+        .collect();
+    // A row of a file the partition does not hold: not the copy of these files.
+    if (0..batch.num_rows()).any(|row| !by_name.contains_key(names.value(row))) {
+        return None;
+    }
+    let repeating: Vec<ObjectMeta> = repeating
+        .iter()
+        .map(|name| by_name.get(name.as_str()).map(|m| (*m).clone()))
+        .collect::<Option<_>>()?;
+    let mut columns: Vec<Arc<dyn Array>> =
+        vec![Arc::new(StringArray::from(vec![dt; batch.num_rows()]))];
+    columns.extend(batch.columns()[1..].iter().cloned());
+    let cells = RecordBatch::try_new(cells_table_schema(), columns).ok()?;
+    Some((cells, repeating))
+}
+
+/// The row groups of a [`COPY_CELLS`] object that may hold cells of `checks`, by the
+/// statistics of `check_id` (a group without them may hold any).
+fn groups_of(metadata: &ParquetMetaData, checks: &[String]) -> Option<Vec<usize>> {
+    let column = metadata
+        .file_metadata()
+        .schema_descr()
+        .columns()
+        .iter()
+        .position(|c| c.name() == "check_id")?;
+    Some(
+        metadata
+            .row_groups()
+            .iter()
+            .enumerate()
+            .filter(|(_, group)| {
+                let stats = group.column(column).statistics();
+                let (min, max) = match stats {
+                    Some(s) => (s.min_bytes_opt(), s.max_bytes_opt()),
+                    None => (None, None),
+                };
+                checks.iter().any(|c| {
+                    let c = c.as_bytes();
+                    min.is_none_or(|m| m <= c) && max.is_none_or(|m| c <= m)
+                })
+            })
+            .map(|(i, _)| i)
+            .collect(),
+    )
+}
+
+/// Keeps the rows of `batch` (with a `check_id` column) of `checks`.
+fn of_checks(batch: RecordBatch, checks: &[String]) -> Result<RecordBatch> {
+    let Some(column) = batch.column_by_name("check_id") else {
+        return Ok(batch);
+    };
+    let ids = column.as_string::<i32>();
+    let keep: arrow::array::BooleanArray = ids
+        .iter()
+        .map(|id| Some(id.is_some_and(|id| checks.iter().any(|c| c == id))))
+        .collect();
+    arrow::compute::filter_record_batch(&batch, &keep).map_err(StoreError::Arrow)
+}
+
 /// The observed cells of a set of findings files, and which of them repeat keys.
 #[derive(Debug, Clone)]
 pub struct Cells {
@@ -115,15 +327,62 @@ pub struct Cells {
 
 /// The observed cells of `files` (findings files as listed), read from their stored cells
 /// where those describe the listed version, counted from the findings file otherwise.
-pub async fn cells_among(lake: &Location, files: &[ObjectMeta]) -> Result<Cells> {
-    let mut reads = futures::stream::iter(files.iter().cloned())
-        .map(|meta| cells_of(lake, meta))
-        .buffered(READS_IN_FLIGHT);
+///
+/// `copies`: the usable compacted copies (dt, cover; see [`crate::compact::usable`]): the
+/// files of a partition that has one are read from its [`COPY_CELLS`] when it holds them.
+///
+/// `checks`: only the cells of these checks (a lookback's), else all; `repeating` names
+/// every file that repeats a key either way.
+pub async fn cells_among(
+    lake: &Location,
+    files: &[ObjectMeta],
+    copies: &[(String, String)],
+    checks: Option<&[String]>,
+) -> Result<Cells> {
     let mut out = Cells {
         batches: Vec::with_capacity(files.len()),
         repeating: Vec::new(),
         counted: 0,
     };
+    let mut by_dt: HashMap<&str, Vec<&ObjectMeta>> = HashMap::new();
+    for meta in files {
+        if let Some(dt) = dt_of(meta.location.as_ref()) {
+            by_dt.entry(dt).or_default().push(meta);
+        }
+    }
+    let copied: Vec<(String, String, Vec<ObjectMeta>)> = copies
+        .iter()
+        .filter_map(|(dt, cover)| {
+            let files = by_dt.remove(dt.as_str())?;
+            let files = files.into_iter().cloned().collect();
+            Some((dt.clone(), crate::compact::copy_dir(dt, cover), files))
+        })
+        .collect();
+    // (the reads gathered first: a stream mapping borrowed items through a closure is not
+    // `Send` for every lifetime, which the query engine's futures must be)
+    let reads: Vec<_> = copied
+        .iter()
+        .map(|(dt, dir, files)| read_copy_cells(lake, dir, dt, files, checks))
+        .collect();
+    let read: Vec<Option<(RecordBatch, Vec<ObjectMeta>)>> = futures::stream::iter(reads)
+        .buffered(READS_IN_FLIGHT)
+        .collect()
+        .await;
+    // Files of partitions without a copy, or whose copy holds no usable cells.
+    let mut single: Vec<ObjectMeta> = by_dt.into_values().flatten().cloned().collect();
+    for ((_, _, files), read) in copied.into_iter().zip(read) {
+        match read {
+            Some((batch, repeating)) => {
+                out.batches.push(batch);
+                out.repeating.extend(repeating);
+            }
+            None => single.extend(files),
+        }
+    }
+    single.sort_by(|a, b| a.location.cmp(&b.location));
+    let mut reads = futures::stream::iter(single)
+        .map(|meta| cells_of(lake, meta))
+        .buffered(READS_IN_FLIGHT);
     while let Some((meta, batch, counted)) = reads.try_next().await? {
         let repeated = batch
             .column_by_name("repeated")
@@ -133,6 +392,10 @@ pub async fn cells_among(lake: &Location, files: &[ObjectMeta]) -> Result<Cells>
             out.repeating.push(meta.clone());
         }
         out.counted += usize::from(counted);
+        let batch = match checks {
+            Some(checks) => of_checks(batch, checks)?,
+            None => batch,
+        };
         let dt = dt_of(meta.location.as_ref()).unwrap_or_default().to_owned();
         let mut columns: Vec<Arc<dyn Array>> =
             vec![Arc::new(StringArray::from(vec![dt; batch.num_rows()]))];
@@ -351,6 +614,47 @@ mod tests {
         );
         assert_eq!(cells_file("scans/dt=2026-05-18/x.parquet"), None);
         assert_eq!(cells_file("findingsX/dt=2026-05-18/x.parquet"), None);
+    }
+
+    #[test]
+    fn one_checks_cells_are_read_from_the_row_groups_that_can_hold_them() {
+        // Cells ordered by check, two rows per row group: a, a | b, c | c, c | d, e
+        let checks = ["a", "a", "b", "c", "c", "c", "d", "e"];
+        let schema = Arc::new(Schema::new(vec![Field::new(
+            "check_id",
+            DataType::Utf8,
+            false,
+        )]));
+        let batch = RecordBatch::try_new(
+            schema.clone(),
+            vec![Arc::new(StringArray::from(checks.to_vec()))],
+        )
+        .unwrap();
+        let properties = manifest_properties()
+            .into_builder()
+            .set_max_row_group_row_count(Some(2))
+            .build();
+        let mut bytes = Vec::new();
+        let mut writer =
+            parquet::arrow::ArrowWriter::try_new(&mut bytes, schema, Some(properties)).unwrap();
+        writer.write(&batch).unwrap();
+        writer.close().unwrap();
+        let metadata = ArrowReaderMetadata::load(&Bytes::from(bytes), Default::default()).unwrap();
+        let groups = |of: &[&str]| {
+            let of: Vec<String> = of.iter().map(|c| (*c).to_owned()).collect();
+            groups_of(metadata.metadata(), &of).unwrap()
+        };
+        assert_eq!(groups(&["a"]), [0]);
+        assert_eq!(groups(&["c"]), [1, 2]);
+        assert_eq!(groups(&["b", "e"]), [1, 3]);
+        assert!(
+            groups(&["bb"]).len() <= 1,
+            "between b and c: at most the group of both"
+        );
+        assert!(groups(&["z"]).is_empty());
+
+        let kept = of_checks(batch, &["c".to_owned()]).unwrap();
+        assert_eq!(kept.num_rows(), 3);
     }
 
     #[test]

@@ -1010,6 +1010,7 @@ async fn s3_sources_into_an_s3_lake_round_trip() {
     assert_eq!(
         new,
         [
+            &format!("{copy}/_cells"),
             &format!("{copy}/_committed"),
             &format!("{copy}/part-0000.parquet")
         ]
