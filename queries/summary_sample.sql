@@ -1,11 +1,13 @@
 -- summary sample: open (unmuted) failing findings of $week (diff_pairs holds $week and the
 -- week before), most severe first, spread across checks and accounts: every check gives its
 -- first finding before any check gives a second, and within a check accounts take turns.
+-- The findings are ranked by the columns that rank them; the text of the picked ones alone is
+-- read at the end.
 WITH open AS (
-    SELECT c.*,
+    SELECT finding_key, source, severity_id, check_id, account_uid, region, resource_uid,
            CASE change WHEN 'new' THEN 1 WHEN 'regressed' THEN 2 WHEN 'onboarded' THEN 3 ELSE 4 END
                AS change_rank
-    FROM finding_changes c
+    FROM finding_changes
     WHERE change IN ('new', 'regressed', 'onboarded', 'persisting') AND NOT muted
 ),
 -- Only the checks that can reach the sample: the picks are the first $sample open findings by
@@ -42,7 +44,12 @@ picked AS (
     ORDER BY severity_id DESC, check_turn, change_rank, check_id, account_uid, finding_key
     LIMIT $sample
 )
-SELECT s.finding_key, s.title, s.severity, s.check_id, s.account_uid, s.region, s.change,
-       s.status_detail, s.resource_uid, s.resource_name
+SELECT s.finding_key, c.title, c.severity, s.check_id, s.account_uid, s.region, c.change,
+       c.status_detail, s.resource_uid, c.resource_name
 FROM picked s
+JOIN finding_changes c
+    ON c.finding_key = s.finding_key AND c.source = s.source AND c.check_id = s.check_id
+   AND c.account_uid = s.account_uid AND c.region = s.region
+   AND c.resource_uid = s.resource_uid
+WHERE c.change IN ('new', 'regressed', 'onboarded', 'persisting') AND NOT c.muted
 ORDER BY s.severity_id DESC, s.check_turn, s.change_rank, s.check_id, s.account_uid, s.finding_key;

@@ -151,6 +151,7 @@ impl Lake {
         }
         let schema = lake_store::read::scans_table_schema();
         let scans = batches.clone();
+        let context_set = context.versions.iter().any(|b| b.num_rows() > 0);
         let context = [
             (
                 lake_core::schema::context_versions_schema(),
@@ -172,6 +173,7 @@ impl Lake {
             copies,
             findings,
             context,
+            context_set,
             history: None,
             risk: None,
         })
@@ -932,6 +934,8 @@ pub(crate) struct Manifest {
     findings: FindingsFiles,
     /// The context tables: versions, accounts, rules (committed versions only).
     context: Vec<Arc<MemTable>>,
+    /// Whether a context version was ever set (then every week is judged by one).
+    pub(crate) context_set: bool,
     /// The weeks of history the risk views read (`window_findings`, `history_window`):
     /// none set, every partition.
     history: Option<History>,

@@ -38,6 +38,9 @@ const RISK: &str = include_str!("../../../queries/summary_risk.sql");
 /// the named query `summary`'s rows, last).
 pub(crate) const SOURCES: [&str; 6] = [SCOPE, COUNTS, CHECKS, PRODUCERS, RISK, SAMPLE];
 
+/// The context version that judges the week (none: no context was ever set).
+const CONTEXT_VERSION: &str = "SELECT max(version) AS version FROM week_context";
+
 /// How many owners the summary lists by name (the most SLA breaches and high risks first);
 /// the others are added up in one entry, so that an organisation of many teams stays within
 /// the prompt's budget.
@@ -163,8 +166,14 @@ impl Lake {
         let sample_size = params.sample()?;
         let pairs = vec![(week.clone(), against.clone())];
         let scope = Scope::Partitions(self.partitions_of_pairs(&manifest, &pairs).await?);
+        // (the risk statement reads the context views, a third of the session's views, and
+        // runs only when a context was set)
+        let mut reads = vec![SCOPE, COUNTS, CHECKS, SAMPLE, PRODUCERS, CONTEXT_VERSION];
+        if manifest.context_set {
+            reads.push(RISK);
+        }
         let ctx = self
-            .context(&manifest, &pairs, &scope, Reads::statements(SOURCES))
+            .context(&manifest, &pairs, &scope, Reads::statements(reads))
             .await?;
         let bind = |ctx: &SessionContext, sql: &'static str| {
             let ctx = ctx.clone();
@@ -222,7 +231,7 @@ impl Lake {
         // Risk in context only when a context was set: without one there are no landing
         // zones, owners or environments to count by, and the lifecycle it needs reads the
         // history window (the summary's one cost that grows with the lake).
-        let context = bind(&ctx, "SELECT max(version) AS version FROM week_context").await?;
+        let context = bind(&ctx, CONTEXT_VERSION).await?;
         let context_version = rows(&context)
             .map(|(b, r)| int(b, "version", r))
             .find(|v| *v > 0);
