@@ -4,11 +4,12 @@
 //! When every pair (week, against) a session classifies has stored changes computed under
 //! the lake's current fingerprint (see [`lake_store::changes`]), the session registers one
 //! of these tables in place of each view. Nothing is read until a statement scans it; the
-//! first scan fetches each pair's object (the session's other statements share it), and
-//! each scan decodes only the columns its statement reads (the summary's counts read no
-//! text; posture reads the counts only), batch by batch. Should a stored object have been replaced between the check and
-//! the scan (another process storing a newer version of the lake), the view computes the
-//! rows instead.
+//! first scan reads each pair's footer (the session's other statements share it), and each
+//! scan fetches and decodes only the column chunks its statement reads (the summary's counts
+//! read no text; trend reads three columns of twelve pairs), batch by batch. Should a stored
+//! object have been replaced between the check and the scan (another process storing a newer
+//! version of the lake: its chunks are fetched only from the version whose footer was
+//! checked), the view computes the rows instead.
 
 use std::sync::Arc;
 
@@ -101,7 +102,7 @@ impl TableProvider for StoredRows {
         let mut ascending = columns.clone();
         ascending.sort_unstable();
         ascending.dedup();
-        // Each pair's object is fetched once, by the first scan, and shared by the others.
+        // Each pair's footer is read once, by the first scan, and shared by the others.
         let fetched = self
             .fetched
             .get_or_init(|| async {
@@ -121,12 +122,17 @@ impl TableProvider for StoredRows {
                     .collect::<Option<Vec<_>>>()
             })
             .await;
-        let objects = fetched.as_ref().and_then(|fetched| {
-            fetched
-                .iter()
-                .map(|f| f.columns(Some(&ascending)))
-                .collect::<Option<Vec<_>>>()
-        });
+        let objects = match fetched {
+            Some(fetched) => futures::future::join_all(
+                fetched
+                    .iter()
+                    .map(|f| f.columns(&self.location, Some(&ascending))),
+            )
+            .await
+            .into_iter()
+            .collect::<Option<Vec<_>>>(),
+            None => None,
+        };
         let Some(objects) = objects else {
             tracing::debug!(
                 view = self.what.view(),

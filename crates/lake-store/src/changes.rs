@@ -40,7 +40,7 @@ use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::SchemaRef;
 use arrow::util::display::{ArrayFormatter, FormatOptions};
 use object_store::ObjectMeta;
-use object_store::{GetOptions, GetRange, ObjectStoreExt};
+use object_store::{GetOptions, GetRange};
 use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ParquetRecordBatchReaderBuilder};
 use parquet::arrow::ProjectionMask;
 use parquet::file::metadata::KeyValue;
@@ -245,7 +245,8 @@ pub async fn read(
 ) -> Option<Vec<RecordBatch>> {
     let object = fetch(lake, what, week, against, fingerprint, schema)
         .await?
-        .columns(columns)?;
+        .columns(lake, columns)
+        .await?;
     tokio::task::spawn_blocking(move || object.batches().collect::<Option<Vec<_>>>())
         .await
         .ok()?
@@ -254,12 +255,21 @@ pub async fn read(
 /// Rows per batch decoded from a stored object (DataFusion's batch size).
 const BATCH_ROWS: usize = 8192;
 
-/// A stored object's columns ([`Fetched::columns`]): its rows are decoded batch by batch as
-/// [`StoredObject::batches`] yields them, so that a reader holds the object's bytes and one
-/// batch rather than every row.
+/// Column chunks of a stored object less than this many bytes apart are fetched in one
+/// request.
+const COALESCE_GAP: u64 = 64 * 1024;
+
+/// Rows per row group of a stored object: a week's changes in one or a few groups, so that
+/// the few columns a reader asks for (trend: three of twenty-two) are a few ranges of the
+/// object rather than one per 8 K rows.
+const STORED_GROUP_ROWS: usize = 256 * 1024;
+
+/// Some columns of a stored object ([`Fetched::columns`]): their bytes, fetched, and its
+/// footer. The rows are decoded batch by batch as [`StoredObject::batches`] yields them,
+/// so that a reader holds those columns' bytes and one batch rather than every row.
 #[derive(Debug, Clone)]
 pub struct StoredObject {
-    bytes: bytes::Bytes,
+    chunks: Chunks,
     metadata: ArrowReaderMetadata,
     mask: ProjectionMask,
     /// `schema` projected to the columns asked for.
@@ -276,7 +286,7 @@ impl StoredObject {
     /// not be decoded).
     pub fn batches(&self) -> Box<dyn Iterator<Item = Option<RecordBatch>> + Send> {
         let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(
-            self.bytes.clone(),
+            self.chunks.clone(),
             self.metadata.clone(),
         )
         .with_projection(self.mask.clone())
@@ -294,20 +304,81 @@ impl StoredObject {
     }
 }
 
-/// A stored object fetched whole and checked ([`fetch`]): its bytes and footer, from which
-/// [`Fetched::columns`] decodes any of its columns (a session's statements share one fetch).
+/// The byte ranges of a Parquet object that were fetched, for the reader: a read outside
+/// them is an error (a column that was not asked for).
+#[derive(Debug, Clone)]
+struct Chunks {
+    /// The object's size.
+    size: u64,
+    /// (offset, bytes), by offset, not overlapping.
+    ranges: Arc<Vec<(u64, bytes::Bytes)>>,
+}
+
+impl Chunks {
+    fn slice(&self, start: u64, length: Option<usize>) -> parquet::errors::Result<bytes::Bytes> {
+        let at = self.ranges.partition_point(|(offset, _)| *offset <= start);
+        let found = at.checked_sub(1).and_then(|i| {
+            let (offset, bytes) = &self.ranges[i];
+            let from = usize::try_from(start - offset).ok()?;
+            let to = match length {
+                Some(n) => from.checked_add(n)?,
+                None => bytes.len(),
+            };
+            (to <= bytes.len()).then(|| bytes.slice(from..to))
+        });
+        found.ok_or_else(|| {
+            parquet::errors::ParquetError::General(format!(
+                "bytes {start}..{} of a stored changes object were not fetched",
+                length.map_or(String::new(), |n| (start + n as u64).to_string())
+            ))
+        })
+    }
+}
+
+impl parquet::file::reader::Length for Chunks {
+    fn len(&self) -> u64 {
+        self.size
+    }
+}
+
+impl parquet::file::reader::ChunkReader for Chunks {
+    type T = bytes::buf::Reader<bytes::Bytes>;
+
+    fn get_read(&self, start: u64) -> parquet::errors::Result<Self::T> {
+        Ok(bytes::Buf::reader(self.slice(start, None)?))
+    }
+
+    fn get_bytes(&self, start: u64, length: usize) -> parquet::errors::Result<bytes::Bytes> {
+        self.slice(start, Some(length))
+    }
+}
+
+/// A stored object whose footer was read and checked ([`fetch`]): [`Fetched::columns`]
+/// fetches the bytes of the columns a reader asks for, from that very version of the
+/// object (a session's statements share the footer; each fetches its own columns).
 #[derive(Debug, Clone)]
 pub struct Fetched {
-    bytes: bytes::Bytes,
+    path: object_store::path::Path,
+    /// The version whose footer was checked: later reads must be of it.
+    version: ObjectMeta,
     metadata: ArrowReaderMetadata,
     /// The schema the object was checked to hold.
     schema: SchemaRef,
+    /// The column chunks fetched so far, by (row group, leaf column): a chunk several
+    /// readers ask for (the summary's statements read the finding keys four times) is
+    /// fetched once.
+    chunks: Arc<std::sync::Mutex<std::collections::HashMap<(usize, usize), bytes::Bytes>>>,
 }
 
 impl Fetched {
     /// The object's rows in the columns `columns` of its schema (indices, ascending;
-    /// `None`: all), to be decoded batch by batch.
-    pub fn columns(&self, columns: Option<&[usize]>) -> Option<StoredObject> {
+    /// `None`: all), to be decoded batch by batch: their column chunks are fetched now, only
+    /// from the version that was checked (none if it was replaced since).
+    pub async fn columns(
+        &self,
+        lake: &Location,
+        columns: Option<&[usize]>,
+    ) -> Option<StoredObject> {
         let (mask, projected) = match columns {
             Some(c) => (
                 ProjectionMask::roots(self.metadata.parquet_schema(), c.iter().copied()),
@@ -315,8 +386,78 @@ impl Fetched {
             ),
             None => (ProjectionMask::all(), self.schema.clone()),
         };
+        // Each chunk the columns need: (row group, leaf, its byte range).
+        let mut needed: Vec<((usize, usize), std::ops::Range<u64>)> = Vec::new();
+        for (g, group) in self.metadata.metadata().row_groups().iter().enumerate() {
+            for (i, column) in group.columns().iter().enumerate() {
+                if mask.leaf_included(i) {
+                    let (start, length) = column.byte_range();
+                    needed.push(((g, i), start..start + length));
+                }
+            }
+        }
+        needed.sort_by_key(|(_, r)| r.start);
+        let missing: Vec<std::ops::Range<u64>> = {
+            let have = self.chunks.lock().expect("the chunks' lock");
+            needed
+                .iter()
+                .filter(|(key, _)| !have.contains_key(key))
+                .map(|(_, r)| r.clone())
+                .collect()
+        };
+        let mut coalesced: Vec<std::ops::Range<u64>> = Vec::new();
+        for range in missing {
+            match coalesced.last_mut() {
+                Some(last) if range.start <= last.end + COALESCE_GAP => {
+                    last.end = last.end.max(range.end);
+                }
+                _ => coalesced.push(range),
+            }
+        }
+        let fetches = coalesced.iter().map(|range| {
+            let options = GetOptions {
+                range: Some(GetRange::Bounded(range.clone())),
+                if_match: self.version.e_tag.clone(),
+                ..Default::default()
+            };
+            async move {
+                let got = lake.store.get_opts(&self.path, options).await.ok()?;
+                // (a store that ignores If-Match still names the version it read)
+                if got.meta.e_tag != self.version.e_tag || got.meta.size != self.version.size {
+                    return None;
+                }
+                Some((range.start, got.bytes().await.ok()?))
+            }
+        });
+        let fetched: Vec<(u64, bytes::Bytes)> = futures::future::join_all(fetches)
+            .await
+            .into_iter()
+            .collect::<Option<_>>()?;
+        let mut ranges: Vec<(u64, bytes::Bytes)> = Vec::with_capacity(needed.len());
+        {
+            let mut have = self.chunks.lock().expect("the chunks' lock");
+            for (key, range) in needed {
+                let bytes = match have.get(&key) {
+                    Some(bytes) => bytes.clone(),
+                    None => {
+                        // (within one of the ranges just fetched)
+                        let (offset, all) =
+                            fetched.iter().rfind(|(offset, _)| *offset <= range.start)?;
+                        let from = usize::try_from(range.start - offset).ok()?;
+                        let to = from + usize::try_from(range.end - range.start).ok()?;
+                        let bytes = all.get(from..to).map(|_| all.slice(from..to))?;
+                        have.insert(key, bytes.clone());
+                        bytes
+                    }
+                };
+                ranges.push((range.start, bytes));
+            }
+        }
         Some(StoredObject {
-            bytes: self.bytes.clone(),
+            chunks: Chunks {
+                size: self.version.size,
+                ranges: Arc::new(ranges),
+            },
             metadata: self.metadata.clone(),
             mask,
             projected,
@@ -324,7 +465,7 @@ impl Fetched {
     }
 }
 
-/// The stored `what` of `week` against `against`, fetched whole, if it was computed under
+/// The stored `what` of `week` against `against`, its footer read, if it was computed under
 /// `fingerprint` and holds the columns of `schema`. Any problem reading it (absent,
 /// replaced since, cut short, other columns) means "none".
 pub async fn fetch(
@@ -336,25 +477,52 @@ pub async fn fetch(
     schema: &SchemaRef,
 ) -> Option<Fetched> {
     let path = lake.child(&stored_file(what, week, against));
-    let bytes = lake.store.get(&path).await.ok()?.bytes().await.ok()?;
-    let schema = schema.clone();
-    let fingerprint = fingerprint.clone();
-    tokio::task::spawn_blocking(move || {
-        let metadata = ArrowReaderMetadata::load(&bytes, Default::default()).ok()?;
-        if stored_fingerprint(&metadata)? != fingerprint.as_str() {
-            return None;
+    let options = GetOptions {
+        range: Some(GetRange::Suffix(FOOTER_HINT)),
+        ..Default::default()
+    };
+    let got = lake.store.get_opts(&path, options).await.ok()?;
+    let version = got.meta.clone();
+    let tail = got.bytes().await.ok()?;
+    let n = tail.len();
+    if n < 8 || &tail[n - 4..] != b"PAR1" {
+        return None;
+    }
+    let length = u32::from_le_bytes(tail[n - 8..n - 4].try_into().ok()?) as usize;
+    let footer = match n.checked_sub(8 + length) {
+        Some(start) => tail.slice(start..n - 8),
+        None => {
+            // A footer longer than the hint: read it whole, from the same version.
+            let end = version.size.checked_sub(8)?;
+            let options = GetOptions {
+                range: Some(GetRange::Bounded(end.checked_sub(length as u64)?..end)),
+                if_match: version.e_tag.clone(),
+                ..Default::default()
+            };
+            lake.store
+                .get_opts(&path, options)
+                .await
+                .ok()?
+                .bytes()
+                .await
+                .ok()?
         }
-        if !same_columns(metadata.schema(), &schema) {
-            return None;
-        }
-        Some(Fetched {
-            bytes,
-            metadata,
-            schema,
-        })
+    };
+    let metadata = ParquetMetaDataReader::decode_metadata(&footer).ok()?;
+    let metadata = ArrowReaderMetadata::try_new(Arc::new(metadata), Default::default()).ok()?;
+    if stored_fingerprint(&metadata)? != fingerprint.as_str() {
+        return None;
+    }
+    if !same_columns(metadata.schema(), schema) {
+        return None;
+    }
+    Some(Fetched {
+        path,
+        version,
+        metadata,
+        schema: schema.clone(),
+        chunks: Arc::default(),
     })
-    .await
-    .ok()?
 }
 
 /// Whether the stored `what` of `week` against `against` was computed under `fingerprint`
@@ -439,6 +607,7 @@ pub async fn write(
 ) -> Result<()> {
     let properties = writer_properties()
         .into_builder()
+        .set_max_row_group_row_count(Some(STORED_GROUP_ROWS))
         .set_key_value_metadata(Some(vec![KeyValue::new(
             FINGERPRINT_KEY.to_owned(),
             fingerprint.as_str().to_owned(),

@@ -10,7 +10,7 @@ use arrow::array::{Int64Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use chrono::{TimeZone, Utc};
 use lake_store::changes::{
-    is_current, pair_is_current, read, stored_file, write, Fingerprint, Inputs, Stored,
+    fetch, is_current, pair_is_current, read, stored_file, write, Fingerprint, Inputs, Stored,
 };
 use lake_store::Location;
 use object_store::ObjectMeta;
@@ -159,6 +159,42 @@ async fn stored_changes_are_read_only_under_their_fingerprint(lake: &Location) {
         stored_file(Stored::Compliance, "2026-W21", "2026-W20"),
         "_changes/week=2026-W21/against=2026-W20/compliance.parquet"
     );
+
+    // A reader checks the footer once, then fetches the columns each scan reads, only from
+    // the version it checked: once another writer has stored the pair again, none that it
+    // had not fetched yet.
+    let checked = fetch(lake, CHANGES, "2026-W21", "2026-W20", &fp, &schema)
+        .await
+        .unwrap();
+    let first = checked.columns(lake, Some(&[0])).await.unwrap();
+    let decoded: Vec<RecordBatch> = first.batches().map(Option::unwrap).collect();
+    assert_eq!(
+        decoded.iter().map(RecordBatch::num_rows).sum::<usize>(),
+        rows().num_rows()
+    );
+    assert_eq!(decoded[0].num_columns(), 1);
+    write(
+        lake,
+        CHANGES,
+        "2026-W21",
+        "2026-W20",
+        &fp,
+        &schema,
+        &[rows(), rows()],
+    )
+    .await
+    .unwrap();
+    // (a column fetched before is of the version checked, and is read again from memory)
+    let again = checked.columns(lake, Some(&[0])).await.unwrap();
+    assert_eq!(
+        again
+            .batches()
+            .map(|b| b.unwrap().num_rows())
+            .sum::<usize>(),
+        rows().num_rows()
+    );
+    assert!(checked.columns(lake, None).await.is_none());
+    assert!(checked.columns(lake, Some(&[2])).await.is_none());
 }
 
 #[tokio::test]
