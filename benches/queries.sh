@@ -19,7 +19,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/lake-target}"
 RUNS="${RUNS:-3}"
-QUERIES="${QUERIES:-diff lookback posture summary compliance}"
+QUERIES="${QUERIES:-diff lookback posture summary compliance trend}"
 LAKE_DIR="${BENCH_LAKE:-$PWD/bench-data/orglake}"
 VENV="${LAKE_VENV:-$HOME/.cache/lake-venv}"
 PY="${PYTHON:-$VENV/bin/python}"
@@ -38,6 +38,7 @@ args_of() {
   case "$1" in
     diff|posture|summary|compliance) echo "--week $WEEK" ;;
     lookback) echo "--check $CHECK --days 90 --as-of 2025-12-28" ;;
+    trend) echo "--weeks 12" ;;
   esac
 }
 

@@ -2,6 +2,7 @@
 Parquet files, with the same views and the same partition scope lake uses.
 
     python benches/queries_duckdb.py LAKE_DIR QUERY [--week W] [--check ID --days N --as-of D]
+                                               [--weeks N]
 
 Prints the rows returned and the in-process seconds (everything after the import: reading
 the manifest, the views, the query). DuckDB reads what lake reads:
@@ -19,8 +20,10 @@ the manifest, the views, the query). DuckDB reads what lake reads:
 - `first_failures` (whether a key failed before) from the lake's failure index, as lake
   reads it, or with --no-index from the view over the history;
 - the week's changes (`finding_changes`) and both states' counts (`pair_counts`) from the
-  objects lake stored for the pair (`_changes/`), as lake reads them, or with --no-stored
-  computed by the views.
+  objects lake stored for the pair (`_changes/`), as lake reads them (trend: for each of its
+  pairs; lookback: the changes of its latest week, the verdicts), or with --no-stored
+  computed by the views;
+- a compacted partition's cells from the copy's `_cells` object, as lake reads them.
 """
 
 import argparse
@@ -66,6 +69,28 @@ def copy_of(lake, dt):
     return [str(committed[-1] / p) for p in marker["parts"]]
 
 
+def copy_cells(lake, dt):
+    """The cells of the files of partition `dt` that its compacted copy holds, or None."""
+    parts = copy_of(lake, dt)
+    if not parts:
+        return None
+    cells = pathlib.Path(parts[0]).parent / "_cells"
+    return str(cells) if cells.exists() else None
+
+
+def use_stored_pairs(con, lake, pairs, views):
+    """`views` (view -> stored name) read from the objects lake stored for every pair, if it
+    stored them all (lake also checks their fingerprints, which is not redone here)."""
+    dirs = [lake / "_changes" / f"week={w}" / f"against={a}" for w, a in pairs]
+    if not pairs or any(a is None for _, a in pairs) or not all(
+            (d / f"{n}.parquet").exists() for d in dirs for n in views.values()):
+        return False
+    for view, name in views.items():
+        files = [str(d / f"{name}.parquet") for d in dirs]
+        con.execute(f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM read_parquet({files!r})")
+    return True
+
+
 def scoped(con, lake, dts, hive):
     """`findings` over the partitions `dts` (their compacted copies where there are), and
     `scan_cells` / `repeated_keys` from the cells stored beside the files, as lake reads them."""
@@ -81,9 +106,16 @@ def scoped(con, lake, dts, hive):
     if raw:
         selects.append(f"SELECT * FROM read_parquet({raw!r}, {hive}, union_by_name=true)")
     con.execute("CREATE OR REPLACE VIEW findings AS " + " UNION ALL BY NAME ".join(selects))
-    cells = [str(p) for d in dts for p in sorted((lake / "_observed" / f"dt={d}").glob("*.parquet"))]
-    con.execute(
-        f"CREATE TABLE stored_cells AS SELECT * FROM read_parquet({cells!r}, {hive})")
+    # A compacted copy holds its files' cells (`_cells`, ordered by check); other partitions'
+    # files each have theirs under `_observed/`.
+    copied = [copy_cells(lake, d) for d in dts]
+    cells = [str(p) for d, c in zip(dts, copied) if c is None
+             for p in sorted((lake / "_observed" / f"dt={d}").glob("*.parquet"))]
+    selects = [f"SELECT * EXCLUDE (file), '{d}' AS dt FROM read_parquet('{c}', hive_partitioning=false)"
+               for d, c in zip(dts, copied) if c is not None]
+    if cells:
+        selects.append(f"SELECT * FROM read_parquet({cells!r}, {hive})")
+    con.execute("CREATE TABLE stored_cells AS " + " UNION ALL BY NAME ".join(selects))
     con.execute("CREATE OR REPLACE TABLE scan_cells_t AS SELECT dt, source_uri, run_id, provider, "
                 "account_uid, region, check_id, service, findings FROM stored_cells")
     con.execute("CREATE OR REPLACE VIEW scan_cells AS SELECT * FROM scan_cells_t")
@@ -102,6 +134,7 @@ def main():
     ap.add_argument("--week")
     ap.add_argument("--check")
     ap.add_argument("--days", type=int, default=90)
+    ap.add_argument("--weeks", type=int, default=12)
     ap.add_argument("--as-of")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--no-index", action="store_true", help="compute first_failures from the history")
@@ -162,14 +195,9 @@ def main():
         # for the pair (lake also checks their fingerprint against the manifest and the
         # files, which is not redone here); then nothing reads the views below, which lake
         # computes only when a statement scans them.
-        stored = lake / "_changes" / f"week={a.week}" / f"against={against}"
-        use_stored = (against is not None and (stored / "changes.parquet").exists()
-                      and (stored / "counts.parquet").exists() and not a.no_stored)
-        if use_stored:
-            for view, name in (("finding_changes", "changes"), ("pair_counts", "counts")):
-                con.execute(f"CREATE OR REPLACE VIEW {view} AS "
-                            f"SELECT * FROM read_parquet('{stored / name}.parquet')")
-        else:
+        if a.no_stored or not use_stored_pairs(
+                con, lake, [(a.week, against)],
+                {"finding_changes": "changes", "pair_counts": "counts"}):
             for name in ("standing_cells", "week_observations", "standing_checks",
                          "superseded_cells", "week_cells", "week_regions", "week_checks",
                          "week_services", "failing_now"):
@@ -205,6 +233,31 @@ def main():
             "ON s.week = c.base_week AND s.account_uid = c.scan_account ORDER BY 1",
             [str(frm), str(to)]).fetchall()]
         scoped(con, lake, dts, hive)
+        # As lake: what diff says of the latest week (the verdicts) from the pair's stored
+        # changes, when it stored them.
+        pair = con.execute("SELECT week, against FROM diff_pairs").fetchall()
+        if not a.no_stored:
+            use_stored_pairs(con, lake, pair, {"finding_changes": "changes"})
+    elif a.query == "trend":
+        params = {}
+        # As lake: the last --weeks weeks with data, each against the week before it, their
+        # counts and changes from the objects lake stored for each pair.
+        last = weeks[-a.weeks:]
+        pairs = [(w, max((x for x in weeks if x < w), default=None)) for w in last]
+        con.executemany("INSERT INTO diff_pairs VALUES (?, ?)", pairs)
+        dts = [r[0] for r in con.execute(
+            "SELECT dt FROM landed_scans WHERE week IN (SELECT week FROM diff_pairs) "
+            "OR week IN (SELECT against FROM diff_pairs) UNION "
+            "SELECT s.dt FROM landed_scans s JOIN carried_baselines c "
+            "ON s.week = c.base_week AND s.account_uid = c.scan_account ORDER BY 1").fetchall()]
+        scoped(con, lake, dts, hive)
+        if a.no_stored or not use_stored_pairs(
+                con, lake, pairs, {"finding_changes": "changes", "pair_counts": "counts"}):
+            for name in ("standing_cells", "week_observations", "standing_checks",
+                         "superseded_cells", "week_cells", "week_regions", "week_checks",
+                         "week_services", "failing_now"):
+                con.execute(f"CREATE TABLE {name}_t AS SELECT * FROM {name}")
+                con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM {name}_t")
     names = {"summary": ["summary_scope", "summary_counts", "summary_checks", "summary_sources",
                          "summary_sample"]}
     rows = 0
