@@ -91,6 +91,32 @@ def use_stored_pairs(con, lake, pairs, views):
     return True
 
 
+def classified(con, lake, pairs, hive, no_stored):
+    """The session of whole weeks classified, as lake opens it for `pairs` (week, against)."""
+    con.executemany("INSERT INTO diff_pairs VALUES (?, ?)", pairs)
+    # As lake: the partitions of the landed scans of the pairs' weeks, and of the earlier
+    # scans a baseline is carried from (carried_baselines).
+    dts = [r[0] for r in con.execute(
+        "SELECT dt FROM landed_scans WHERE week IN (SELECT week FROM diff_pairs) "
+        "OR week IN (SELECT against FROM diff_pairs) UNION "
+        "SELECT s.dt FROM landed_scans s JOIN carried_baselines c "
+        "ON s.week = c.base_week AND s.account_uid = c.scan_account ORDER BY 1").fetchall()]
+    scoped(con, lake, dts, hive)
+    # As lake: the changes and both states' counts from the objects lake stored for each
+    # pair (lake also checks their fingerprint against the manifest and the files, which is
+    # not redone here); then nothing reads the views below, which lake computes only when a
+    # statement scans them. Else, as lake: the scan standing for each cell, the week's
+    # observations, the standing checks and superseded cells, the evidence views and the
+    # week's failing rows computed once.
+    if no_stored or not use_stored_pairs(
+            con, lake, pairs, {"finding_changes": "changes", "pair_counts": "counts"}):
+        for name in ("standing_cells", "week_observations", "standing_checks",
+                     "superseded_cells", "week_cells", "week_regions", "week_checks",
+                     "week_services", "failing_now"):
+            con.execute(f"CREATE TABLE {name}_t AS SELECT * FROM {name}")
+            con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM {name}_t")
+
+
 def scoped(con, lake, dts, hive):
     """`findings` over the partitions `dts` (their compacted copies where there are), and
     `scan_cells` / `repeated_keys` from the cells stored beside the files, as lake reads them."""
@@ -179,30 +205,7 @@ def main():
     if a.query in ("diff", "posture", "summary"):
         against = max((w for w in weeks if w < a.week), default=None)
         params = {"week": a.week, "against": against, "sample": 50}
-        con.execute("INSERT INTO diff_pairs VALUES (?, ?)", [a.week, against])
-        # As lake: the partitions of the landed scans of both weeks, and of the earlier
-        # scans a baseline is carried from (carried_baselines).
-        dts = [r[0] for r in con.execute(
-            "SELECT dt FROM landed_scans WHERE week IN (SELECT week FROM diff_pairs) "
-            "OR week IN (SELECT against FROM diff_pairs) UNION "
-            "SELECT s.dt FROM landed_scans s JOIN carried_baselines c "
-            "ON s.week = c.base_week AND s.account_uid = c.scan_account ORDER BY 1").fetchall()]
-        scoped(con, lake, dts, hive)
-        # As lake: the scan standing for each cell, the week's observations, the standing
-        # checks and superseded cells, the evidence views and the week's failing rows
-        # computed once.
-        # As lake: the week's changes and both states' counts from the objects lake stored
-        # for the pair (lake also checks their fingerprint against the manifest and the
-        # files, which is not redone here); then nothing reads the views below, which lake
-        # computes only when a statement scans them.
-        if a.no_stored or not use_stored_pairs(
-                con, lake, [(a.week, against)],
-                {"finding_changes": "changes", "pair_counts": "counts"}):
-            for name in ("standing_cells", "week_observations", "standing_checks",
-                         "superseded_cells", "week_cells", "week_regions", "week_checks",
-                         "week_services", "failing_now"):
-                con.execute(f"CREATE TABLE {name}_t AS SELECT * FROM {name}")
-                con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM {name}_t")
+        classified(con, lake, [(a.week, against)], hive, a.no_stored)
     elif a.query == "compliance":
         params = {"week": a.week, "framework": ""}
         # As lake: the week's partitions, and the compliance counts lake stored for the
@@ -244,20 +247,7 @@ def main():
         # counts and changes from the objects lake stored for each pair.
         last = weeks[-a.weeks:]
         pairs = [(w, max((x for x in weeks if x < w), default=None)) for w in last]
-        con.executemany("INSERT INTO diff_pairs VALUES (?, ?)", pairs)
-        dts = [r[0] for r in con.execute(
-            "SELECT dt FROM landed_scans WHERE week IN (SELECT week FROM diff_pairs) "
-            "OR week IN (SELECT against FROM diff_pairs) UNION "
-            "SELECT s.dt FROM landed_scans s JOIN carried_baselines c "
-            "ON s.week = c.base_week AND s.account_uid = c.scan_account ORDER BY 1").fetchall()]
-        scoped(con, lake, dts, hive)
-        if a.no_stored or not use_stored_pairs(
-                con, lake, pairs, {"finding_changes": "changes", "pair_counts": "counts"}):
-            for name in ("standing_cells", "week_observations", "standing_checks",
-                         "superseded_cells", "week_cells", "week_regions", "week_checks",
-                         "week_services", "failing_now"):
-                con.execute(f"CREATE TABLE {name}_t AS SELECT * FROM {name}")
-                con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM {name}_t")
+        classified(con, lake, pairs, hive, a.no_stored)
     names = {"summary": ["summary_scope", "summary_counts", "summary_checks", "summary_sources",
                          "summary_sample"]}
     rows = 0

@@ -265,15 +265,7 @@ async fn the_observed_cells_change_nothing_but_speed() {
     // Ingest stored one file of cells per findings file, holding what the view `scan_cells`
     // computes from the findings (the SQL other engines and ad-hoc queries run).
     let observed = dir.path().join("_observed");
-    let files = lake_store::read::table_files(lake.location(), "findings")
-        .await
-        .unwrap();
-    let metas = futures::future::join_all(
-        files
-            .iter()
-            .map(|p| async { lake.location().store.head(p).await.unwrap() }),
-    )
-    .await;
+    let (files, metas) = findings_files(&lake).await;
     let cells = lake_store::observed::cells_among(lake.location(), &metas, &[], None)
         .await
         .unwrap();
@@ -509,6 +501,22 @@ async fn ingest_dir(lake: &Lake, dir: &Path) {
 }
 
 /// Every file under `dir`.
+/// The findings files of `lake`: their paths and their metadata as listed.
+async fn findings_files(
+    lake: &Lake,
+) -> (Vec<object_store::path::Path>, Vec<object_store::ObjectMeta>) {
+    let files = lake_store::read::table_files(lake.location(), "findings")
+        .await
+        .unwrap();
+    let metas = futures::future::join_all(
+        files
+            .iter()
+            .map(|p| async { lake.location().store.head(p).await.unwrap() }),
+    )
+    .await;
+    (files, metas)
+}
+
 fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap() {
@@ -1135,15 +1143,7 @@ async fn compacted_copies_change_nothing_but_speed() {
 
     // Each copy holds the cells its files observed: with the files' own cells gone, those of
     // the copied partitions are read from the copies, and they are the same rows.
-    let files = lake_store::read::table_files(lake.location(), "findings")
-        .await
-        .unwrap();
-    let metas = futures::future::join_all(
-        files
-            .iter()
-            .map(|p| async { lake.location().store.head(p).await.unwrap() }),
-    )
-    .await;
+    let (files, metas) = findings_files(&lake).await;
     let cells_of_checks = |copies: Vec<(String, String)>, checks: Option<Vec<String>>| {
         let (lake, metas) = (&lake, &metas);
         async move {
