@@ -475,7 +475,22 @@ pub(crate) fn views_read(statements: &[&str], provided: &[&str]) -> BTreeSet<Str
         .flat_map(views_of)
         .filter(|v| !provided.contains(&v.name.as_str()))
         .collect();
-    needed(&statements.join("\n"), &views)
+    // A view may be named in double quotes too (`SELECT * FROM "finding_changes"`).
+    let mut text = String::new();
+    for sql in statements {
+        for piece in pieces(sql) {
+            match piece {
+                Piece::Verbatim(q) if q.len() > 2 && q.starts_with('"') && q.ends_with('"') => {
+                    text.push(' ');
+                    text.push_str(&q[1..q.len() - 1]);
+                    text.push(' ');
+                }
+                Piece::Verbatim(v) | Piece::Code(v) => text.push_str(v),
+            }
+        }
+        text.push('\n');
+    }
+    needed(&text, &views)
         .into_iter()
         .map(|v| v.name.clone())
         .collect()
@@ -631,6 +646,11 @@ mod tests {
     #[test]
     fn a_session_defines_the_views_its_statements_read_and_no_others() {
         assert!(views_read(&["SELECT count(*) FROM scans"], &[]).is_empty());
+        // named in a literal or a comment: not read; in double quotes: read
+        assert!(views_read(&["SELECT 'finding_changes' -- finding_changes"], &[]).is_empty());
+        assert!(
+            views_read(&[r#"SELECT * FROM "finding_changes""#], &[]).contains("finding_changes")
+        );
 
         let diff = views_read(&[named("diff").unwrap().sql], &[]);
         // what diff reads, directly and through other views
