@@ -485,7 +485,7 @@ impl Lake {
         for i in first..weeks.len() {
             let (week, against) = (&weeks[i], &weeks[i - 1]);
             let fingerprint = inputs.fingerprint(week, against);
-            if lake_store::changes::pair_is_current(&self.location, week, against, &fingerprint)
+            if lake_store::changes::pair_is_stored(&self.location, week, against, &fingerprint)
                 .await
             {
                 done.current += 1;

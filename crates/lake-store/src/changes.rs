@@ -534,22 +534,36 @@ pub async fn is_current(
     against: &str,
     fingerprint: &Fingerprint,
 ) -> bool {
+    footer(lake, what, week, against).await.is_some_and(|m| {
+        fingerprint_in(m.file_metadata()).is_some_and(|f| f == fingerprint.as_str())
+    })
+}
+
+/// The footer of the stored `what` of `week` against `against`, if it is there.
+async fn footer(
+    lake: &Location,
+    what: Stored,
+    week: &str,
+    against: &str,
+) -> Option<parquet::file::metadata::ParquetMetaData> {
     let path = lake.child(&stored_file(what, week, against));
     let options = GetOptions {
         range: Some(GetRange::Suffix(FOOTER_HINT)),
         ..Default::default()
     };
-    let Ok(got) = lake.store.get_opts(&path, options).await else {
-        return false;
-    };
-    let Ok(tail) = got.bytes().await else {
-        return false;
-    };
-    footer_fingerprint(&tail).is_some_and(|f| f == fingerprint.as_str())
+    let tail = lake
+        .store
+        .get_opts(&path, options)
+        .await
+        .ok()?
+        .bytes()
+        .await
+        .ok()?;
+    footer_in(&tail)
 }
 
 /// Whether everything stored of the pair ([`Stored::ALL`]) was computed under
-/// `fingerprint`: what a reader needs before using any of it, and what a writer skips.
+/// `fingerprint`: what a reader needs before using any of it.
 pub async fn pair_is_current(
     lake: &Location,
     week: &str,
@@ -564,20 +578,43 @@ pub async fn pair_is_current(
     .all(|current| current)
 }
 
+/// Whether everything stored of the pair is current ([`pair_is_current`]) and laid out as
+/// this build writes it (row groups of [`STORED_GROUP_ROWS`]): what a writer skips. An
+/// object stored by an earlier build in more, smaller row groups reads the same, but a
+/// reader of a few columns then fetches most of it; `lake compact` stores it again.
+pub async fn pair_is_stored(
+    lake: &Location,
+    week: &str,
+    against: &str,
+    fingerprint: &Fingerprint,
+) -> bool {
+    let footers =
+        futures::future::join_all(Stored::ALL.map(|what| footer(lake, what, week, against))).await;
+    footers.iter().all(|m| {
+        m.as_ref().is_some_and(|m| {
+            let rows: i64 = m.row_groups().iter().map(|g| g.num_rows()).sum();
+            let groups = usize::try_from(rows)
+                .unwrap_or(usize::MAX)
+                .div_ceil(STORED_GROUP_ROWS);
+            fingerprint_in(m.file_metadata()).is_some_and(|f| f == fingerprint.as_str())
+                && m.num_row_groups() <= groups.max(1)
+        })
+    })
+}
+
 /// Bytes read from the end of a stored changes object to get its footer in one request.
 const FOOTER_HINT: u64 = 256 * 1024;
 
-/// The fingerprint in the footer at the end of `tail` (the last bytes of a Parquet file),
-/// if the footer lies within them.
-fn footer_fingerprint(tail: &[u8]) -> Option<String> {
+/// The footer at the end of `tail` (the last bytes of a Parquet file), if it lies within
+/// them.
+fn footer_in(tail: &[u8]) -> Option<parquet::file::metadata::ParquetMetaData> {
     let n = tail.len();
     if n < 8 || &tail[n - 4..] != b"PAR1" {
         return None;
     }
     let length = u32::from_le_bytes(tail[n - 8..n - 4].try_into().ok()?) as usize;
     let start = n.checked_sub(8 + length)?;
-    let metadata = ParquetMetaDataReader::decode_metadata(&tail[start..n - 8]).ok()?;
-    fingerprint_in(metadata.file_metadata())
+    ParquetMetaDataReader::decode_metadata(&tail[start..n - 8]).ok()
 }
 
 fn stored_fingerprint(metadata: &ArrowReaderMetadata) -> Option<String> {

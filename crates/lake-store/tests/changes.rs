@@ -10,7 +10,8 @@ use arrow::array::{Int64Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use chrono::{TimeZone, Utc};
 use lake_store::changes::{
-    fetch, is_current, pair_is_current, read, stored_file, write, Fingerprint, Inputs, Stored,
+    fetch, is_current, pair_is_current, pair_is_stored, read, stored_file, write, Fingerprint,
+    Inputs, Stored,
 };
 use lake_store::Location;
 use object_store::ObjectMeta;
@@ -255,4 +256,48 @@ fn the_fingerprint_moves_with_what_the_pair_reads_and_only_that() {
     // The pair is part of it.
     let inputs = Inputs::new(&lake, &["views"], &scans(&manifest), &files).unwrap();
     assert_ne!(inputs.fingerprint("2026-W21", "2026-W19"), base);
+}
+
+#[tokio::test]
+async fn objects_of_an_earlier_layout_are_read_but_stored_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Location::local(dir.path(), true).unwrap();
+    let fp = Inputs::new(&lake, &["SELECT 1"], &[], &[])
+        .unwrap()
+        .fingerprint("2026-W21", "2026-W20");
+    let schema = rows_schema();
+    for what in Stored::ALL {
+        write(&lake, what, "2026-W21", "2026-W20", &fp, &schema, &[rows()])
+            .await
+            .unwrap();
+    }
+    assert!(pair_is_stored(&lake, "2026-W21", "2026-W20", &fp).await);
+
+    // The changes as an earlier build wrote them: the same rows and fingerprint, in row
+    // groups of one row.
+    let properties = parquet::file::properties::WriterProperties::builder()
+        .set_max_row_group_row_count(Some(1))
+        .set_key_value_metadata(Some(vec![parquet::file::metadata::KeyValue::new(
+            "lake.changes.fingerprint".to_owned(),
+            fp.as_str().to_owned(),
+        )]))
+        .build();
+    let path = dir
+        .path()
+        .join(stored_file(CHANGES, "2026-W21", "2026-W20"));
+    let mut bytes = Vec::new();
+    let mut writer =
+        parquet::arrow::ArrowWriter::try_new(&mut bytes, schema.clone(), Some(properties)).unwrap();
+    writer.write(&rows()).unwrap();
+    writer.close().unwrap();
+    std::fs::write(&path, bytes).unwrap();
+
+    // Readers use it (current, same rows); `lake compact` stores it again.
+    assert!(pair_is_current(&lake, "2026-W21", "2026-W20", &fp).await);
+    let read = read_pair(&lake, CHANGES, &fp, &schema, None).await.unwrap();
+    assert_eq!(
+        arrow::compute::concat_batches(&schema, &read).unwrap(),
+        rows()
+    );
+    assert!(!pair_is_stored(&lake, "2026-W21", "2026-W20", &fp).await);
 }
