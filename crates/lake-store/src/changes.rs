@@ -579,7 +579,7 @@ pub async fn pair_is_current(
 }
 
 /// Whether everything stored of the pair is current ([`pair_is_current`]) and laid out as
-/// this build writes it (row groups of [`STORED_GROUP_ROWS`]): what a writer skips. An
+/// this build writes it (row groups of 256 K rows): what a writer skips. An
 /// object stored by an earlier build in more, smaller row groups reads the same, but a
 /// reader of a few columns then fetches most of it; `lake compact` stores it again.
 pub async fn pair_is_stored(
