@@ -1181,6 +1181,29 @@ async fn compacted_copies_change_nothing_but_speed() {
     std::fs::remove_dir_all(dir.path().join("_observed")).unwrap();
     assert_eq!(cells(copies.clone()).await, (per_file.clone(), 0));
     assert_eq!(answers().await, from_copies);
+    // A partition's cells are written a chunk of files at a time (each chunk ordered by
+    // check in row groups of its own): one file per chunk reads the same, all or by check.
+    for (dt, cover) in &copies {
+        let of_dt: Vec<&object_store::ObjectMeta> = metas
+            .iter()
+            .filter(|m| m.location.as_ref().contains(&format!("dt={dt}/")))
+            .collect();
+        assert!(of_dt.len() > 1);
+        lake_store::observed::write_copy_cells(
+            lake.location(),
+            &format!("_compact/findings/dt={dt}/cover={cover}"),
+            &of_dt,
+            1,
+        )
+        .await
+        .unwrap();
+    }
+    assert_eq!(cells(copies.clone()).await, (per_file.clone(), 0));
+    assert_eq!(
+        cells_of_checks(copies.clone(), Some(vec![check.clone()])).await,
+        (of_check.clone(), 0)
+    );
+    assert_eq!(answers().await, from_copies);
 
     // A copy's cells that are not of its files are not used: swapped between two copies,
     // each partition's files are counted from their findings instead.

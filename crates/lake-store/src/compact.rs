@@ -51,7 +51,7 @@ use crate::error::{Result, StoreError};
 use crate::ingest::FindingsSink;
 use crate::layout::{dt_of, FINDINGS_TABLE};
 use crate::location::Location;
-use crate::observed::COPY_CELLS;
+use crate::observed::{COPY_CELLS, COPY_CELLS_CHUNK_FILES};
 use crate::read::FindingsFiles;
 use crate::snapshot::{list_table, FileVersion};
 use crate::writer::writer_properties;
@@ -349,7 +349,13 @@ pub async fn compact(lake: &Location, options: &CompactOptions) -> Result<Vec<Co
             // is of these very files, so are they).
             let listed = copies.get(&(dt.clone(), cover.clone()));
             if listed.is_some_and(|l| !l.iter().any(|p| p.filename() == Some(COPY_CELLS))) {
-                crate::observed::write_copy_cells(lake, &copy_dir(dt, cover), files).await?;
+                crate::observed::write_copy_cells(
+                    lake,
+                    &copy_dir(dt, cover),
+                    files,
+                    COPY_CELLS_CHUNK_FILES,
+                )
+                .await?;
             }
         }
         for (key, parts) in &copies {
@@ -424,7 +430,7 @@ async fn compact_partition(
         names.push(name);
     }
     // The cells the partition's files observed, for the queries that read them.
-    crate::observed::write_copy_cells(lake, &dir, files).await?;
+    crate::observed::write_copy_cells(lake, &dir, files, COPY_CELLS_CHUNK_FILES).await?;
     let marker = json!({
         "parts": names,
         "sources": files.iter().map(|m| m.location.filename().unwrap_or_default()).collect::<Vec<_>>(),

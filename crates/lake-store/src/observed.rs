@@ -124,6 +124,9 @@ const COPY_REPEATING_KEY: &str = "lake.observed.repeating";
 /// (lookback) decodes a group or two of a partition's ~150 K rows.
 const COPY_CELLS_GROUP_ROWS: usize = 4 * 1024;
 
+/// Findings files whose cells [`write_copy_cells`] orders together (~100 K cells, ~25 MB).
+pub const COPY_CELLS_CHUNK_FILES: usize = 64;
+
 /// The columns of [`COPY_CELLS`]: `file` (the findings file's name in its partition), then
 /// [`cells_schema`].
 pub fn copy_cells_schema() -> SchemaRef {
@@ -134,74 +137,83 @@ pub fn copy_cells_schema() -> SchemaRef {
 
 /// Writes the cells of `files` (one partition's findings files, as listed when its copy was
 /// made) as the [`COPY_CELLS`] of the copy in `copy_dir`.
+///
+/// The files are taken `chunk_files` at a time ([`COPY_CELLS_CHUNK_FILES`]), each chunk's
+/// cells ordered by check (then file) and ending its own row groups: memory holds one
+/// chunk's cells (~1,500 per file) and the encoded object, whatever the partition's size,
+/// and a read of one check's cells decodes a group or two per chunk.
 pub async fn write_copy_cells(
     lake: &Location,
     copy_dir: &str,
     files: &[&ObjectMeta],
+    chunk_files: usize,
 ) -> Result<()> {
-    let mut reads = futures::stream::iter(files.iter().map(|m| (*m).clone()))
-        .map(|meta| cells_of(lake, meta))
-        .buffered(READS_IN_FLIGHT);
+    let rel = format!("{copy_dir}/{COPY_CELLS}");
     let schema = copy_cells_schema();
-    let mut batches = Vec::with_capacity(files.len());
-    while let Some((meta, batch, _)) = reads.try_next().await? {
-        let name = meta.location.filename().unwrap_or_default().to_owned();
-        let mut columns: Vec<Arc<dyn Array>> =
-            vec![Arc::new(StringArray::from(vec![name; batch.num_rows()]))];
-        columns.extend(batch.columns().iter().cloned());
-        batches.push(RecordBatch::try_new(schema.clone(), columns).map_err(StoreError::Arrow)?);
-    }
-    let all = arrow::compute::concat_batches(&schema, &batches).map_err(StoreError::Arrow)?;
-    let repeating: Vec<&str> = {
-        let names = all.column(0).as_string::<i32>();
-        let repeated = all
-            .column_by_name("repeated")
-            .map(|c| c.as_primitive::<Int64Type>().clone())
-            .ok_or_else(|| StoreError::Internal("cells without `repeated`".into()))?;
-        let mut out: Vec<&str> = (0..all.num_rows())
-            .filter(|&i| repeated.value(i) > 0)
-            .map(|i| names.value(i))
-            .collect();
-        out.sort_unstable();
-        out.dedup();
-        out
-    };
-    let repeating = serde_json::to_string(&repeating)
-        .map_err(|e| StoreError::Internal(format!("naming the repeating files: {e}")))?;
-    // Ordered by check, then file: a check's cells are a run of row groups.
-    let by_check = arrow::compute::lexsort_to_indices(
-        &[
-            arrow::compute::SortColumn {
-                values: all
-                    .column_by_name("check_id")
-                    .cloned()
-                    .ok_or_else(|| StoreError::Internal("cells without `check_id`".into()))?,
-                options: None,
-            },
-            arrow::compute::SortColumn {
-                values: all.column(0).clone(),
-                options: None,
-            },
-        ],
-        None,
-    )
-    .map_err(StoreError::Arrow)?;
-    let sorted = arrow::compute::take_record_batch(&all, &by_check).map_err(StoreError::Arrow)?;
     let properties = manifest_properties()
         .into_builder()
         .set_max_row_group_row_count(Some(COPY_CELLS_GROUP_ROWS))
-        .set_key_value_metadata(Some(vec![
-            KeyValue::new(COPY_FILES_KEY.to_owned(), files.len().to_string()),
-            KeyValue::new(COPY_REPEATING_KEY.to_owned(), repeating),
-        ]))
+        .set_key_value_metadata(Some(vec![KeyValue::new(
+            COPY_FILES_KEY.to_owned(),
+            files.len().to_string(),
+        )]))
         .build();
-    put_parquet(
-        lake,
-        &format!("{copy_dir}/{COPY_CELLS}"),
-        &sorted,
-        properties,
-    )
-    .await
+    let mut writer =
+        parquet::arrow::ArrowWriter::try_new(Vec::new(), schema.clone(), Some(properties))
+            .map_err(StoreError::parquet(&rel))?;
+    let mut repeating: Vec<String> = Vec::new();
+    for chunk in files.chunks(chunk_files.max(1)) {
+        let mut reads = futures::stream::iter(chunk.iter().map(|m| (*m).clone()))
+            .map(|meta| cells_of(lake, meta))
+            .buffered(READS_IN_FLIGHT);
+        let mut batches = Vec::with_capacity(chunk.len());
+        while let Some((meta, batch, _)) = reads.try_next().await? {
+            let name = meta.location.filename().unwrap_or_default().to_owned();
+            let repeats = batch
+                .column_by_name("repeated")
+                .map(|c| c.as_primitive::<Int64Type>())
+                .is_some_and(|r| r.iter().flatten().any(|n| n > 0));
+            if repeats {
+                repeating.push(name.clone());
+            }
+            let mut columns: Vec<Arc<dyn Array>> =
+                vec![Arc::new(StringArray::from(vec![name; batch.num_rows()]))];
+            columns.extend(batch.columns().iter().cloned());
+            batches.push(RecordBatch::try_new(schema.clone(), columns).map_err(StoreError::Arrow)?);
+        }
+        let cells = arrow::compute::concat_batches(&schema, &batches).map_err(StoreError::Arrow)?;
+        drop(batches);
+        // Ordered by check, then file: a check's cells are a run of row groups.
+        let by_check = arrow::compute::lexsort_to_indices(
+            &[
+                arrow::compute::SortColumn {
+                    values: cells
+                        .column_by_name("check_id")
+                        .cloned()
+                        .ok_or_else(|| StoreError::Internal("cells without `check_id`".into()))?,
+                    options: None,
+                },
+                arrow::compute::SortColumn {
+                    values: cells.column(0).clone(),
+                    options: None,
+                },
+            ],
+            None,
+        )
+        .map_err(StoreError::Arrow)?;
+        let sorted =
+            arrow::compute::take_record_batch(&cells, &by_check).map_err(StoreError::Arrow)?;
+        writer.write(&sorted).map_err(StoreError::parquet(&rel))?;
+        // (the chunk's last group ends here, not mixed with the next chunk's first checks)
+        writer.flush().map_err(StoreError::parquet(&rel))?;
+    }
+    repeating.sort_unstable();
+    repeating.dedup();
+    let repeating = serde_json::to_string(&repeating)
+        .map_err(|e| StoreError::Internal(format!("naming the repeating files: {e}")))?;
+    writer.append_key_value_metadata(KeyValue::new(COPY_REPEATING_KEY.to_owned(), repeating));
+    let bytes = writer.into_inner().map_err(StoreError::parquet(&rel))?;
+    crate::ingest::put_atomic(lake, &rel, Bytes::from(bytes)).await
 }
 
 /// The cells a copy's [`COPY_CELLS`] holds, if it is there, reads whole and describes
