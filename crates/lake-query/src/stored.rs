@@ -49,7 +49,7 @@ pub(crate) struct StoredRows {
     order: Vec<SortExpr>,
     /// The view, run if a stored object no longer matches.
     view: LogicalPlan,
-    /// Each pair's object, fetched and checked by the first scan (none: one no longer
+    /// Each pair's footer, read and checked by the first scan (none: one no longer
     /// matches).
     fetched: OnceCell<Option<Vec<Fetched>>>,
 }

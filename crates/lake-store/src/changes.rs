@@ -44,7 +44,7 @@ use object_store::{GetOptions, GetRange};
 use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ParquetRecordBatchReaderBuilder};
 use parquet::arrow::ProjectionMask;
 use parquet::file::metadata::KeyValue;
-use parquet::file::metadata::{FileMetaData, ParquetMetaDataReader};
+use parquet::file::metadata::{FileMetaData, ParquetMetaData, ParquetMetaDataReader};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Result, StoreError};
@@ -477,38 +477,7 @@ pub async fn fetch(
     schema: &SchemaRef,
 ) -> Option<Fetched> {
     let path = lake.child(&stored_file(what, week, against));
-    let options = GetOptions {
-        range: Some(GetRange::Suffix(FOOTER_HINT)),
-        ..Default::default()
-    };
-    let got = lake.store.get_opts(&path, options).await.ok()?;
-    let version = got.meta.clone();
-    let tail = got.bytes().await.ok()?;
-    let n = tail.len();
-    if n < 8 || &tail[n - 4..] != b"PAR1" {
-        return None;
-    }
-    let length = u32::from_le_bytes(tail[n - 8..n - 4].try_into().ok()?) as usize;
-    let footer = match n.checked_sub(8 + length) {
-        Some(start) => tail.slice(start..n - 8),
-        None => {
-            // A footer longer than the hint: read it whole, from the same version.
-            let end = version.size.checked_sub(8)?;
-            let options = GetOptions {
-                range: Some(GetRange::Bounded(end.checked_sub(length as u64)?..end)),
-                if_match: version.e_tag.clone(),
-                ..Default::default()
-            };
-            lake.store
-                .get_opts(&path, options)
-                .await
-                .ok()?
-                .bytes()
-                .await
-                .ok()?
-        }
-    };
-    let metadata = ParquetMetaDataReader::decode_metadata(&footer).ok()?;
+    let (version, metadata) = footer_of(lake, &path).await?;
     let metadata = ArrowReaderMetadata::try_new(Arc::new(metadata), Default::default()).ok()?;
     if stored_fingerprint(&metadata)? != fingerprint.as_str() {
         return None;
@@ -545,21 +514,45 @@ async fn footer(
     what: Stored,
     week: &str,
     against: &str,
-) -> Option<parquet::file::metadata::ParquetMetaData> {
+) -> Option<ParquetMetaData> {
     let path = lake.child(&stored_file(what, week, against));
+    Some(footer_of(lake, &path).await?.1)
+}
+
+/// The footer of the Parquet object at `path` and the version it was read from: the end of
+/// the object in one request ([`FOOTER_HINT`]), and the rest of a longer footer from the same
+/// version.
+async fn footer_of(
+    lake: &Location,
+    path: &object_store::path::Path,
+) -> Option<(ObjectMeta, ParquetMetaData)> {
     let options = GetOptions {
         range: Some(GetRange::Suffix(FOOTER_HINT)),
         ..Default::default()
     };
-    let tail = lake
-        .store
-        .get_opts(&path, options)
-        .await
-        .ok()?
-        .bytes()
-        .await
-        .ok()?;
-    footer_in(&tail)
+    let got = lake.store.get_opts(path, options).await.ok()?;
+    let version = got.meta.clone();
+    let tail = got.bytes().await.ok()?;
+    let n = tail.len();
+    if n < 8 || &tail[n - 4..] != b"PAR1" {
+        return None;
+    }
+    let length = u32::from_le_bytes(tail[n - 8..n - 4].try_into().ok()?) as usize;
+    let footer = match n.checked_sub(8 + length) {
+        Some(start) => tail.slice(start..n - 8),
+        None => {
+            let end = version.size.checked_sub(8)?;
+            let options = GetOptions {
+                range: Some(GetRange::Bounded(end.checked_sub(length as u64)?..end)),
+                if_match: version.e_tag.clone(),
+                ..Default::default()
+            };
+            let got = lake.store.get_opts(path, options).await.ok()?;
+            got.bytes().await.ok()?
+        }
+    };
+    let metadata = ParquetMetaDataReader::decode_metadata(&footer).ok()?;
+    Some((version, metadata))
 }
 
 /// Whether everything stored of the pair ([`Stored::ALL`]) was computed under
@@ -604,18 +597,6 @@ pub async fn pair_is_stored(
 
 /// Bytes read from the end of a stored changes object to get its footer in one request.
 const FOOTER_HINT: u64 = 256 * 1024;
-
-/// The footer at the end of `tail` (the last bytes of a Parquet file), if it lies within
-/// them.
-fn footer_in(tail: &[u8]) -> Option<parquet::file::metadata::ParquetMetaData> {
-    let n = tail.len();
-    if n < 8 || &tail[n - 4..] != b"PAR1" {
-        return None;
-    }
-    let length = u32::from_le_bytes(tail[n - 8..n - 4].try_into().ok()?) as usize;
-    let start = n.checked_sub(8 + length)?;
-    ParquetMetaDataReader::decode_metadata(&tail[start..n - 8]).ok()
-}
 
 fn stored_fingerprint(metadata: &ArrowReaderMetadata) -> Option<String> {
     fingerprint_in(metadata.metadata().file_metadata())
