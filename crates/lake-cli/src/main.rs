@@ -826,7 +826,7 @@ async fn ingest_cmd(
     // The newest week's changes against the week before it, stored for the queries (a
     // cache like the copies: see `lake_store::changes`).
     match lake_query::Lake::from_location(lake.clone())
-        .store_changes(Some(1))
+        .store_changes(Some(1), Some(lake_query::DEFAULT_HISTORY_WEEKS))
         .await
     {
         Ok(stored) => {
@@ -912,7 +912,7 @@ async fn compact_cmd(lake_url: &str, all: bool) -> Result<ExitCode> {
     let (observed, files) = lake_store::observed::refresh(&lake).await?;
     // Every week's changes against the week before it, where missing or no longer current.
     let stored = lake_query::Lake::from_location(lake.clone())
-        .store_changes(None)
+        .store_changes(None, Some(lake_query::DEFAULT_HISTORY_WEEKS))
         .await?;
     let partitions = |n: usize| format!("{n} partition{}", if n == 1 { "" } else { "s" });
     writeln!(

@@ -447,7 +447,10 @@ async fn run_complete(
 
     let query = Lake::from_location(lake.clone());
     // The newest week's changes stored for the queries (a cache, like the copies).
-    match query.store_changes(Some(1)).await {
+    match query
+        .store_changes(Some(1), Some(config.history_weeks))
+        .await
+    {
         Ok(stored) => {
             for (week, against) in &stored.written {
                 tracing::info!(week = %week, against = %against, "stored the week's changes");

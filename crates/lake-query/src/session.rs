@@ -91,13 +91,24 @@ fn pairs_table(pairs: &Pairs) -> Result<Arc<MemTable>> {
 }
 
 /// What [`Lake::store_changes`] did: the pairs (week, against) whose changes it wrote, and
-/// how many pairs had current ones already.
+/// how many pairs had current ones already; the pairs whose risk rows it wrote.
 #[derive(Debug, Default, Clone)]
 pub struct ChangesStored {
     /// The pairs (week, against) whose changes were written.
     pub written: Vec<(String, String)>,
     /// How many pairs had current stored changes already.
     pub current: usize,
+    /// The pairs whose risk rows (open failures, lifecycle) were written.
+    pub risk_written: Vec<(String, String)>,
+}
+
+/// The pairs of a session whose stored rows are current (see [`Lake::current_pairs`]),
+/// each with the fingerprint it was checked under: the changes ([`Stored::ALL`]), the risk
+/// rows ([`Stored::RISK`]); none: the views compute them.
+#[derive(Debug, Default)]
+struct CurrentPairs {
+    changes: Option<Vec<(String, String, lake_store::changes::Fingerprint)>>,
+    risk: Option<Vec<(String, String, lake_store::changes::Fingerprint)>>,
 }
 
 /// A lake opened for queries.
@@ -355,12 +366,27 @@ impl Lake {
             .statements
             .as_deref()
             .map(|sql| crate::dialect::views_read(sql, &provided));
-        let stored = match &defined {
-            // (none of the stored views read: nothing to check)
-            Some(views) if !Stored::ALL.iter().any(|w| views.contains(w.view())) => None,
-            _ if classified && manifest.whole => self.current_pairs(manifest, pairs).await?,
-            _ => None,
+        // (none of a set's views read: nothing to check)
+        let reads_any = |set: &[Stored]| {
+            defined
+                .as_ref()
+                .is_none_or(|views| set.iter().any(|w| views.contains(w.view())))
         };
+        let stored = if classified && manifest.whole {
+            self.current_pairs(
+                manifest,
+                pairs,
+                reads_any(&Stored::ALL),
+                reads_any(&Stored::RISK),
+            )
+            .await?
+        } else {
+            CurrentPairs::default()
+        };
+        let stored_sets: [(&[Stored], &Option<Vec<_>>); 2] = [
+            (&Stored::ALL, &stored.changes),
+            (&Stored::RISK, &stored.risk),
+        ];
         for script in [VIEWS, CHANGES, CONTEXT] {
             for statement in statements(script) {
                 let defines = crate::dialect::view_of(statement).map(|(name, _)| name);
@@ -372,13 +398,17 @@ impl Lake {
                     continue;
                 }
                 ctx.sql(statement).await?;
-                let stored_view =
-                    defines.and_then(|n| Stored::ALL.into_iter().find(|w| w.view() == n));
-                if let (Some(pairs), Some(what)) = (&stored, stored_view) {
+                let stored_view = defines.and_then(|n| {
+                    stored_sets.iter().find_map(|(set, pairs)| {
+                        let what = set.iter().find(|w| w.view() == n)?;
+                        Some((*what, pairs.as_ref()?))
+                    })
+                });
+                if let Some((what, pairs)) = stored_view {
                     let view = ctx.table(what.view()).await?;
                     let order = match what {
                         Stored::Changes => print_order(&ctx).await?,
-                        Stored::Counts | Stored::Compliance => Vec::new(),
+                        _ => Vec::new(),
                     };
                     let rows =
                         StoredRows::new(self.location.clone(), what, pairs.clone(), &view, order);
@@ -437,15 +467,21 @@ impl Lake {
     }
 
     /// Each pair of `pairs` with the fingerprint of its stored changes, if every pair has
-    /// current ones (then `finding_changes`, `pair_counts` and `compliance_week` read them);
-    /// else none (the views compute them).
+    /// current ones (then `finding_changes`, `pair_counts` and `compliance_week` read
+    /// them), and with that of its risk rows, if the session judges one pair over a
+    /// history window and that pair has current ones (then `open_findings` and
+    /// `finding_lifecycle` read them); else none (the views compute them). `changes`,
+    /// `risk`: whether the session reads any of those views (none read: nothing checked).
     async fn current_pairs(
         &self,
         manifest: &Manifest,
         pairs: &Pairs,
-    ) -> Result<Option<Vec<(String, String, lake_store::changes::Fingerprint)>>> {
-        if pairs.is_empty() || pairs.iter().any(|(_, a)| a.is_none()) {
-            return Ok(None);
+        changes: bool,
+        risk: bool,
+    ) -> Result<CurrentPairs> {
+        let risk = risk && pairs.len() == 1 && manifest.history.is_some();
+        if !(changes || risk) || pairs.is_empty() || pairs.iter().any(|(_, a)| a.is_none()) {
+            return Ok(CurrentPairs::default());
         }
         let started = std::time::Instant::now();
         let inputs = self.change_inputs(manifest).await?;
@@ -457,26 +493,48 @@ impl Lake {
                 (week.clone(), against, fingerprint)
             })
             .collect();
-        let current = futures::future::join_all(
-            checked
-                .iter()
-                .map(|(w, a, f)| lake_store::changes::pair_is_current(&self.location, w, a, f)),
-        )
-        .await;
+        let with_risk: Vec<(String, String, lake_store::changes::Fingerprint)> =
+            match (&manifest.history, risk) {
+                (Some(history), true) => checked
+                    .iter()
+                    .map(|(w, a, f)| (w.clone(), a.clone(), f.risk(CONTEXT, &history.from)))
+                    .collect(),
+                _ => Vec::new(),
+            };
+        let all_current = |whats: &'static [Stored], checked: Vec<_>| async move {
+            let current = futures::future::join_all(checked.iter().map(
+                |(w, a, f): &(String, String, lake_store::changes::Fingerprint)| {
+                    lake_store::changes::pair_is_current(&self.location, whats, w, a, f)
+                },
+            ))
+            .await;
+            (!checked.is_empty() && !current.contains(&false)).then_some(checked)
+        };
+        let (changes, risk) = futures::join!(
+            all_current(&Stored::ALL, if changes { checked } else { Vec::new() }),
+            all_current(&Stored::RISK, with_risk)
+        );
         tracing::debug!(
             pairs = pairs.len(),
-            current = current.iter().filter(|c| **c).count(),
+            changes = changes.is_some(),
+            risk = risk.is_some(),
             ms = started.elapsed().as_millis() as u64,
             "stored changes checked"
         );
-        Ok((!current.contains(&false)).then_some(checked))
+        Ok(CurrentPairs { changes, risk })
     }
 
     /// Stores the changes of each of the `latest` weeks with data (all when `None`) against
     /// the week with data before it, where they are missing or no longer current (see
-    /// [`lake_store::changes`]). What `lake ingest` (the newest week) and `lake compact`
-    /// (every week) call; queries only read them.
-    pub async fn store_changes(&self, latest: Option<usize>) -> Result<ChangesStored> {
+    /// [`lake_store::changes`]), and, with `history_weeks`, the risk rows of each such
+    /// pair (its open failures and their lifecycle over that many weeks with data up to the
+    /// week). What `lake ingest` (the newest week), `lake compact` (every week) and the
+    /// Lambda call; queries only read them.
+    pub async fn store_changes(
+        &self,
+        latest: Option<usize>,
+        history_weeks: Option<u32>,
+    ) -> Result<ChangesStored> {
         let manifest = self.manifest(None).await?;
         let weeks = self.weeks_in(&manifest).await?;
         let inputs = self.change_inputs(&manifest).await?;
@@ -485,49 +543,96 @@ impl Lake {
         for i in first..weeks.len() {
             let (week, against) = (&weeks[i], &weeks[i - 1]);
             let fingerprint = inputs.fingerprint(week, against);
-            if lake_store::changes::pair_is_stored(&self.location, week, against, &fingerprint)
-                .await
-            {
-                done.current += 1;
-                continue;
-            }
             let pairs = vec![(week.clone(), Some(against.clone()))];
-            let scope = Scope::Partitions(self.partitions_of_pairs(&manifest, &pairs).await?);
-            // A manifest that cannot use stored changes, so that the view computes them.
+            // A manifest that cannot use stored rows, so that the views compute them.
             let computing = Manifest {
                 whole: false,
                 ..manifest.clone()
             };
-            let reads = Reads::statements(Stored::ALL.iter().map(|w| w.view()));
-            let ctx = self.context(&computing, &pairs, &scope, reads).await?;
-            for what in Stored::ALL {
-                let mut frame = ctx.table(what.view()).await?;
-                match what {
-                    // The compliance counts of the pair's week alone (the session holds the
-                    // state of the week it is compared with too).
-                    Stored::Compliance => {
-                        frame = frame.filter(col("week").eq(lit(week.clone())))?;
+            if lake_store::changes::pair_is_stored(
+                &self.location,
+                &Stored::ALL,
+                week,
+                against,
+                &fingerprint,
+            )
+            .await
+            {
+                done.current += 1;
+            } else {
+                let scope = Scope::Partitions(self.partitions_of_pairs(&manifest, &pairs).await?);
+                let reads = Reads::statements(Stored::ALL.iter().map(|w| w.view()));
+                let ctx = self.context(&computing, &pairs, &scope, reads).await?;
+                for what in Stored::ALL {
+                    let mut frame = ctx.table(what.view()).await?;
+                    match what {
+                        // The compliance counts of the pair's week alone (the session holds
+                        // the state of the week it is compared with too).
+                        Stored::Compliance => {
+                            frame = frame.filter(col("week").eq(lit(week.clone())))?;
+                        }
+                        // In the order `diff` prints them, which reading them then declares.
+                        Stored::Changes => frame = frame.sort(print_order(&ctx).await?)?,
+                        _ => {}
                     }
-                    // In the order `diff` prints them, which reading them then declares.
-                    Stored::Changes => frame = frame.sort(print_order(&ctx).await?)?,
-                    Stored::Counts => {}
+                    self.store_frame(frame, what, week, against, &fingerprint)
+                        .await?;
                 }
-                let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
-                let batches = frame.collect().await?;
-                lake_store::changes::write(
-                    &self.location,
-                    what,
-                    week,
-                    against,
-                    &fingerprint,
-                    &schema,
-                    &batches,
-                )
-                .await?;
+                done.written.push((week.clone(), against.clone()));
             }
-            done.written.push((week.clone(), against.clone()));
+            let Some(history_weeks) = history_weeks else {
+                continue;
+            };
+            let computing = self.with_history(&computing, week, history_weeks).await?;
+            let Some(history) = &computing.history else {
+                continue;
+            };
+            let risk = fingerprint.risk(CONTEXT, &history.from);
+            if lake_store::changes::pair_is_stored(
+                &self.location,
+                &Stored::RISK,
+                week,
+                against,
+                &risk,
+            )
+            .await
+            {
+                continue;
+            }
+            let scope = Scope::Partitions(self.partitions_of_pairs(&computing, &pairs).await?);
+            let reads = Reads::statements(Stored::RISK.iter().map(|w| w.view()));
+            let ctx = self.context(&computing, &pairs, &scope, reads).await?;
+            for what in Stored::RISK {
+                let frame = ctx.table(what.view()).await?;
+                self.store_frame(frame, what, week, against, &risk).await?;
+            }
+            done.risk_written.push((week.clone(), against.clone()));
         }
         Ok(done)
+    }
+
+    /// Stores the rows of `frame` as `what` of the pair, under `fingerprint`.
+    async fn store_frame(
+        &self,
+        frame: DataFrame,
+        what: Stored,
+        week: &str,
+        against: &str,
+        fingerprint: &lake_store::changes::Fingerprint,
+    ) -> Result<()> {
+        let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
+        let batches = frame.collect().await?;
+        lake_store::changes::write(
+            &self.location,
+            what,
+            week,
+            against,
+            fingerprint,
+            &schema,
+            &batches,
+        )
+        .await?;
+        Ok(())
     }
 
     /// The partitions a query over `pairs` reads: those of the landed scans of every week

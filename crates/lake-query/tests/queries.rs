@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use arrow::array::{AsArray, RecordBatch};
 use arrow::datatypes::Int64Type;
-use lake_query::{Lake, Params, QueryError};
+use lake_query::{Lake, Params, QueryError, DEFAULT_HISTORY_WEEKS};
 use lake_store::changes::Stored;
 use lake_store::ingest::{ingest, IngestOptions};
 use lake_store::{Location, Source};
@@ -252,6 +252,8 @@ async fn the_observed_cells_change_nothing_but_speed() {
             ("diff", week("2026-W20")),
             ("posture", week("2026-W21")),
             ("landing-zones", week("2026-W21")),
+            ("priorities", week("2026-W21")),
+            ("owners", week("2026-W21")),
             ("trend", Params::default()),
             ("compliance", week("2026-W21")),
         ] {
@@ -329,8 +331,12 @@ async fn stored_changes_change_nothing_but_speed() {
     let (lake, dir) = lake_of(&[&runs.join("2026-W19"), &runs.join("2026-W20")]).await;
     // Each week with data is stored against the one before it, once; a later week's
     // ingest leaves the earlier weeks' stored changes current.
-    let stored = lake.store_changes(None).await.unwrap();
+    let stored = lake
+        .store_changes(None, Some(DEFAULT_HISTORY_WEEKS))
+        .await
+        .unwrap();
     assert_eq!(stored.written, [("2026-W20".into(), "2026-W19".into())]);
+    assert_eq!(stored.risk_written, stored.written);
     ingest_dir(&lake, &runs.join("2026-W21")).await;
     // (A new handle: a `Lake` caches its listings for the queries it runs.)
     let lake = Lake::from_location(lake.location().clone());
@@ -341,6 +347,8 @@ async fn stored_changes_change_nothing_but_speed() {
             ("diff", week("2026-W20")),
             ("posture", week("2026-W21")),
             ("landing-zones", week("2026-W21")),
+            ("priorities", week("2026-W21")),
+            ("owners", week("2026-W21")),
             ("trend", Params::default()),
             ("compliance", week("2026-W21")),
         ] {
@@ -356,14 +364,74 @@ async fn stored_changes_change_nothing_but_speed() {
         let summary = lake.summary(&week("2026-W21")).await.unwrap();
         (out, serde_json::to_string(&summary).unwrap())
     };
+    let priorities = |lake: &Lake, p: Params| {
+        let lake = lake.clone();
+        async move { rows(&lake.run("priorities", &p).await.unwrap()) }
+    };
 
     let computed = answers().await;
     assert!(computed.0[0].iter().any(|r| r["change"] == "resolved"));
     assert!(computed.0[2].iter().any(|r| r["dimension"] == "overall"));
-    let stored = lake.store_changes(None).await.unwrap();
+    let stored = lake
+        .store_changes(None, Some(DEFAULT_HISTORY_WEEKS))
+        .await
+        .unwrap();
     assert_eq!(stored.written, [("2026-W21".into(), "2026-W20".into())]);
     assert_eq!(stored.current, 1);
-    assert_eq!(lake.store_changes(None).await.unwrap().written.len(), 0);
+    // The risk rows of the earlier pair too: its window of weeks (W19-W20) did not change.
+    assert_eq!(
+        stored.risk_written,
+        [("2026-W21".into(), "2026-W20".into())]
+    );
+    let again = lake
+        .store_changes(None, Some(DEFAULT_HISTORY_WEEKS))
+        .await
+        .unwrap();
+    assert_eq!((again.written.len(), again.risk_written.len()), (0, 0));
+    assert_eq!(answers().await, computed);
+
+    // The risk queries read the stored risk rows: the week's open failures without those of
+    // one check (their fingerprint kept) are missing from its priorities, and without their
+    // lifecycle the open failures have none (no first week seen).
+    let open = dir.path().join(lake_store::changes::stored_file(
+        Stored::OpenFindings,
+        "2026-W21",
+        "2026-W20",
+    ));
+    let lifecycle = dir.path().join(lake_store::changes::stored_file(
+        Stored::Lifecycle,
+        "2026-W21",
+        "2026-W20",
+    ));
+    let ranked = priorities(&lake, week("2026-W21")).await;
+    let check = ranked[0]["check_id"].clone();
+    assert!(ranked.iter().all(|r| !r["first_seen"].is_empty()));
+    let (original_open, original_lifecycle) = (
+        std::fs::read(&open).unwrap(),
+        std::fs::read(&lifecycle).unwrap(),
+    );
+    std::fs::write(&open, without(&original_open, "check_id", &check)).unwrap();
+    let fewer = priorities(&lake, week("2026-W21")).await;
+    assert!(!fewer.is_empty());
+    assert!(fewer.iter().all(|r| r["check_id"] != check));
+    std::fs::write(&open, &original_open).unwrap();
+    std::fs::write(
+        &lifecycle,
+        without(&original_lifecycle, "last_seen", "2026-W21"),
+    )
+    .unwrap();
+    let unseen = priorities(&lake, week("2026-W21")).await;
+    assert_eq!(unseen.len(), ranked.len());
+    assert!(unseen.iter().all(|r| r["first_seen"].is_empty()));
+    // Another history window is not the stored one's: computed, with the stored rows
+    // tampered still, it shows the lifecycle again.
+    let one_week = Params {
+        history_weeks: Some(1),
+        ..week("2026-W21")
+    };
+    let computed_one = priorities(&lake, one_week).await;
+    assert!(computed_one.iter().all(|r| r["first_seen"] == "2026-W21"));
+    std::fs::write(&lifecycle, &original_lifecycle).unwrap();
     assert_eq!(answers().await, computed);
 
     // They are what the queries read: rows removed from the stored object (its fingerprint
@@ -440,7 +508,10 @@ async fn stored_changes_change_nothing_but_speed() {
     );
 
     // `--source` (one producer's view of the lake) never reads them.
-    let stored = lake.store_changes(None).await.unwrap();
+    let stored = lake
+        .store_changes(None, Some(DEFAULT_HISTORY_WEEKS))
+        .await
+        .unwrap();
     assert_eq!(stored.written.len(), 2);
     std::fs::write(&file, without_resolved(&std::fs::read(&file).unwrap())).unwrap();
     let prowler = Params {

@@ -77,6 +77,14 @@ pub enum Stored {
     /// `compliance_week` of the pair's week alone: its state counted per compliance
     /// requirement (what `compliance` reads).
     Compliance,
+    /// `open_findings` (`queries/context.sql`): the week's open failures with the columns
+    /// the risk views read (tags, frameworks, labels). Under the pair's [`risk`
+    /// fingerprint](Fingerprint::risk).
+    OpenFindings,
+    /// `finding_lifecycle`: per open failure, its history over the window of weeks the
+    /// risk views read (first seen, open since, resolved, reopened). Under the pair's [`risk`
+    /// fingerprint](Fingerprint::risk), which names the window.
+    Lifecycle,
 }
 
 impl Stored {
@@ -84,12 +92,19 @@ impl Stored {
     /// a pair whose changes are current has its counts too unless one was removed).
     pub const ALL: [Stored; 3] = [Stored::Counts, Stored::Compliance, Stored::Changes];
 
+    /// What the risk queries read of a pair (the open failures and their lifecycle), stored
+    /// beside its changes under the pair's [`risk` fingerprint](Fingerprint::risk), in the
+    /// order it is written.
+    pub const RISK: [Stored; 2] = [Stored::OpenFindings, Stored::Lifecycle];
+
     /// The view whose rows the object holds.
     pub fn view(self) -> &'static str {
         match self {
             Stored::Changes => "finding_changes",
             Stored::Counts => "pair_counts",
             Stored::Compliance => "compliance_week",
+            Stored::OpenFindings => "open_findings",
+            Stored::Lifecycle => "finding_lifecycle",
         }
     }
 
@@ -98,6 +113,8 @@ impl Stored {
             Stored::Changes => "changes.parquet",
             Stored::Counts => "counts.parquet",
             Stored::Compliance => "compliance.parquet",
+            Stored::OpenFindings => "open.parquet",
+            Stored::Lifecycle => "lifecycle.parquet",
         }
     }
 }
@@ -119,7 +136,25 @@ impl Fingerprint {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The fingerprint of the pair's risk rows ([`Stored::RISK`]), this being its changes':
+    /// they read what the classification reads of the weeks up to the pair's (the week's
+    /// state, the scans and findings of earlier weeks, the failure index), under the
+    /// definitions `context` (`queries/context.sql`), over the window of weeks from
+    /// `history_from` up to the pair's week. (Derived rather than digested with the
+    /// changes', so that the changes of a lake stay current when context.sql changes.)
+    pub fn risk(&self, context: &str, history_from: &str) -> Fingerprint {
+        let mut h = Sha256::new();
+        for part in [self.as_str(), RISK_FORMAT, context, history_from] {
+            h.update(part.as_bytes());
+            h.update([0x1E]);
+        }
+        Fingerprint(format!("{:x}", h.finalize()))
+    }
 }
+
+/// As [`FORMAT`], for the risk rows ([`Stored::RISK`]).
+pub const RISK_FORMAT: &str = "lake.risk.1";
 
 /// The inputs of every pair's [`Fingerprint`], prepared once per manifest: each manifest row
 /// as text with its week, and the findings files as listed.
@@ -555,34 +590,39 @@ async fn footer_of(
     Some((version, metadata))
 }
 
-/// Whether everything stored of the pair ([`Stored::ALL`]) was computed under
-/// `fingerprint`: what a reader needs before using any of it.
+/// Whether each of `whats` stored of the pair ([`Stored::ALL`], [`Stored::RISK`]) was
+/// computed under `fingerprint`: what a reader needs before using any of them.
 pub async fn pair_is_current(
     lake: &Location,
+    whats: &[Stored],
     week: &str,
     against: &str,
     fingerprint: &Fingerprint,
 ) -> bool {
     futures::future::join_all(
-        Stored::ALL.map(|what| is_current(lake, what, week, against, fingerprint)),
+        whats
+            .iter()
+            .map(|what| is_current(lake, *what, week, against, fingerprint)),
     )
     .await
     .into_iter()
     .all(|current| current)
 }
 
-/// Whether everything stored of the pair is current ([`pair_is_current`]) and laid out as
-/// this build writes it (row groups of 256 K rows): what a writer skips. An
+/// Whether each of `whats` stored of the pair is current ([`pair_is_current`]) and laid
+/// out as this build writes it (row groups of 256 K rows): what a writer skips. An
 /// object stored by an earlier build in more, smaller row groups reads the same, but a
 /// reader of a few columns then fetches most of it; `lake compact` stores it again.
 pub async fn pair_is_stored(
     lake: &Location,
+    whats: &[Stored],
     week: &str,
     against: &str,
     fingerprint: &Fingerprint,
 ) -> bool {
     let footers =
-        futures::future::join_all(Stored::ALL.map(|what| footer(lake, what, week, against))).await;
+        futures::future::join_all(whats.iter().map(|what| footer(lake, *what, week, against)))
+            .await;
     footers.iter().all(|m| {
         m.as_ref().is_some_and(|m| {
             let rows: i64 = m.row_groups().iter().map(|g| g.num_rows()).sum();

@@ -137,17 +137,54 @@ async fn stored_changes_are_read_only_under_their_fingerprint(lake: &Location) {
     for (i, what) in [Stored::Counts, Stored::Compliance].into_iter().enumerate() {
         assert!(!is_current(lake, what, "2026-W21", "2026-W20", &fp).await);
         assert!(read_pair(lake, what, &fp, &schema, None).await.is_none());
-        assert!(!pair_is_current(lake, "2026-W21", "2026-W20", &fp).await);
+        assert!(!pair_is_current(lake, &Stored::ALL, "2026-W21", "2026-W20", &fp).await);
         write(lake, what, "2026-W21", "2026-W20", &fp, &schema, &[rows()])
             .await
             .unwrap();
         assert_eq!(
-            pair_is_current(lake, "2026-W21", "2026-W20", &fp).await,
+            pair_is_current(lake, &Stored::ALL, "2026-W21", "2026-W20", &fp).await,
             i == 1,
             "current once all three are stored"
         );
     }
-    assert!(!pair_is_current(lake, "2026-W21", "2026-W20", &other).await);
+    assert!(!pair_is_current(lake, &Stored::ALL, "2026-W21", "2026-W20", &other).await);
+    // The risk rows are a set of their own, under a fingerprint derived from the changes'
+    // that names the risk views' definitions and the history window: the classification
+    // being current says nothing of them, and they say nothing of it.
+    let risk = fp.risk("CREATE VIEW open_findings AS ...", "2026-W09");
+    assert_ne!(
+        risk,
+        fp.risk("CREATE VIEW open_findings AS ...", "2026-W10")
+    );
+    assert_ne!(
+        risk,
+        fp.risk("CREATE VIEW open_findings AS SELECT 1", "2026-W09")
+    );
+    assert_ne!(
+        risk,
+        other.risk("CREATE VIEW open_findings AS ...", "2026-W09")
+    );
+    assert!(!pair_is_current(lake, &Stored::RISK, "2026-W21", "2026-W20", &risk).await);
+    for what in Stored::RISK {
+        write(
+            lake,
+            what,
+            "2026-W21",
+            "2026-W20",
+            &risk,
+            &schema,
+            &[rows()],
+        )
+        .await
+        .unwrap();
+    }
+    assert!(pair_is_current(lake, &Stored::RISK, "2026-W21", "2026-W20", &risk).await);
+    assert!(!pair_is_current(lake, &Stored::RISK, "2026-W21", "2026-W20", &fp).await);
+    assert!(pair_is_current(lake, &Stored::ALL, "2026-W21", "2026-W20", &fp).await);
+    assert_eq!(
+        stored_file(Stored::Lifecycle, "2026-W21", "2026-W20"),
+        "_changes/week=2026-W21/against=2026-W20/lifecycle.parquet"
+    );
     assert_eq!(
         stored_file(CHANGES, "2026-W21", "2026-W20"),
         "_changes/week=2026-W21/against=2026-W20/changes.parquet"
@@ -271,7 +308,7 @@ async fn objects_of_an_earlier_layout_are_read_but_stored_again() {
             .await
             .unwrap();
     }
-    assert!(pair_is_stored(&lake, "2026-W21", "2026-W20", &fp).await);
+    assert!(pair_is_stored(&lake, &Stored::ALL, "2026-W21", "2026-W20", &fp).await);
 
     // The changes as an earlier build wrote them: the same rows and fingerprint, in row
     // groups of one row.
@@ -293,11 +330,11 @@ async fn objects_of_an_earlier_layout_are_read_but_stored_again() {
     std::fs::write(&path, bytes).unwrap();
 
     // Readers use it (current, same rows); `lake compact` stores it again.
-    assert!(pair_is_current(&lake, "2026-W21", "2026-W20", &fp).await);
+    assert!(pair_is_current(&lake, &Stored::ALL, "2026-W21", "2026-W20", &fp).await);
     let read = read_pair(&lake, CHANGES, &fp, &schema, None).await.unwrap();
     assert_eq!(
         arrow::compute::concat_batches(&schema, &read).unwrap(),
         rows()
     );
-    assert!(!pair_is_stored(&lake, "2026-W21", "2026-W20", &fp).await);
+    assert!(!pair_is_stored(&lake, &Stored::ALL, "2026-W21", "2026-W20", &fp).await);
 }
