@@ -404,7 +404,7 @@ WITH base AS (
            coalesce(k.privileged, false) AS privileged,
            coalesce(k.credentials, false) AS credentials,
            l.first_seen, l.last_seen, l.first_failed, l.open_since, l.resolved_at,
-           coalesce(l.times_reopened, 0) AS times_reopened, g.open_for_days,
+           coalesce(l.times_reopened, 0) AS times_reopened, l.open_for_days,
            coalesce(l.open_before_window, false) AS open_before_window,
            CASE o.severity_id
                WHEN 5 THEN CASE WHEN ac.account_uid IS NULL THEN d.sla_critical ELSE ac.sla_critical END
@@ -414,7 +414,15 @@ WITH base AS (
                WHEN 1 THEN CASE WHEN ac.account_uid IS NULL THEN d.sla_informational
                                 ELSE ac.sla_informational END
            END AS sla_days
-    FROM open_findings o
+    -- (each open failure's lifecycle and age first, narrow rows on the build side of a
+    -- right join: the failures' forty columns stream past them rather than fill the hash
+    -- table of a left join)
+    FROM (
+        SELECT l.*, g.open_for_days
+        FROM finding_lifecycle l
+        LEFT JOIN finding_age g ON g.finding_key = l.finding_key
+    ) l
+    RIGHT JOIN open_findings o ON l.finding_key = o.finding_key
     LEFT JOIN account_context ac ON ac.week = o.week AND ac.account_uid = o.account_uid
     LEFT JOIN account_defaults ad ON ad.week = o.week AND ad.account_uid = o.account_uid
     LEFT JOIN week_sla d ON d.week = o.week
@@ -422,8 +430,6 @@ WITH base AS (
     LEFT JOIN resource_kinds k
         ON k.week = o.week AND k.source = o.source AND k.account_uid = o.account_uid
        AND k.resource_uid = o.resource_uid
-    LEFT JOIN finding_lifecycle l ON l.finding_key = o.finding_key
-    LEFT JOIN finding_age g ON g.finding_key = o.finding_key
 ),
 points AS (
     SELECT b.*,

@@ -102,6 +102,19 @@ pub struct ChangesStored {
     pub risk_written: Vec<(String, String)>,
 }
 
+/// What the risk rows ([`Stored::RISK`]) are computed from beyond what the changes'
+/// fingerprint digests (views.sql and changes.sql whole): the statements of context.sql
+/// that define the views they read, themselves included. An edit of another risk view
+/// (the score, what the queries show) leaves them current.
+fn risk_definitions() -> String {
+    let read = crate::dialect::views_read(&Stored::RISK.map(|w| w.view()), &[]);
+    statements(CONTEXT)
+        .into_iter()
+        .filter(|s| crate::dialect::view_of(s).is_some_and(|(name, _)| read.contains(name)))
+        .collect::<Vec<_>>()
+        .join("\n;\n")
+}
+
 /// The pairs of a session whose stored rows are current (see [`Lake::current_pairs`]),
 /// each with the fingerprint it was checked under: the changes ([`Stored::ALL`]), the risk
 /// rows ([`Stored::RISK`]); none: the views compute them.
@@ -497,7 +510,7 @@ impl Lake {
             match (&manifest.history, risk) {
                 (Some(history), true) => checked
                     .iter()
-                    .map(|(w, a, f)| (w.clone(), a.clone(), f.risk(CONTEXT, &history.from)))
+                    .map(|(w, a, f)| (w.clone(), a.clone(), f.risk(&risk_definitions(), &history.from)))
                     .collect(),
                 _ => Vec::new(),
             };
@@ -587,7 +600,7 @@ impl Lake {
             let Some(history) = &computing.history else {
                 continue;
             };
-            let risk = fingerprint.risk(CONTEXT, &history.from);
+            let risk = fingerprint.risk(&risk_definitions(), &history.from);
             if lake_store::changes::pair_is_stored(
                 &self.location,
                 &Stored::RISK,
@@ -1241,6 +1254,26 @@ pub(crate) fn strings(batches: &[RecordBatch], i: usize) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn risk_rows_digest_the_risk_views_they_read_and_no_other() {
+        let digested = risk_definitions();
+        let defines = |view: &str| digested.contains(&format!("CREATE VIEW {view} AS"));
+        for read in [
+            "open_findings",
+            "finding_lifecycle",
+            "finding_history_stats",
+            "finding_exceptions",
+            "finding_reports",
+            "finding_timeline",
+            "history_rows",
+        ] {
+            assert!(defines(read), "{read} is read by the stored risk rows");
+        }
+        for unread in ["finding_risk", "finding_age", "rule_hits", "account_defaults"] {
+            assert!(!defines(unread), "{unread} is not read by the stored risk rows");
+        }
+    }
 
     #[test]
     fn windows_are_inclusive() {

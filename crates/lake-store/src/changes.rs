@@ -140,7 +140,8 @@ impl Fingerprint {
     /// The fingerprint of the pair's risk rows ([`Stored::RISK`]), this being its changes':
     /// they read what the classification reads of the weeks up to the pair's (the week's
     /// state, the scans and findings of earlier weeks, the failure index), under the
-    /// definitions `context` (`queries/context.sql`), over the window of weeks from
+    /// definitions `context` (the risk views they read, from `queries/context.sql`), over
+    /// the window of weeks from
     /// `history_from` up to the pair's week. (Derived rather than digested with the
     /// changes', so that the changes of a lake stay current when context.sql changes.)
     pub fn risk(&self, context: &str, history_from: &str) -> Fingerprint {
