@@ -19,7 +19,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/lake-target}"
 RUNS="${RUNS:-3}"
-QUERIES="${QUERIES:-diff lookback posture summary compliance trend}"
+QUERIES="${QUERIES:-diff lookback posture summary compliance trend landing-zones priorities owners}"
 LAKE_DIR="${BENCH_LAKE:-$PWD/bench-data/orglake}"
 VENV="${LAKE_VENV:-$HOME/.cache/lake-venv}"
 PY="${PYTHON:-$VENV/bin/python}"
@@ -36,7 +36,7 @@ CHECK=$("$LAKE" query --lake "$LAKE_DIR" --format csv --sql \
 
 args_of() {
   case "$1" in
-    diff|posture|summary|compliance) echo "--week $WEEK" ;;
+    diff|posture|summary|compliance|landing-zones|priorities|owners) echo "--week $WEEK" ;;
     lookback) echo "--check $CHECK --days 90 --as-of 2025-12-28" ;;
     trend) echo "--weeks 12" ;;
   esac
@@ -86,7 +86,7 @@ for q in $QUERIES; do
     fi
     warm
     # shellcheck disable=SC2086
-    read -r t m < <(measure "$PY" benches/queries_duckdb.py "$LAKE_DIR" "$q" $a)
+    read -r t m < <(measure "$PY" benches/queries_duckdb.py "$LAKE_DIR" "$q" $a --lake-bin "$LAKE")
     dtm+=("$t"); dm+=("$m")
   done
   l=$(printf '%s\n' "${lt[@]}" | median); d=$(printf '%s\n' "${dtm[@]}" | median)

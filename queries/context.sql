@@ -506,32 +506,32 @@ SELECT s.*,
 FROM scored s;
 
 -- risk_selected: the rows of finding_risk that the risk queries' thresholds and `--where`
--- dimensions keep. risk_params holds them, one row ('' or 0: any): `lake` registers it from
--- the query's parameters, the Athena rendering writes it as literals. `landing_zone` 'none':
--- in no landing zone; `owner` 'none': unowned; `environment`, `exposure`, `data_class`
--- 'unknown': not given; `data_class` 'sensitive': pii, restricted or confidential.
+-- dimensions keep: the parameters below ('' or 0: any), which `lake` writes into the view as
+-- literals, as the Athena rendering does (so that a dimension not given is no condition at
+-- all). `landing_zone` 'none': in no landing zone; `owner` 'none': unowned;
+-- `environment`, `exposure`, `data_class` 'unknown': not given; `data_class` 'sensitive':
+-- pii, restricted or confidential.
 CREATE VIEW risk_selected AS
 SELECT r.*
 FROM finding_risk r
-CROSS JOIN risk_params p
-WHERE r.risk_score >= p.min_risk
-  AND coalesce(r.open_for_days, 0) >= p.min_age
-  AND r.severity_id >= p.min_severity
-  AND (p.band = '' OR r.risk_band = p.band)
-  AND (p.landing_zone = '' OR coalesce(r.landing_zone, 'none') = p.landing_zone)
-  AND (p.account = '' OR r.account_uid = p.account)
-  AND (p.account_name = '' OR r.account_name = p.account_name)
-  AND (p.region = '' OR r.region = p.region)
-  AND (p.service = '' OR r.service = p.service)
-  AND (p.resource_type = '' OR r.resource_type = p.resource_type)
-  AND (p.owner = '' OR coalesce(r.owner, 'none') = p.owner)
-  AND (p.environment = '' OR coalesce(r.environment, 'unknown') = p.environment)
-  AND (p.exposure = '' OR coalesce(r.exposure, 'unknown') = p.exposure)
-  AND (p.data_class = '' OR coalesce(r.data_class, 'unknown') = p.data_class
-       OR (p.data_class = 'sensitive' AND r.data_class IN ('pii', 'restricted', 'confidential')))
-  AND (p.status = '' OR r.status = p.status)
-  AND (p.framework = '' OR array_has(r.frameworks, p.framework))
-  AND (p.first_seen_from = '' OR r.first_seen >= p.first_seen_from)
-  AND (p.first_seen_to = '' OR r.first_seen <= p.first_seen_to)
-  AND (p.last_seen_from = '' OR r.last_seen >= p.last_seen_from)
-  AND (p.last_seen_to = '' OR r.last_seen <= p.last_seen_to);
+WHERE r.risk_score >= $min_risk
+  AND coalesce(r.open_for_days, 0) >= $min_age
+  AND r.severity_id >= $min_severity
+  AND ($band = '' OR r.risk_band = $band)
+  AND ($landing_zone = '' OR coalesce(r.landing_zone, 'none') = $landing_zone)
+  AND ($account = '' OR r.account_uid = $account)
+  AND ($account_name = '' OR r.account_name = $account_name)
+  AND ($region = '' OR r.region = $region)
+  AND ($service = '' OR r.service = $service)
+  AND ($resource_type = '' OR r.resource_type = $resource_type)
+  AND ($owner = '' OR coalesce(r.owner, 'none') = $owner)
+  AND ($environment = '' OR coalesce(r.environment, 'unknown') = $environment)
+  AND ($exposure = '' OR coalesce(r.exposure, 'unknown') = $exposure)
+  AND ($data_class = '' OR coalesce(r.data_class, 'unknown') = $data_class
+       OR ($data_class = 'sensitive' AND r.data_class IN ('pii', 'restricted', 'confidential')))
+  AND ($status = '' OR r.status = $status)
+  AND ($framework = '' OR array_has(r.frameworks, $framework))
+  AND ($first_seen_from = '' OR r.first_seen >= $first_seen_from)
+  AND ($first_seen_to = '' OR r.first_seen <= $first_seen_to)
+  AND ($last_seen_from = '' OR r.last_seen >= $last_seen_from)
+  AND ($last_seen_to = '' OR r.last_seen <= $last_seen_to);

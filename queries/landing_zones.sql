@@ -2,7 +2,7 @@
 -- `posture` computes it (pass rate = PASS / (PASS + open FAIL), the deltas over the cells
 -- both weeks observed, compared_cells), accounts placed by $week's context, else by their
 -- organizational unit (account_defaults; 'none': in no landing zone), plus the zone's open failures past their SLA and at critical or high risk
--- (finding_risk). `--where environment=...` (risk_params.environment, as for the other risk
+-- (finding_risk). `--where environment=...` ($environment, as for the other risk
 -- queries) filters the accounts ('' any, 'unknown': not given).
 WITH zones AS (
     -- the context's, else (an account it does not list) the organizational unit and tags
@@ -19,10 +19,9 @@ rows AS (
            coalesce(z.landing_zone_name, z.landing_zone, 'none') AS landing_zone_name,
            f.week, f.account_uid, f.status_code, f.muted, f.compared, f.findings
     FROM pair_counts f
-    CROSS JOIN risk_params p
     LEFT JOIN zones z ON z.account_uid = f.account_uid
     WHERE f.pair_week = $week
-      AND (p.environment = '' OR coalesce(z.environment, 'unknown') = p.environment)
+      AND ($environment = '' OR coalesce(z.environment, 'unknown') = $environment)
 ),
 counts AS (
     SELECT landing_zone, max(landing_zone_name) AS landing_zone_name,
@@ -49,8 +48,7 @@ risk AS (
            count(CASE WHEN r.risk_band IN ('critical', 'high') THEN 1 END) AS high_risk,
            max(r.risk_score) AS max_risk
     FROM finding_risk r
-    CROSS JOIN risk_params p
-    WHERE p.environment = '' OR coalesce(r.environment, 'unknown') = p.environment
+    WHERE $environment = '' OR coalesce(r.environment, 'unknown') = $environment
     GROUP BY coalesce(r.landing_zone, 'none')
 ),
 rated AS (

@@ -833,6 +833,11 @@ async fn ingest_cmd(
             for (week, against) in &stored.written {
                 eprintln!("stored the changes of {week} against {against}");
             }
+            for (week, against) in &stored.risk_written {
+                eprintln!(
+                    "stored the open failures of {week} (against {against}) and their lifecycle"
+                );
+            }
         }
         Err(e) => eprintln!("warning: storing the week's changes: {e}"),
     }
@@ -917,12 +922,13 @@ async fn compact_cmd(lake_url: &str, all: bool) -> Result<ExitCode> {
     let partitions = |n: usize| format!("{n} partition{}", if n == 1 { "" } else { "s" });
     writeln!(
         out,
-        "compacted now: {}; read from compacted copies: {}; observed cells written for {observed} of {} findings files; changes stored for {} of {} weeks",
+        "compacted now: {}; read from compacted copies: {}; observed cells written for {observed} of {} findings files; changes stored for {} of {} weeks; open failures and their lifecycle stored for {} weeks",
         partitions(done.len()),
         partitions(usable.len()),
         files,
         stored.written.len(),
         stored.written.len() + stored.current,
+        stored.risk_written.len(),
     )?;
     Ok(ExitCode::SUCCESS)
 }

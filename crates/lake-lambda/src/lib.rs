@@ -455,6 +455,9 @@ async fn run_complete(
             for (week, against) in &stored.written {
                 tracing::info!(week = %week, against = %against, "stored the week's changes");
             }
+            for (week, against) in &stored.risk_written {
+                tracing::info!(week = %week, against = %against, "stored the week's open failures and their lifecycle");
+            }
         }
         Err(e) => tracing::warn!(error = %e, "storing the week's changes"),
     }

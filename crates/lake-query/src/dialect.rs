@@ -16,6 +16,8 @@
 
 use std::collections::BTreeSet;
 
+use datafusion::scalar::ScalarValue;
+
 use crate::error::{QueryError, Result};
 use crate::named::{named, Params};
 use crate::session::window_start;
@@ -216,6 +218,29 @@ fn literal(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
+/// A parameter's value as SQL: a string literal, or a number.
+fn sql_literal(value: &ScalarValue) -> String {
+    match value {
+        ScalarValue::Utf8(v) => literal(v.as_deref().unwrap_or_default()),
+        other => other.to_string(),
+    }
+}
+
+/// `statement` (a view's) with each parameter `$name` of `values` written as its literal:
+/// what lake does with the risk views' thresholds and dimensions (`risk_selected`), so that
+/// one not given ('' or 0) folds away with the condition it keeps, as in the Athena
+/// rendering. Other parameters are left as they are.
+pub(crate) fn bind_literals(statement: &str, values: &[(&str, ScalarValue)]) -> String {
+    if !statement.contains('$') {
+        return statement.to_owned();
+    }
+    rewrite_words(statement, |w| {
+        let name = w.strip_prefix('$')?;
+        let (_, value) = values.iter().find(|(n, _)| *n == name)?;
+        Some(sql_literal(value))
+    })
+}
+
 /// The SQL text each parameter of `name` binds to.
 fn bindings(name: &str, params: &Params) -> Result<Vec<(&'static str, String)>> {
     let mut out: Vec<(&'static str, String)> = Vec::new();
@@ -231,6 +256,10 @@ fn bindings(name: &str, params: &Params) -> Result<Vec<(&'static str, String)>> 
             out.push(("week", literal(&params.week()?.to_string())));
             out.push(("against", "(SELECT against FROM diff_pairs)".into()));
             out.push(("limit", params.limit()?.to_string()));
+            // The thresholds and dimensions the risk queries keep (risk_selected).
+            for (name, value) in crate::session::risk_values(params)? {
+                out.push((name, sql_literal(&value)));
+            }
         }
         "compliance" => {
             out.push(("week", literal(&params.week()?.to_string())));
@@ -339,22 +368,6 @@ pub fn render(name: &str, params: &Params, dialect: Dialect) -> Result<String> {
         views.push(View {
             name: "diff_pairs".into(),
             body,
-        });
-    }
-    // The thresholds and dimensions the risk queries keep (risk_selected), as literals.
-    if matches!(name, "priorities" | "owners" | "landing-zones") {
-        let columns: Vec<String> = crate::session::risk_values(params)?
-            .into_iter()
-            .map(|(column, value)| match value {
-                datafusion::scalar::ScalarValue::Utf8(v) => {
-                    format!("{} AS {column}", literal(&v.unwrap_or_default()))
-                }
-                other => format!("CAST({other} AS bigint) AS {column}"),
-            })
-            .collect();
-        views.push(View {
-            name: "risk_params".into(),
-            body: format!("SELECT {}", columns.join(",\n       ")),
         });
     }
     // The lifecycle's window: the `--history-weeks` latest weeks with data up to the week.
@@ -596,6 +609,22 @@ mod tests {
         p.set_framework("CIS' OR 1=1 --").unwrap();
         let sql = render("compliance", &p, Dialect::Athena).unwrap();
         assert!(sql.contains("'CIS'' OR 1=1 --'"), "{sql}");
+    }
+
+    #[test]
+    fn views_take_their_parameters_as_literals() {
+        let values = [
+            ("owner", ScalarValue::Utf8(Some("it's ops".into()))),
+            ("min_risk", ScalarValue::Int64(Some(40))),
+        ];
+        let view = "CREATE VIEW v AS SELECT '$owner' AS s -- $owner\n\
+                    FROM t WHERE ($owner = '' OR o = $owner) AND r >= $min_risk AND w = $week";
+        assert_eq!(
+            bind_literals(view, &values),
+            "CREATE VIEW v AS SELECT '$owner' AS s -- $owner\n\
+             FROM t WHERE ('it''s ops' = '' OR o = 'it''s ops') AND r >= 40 AND w = $week"
+        );
+        assert_eq!(bind_literals("SELECT 1", &values), "SELECT 1");
     }
 
     #[test]

@@ -320,14 +320,12 @@ impl Lake {
             Arc::new(MemTable::try_new(window_schema, vec![vec![window_row]])?),
         )?;
         ctx.register_table("findings_history", history)?;
+        // The risk queries' thresholds and dimensions, written into the views that name
+        // them (`risk_selected`) as literals.
         let risk = match &manifest.risk {
-            Some(batch) => batch.clone(),
-            None => risk_params(&Params::default())?,
+            Some(values) => values.clone(),
+            None => risk_values(&Params::default())?,
         };
-        ctx.register_table(
-            "risk_params",
-            Arc::new(MemTable::try_new(risk.schema(), vec![vec![risk]])?),
-        )?;
         ctx.register_table("diff_pairs", pairs_table(pairs)?)?;
         // Whether a key failed before: from the failure index, not the view over the
         // whole history (see `FailureIndex`).
@@ -410,7 +408,8 @@ impl Lake {
                 if unread || defines.is_some_and(|name| provided.contains(&name)) {
                     continue;
                 }
-                ctx.sql(statement).await?;
+                ctx.sql(&crate::dialect::bind_literals(statement, &risk))
+                    .await?;
                 let stored_view = defines.and_then(|n| {
                     stored_sets.iter().find_map(|(set, pairs)| {
                         let what = set.iter().find(|w| w.view() == n)?;
@@ -510,7 +509,13 @@ impl Lake {
             match (&manifest.history, risk) {
                 (Some(history), true) => checked
                     .iter()
-                    .map(|(w, a, f)| (w.clone(), a.clone(), f.risk(&risk_definitions(), &history.from)))
+                    .map(|(w, a, f)| {
+                        (
+                            w.clone(),
+                            a.clone(),
+                            f.risk(&risk_definitions(), &history.from),
+                        )
+                    })
                     .collect(),
                 _ => Vec::new(),
             };
@@ -923,7 +928,9 @@ impl Lake {
                 values.push(("against", ScalarValue::Utf8(against.clone())));
                 pairs.push((week, against));
                 scope = Scope::Partitions(self.partitions_of_pairs(&manifest, &pairs).await?);
-                manifest.risk = Some(risk_params(params)?);
+                manifest.risk = Some(risk_values(params)?);
+                // (landing-zones names `$environment`)
+                values.extend(risk_values(params)?);
                 values.push((
                     "limit",
                     ScalarValue::Int64(Some(i64::from(params.limit()?))),
@@ -1057,9 +1064,9 @@ pub(crate) struct Manifest {
     /// The weeks of history the risk views read (`window_findings`, `history_window`):
     /// none set, every partition.
     history: Option<History>,
-    /// The one row of `risk_params` (thresholds and `--where` dimensions of the risk
-    /// queries): none set, the defaults (everything kept).
-    risk: Option<RecordBatch>,
+    /// The thresholds and `--where` dimensions of the risk queries, by parameter name
+    /// ([`risk_values`]): none set, the defaults (everything kept).
+    risk: Option<Vec<(&'static str, ScalarValue)>>,
 }
 
 /// The history a finding's lifecycle is read from: the weeks from `from` up to the week
@@ -1120,25 +1127,9 @@ impl<'a> Reads<'a> {
     }
 }
 
-/// The one row of `risk_params`: [`risk_values`] as a batch.
-pub(crate) fn risk_params(params: &Params) -> Result<RecordBatch> {
-    let values = risk_values(params)?;
-    let fields: Vec<Field> = values
-        .iter()
-        .map(|(name, v)| Field::new(*name, v.data_type(), false))
-        .collect();
-    let columns = values
-        .iter()
-        .map(|(_, v)| v.to_array())
-        .collect::<std::result::Result<Vec<_>, _>>()?;
-    Ok(RecordBatch::try_new(
-        Arc::new(Schema::new(fields)),
-        columns,
-    )?)
-}
-
-/// The thresholds and `--where` dimensions of the risk queries (`priorities`, `owners`),
-/// the columns of `risk_params` ('' or 0 when not given: everything kept).
+/// The thresholds and `--where` dimensions of the risk queries (`priorities`, `owners`,
+/// `landing-zones`), by the name of the parameter the views and queries give them ('' or
+/// 0 when not given: everything kept).
 pub(crate) fn risk_values(params: &Params) -> Result<Vec<(&'static str, ScalarValue)>> {
     let int = |v: u32| ScalarValue::Int64(Some(i64::from(v)));
     let mut out = vec![
@@ -1270,8 +1261,16 @@ mod tests {
         ] {
             assert!(defines(read), "{read} is read by the stored risk rows");
         }
-        for unread in ["finding_risk", "finding_age", "rule_hits", "account_defaults"] {
-            assert!(!defines(unread), "{unread} is not read by the stored risk rows");
+        for unread in [
+            "finding_risk",
+            "finding_age",
+            "rule_hits",
+            "account_defaults",
+        ] {
+            assert!(
+                !defines(unread),
+                "{unread} is not read by the stored risk rows"
+            );
         }
     }
 
