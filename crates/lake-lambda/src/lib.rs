@@ -446,9 +446,16 @@ async fn run_complete(
     }
 
     let query = Lake::from_location(lake.clone());
-    // The newest week's changes stored for the queries (a cache, like the copies).
+    // The newest week's changes stored for the queries (a cache, like the copies), and,
+    // when a business context is set (the summary then has a risk section, which reads
+    // them), its open failures' lifecycle over the summary's history window. Without a
+    // context nothing here reads those, and computing them is the largest step in memory
+    // (the history of every open failure): `lake compact` stores them for the CLI.
+    let context_set = lake_store::context::read(lake)
+        .await
+        .is_ok_and(|c| c.versions.iter().any(|b| b.num_rows() > 0));
     match query
-        .store_changes(Some(1), Some(config.history_weeks))
+        .store_changes(Some(1), context_set.then_some(config.history_weeks))
         .await
     {
         Ok(stored) => {
