@@ -50,8 +50,12 @@ const REPEATED_KEYS: &str = "repeated_keys";
 /// scan standing for each cell, the week's observations, the checks of scans and the cells
 /// superseded, which the week states read; the cells, regions, checks and services observed,
 /// which every evidence lookup of `finding_changes` reads (each several times).
-const MATERIALIZED: [&str; 15] = [
-    // the risk views (queries/context.sql): each read by several others
+const MATERIALIZED: [&str; 17] = [
+    // the risk views (queries/context.sql): each read by several others (and a few rows
+    // per account, whose size a materialized table gives the planner: joined as the small
+    // side of each open failure's lookup rather than as a hash table of the failures)
+    "account_context",
+    "account_defaults",
     "open_findings",
     "resource_kinds",
     "finding_attributes",
