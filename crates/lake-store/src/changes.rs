@@ -29,6 +29,14 @@
 //! lake makes the stored rows unused (the changes are computed from the findings, as
 //! without them) until they are written again; ingesting a later week does not.
 //!
+//! Beside them, the risk rows of the pair's week ([`Stored::RISK`]): `open.parquet` (its
+//! open failures) and `lifecycle.parquet` (each one's history over the risk views' window
+//! of weeks), under [`Fingerprint::risk`]: the changes' fingerprint digested again with the
+//! SQL of the risk views they read and the window's first week. A lifecycle reads the
+//! weeks of its window, all up to the pair's, and what the classification reads of them,
+//! so the same inputs decide whether they are current; a set of their own, written by
+//! `lake ingest`, `lake compact` and (when a business context is set) the Lambda.
+//!
 //! Engines other than lake never read it (its directory starts with `_`); Athena computes the
 //! same rows from the views.
 
