@@ -201,6 +201,11 @@ def test_a_run_lands_once_however_often_its_marker_is_delivered(s3_env, function
     findings = [k for k in objects if k.startswith("security/findings/")]
     assert len(findings) == 6 and all(k.endswith(".parquet") for k in findings)
     assert len([k for k in objects if k.startswith("security/scans/")]) == 6
+    # The week's changes stored for the queries; without a business context not its open
+    # failures' lifecycle (nothing here reads it, and it is the costly step: `lake compact`).
+    pair = "security/_changes/week=2026-W21/against=2026-W20/"
+    assert {k[len(pair):] for k in objects if k.startswith(pair)} == {
+        "changes.parquet", "counts.parquet", "compliance.parquet"}
 
     # Redelivery: nothing is written, nothing changes.
     again = function([("ObjectCreated:Put", f"{prefix}run.complete")])
