@@ -558,6 +558,11 @@ impl Lake {
         history_weeks: Option<u32>,
     ) -> Result<ChangesStored> {
         let manifest = self.manifest(None).await?;
+        // A lake of one week (a first ingest) has no pair: nothing to compute, and no query
+        // session to open (planning one maps ~30 MB of code that the ingest never touches).
+        if manifest.scan_weeks().len() < 2 {
+            return Ok(ChangesStored::default());
+        }
         let weeks = self.weeks_in(&manifest).await?;
         let inputs = self.change_inputs(&manifest).await?;
         let first = latest.map_or(1, |n| weeks.len().saturating_sub(n).max(1));
@@ -1071,6 +1076,17 @@ pub(crate) struct Manifest {
     /// The thresholds and `--where` dimensions of the risk queries, by parameter name
     /// ([`risk_values`]): none set, the defaults (everything kept).
     risk: Option<Vec<(&'static str, ScalarValue)>>,
+}
+
+impl Manifest {
+    /// The weeks named by any of its rows (landed or not): at least the weeks with data.
+    fn scan_weeks(&self) -> std::collections::BTreeSet<&str> {
+        self.scans
+            .iter()
+            .filter_map(|b| b.column_by_name("week")?.as_string_opt::<i32>())
+            .flat_map(|weeks| weeks.iter().flatten())
+            .collect()
+    }
 }
 
 /// The history a finding's lifecycle is read from: the weeks from `from` up to the week
