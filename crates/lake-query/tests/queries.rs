@@ -326,6 +326,19 @@ async fn the_observed_cells_change_nothing_but_speed() {
 }
 
 #[tokio::test]
+async fn a_lake_of_one_week_stores_nothing() {
+    let runs = fixtures().join("runs");
+    let (lake, dir) = lake_of(&[&runs.join("2026-W19")]).await;
+    let stored = lake
+        .store_changes(None, Some(DEFAULT_HISTORY_WEEKS))
+        .await
+        .unwrap();
+    assert!(stored.written.is_empty() && stored.risk_written.is_empty());
+    assert_eq!(stored.current, 0);
+    assert!(!dir.path().join(lake_store::changes::CHANGES_ROOT).exists());
+}
+
+#[tokio::test]
 async fn stored_changes_change_nothing_but_speed() {
     let runs = fixtures().join("runs");
     let (lake, dir) = lake_of(&[&runs.join("2026-W19"), &runs.join("2026-W20")]).await;
