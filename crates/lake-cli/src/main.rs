@@ -84,8 +84,10 @@ enum Command {
     /// Compact closed partitions: copy each week's findings into a few files ordered by
     /// check, which lake's queries read instead (Athena and other engines keep reading the
     /// partitions as ingested). `lake ingest` does this for partitions a week older than the newest.
-    /// Also writes the caches an older lake lacks: each findings file's observed cells, and
-    /// each week's changes against the week before (what diff, summary and trend read).
+    /// Also writes the caches an older lake lacks: each findings file's observed cells,
+    /// each week's changes against the week before (what diff, summary and trend read), and
+    /// each week's open failures with their lifecycle over the default 13-week window (what
+    /// priorities, owners, landing-zones and the summary's risk section read).
     Compact {
         #[command(flatten)]
         lake: LakeArg,
