@@ -164,6 +164,14 @@ def scoped(con, lake, dts, hive):
 RISK_QUERIES = ("landing-zones", "priorities", "owners")
 
 
+def bind_findings_to_one_file(con, lake, hive):
+    """`findings` with the columns of one findings file and no rows: what views are bound
+    against until the query's scope is known (binding each view against the whole history,
+    5,200 files, cost DuckDB seconds per view)."""
+    one = next((lake / "findings").glob("*/*.parquet"))
+    con.execute(f"CREATE OR REPLACE VIEW findings AS SELECT * FROM read_parquet('{one}', {hive}) LIMIT 0")
+
+
 def risk_query(a, lake):
     """A risk query as described above; returns (rows, seconds of the timed region)."""
     import os
@@ -205,8 +213,7 @@ def risk_query(a, lake):
     con.execute(f"CREATE TABLE scans AS SELECT * FROM read_parquet('{snapshot}')")
     # (read by the CTEs the stored objects stand in for: else only bound)
     if use:
-        one = next((lake / "findings").glob("*/*.parquet"))
-        con.execute(f"CREATE VIEW findings AS SELECT * FROM read_parquet('{one}', {hive}) LIMIT 0")
+        bind_findings_to_one_file(con, lake, hive)
     else:
         con.execute(f"CREATE VIEW findings AS SELECT * FROM read_parquet('{lake}/findings/*/*.parquet', {hive})")
     for table in ("versions", "accounts", "rules"):
@@ -253,10 +260,7 @@ def main():
     con.execute(f"CREATE VIEW findings_history AS SELECT * FROM read_parquet('{lake}/findings/*/*.parquet', {hive})")
     # The views and the week list, before findings is scoped.
     con.execute("CREATE TABLE diff_pairs (week VARCHAR, against VARCHAR)")
-    # Bound against one file's columns until the scope is known: binding each view against
-    # the whole history (5,200 files) cost DuckDB seconds per view.
-    one = next((lake / "findings").glob("*/*.parquet"))
-    con.execute(f"CREATE VIEW findings AS SELECT * FROM read_parquet('{one}', {hive}) LIMIT 0")
+    bind_findings_to_one_file(con, lake, hive)
     views = (QUERIES / "views.sql").read_text() + ";\n" + (QUERIES / "changes.sql").read_text()
     # lake reads first_failures from the failure index it writes at ingest; DuckDB gets the
     # same rows from the same file (unless --no-index), instead of the view over the history.

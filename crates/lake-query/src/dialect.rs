@@ -230,15 +230,18 @@ fn sql_literal(value: &ScalarValue) -> String {
 /// what lake does with the risk views' thresholds and dimensions (`risk_selected`), so that
 /// one not given ('' or 0) folds away with the condition it keeps, as in the Athena
 /// rendering. Other parameters are left as they are.
-pub(crate) fn bind_literals(statement: &str, values: &[(&str, ScalarValue)]) -> String {
+pub(crate) fn bind_literals<'a>(
+    statement: &'a str,
+    values: &[(&str, ScalarValue)],
+) -> std::borrow::Cow<'a, str> {
     if !statement.contains('$') {
-        return statement.to_owned();
+        return std::borrow::Cow::Borrowed(statement);
     }
-    rewrite_words(statement, |w| {
+    std::borrow::Cow::Owned(rewrite_words(statement, |w| {
         let name = w.strip_prefix('$')?;
         let (_, value) = values.iter().find(|(n, _)| *n == name)?;
         Some(sql_literal(value))
-    })
+    }))
 }
 
 /// The SQL text each parameter of `name` binds to.

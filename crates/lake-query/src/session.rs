@@ -110,13 +110,17 @@ pub struct ChangesStored {
 /// fingerprint digests (views.sql and changes.sql whole): the statements of context.sql
 /// that define the views they read, themselves included. An edit of another risk view
 /// (the score, what the queries show) leaves them current.
-fn risk_definitions() -> String {
-    let read = crate::dialect::views_read(&Stored::RISK.map(|w| w.view()), &[]);
-    statements(CONTEXT)
-        .into_iter()
-        .filter(|s| crate::dialect::view_of(s).is_some_and(|(name, _)| read.contains(name)))
-        .collect::<Vec<_>>()
-        .join("\n;\n")
+/// (The scripts are compiled in: worked out once per process.)
+fn risk_definitions() -> &'static str {
+    static DEFINITIONS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        let read = crate::dialect::views_read(&Stored::RISK.map(|w| w.view()), &[]);
+        statements(CONTEXT)
+            .into_iter()
+            .filter(|s| crate::dialect::view_of(s).is_some_and(|(name, _)| read.contains(name)))
+            .collect::<Vec<_>>()
+            .join("\n;\n")
+    });
+    &DEFINITIONS
 }
 
 /// The pairs of a session whose stored rows are current (see [`Lake::current_pairs`]),
@@ -517,7 +521,7 @@ impl Lake {
                         (
                             w.clone(),
                             a.clone(),
-                            f.risk(&risk_definitions(), &history.from),
+                            f.risk(risk_definitions(), &history.from),
                         )
                     })
                     .collect(),
@@ -614,7 +618,7 @@ impl Lake {
             let Some(history) = &computing.history else {
                 continue;
             };
-            let risk = fingerprint.risk(&risk_definitions(), &history.from);
+            let risk = fingerprint.risk(risk_definitions(), &history.from);
             if lake_store::changes::pair_is_stored(
                 &self.location,
                 &Stored::RISK,
@@ -937,9 +941,10 @@ impl Lake {
                 values.push(("against", ScalarValue::Utf8(against.clone())));
                 pairs.push((week, against));
                 scope = Scope::Partitions(self.partitions_of_pairs(&manifest, &pairs).await?);
-                manifest.risk = Some(risk_values(params)?);
+                let risk = risk_values(params)?;
                 // (landing-zones names `$environment`)
-                values.extend(risk_values(params)?);
+                values.extend(risk.iter().cloned());
+                manifest.risk = Some(risk);
                 values.push((
                     "limit",
                     ScalarValue::Int64(Some(i64::from(params.limit()?))),

@@ -523,7 +523,7 @@ pub async fn fetch(
     let path = lake.child(&stored_file(what, week, against));
     let (version, metadata) = footer_of(lake, &path).await?;
     let metadata = ArrowReaderMetadata::try_new(Arc::new(metadata), Default::default()).ok()?;
-    if stored_fingerprint(&metadata)? != fingerprint.as_str() {
+    if !computed_under(metadata.metadata().file_metadata(), fingerprint) {
         return None;
     }
     if !same_columns(metadata.schema(), schema) {
@@ -547,9 +547,9 @@ pub async fn is_current(
     against: &str,
     fingerprint: &Fingerprint,
 ) -> bool {
-    footer(lake, what, week, against).await.is_some_and(|m| {
-        fingerprint_in(m.file_metadata()).is_some_and(|f| f == fingerprint.as_str())
-    })
+    footer(lake, what, week, against)
+        .await
+        .is_some_and(|m| computed_under(m.file_metadata(), fingerprint))
 }
 
 /// The footer of the stored `what` of `week` against `against`, if it is there.
@@ -608,14 +608,10 @@ pub async fn pair_is_current(
     against: &str,
     fingerprint: &Fingerprint,
 ) -> bool {
-    futures::future::join_all(
-        whats
-            .iter()
-            .map(|what| is_current(lake, *what, week, against, fingerprint)),
-    )
-    .await
-    .into_iter()
-    .all(|current| current)
+    footers(lake, whats, week, against).await.iter().all(|m| {
+        m.as_ref()
+            .is_some_and(|m| computed_under(m.file_metadata(), fingerprint))
+    })
 }
 
 /// Whether each of `whats` stored of the pair is current ([`pair_is_current`]) and laid
@@ -629,26 +625,33 @@ pub async fn pair_is_stored(
     against: &str,
     fingerprint: &Fingerprint,
 ) -> bool {
-    let footers =
-        futures::future::join_all(whats.iter().map(|what| footer(lake, *what, week, against)))
-            .await;
-    footers.iter().all(|m| {
+    footers(lake, whats, week, against).await.iter().all(|m| {
         m.as_ref().is_some_and(|m| {
             let rows: i64 = m.row_groups().iter().map(|g| g.num_rows()).sum();
             let groups = usize::try_from(rows)
                 .unwrap_or(usize::MAX)
                 .div_ceil(STORED_GROUP_ROWS);
-            fingerprint_in(m.file_metadata()).is_some_and(|f| f == fingerprint.as_str())
-                && m.num_row_groups() <= groups.max(1)
+            computed_under(m.file_metadata(), fingerprint) && m.num_row_groups() <= groups.max(1)
         })
     })
+}
+
+/// The footer of each of `whats` stored of the pair (none: absent or unreadable).
+async fn footers(
+    lake: &Location,
+    whats: &[Stored],
+    week: &str,
+    against: &str,
+) -> Vec<Option<ParquetMetaData>> {
+    futures::future::join_all(whats.iter().map(|what| footer(lake, *what, week, against))).await
 }
 
 /// Bytes read from the end of a stored changes object to get its footer in one request.
 const FOOTER_HINT: u64 = 256 * 1024;
 
-fn stored_fingerprint(metadata: &ArrowReaderMetadata) -> Option<String> {
-    fingerprint_in(metadata.metadata().file_metadata())
+/// Whether a stored object's key-value metadata records `fingerprint`.
+fn computed_under(file: &FileMetaData, fingerprint: &Fingerprint) -> bool {
+    fingerprint_in(file).is_some_and(|f| f == fingerprint.as_str())
 }
 
 /// The fingerprint recorded in a stored object's key-value metadata.
