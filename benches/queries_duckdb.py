@@ -35,10 +35,12 @@ the manifest, the views, the query). DuckDB reads what lake reads:
 """
 
 import argparse
+import atexit
 import datetime as dt
 import json
 import pathlib
 import re
+import shutil
 import sys
 import time
 
@@ -203,6 +205,7 @@ def risk_query(a, lake):
                         f"SELECT * FROM read_parquet('{pair / stored[cte.alias]}.parquet')"))
         statements.append(tree.sql(dialect="duckdb"))
     context = pathlib.Path(tempfile.mkdtemp(prefix="lake-context-"))
+    atexit.register(shutil.rmtree, context, ignore_errors=True)
     subprocess.run([lake_bin, "context", "set", str(ROOT / "fixtures/context/context.yaml"),
                     "--lake", str(context)], capture_output=True, check=True)
     hive = "hive_partitioning=true, hive_types={'dt': VARCHAR}"

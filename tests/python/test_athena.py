@@ -69,8 +69,11 @@ _EMPTY_CONTEXT = []
 def empty_context():
     """A lake holding nothing but a context version: the context tables' columns."""
     if not _EMPTY_CONTEXT:
+        import atexit
+        import shutil
         import tempfile
         out = Path(tempfile.mkdtemp(prefix="lake-context-"))
+        atexit.register(shutil.rmtree, out, ignore_errors=True)
         lake("context", "set", str(ROOT / "fixtures/context/context.yaml"), "--lake", str(out))
         _EMPTY_CONTEXT.append(out)
     return _EMPTY_CONTEXT[0]
