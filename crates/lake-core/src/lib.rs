@@ -32,6 +32,7 @@ pub mod replay;
 pub mod schema;
 pub mod severity;
 pub mod source;
+mod structural;
 
 pub use decoder::{
     DecodeReport, DecodedUnit, DecoderOptions, OcsfDecoder, Rejection, ScanStatus, Splitter,

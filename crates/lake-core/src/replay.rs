@@ -384,7 +384,15 @@ pub type Framed = (
 
 /// Frames `input` pushed in pieces of the sizes `sizes` cycles through (whole when empty).
 pub fn frame(input: &[u8], sizes: &[usize], max_element: usize) -> Framed {
-    let mut framer = Framer::new(max_element);
+    frame_with(Framer::new(max_element), input, sizes)
+}
+
+/// [`frame`] with the reference framer that scans byte by byte ([`Framer::byte_by_byte`]).
+pub fn frame_byte_by_byte(input: &[u8], sizes: &[usize], max_element: usize) -> Framed {
+    frame_with(Framer::byte_by_byte(max_element), input, sizes)
+}
+
+fn frame_with(mut framer: Framer, input: &[u8], sizes: &[usize]) -> Framed {
     let mut elements = Vec::new();
     let keep = |e: Element, input: &[u8], pending: &[u8]| {
         let bytes = match &e.bytes {
@@ -418,14 +426,23 @@ pub fn frame(input: &[u8], sizes: &[usize], max_element: usize) -> Framed {
     }
 }
 
-/// Checks that framing `input` in pieces of `sizes` gives what framing it whole gives, that
-/// every element's bytes are the input's at its offset (or it is oversized, and longer than
+/// Checks that framing `input` in pieces of `sizes` gives what framing it whole gives, and
+/// what the byte-by-byte reference framer gives whole and in those pieces, that every
+/// element's bytes are the input's at its offset (or it is oversized, and longer than
 /// `max_element`), and that the fault lies within the input.
 pub fn check_framing(input: &[u8], sizes: &[usize], max_element: usize) -> Result<(), String> {
     let whole = frame(input, &[], max_element);
     let pieces = frame(input, sizes, max_element);
     if whole != pieces {
         return Err(format!("whole vs pieces {sizes:?}:\n{whole:?}\n{pieces:?}"));
+    }
+    for sizes in [&[][..], sizes] {
+        let reference = frame_byte_by_byte(input, sizes, max_element);
+        if whole != reference {
+            return Err(format!(
+                "blocks vs byte by byte {sizes:?}:\n{whole:?}\n{reference:?}"
+            ));
+        }
     }
     for (offset, len, _, _, bytes) in &whole.0 {
         let at = usize::try_from(*offset).ok();

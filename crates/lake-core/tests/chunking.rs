@@ -107,6 +107,9 @@ fn mutated_findings_decode_alike_in_every_chunking() {
     for case in 0..400 {
         let input = mutated_source(&seeds, &mut |n| rng.below(n));
         let sizes = rng.sizes();
+        if let Err(e) = lake_core::replay::check_framing(&input, &sizes, 256) {
+            panic!("case {case}: {e}");
+        }
         match check_chunkings(&input, &sizes, OPTIONS) {
             Ok(d) => {
                 landed += d.report.counts.findings;

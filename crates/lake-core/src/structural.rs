@@ -1,0 +1,184 @@
+//! Bit masks of the bytes the framer looks for, 64 bytes at a time, with SIMD.
+//!
+//! The framer finds where an element ends by following quotes, backslashes and brackets.
+//! Done byte by byte that is the ingest's largest sequential step (every byte of every
+//! file passes through it before any core can parse). [`classify`] compares a 64-byte block
+//! against the six bytes at once and returns one bit per byte and kind, so the framer can
+//! skip whole blocks of string text and indentation and visit only the brackets outside
+//! strings (a few per block).
+//!
+//! # Why this module may use `unsafe`
+//!
+//! lake-core denies `unsafe_code` everywhere but here. Two things need it and nothing more:
+//! calling the SSE2 and AVX2 functions (`#[target_feature]` functions are `unsafe` to call;
+//! SSE2 is part of every x86_64 CPU, AVX2 is called only after
+//! `is_x86_feature_detected!("avx2")` said the CPU has it), and their unaligned loads, which
+//! read 64 bytes from a `&[u8; 64]` (in bounds by its type). No pointer outlives a call,
+//! nothing is written. Safe Rust was tried first: the same masks built by a byte loop are
+//! not vectorized by the compiler and made framing twice as slow as the byte scanner it
+//! replaces (BENCHMARKS.md). [`classify_portable`] is the reference: every test and the
+//! fuzz target compare the framer's answers block-scanned and byte-scanned, and this
+//! module's tests compare the SIMD masks with the portable ones on every byte value.
+#![allow(unsafe_code)]
+
+/// One bit per byte of a 64-byte block (bit `i` is byte `i`), for each byte the framer
+/// looks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Masks {
+    /// `"`
+    pub quote: u64,
+    /// `\`
+    pub backslash: u64,
+    /// `{` and `[`
+    pub open: u64,
+    /// `}` and `]`
+    pub close: u64,
+    /// `{`
+    pub open_brace: u64,
+    /// `}`
+    pub close_brace: u64,
+}
+
+/// The masks of `block`, with the fastest instructions this CPU has.
+#[inline]
+pub(crate) fn classify(block: &[u8; 64]) -> Masks {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2 (checked just above).
+            return unsafe { x86::classify_avx2(block) };
+        }
+        // SAFETY: SSE2 is part of the x86_64 baseline: every x86_64 CPU has it.
+        unsafe { x86::classify_sse2(block) }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        classify_portable(block)
+    }
+}
+
+/// The masks of `block`, byte by byte: the reference the SIMD versions are tested against,
+/// and what other architectures use.
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+pub(crate) fn classify_portable(block: &[u8; 64]) -> Masks {
+    let mut m = Masks::default();
+    for (i, &b) in block.iter().enumerate() {
+        let bit = 1u64 << i;
+        match b {
+            b'"' => m.quote |= bit,
+            b'\\' => m.backslash |= bit,
+            b'{' => {
+                m.open |= bit;
+                m.open_brace |= bit;
+            }
+            b'[' => m.open |= bit,
+            b'}' => {
+                m.close |= bit;
+                m.close_brace |= bit;
+            }
+            b']' => m.close |= bit,
+            _ => {}
+        }
+    }
+    m
+}
+
+/// Bit `i` of the result is the parity of the bits `0..=i` of `x`: with `x` the quotes of
+/// a block (none escaped), the bytes from an opening quote up to (not including) its
+/// closing quote.
+#[inline]
+pub(crate) fn prefix_xor(mut x: u64) -> u64 {
+    x ^= x << 1;
+    x ^= x << 2;
+    x ^= x << 4;
+    x ^= x << 8;
+    x ^= x << 16;
+    x ^= x << 32;
+    x
+}
+
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use super::Masks;
+    use std::arch::x86_64::*;
+
+    /// `{` and `}` differ from `[` and `]` in bit 5 alone (0x7b/0x5b, 0x7d/0x5d): setting
+    /// it finds both kinds of bracket with one comparison.
+    const CASE: i8 = 0x20;
+
+    #[target_feature(enable = "sse2")]
+    pub(super) fn classify_sse2(block: &[u8; 64]) -> Masks {
+        let mut m = Masks::default();
+        for part in 0..4 {
+            // SAFETY: bytes 16 * part .. 16 * part + 16 of a 64-byte array; loadu has no
+            // alignment requirement.
+            let v = unsafe { _mm_loadu_si128(block.as_ptr().add(16 * part).cast()) };
+            let folded = _mm_or_si128(v, _mm_set1_epi8(CASE));
+            let bits = |x: __m128i| u64::from(_mm_movemask_epi8(x) as u16) << (16 * part);
+            m.quote |= bits(_mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8)));
+            m.backslash |= bits(_mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8)));
+            m.open |= bits(_mm_cmpeq_epi8(folded, _mm_set1_epi8(b'{' as i8)));
+            m.close |= bits(_mm_cmpeq_epi8(folded, _mm_set1_epi8(b'}' as i8)));
+            m.open_brace |= bits(_mm_cmpeq_epi8(v, _mm_set1_epi8(b'{' as i8)));
+            m.close_brace |= bits(_mm_cmpeq_epi8(v, _mm_set1_epi8(b'}' as i8)));
+        }
+        m
+    }
+
+    #[target_feature(enable = "avx2")]
+    pub(super) fn classify_avx2(block: &[u8; 64]) -> Masks {
+        let mut m = Masks::default();
+        for part in 0..2 {
+            // SAFETY: bytes 32 * part .. 32 * part + 32 of a 64-byte array; loadu has no
+            // alignment requirement.
+            let v = unsafe { _mm256_loadu_si256(block.as_ptr().add(32 * part).cast()) };
+            let folded = _mm256_or_si256(v, _mm256_set1_epi8(CASE));
+            let bits = |x: __m256i| u64::from(_mm256_movemask_epi8(x) as u32) << (32 * part);
+            m.quote |= bits(_mm256_cmpeq_epi8(v, _mm256_set1_epi8(b'"' as i8)));
+            m.backslash |= bits(_mm256_cmpeq_epi8(v, _mm256_set1_epi8(b'\\' as i8)));
+            m.open |= bits(_mm256_cmpeq_epi8(folded, _mm256_set1_epi8(b'{' as i8)));
+            m.close |= bits(_mm256_cmpeq_epi8(folded, _mm256_set1_epi8(b'}' as i8)));
+            m.open_brace |= bits(_mm256_cmpeq_epi8(v, _mm256_set1_epi8(b'{' as i8)));
+            m.close_brace |= bits(_mm256_cmpeq_epi8(v, _mm256_set1_epi8(b'}' as i8)));
+        }
+        m
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_simd_masks_are_the_portable_ones_for_every_byte_at_every_position() {
+        for b in 0..=255u8 {
+            for at in 0..64 {
+                let mut block = [b'a'; 64];
+                block[at] = b;
+                // and a second byte of every kind elsewhere, so that lanes mix
+                block[(at + 17) % 64] = b"\"\\{}[]"[usize::from(b) % 6];
+                assert_eq!(
+                    classify(&block),
+                    classify_portable(&block),
+                    "byte {b} at {at}"
+                );
+                #[cfg(target_arch = "x86_64")]
+                {
+                    // SAFETY: SSE2 is part of the x86_64 baseline.
+                    let sse2 = unsafe { x86::classify_sse2(&block) };
+                    assert_eq!(sse2, classify_portable(&block), "SSE2: byte {b} at {at}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn prefix_xor_marks_the_inside_of_each_quoted_run() {
+        //            bit 0 is the first byte
+        let quotes = 0b0100_0100_1001u64;
+        assert_eq!(prefix_xor(quotes), 0b0011_1100_0111);
+        assert_eq!(prefix_xor(0), 0);
+        assert_eq!(prefix_xor(1), u64::MAX);
+        assert_eq!(prefix_xor(1 << 63), 1 << 63);
+    }
+}
