@@ -555,48 +555,43 @@ impl Framer {
     /// scanners cannot disagree on what an escape is. The tail shorter than a block goes
     /// byte by byte too.
     fn scan_blocks(&mut self, input: &[u8]) -> Option<usize> {
-        let mut i = 0;
-        while let Some(block) = input.get(i..i + 64) {
-            let block: &[u8; 64] = block.try_into().expect("a 64-byte slice");
-            let m = structural::classify(block);
+        let kind = self.kind;
+        let found = structural::find_in_blocks(input, |i, block, m| {
             if self.escape || m.backslash != 0 {
-                if let Some(end) = self.scan_bytes(block) {
-                    return Some(i + end);
-                }
-                i += 64;
-                continue;
+                return self.scan_bytes(block).map(|end| i + end);
             }
             let carried = if self.in_string { u64::MAX } else { 0 };
             let inside = structural::prefix_xor(m.quote) ^ carried;
-            let (own_open, own_close) = match self.kind {
-                ElementKind::Array => (m.open & !m.open_brace, m.close & !m.close_brace),
-                _ => (m.open_brace, m.close_brace),
-            };
+            let opens = m.open & !inside;
             let mut brackets = (m.open | m.close) & !inside;
             while brackets != 0 {
-                let at = brackets.trailing_zeros();
-                let bit = 1u64 << at;
+                let at = brackets.trailing_zeros() as usize;
                 brackets &= brackets - 1;
-                if m.open & bit != 0 {
+                // `{` and `}` are the object's own brackets, `[` and `]` the array's.
+                let own = (block[at] < b'a') == (kind == ElementKind::Array);
+                if opens & (1 << at) != 0 {
                     self.nesting += 1;
                     self.max_nesting = self.max_nesting.max(self.nesting);
-                    if own_open & bit != 0 {
+                    if own {
                         self.depth += 1;
                     }
                 } else {
                     self.nesting = self.nesting.saturating_sub(1);
-                    if own_close & bit != 0 {
+                    if own {
                         self.depth -= 1;
                         if self.depth == 0 {
-                            return Some(i + at as usize + 1);
+                            return Some(i + at + 1);
                         }
                     }
                 }
             }
             self.in_string = inside >> 63 == 1;
-            i += 64;
+            None
+        });
+        match found {
+            Ok(end) => Some(end),
+            Err(i) => self.scan_bytes(&input[i..]).map(|end| i + end),
         }
-        self.scan_bytes(&input[i..]).map(|end| i + end)
     }
 
     /// Scans inside the current element byte by byte (strings with `memchr`).

@@ -33,28 +33,47 @@ pub(crate) struct Masks {
     pub open: u64,
     /// `}` and `]`
     pub close: u64,
-    /// `{`
-    pub open_brace: u64,
-    /// `}`
-    pub close_brace: u64,
 }
 
-/// The masks of `block`, with the fastest instructions this CPU has.
+/// Calls `visit` with the offset, bytes and masks of each whole 64-byte block of `input`, in
+/// order, until it returns a value: `Ok` of that value, or `Err` of the bytes visited (the
+/// whole blocks) when it never did. Classifies with the fastest instructions this CPU has;
+/// the loop and `visit` are compiled for them (inlined into the SIMD function).
 #[inline]
-pub(crate) fn classify(block: &[u8; 64]) -> Masks {
+pub(crate) fn find_in_blocks<T>(
+    input: &[u8],
+    visit: impl FnMut(usize, &[u8; 64], Masks) -> Option<T>,
+) -> Result<T, usize> {
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU has AVX2 (checked just above).
-            return unsafe { x86::classify_avx2(block) };
+            return unsafe { x86::find_avx2(input, visit) };
         }
         // SAFETY: SSE2 is part of the x86_64 baseline: every x86_64 CPU has it.
-        unsafe { x86::classify_sse2(block) }
+        unsafe { x86::find_sse2(input, visit) }
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
-        classify_portable(block)
+        find_with(input, visit, classify_portable)
     }
+}
+
+#[inline(always)]
+fn find_with<T>(
+    input: &[u8],
+    mut visit: impl FnMut(usize, &[u8; 64], Masks) -> Option<T>,
+    classify: impl Fn(&[u8; 64]) -> Masks,
+) -> Result<T, usize> {
+    let mut i = 0;
+    while let Some(block) = input.get(i..i + 64) {
+        let block: &[u8; 64] = block.try_into().expect("a 64-byte slice");
+        if let Some(found) = visit(i, block, classify(block)) {
+            return Ok(found);
+        }
+        i += 64;
+    }
+    Err(i)
 }
 
 /// The masks of `block`, byte by byte: the reference the SIMD versions are tested against,
@@ -67,16 +86,8 @@ pub(crate) fn classify_portable(block: &[u8; 64]) -> Masks {
         match b {
             b'"' => m.quote |= bit,
             b'\\' => m.backslash |= bit,
-            b'{' => {
-                m.open |= bit;
-                m.open_brace |= bit;
-            }
-            b'[' => m.open |= bit,
-            b'}' => {
-                m.close |= bit;
-                m.close_brace |= bit;
-            }
-            b']' => m.close |= bit,
+            b'{' | b'[' => m.open |= bit,
+            b'}' | b']' => m.close |= bit,
             _ => {}
         }
     }
@@ -99,13 +110,30 @@ pub(crate) fn prefix_xor(mut x: u64) -> u64 {
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
-    use super::Masks;
+    use super::{find_with, Masks};
     use std::arch::x86_64::*;
 
     /// `{` and `}` differ from `[` and `]` in bit 5 alone (0x7b/0x5b, 0x7d/0x5d): setting
     /// it finds both kinds of bracket with one comparison.
     const CASE: i8 = 0x20;
 
+    #[target_feature(enable = "sse2")]
+    pub(super) fn find_sse2<T>(
+        input: &[u8],
+        visit: impl FnMut(usize, &[u8; 64], Masks) -> Option<T>,
+    ) -> Result<T, usize> {
+        find_with(input, visit, |block| classify_sse2(block))
+    }
+
+    #[target_feature(enable = "avx2")]
+    pub(super) fn find_avx2<T>(
+        input: &[u8],
+        visit: impl FnMut(usize, &[u8; 64], Masks) -> Option<T>,
+    ) -> Result<T, usize> {
+        find_with(input, visit, |block| classify_avx2(block))
+    }
+
+    #[inline]
     #[target_feature(enable = "sse2")]
     pub(super) fn classify_sse2(block: &[u8; 64]) -> Masks {
         let mut m = Masks::default();
@@ -119,12 +147,11 @@ mod x86 {
             m.backslash |= bits(_mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8)));
             m.open |= bits(_mm_cmpeq_epi8(folded, _mm_set1_epi8(b'{' as i8)));
             m.close |= bits(_mm_cmpeq_epi8(folded, _mm_set1_epi8(b'}' as i8)));
-            m.open_brace |= bits(_mm_cmpeq_epi8(v, _mm_set1_epi8(b'{' as i8)));
-            m.close_brace |= bits(_mm_cmpeq_epi8(v, _mm_set1_epi8(b'}' as i8)));
         }
         m
     }
 
+    #[inline]
     #[target_feature(enable = "avx2")]
     pub(super) fn classify_avx2(block: &[u8; 64]) -> Masks {
         let mut m = Masks::default();
@@ -138,8 +165,6 @@ mod x86 {
             m.backslash |= bits(_mm256_cmpeq_epi8(v, _mm256_set1_epi8(b'\\' as i8)));
             m.open |= bits(_mm256_cmpeq_epi8(folded, _mm256_set1_epi8(b'{' as i8)));
             m.close |= bits(_mm256_cmpeq_epi8(folded, _mm256_set1_epi8(b'}' as i8)));
-            m.open_brace |= bits(_mm256_cmpeq_epi8(v, _mm256_set1_epi8(b'{' as i8)));
-            m.close_brace |= bits(_mm256_cmpeq_epi8(v, _mm256_set1_epi8(b'}' as i8)));
         }
         m
     }
@@ -149,27 +174,57 @@ mod x86 {
 mod tests {
     use super::*;
 
+    /// The masks `find_in_blocks` hands out for each block of `input`.
+    fn masks(input: &[u8]) -> Vec<Masks> {
+        let mut out = Vec::new();
+        let visited = find_in_blocks(input, |_, _, m| {
+            out.push(m);
+            None::<()>
+        });
+        assert_eq!(visited, Err(input.len() / 64 * 64));
+        out
+    }
+
     #[test]
     fn the_simd_masks_are_the_portable_ones_for_every_byte_at_every_position() {
         for b in 0..=255u8 {
+            let mut input = Vec::new();
             for at in 0..64 {
                 let mut block = [b'a'; 64];
                 block[at] = b;
                 // and a second byte of every kind elsewhere, so that lanes mix
                 block[(at + 17) % 64] = b"\"\\{}[]"[usize::from(b) % 6];
-                assert_eq!(
-                    classify(&block),
-                    classify_portable(&block),
-                    "byte {b} at {at}"
-                );
-                #[cfg(target_arch = "x86_64")]
-                {
-                    // SAFETY: SSE2 is part of the x86_64 baseline.
-                    let sse2 = unsafe { x86::classify_sse2(&block) };
-                    assert_eq!(sse2, classify_portable(&block), "SSE2: byte {b} at {at}");
-                }
+                input.extend_from_slice(&block);
+            }
+            input.extend_from_slice(b"{}");
+            let expected: Vec<Masks> = input
+                .chunks_exact(64)
+                .map(|c| classify_portable(c.try_into().expect("64 bytes")))
+                .collect();
+            assert_eq!(masks(&input), expected, "byte {b}");
+            #[cfg(target_arch = "x86_64")]
+            {
+                // SAFETY: SSE2 is part of the x86_64 baseline.
+                let mut sse2 = Vec::new();
+                let _ = unsafe {
+                    x86::find_sse2(&input, |_, _, m| {
+                        sse2.push(m);
+                        None::<()>
+                    })
+                };
+                assert_eq!(sse2, expected, "SSE2: byte {b}");
             }
         }
+    }
+
+    #[test]
+    fn the_visit_stops_at_its_answer() {
+        let input = [b'x'; 200];
+        assert_eq!(
+            find_in_blocks(&input, |i, _, _| (i == 128).then_some(i)),
+            Ok(128)
+        );
+        assert_eq!(find_in_blocks(&input[..63], |i, _, _| Some(i)), Err(0));
     }
 
     #[test]
