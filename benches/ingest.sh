@@ -17,7 +17,8 @@
 # as it reports it (interpreter start, import and the output's row count left out). Peak
 # RSS is the whole process's for every tool. Every run writes the run's codec: lake with
 # `--compression`, the peers with their own setting.
-# SKIP_BUILD=1 uses the binaries as they are; LAKE_BIN / SYNTH_BIN name other builds.
+# SKIP_BUILD=1 uses the binaries as they are; LAKE_BIN / SYNTH_BIN name other builds;
+# BASELINE_BIN adds `lake_baseline`, another build of lake run in the same rounds (A/B).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/lake-target}"
@@ -31,7 +32,7 @@ if [ -z "${PYTHON:-}" ]; then
   [ -x "$PY" ] || python3 -m venv "$VENV"
   "$VENV/bin/pip" install --quiet --disable-pip-version-check -r benches/requirements.txt
 fi
-TOOLS="${TOOLS:-lake lake_1core chdb_narrow chdb_wide duckdb_narrow duckdb_wide polars_narrow polars_wide python_json_load python_ijson}"
+TOOLS="${TOOLS:-lake ${BASELINE_BIN:+lake_baseline} lake_1core chdb_narrow chdb_wide duckdb_narrow duckdb_wide polars_narrow polars_wide python_json_load python_ijson}"
 
 [ "${SKIP_BUILD:-0}" = 1 ] || cargo build --release --quiet -p lake-cli -p lake-synth -p lake-benches
 LAKE="${LAKE_BIN:-$CARGO_TARGET_DIR/release/lake}"
@@ -95,6 +96,7 @@ for case in $CASES; do
         cat "${files[@]}" > /dev/null
         case "$tool" in
           lake) m=$(measure "$LAKE" ingest "$input" --lake "$out/lake" --force --compression "$codec") ;;
+          lake_baseline) m=$(measure "$BASELINE_BIN" ingest "$input" --lake "$out/lake" --force --compression "$codec") ;;
           lake_1core) m=$(measure taskset -c 0 "$LAKE" ingest "$input" --lake "$out/lake" --force --compression "$codec") ;;
           chdb_*|duckdb_*|polars_*) m=$(measure "$PY" benches/baselines.py "${tool%_*}" "${tool#*_}" "$codec" "$out/out.parquet" "$input") ;;
           python_json_load) { [ "$case" = file1000 ] || [ "$codec" != snappy ]; } && { rm -rf "$out"; continue; }  # ~5 GB of Python objects; writes no Parquet
