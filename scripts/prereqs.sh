@@ -3,7 +3,7 @@
 #
 #   need_tools demo   # cargo, rustc
 #   need_tools test   # ... plus rustfmt, clippy, nightly (fuzzing), python3 with venv,
-#                     # Java 17+ (Spark)
+#                     # Java 17+ (Spark), the AArch64 target, qemu-user and its linker
 
 need_tools() {
   local what="$1" missing=()
@@ -25,6 +25,13 @@ need_tools() {
       ! { [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; }; then
       missing+=("chromium, for the browser test of the HTML report: e.g. sudo apt-get install chromium")
     fi
+    if ! { command -v qemu-aarch64 >/dev/null 2>&1 && command -v aarch64-linux-gnu-gcc >/dev/null 2>&1; } &&
+      ! { [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; }; then
+      missing+=("qemu-user and an AArch64 linker, for lake-core's tests on the Lambda's architecture: e.g. sudo apt-get install qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross")
+    fi
+    rustup target list --installed 2>/dev/null | grep -q '^aarch64-unknown-linux-gnu$' ||
+      rustup target add aarch64-unknown-linux-gnu >/dev/null 2>&1 ||
+      missing+=("the AArch64 standard library, for lake-core's tests on the Lambda's architecture: rustup target add aarch64-unknown-linux-gnu")
     rustup run nightly rustc --version >/dev/null 2>&1 ||
       missing+=("the nightly Rust toolchain, for the fuzz targets (cargo-fuzz): rustup toolchain install nightly")
     local java

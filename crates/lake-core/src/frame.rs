@@ -248,7 +248,7 @@ impl Framer {
             probe_start: 0,
             wrapped: false,
             tail: false,
-            blocks: true,
+            blocks: structural::SIMD,
         }
     }
 

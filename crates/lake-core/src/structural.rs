@@ -2,23 +2,29 @@
 //!
 //! The framer finds where an element ends by following quotes, backslashes and brackets.
 //! Done byte by byte that is the ingest's largest sequential step (every byte of every
-//! file passes through it before any core can parse). [`classify`] compares a 64-byte block
-//! against the six bytes at once and returns one bit per byte and kind, so the framer can
+//! file passes through it before any core can parse). [`find_in_blocks`] compares each
+//! 64-byte block with the six bytes at once and hands out one bit per byte and kind, so the framer can
 //! skip whole blocks of string text and indentation and visit only the brackets outside
 //! strings (a few per block).
+//!
+//! On x86_64 it uses SSE2, or AVX2 where the CPU has it; on AArch64 (the Lambda's
+//! architecture) NEON. Other architectures have no SIMD version: there [`SIMD`] is false
+//! and the framer scans byte by byte, which is faster than building the masks byte by byte.
 //!
 //! # Why this module may use `unsafe`
 //!
 //! lake-core denies `unsafe_code` everywhere but here. Two things need it and nothing more:
-//! calling the SSE2 and AVX2 functions (`#[target_feature]` functions are `unsafe` to call;
-//! SSE2 is part of every x86_64 CPU, AVX2 is called only after
-//! `is_x86_feature_detected!("avx2")` said the CPU has it), and their unaligned loads, which
-//! read 64 bytes from a `&[u8; 64]` (in bounds by its type). No pointer outlives a call,
-//! nothing is written. Safe Rust was tried first: the same masks built by a byte loop are
-//! not vectorized by the compiler and made framing twice as slow as the byte scanner it
-//! replaces (BENCHMARKS.md). [`classify_portable`] is the reference: every test and the
-//! fuzz target compare the framer's answers block-scanned and byte-scanned, and this
-//! module's tests compare the SIMD masks with the portable ones on every byte value.
+//! calling the SSE2, AVX2 and NEON functions (`#[target_feature]` functions are `unsafe` to
+//! call; SSE2 is part of every x86_64 CPU and NEON of every AArch64 one, AVX2 is called only
+//! after `is_x86_feature_detected!("avx2")` said the CPU has it), and their unaligned loads,
+//! which read 16 or 32 bytes at a time from a `&[u8; 64]` (in bounds by its type). No
+//! pointer outlives a call, nothing is written. Safe Rust was tried first: the same masks
+//! built by a byte loop are not vectorized by the compiler and made framing twice as slow as
+//! the byte scanner it replaces (BENCHMARKS.md). [`classify_portable`] is the reference:
+//! this module's tests compare the masks of the SIMD versions with it on every byte value at
+//! every position, and every framing test and the `frame` fuzz target (under
+//! AddressSanitizer) compare the framer's answers block-scanned and byte-scanned.
+//! `scripts/test` runs lake-core's tests on AArch64 too, under qemu-user.
 #![allow(unsafe_code)]
 
 /// One bit per byte of a 64-byte block (bit `i` is byte `i`), for each byte the framer
@@ -53,11 +59,20 @@ pub(crate) fn find_in_blocks<T>(
         // SAFETY: SSE2 is part of the x86_64 baseline: every x86_64 CPU has it.
         unsafe { x86::find_sse2(input, visit) }
     }
-    #[cfg(not(target_arch = "x86_64"))]
+    #[cfg(target_arch = "aarch64")]
+    {
+        // SAFETY: NEON is part of the AArch64 baseline: every AArch64 CPU has it.
+        unsafe { arm::find_neon(input, visit) }
+    }
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
     {
         find_with(input, visit, classify_portable)
     }
 }
+
+/// Whether [`find_in_blocks`] has SIMD on this architecture. Elsewhere it builds the masks
+/// byte by byte, slower than the framer's byte scanner, which the framer then uses instead.
+pub(crate) const SIMD: bool = cfg!(any(target_arch = "x86_64", target_arch = "aarch64"));
 
 #[inline(always)]
 fn find_with<T>(
@@ -76,9 +91,8 @@ fn find_with<T>(
     Err(i)
 }
 
-/// The masks of `block`, byte by byte: the reference the SIMD versions are tested against,
-/// and what other architectures use.
-#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+/// The masks of `block`, byte by byte: the reference the SIMD versions are tested against.
+#[cfg_attr(any(target_arch = "x86_64", target_arch = "aarch64"), allow(dead_code))]
 pub(crate) fn classify_portable(block: &[u8; 64]) -> Masks {
     let mut m = Masks::default();
     for (i, &b) in block.iter().enumerate() {
@@ -167,6 +181,54 @@ mod x86 {
             m.close |= bits(_mm256_cmpeq_epi8(folded, _mm256_set1_epi8(b'}' as i8)));
         }
         m
+    }
+}
+
+#[cfg(target_arch = "aarch64")]
+mod arm {
+    use super::{find_with, Masks};
+    use std::arch::aarch64::*;
+
+    #[target_feature(enable = "neon")]
+    pub(super) fn find_neon<T>(
+        input: &[u8],
+        visit: impl FnMut(usize, &[u8; 64], Masks) -> Option<T>,
+    ) -> Result<T, usize> {
+        find_with(input, visit, |block| classify_neon(block))
+    }
+
+    /// Four 16-byte comparison results (lanes 0xff or 0) as one 64-bit mask: each lane
+    /// keeps its bit of a byte (1, 2, 4, ... 128 across each 8 lanes), and three rounds
+    /// of pairwise addition sum each 8 lanes into the byte of the mask they make.
+    #[inline]
+    #[target_feature(enable = "neon")]
+    fn movemask(r: [uint8x16_t; 4]) -> u64 {
+        const BITS: [u8; 16] = [1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128];
+        // SAFETY: 16 bytes read from a 16-byte array.
+        let bits = unsafe { vld1q_u8(BITS.as_ptr()) };
+        let [a, b, c, d] = r.map(|x| vandq_u8(x, bits));
+        let ab = vpaddq_u8(a, b);
+        let cd = vpaddq_u8(c, d);
+        let abcd = vpaddq_u8(ab, cd);
+        let sum = vpaddq_u8(abcd, abcd);
+        vgetq_lane_u64::<0>(vreinterpretq_u64_u8(sum))
+    }
+
+    #[inline]
+    #[target_feature(enable = "neon")]
+    pub(super) fn classify_neon(block: &[u8; 64]) -> Masks {
+        // SAFETY: bytes 16 * i .. 16 * i + 16 of a 64-byte array; vld1q_u8 has no alignment
+        // requirement beyond a byte's.
+        let v: [uint8x16_t; 4] =
+            std::array::from_fn(|i| unsafe { vld1q_u8(block.as_ptr().add(16 * i)) });
+        let folded = v.map(|x| vorrq_u8(x, vdupq_n_u8(0x20)));
+        let eq = |x: [uint8x16_t; 4], c: u8| movemask(x.map(|x| vceqq_u8(x, vdupq_n_u8(c))));
+        Masks {
+            quote: eq(v, b'"'),
+            backslash: eq(v, b'\\'),
+            open: eq(folded, b'{'),
+            close: eq(folded, b'}'),
+        }
     }
 }
 
