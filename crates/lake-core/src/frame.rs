@@ -548,7 +548,7 @@ impl Framer {
     }
 
     /// [`Framer::scan_bytes`] for an object or array, 64 bytes at a time: the block's
-    /// quotes, brackets and backslashes as bit masks ([`structural::classify`]); "inside a
+    /// quotes, brackets and backslashes as bit masks ([`structural::find_in_blocks`]); "inside a
     /// string" as the prefix XOR of the quotes; then only the brackets outside strings are
     /// visited, in order, to count the nesting. A block with a backslash in it (or after
     /// one) goes byte by byte, which knows escapes: rare in findings, and so the two

@@ -3,9 +3,9 @@
 //! The framer finds where an element ends by following quotes, backslashes and brackets.
 //! Done byte by byte that is the ingest's largest sequential step (every byte of every
 //! file passes through it before any core can parse). [`find_in_blocks`] compares each
-//! 64-byte block with the six bytes at once and hands out one bit per byte and kind, so the framer can
-//! skip whole blocks of string text and indentation and visit only the brackets outside
-//! strings (a few per block).
+//! 64-byte block with the six bytes at once and hands out one bit per byte and kind, so the
+//! framer can skip whole blocks of string text and indentation and visit only the brackets
+//! outside strings (a few per block).
 //!
 //! On x86_64 it uses SSE2, or AVX2 where the CPU has it; on AArch64 (the Lambda's
 //! architecture) NEON. Other architectures have no SIMD version: there [`SIMD`] is false
@@ -17,7 +17,8 @@
 //! calling the SSE2, AVX2 and NEON functions (`#[target_feature]` functions are `unsafe` to
 //! call; SSE2 is part of every x86_64 CPU and NEON of every AArch64 one, AVX2 is called only
 //! after `is_x86_feature_detected!("avx2")` said the CPU has it), and their unaligned loads,
-//! which read 16 or 32 bytes at a time from a `&[u8; 64]` (in bounds by its type). No
+//! which read 16 or 32 bytes at a time from a `&[u8; 64]` (in bounds by its type; NEON's
+//! also from its 16-byte table of bit values). No
 //! pointer outlives a call, nothing is written. Safe Rust was tried first: the same masks
 //! built by a byte loop are not vectorized by the compiler and made framing twice as slow as
 //! the byte scanner it replaces (BENCHMARKS.md). [`classify_portable`] is the reference:
