@@ -242,8 +242,9 @@ impl Lake {
             }
         };
         // The sample, the statement with the most to hold (a dozen columns of the week's
-        // failures), runs alone after the others: run beside them it raised the peak by
-        // 30-80 MB (268-323 MB against 235-240 MB on the bench lake) for ~7% of the time.
+        // failures), runs alone after the others: run beside them it raised the peak
+        // (266-308 MB against 241-250 MB on the bench lake, in the same time; all five in
+        // turn held 230-242 MB but took ~7% longer).
         let (counts, checks, producers, risk) = futures::try_join!(
             bind(&ctx, COUNTS),
             bind(&ctx, CHECKS),
