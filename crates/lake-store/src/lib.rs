@@ -25,6 +25,7 @@ pub mod error;
 pub mod failures;
 pub mod ingest;
 pub mod layout;
+pub mod local;
 pub mod location;
 pub mod manifest;
 pub mod observed;

@@ -5,12 +5,12 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use object_store::aws::AmazonS3Builder;
-use object_store::local::LocalFileSystem;
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt};
 use url::Url;
 
 use crate::error::{Result, StoreError};
+use crate::local::LocalLake;
 
 /// A resolved storage location: a store, a prefix in it, and how to name it to people.
 #[derive(Debug, Clone)]
@@ -83,7 +83,7 @@ impl Location {
             std::fs::create_dir_all(dir).map_err(|e| invalid(e.to_string()))?;
         }
         let abs = std::fs::canonicalize(dir).map_err(|e| invalid(e.to_string()))?;
-        let store = LocalFileSystem::new_with_prefix(&abs).map_err(|e| invalid(e.to_string()))?;
+        let store = LocalLake::new(&abs).map_err(|e| invalid(e.to_string()))?;
         Ok(Location {
             store: Arc::new(store),
             prefix: Path::default(),
