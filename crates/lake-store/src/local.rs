@@ -17,7 +17,6 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::io::ErrorKind;
 use std::ops::Range;
-use std::os::unix::fs::MetadataExt;
 use std::path::Path as FsPath;
 use std::sync::Arc;
 use std::time::UNIX_EPOCH;
@@ -117,6 +116,17 @@ fn is_staging(location: &Path) -> bool {
     }
 }
 
+/// The inode, which `LocalFileSystem`'s e-tags include where there is one.
+#[cfg(unix)]
+fn inode(meta: &std::fs::Metadata) -> u64 {
+    std::os::unix::fs::MetadataExt::ino(meta)
+}
+
+#[cfg(not(unix))]
+fn inode(_meta: &std::fs::Metadata) -> u64 {
+    0
+}
+
 /// What `LocalFileSystem` says of a file: its e-tag is `{inode:x}-{mtime µs:x}-{size:x}`.
 fn object_meta(location: Path, meta: &std::fs::Metadata) -> Result<ObjectMeta> {
     let modified = meta
@@ -128,7 +138,7 @@ fn object_meta(location: Path, meta: &std::fs::Metadata) -> Result<ObjectMeta> {
         .as_micros();
     let last_modified: DateTime<Utc> = modified.into();
     Ok(ObjectMeta {
-        e_tag: Some(format!("{:x}-{micros:x}-{:x}", meta.ino(), meta.len())),
+        e_tag: Some(format!("{:x}-{micros:x}-{:x}", inode(meta), meta.len())),
         location,
         last_modified,
         size: meta.len(),
@@ -419,6 +429,7 @@ mod tests {
         assert!(all.iter().all(|m| m.e_tag.is_some()));
     }
 
+    #[cfg(unix)]
     #[tokio::test]
     async fn a_tree_with_a_link_is_listed_by_local_file_system() {
         let tree = lake_tree();
