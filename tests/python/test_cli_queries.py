@@ -82,6 +82,23 @@ def test_errors_are_one_line_and_nonzero(lake_dir):
         assert r.stderr.startswith("lake: ") and r.stderr.count("\n") == 1, (args, r.stderr)
 
 
+def test_a_week_not_given_is_the_latest_with_data_and_said_so(lake_dir, tmp_path):
+    for args in (["query", "posture", "--format", "csv"], ["query", "diff", "--format", "json"],
+                 ["summary"]):
+        implied = lake(*args, "--lake", lake_dir)
+        given = lake(*args, "--week", "2026-W21", "--lake", lake_dir)
+        assert implied.stdout == given.stdout and implied.stdout, args
+        assert implied.stderr == "lake: --week not given: 2026-W21, the latest week with data\n"
+        assert given.stderr == ""
+    # A lake with nothing landed has no latest week: one line, nonzero.
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    r = lake("query", "posture", "--lake", str(empty), check=False)
+    assert r.returncode != 0 and r.stderr.startswith("lake: --week:") and r.stderr.count("\n") == 1
+    # Queries without a week are unchanged: trend names no week.
+    assert "not given" not in lake("query", "trend", "--lake", lake_dir).stderr
+
+
 def test_a_query_failing_while_its_rows_stream_leaves_no_output_file(lake_dir, tmp_path):
     target = tmp_path / "rows.json"
     r = lake("query", "--sql", "SELECT CAST(check_id AS INT) FROM findings", "--format", "json",

@@ -347,6 +347,32 @@ impl QueryParams {
         }
         Ok(p)
     }
+
+    /// [`Self::to_params`], with `--week`, when the command reads one week and none was
+    /// given, the latest week with data in `lake` (said on standard error: a first `lake
+    /// query posture` answers for the week just ingested rather than asking for one).
+    async fn resolve(&self, lake: &lake_query::Lake, reads_week: bool) -> Result<Params> {
+        let mut p = self.to_params()?;
+        if reads_week && p.week.is_none() {
+            let weeks = lake.weeks().await?;
+            let Some(latest) = weeks.last() else {
+                bail!("--week: the lake has no landed scans yet (lake ingest first)");
+            };
+            let week: IsoWeek = latest
+                .parse()
+                .with_context(|| format!("the lake's latest week {latest}"))?;
+            eprintln!("lake: --week not given: {week}, the latest week with data");
+            p.week = Some(week);
+        }
+        Ok(p)
+    }
+}
+
+/// Whether the named query `name` reads one week (takes `--week`).
+fn reads_week(name: &str) -> bool {
+    named_queries()
+        .iter()
+        .any(|q| q.name == name && q.params.iter().any(|p| p.name == "week"))
 }
 
 /// Compression of the findings files (`lake ingest --compression`).
@@ -511,16 +537,21 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 });
             }
             let lake = open_lake(&lake.lake)?;
+            let resolved = match (&name, &sql) {
+                (Some(name), None) => Some(params.resolve(&lake, reads_week(name)).await?),
+                _ => None,
+            };
+            let named_params = || resolved.clone().context("no named query");
             let batches = match (&name, &sql) {
                 (_, Some(sql)) if explain => lake.sql(&format!("EXPLAIN ANALYZE {sql}")).await?,
                 (Some(name), None) if explain => {
                     if name == "summary" {
                         bail!("--explain shows one query's plan; the summary runs several (explain diff and posture instead)");
                     }
-                    lake.explain(name, &params.to_params()?).await?
+                    lake.explain(name, &named_params()?).await?
                 }
                 (Some(name), None) if name == "summary" && matches!(format, OutputFormat::Json) => {
-                    let summary = lake.summary(&params.to_params()?).await?;
+                    let summary = lake.summary(&named_params()?).await?;
                     return emit(output.as_deref(), |out| {
                         out.write_all(lake_query::json::to_string_shallow(&summary, 2).as_bytes())?;
                         Ok(())
@@ -530,7 +561,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     return emit_stream(output.as_deref(), lake.sql_stream(sql).await?, format)
                 }
                 (Some(name), None) => {
-                    let stream = lake.stream(name, &params.to_params()?).await?;
+                    let stream = lake.stream(name, &named_params()?).await?;
                     return emit_stream(output.as_deref(), stream, format);
                 }
                 (None, None) => bail!("give a query name or --sql"),
@@ -566,7 +597,15 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                         "    --{:<10} {}{}",
                         p.name,
                         p.about,
-                        if p.required { " (required)" } else { "" }
+                        // (the library requires a week; the CLI defaults it, see
+                        // `QueryParams::resolve`)
+                        if p.name == "week" {
+                            " (default: the latest week with data)"
+                        } else if p.required {
+                            " (required)"
+                        } else {
+                            ""
+                        }
                     )?;
                 }
             }
@@ -581,7 +620,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             lake,
         } => {
             let lake = open_lake(&lake.lake)?;
-            let params = params.to_params()?;
+            let params = params.resolve(&lake, true).await?;
             let summary = match &diff_output {
                 Some(path) => {
                     let (summary, diff) = lake.summary_and_diff(&params).await?;

@@ -82,7 +82,7 @@ pub(crate) async fn report_cmd(args: ReportArgs) -> Result<ExitCode> {
         None => None,
     };
     let lake = open_lake(&args.lake.lake)?;
-    let params = args.params.to_params()?;
+    let params = args.params.resolve(&lake, true).await?;
     let options = ReportOptions {
         trend_weeks: args.trend_weeks,
         quick_win_resources: args.quick_win_resources,
