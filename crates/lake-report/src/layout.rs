@@ -436,8 +436,8 @@ fn headline(report: &Report, blocks: &mut Vec<Block>) {
         items.push(vec![
             code(m.account.clone()),
             text(format!(
-                " was not scanned this week (last scanned {}, missing for {}): its failures \
-                 are left out of the comparison, not counted as resolved.",
+                " was not scanned this week (last scanned {}, absent from the {} with data \
+                 since): its failures are left out of the comparison, not counted as resolved.",
                 m.last_seen.as_deref().unwrap_or("in an earlier week"),
                 plural(m.weeks_missing.max(1) as usize, "week", "weeks")
             )),
