@@ -495,6 +495,33 @@ async fn ingest_one(
         // the claim (claiming again is a no-op).
         conflict = claims.claim(&findings_rel, &identity, &source.uri);
     }
+    // A complete scan that landed for this (account, run) is not replaced by a copy that
+    // read worse (cut short, or with findings rejected: a truncated re-delivery, a broken
+    // export of the same run): the complete one is kept and this source says why. `--force`
+    // replaces it.
+    if conflict.is_none() && write_error.is_none() && !options.force {
+        let kept = earlier
+            .as_ref()
+            .filter(|r| r.status == ScanStatus::Succeeded.as_str() && !r.same_source(&source));
+        let status = decoded.report.status();
+        if let (Some(kept), false) = (kept, status == ScanStatus::Succeeded) {
+            let why = decoded
+                .report
+                .error()
+                .unwrap_or_else(|| "nothing landed".into());
+            let error = format!(
+                "account {} run {} already has a complete scan in the lake (from {}); this \
+                 copy read {} ({why}) and was not landed: the complete scan is kept (--force \
+                 replaces it)",
+                identity.account,
+                identity.run_id,
+                kept.source_uri,
+                status.as_str()
+            );
+            return nothing_written(sink, &source, &identity, known_scan, decoded.report, error)
+                .await;
+        }
+    }
     if sink.is_none() && conflict.is_none() && write_error.is_none() && !options.force {
         if let Some(existing) = already_ingested(earlier, &source) {
             return IngestOutcome {

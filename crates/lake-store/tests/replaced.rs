@@ -117,3 +117,52 @@ fn etags_are_compared_only_between_uploads_of_one_form() {
     assert!(row(put).describes(Some(&meta(parts))));
     assert!(row(parts).describes(Some(&meta(put))));
 }
+
+#[tokio::test]
+async fn a_complete_scan_is_not_replaced_by_a_copy_cut_short() {
+    let src = tempfile::tempdir().unwrap();
+    let whole = scan_of(src.path(), "whole", 40, 1);
+    // The same run delivered again, cut short (half its bytes), at the same place under
+    // another root: a partial read of the same (account, run).
+    let bytes = std::fs::read(&whole).unwrap();
+    let cut = src
+        .path()
+        .join("cut")
+        .join(whole.strip_prefix(src.path().join("whole")).unwrap());
+    std::fs::create_dir_all(cut.parent().unwrap()).unwrap();
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Location::local(dir.path(), true).unwrap();
+    assert_eq!(ingest_file(&lake, &whole).await.status(), "succeeded");
+    let landed = std::fs::read(dir.path().join(FINDINGS)).unwrap();
+
+    // The cut copy lands nothing, says why, and the complete scan stays as it was.
+    let refused = ingest_file(&lake, &cut).await;
+    assert_eq!(refused.status(), "failed");
+    let error = refused.record.error.clone().unwrap();
+    assert!(error.contains("already has a complete scan"), "{error}");
+    assert!(error.contains("read partial"), "{error}");
+    assert!(error.contains(whole.to_str().unwrap()), "{error}");
+    let rows = read::scans(&lake).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        (rows[0].status.as_str(), rows[0].findings),
+        ("succeeded", 40)
+    );
+    assert_eq!(std::fs::read(dir.path().join(FINDINGS)).unwrap(), landed);
+
+    // Asked to, it replaces the complete scan.
+    let sources = Source::resolve(cut.to_str().unwrap()).await.unwrap();
+    let options = IngestOptions {
+        force: true,
+        ..IngestOptions::default()
+    };
+    let forced = ingest(&lake, sources, &options, Default::default())
+        .await
+        .remove(0);
+    assert_eq!(forced.status(), "partial");
+    let rows = read::scans(&lake).await.unwrap();
+    assert_eq!(rows[0].status, "partial");
+    assert!(rows[0].findings < 40);
+}
