@@ -72,6 +72,9 @@ def test_summary_can_write_the_diff_beside_it(lake_dir, tmp_path):
 
 def test_errors_are_one_line_and_nonzero(lake_dir):
     for args in (["query", "diff", "--week", "2026-W30"],
+                 # a comparison looks back
+                 ["query", "diff", "--week", "2026-W20", "--against", "2026-W21"],
+                 ["query", "posture", "--week", "2026-W21", "--against", "2026-W21"],
                  ["query", "lookback", "--check", "x' OR 1=1 --"],
                  ["query", "nope"],
                  ["query", "--sql", "SELECT * FROM no_such_table"],

@@ -290,7 +290,7 @@ fn diff_pairs(name: &str, params: &Params) -> Result<Option<String>> {
     Ok(match name {
         "diff" | "posture" | "summary" | "priorities" | "owners" | "landing-zones" => {
             let week = literal(&params.week()?.to_string());
-            let against = match params.against {
+            let against = match params.against()? {
                 Some(a) => literal(&a.to_string()),
                 None => format!("(SELECT max(week) FROM landed_scans WHERE week < {week})"),
             };

@@ -436,6 +436,19 @@ impl Params {
         })
     }
 
+    /// `--against`, which must be a week before `--week` (a comparison looks back).
+    pub(crate) fn against(&self) -> Result<Option<IsoWeek>> {
+        match (self.against, self.week) {
+            (Some(a), Some(w)) if a >= w => Err(QueryError::InvalidParam {
+                param: "against",
+                reason: format!(
+                    "{a} is not before --week {w}: the comparison is with an earlier week"
+                ),
+            }),
+            (against, _) => Ok(against),
+        }
+    }
+
     pub(crate) fn check(&self) -> Result<&str> {
         self.check.as_deref().ok_or(QueryError::InvalidParam {
             param: "check",

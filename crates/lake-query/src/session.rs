@@ -879,7 +879,7 @@ impl Lake {
         let weeks = self.weeks_in(manifest).await?;
         let week = params.week()?;
         let previous = previous_of(&weeks, week)?;
-        let against = match params.against {
+        let against = match params.against()? {
             Some(a) => {
                 previous_of(&weeks, a)?;
                 Some(a.to_string())
