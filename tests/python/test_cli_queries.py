@@ -118,6 +118,29 @@ def test_adhoc_sql_sees_tables_and_views(lake_dir):
     assert rows == [{"week": "2026-W19", "n": 86}, {"week": "2026-W20", "n": 86}, {"week": "2026-W21", "n": 64}]
 
 
+def test_adhoc_finding_changes_classify_the_week_as_diff_does(lake_dir):
+    def counts(rows):
+        out = {}
+        for r in rows:
+            out[r["change"]] = out.get(r["change"], 0) + 1
+        return out
+
+    sql = "SELECT change, count(*) AS n FROM finding_changes GROUP BY change ORDER BY change"
+    for week, against in (("2026-W21", None), ("2026-W21", "2026-W19"), ("2026-W20", None)):
+        extra = ["--against", against] if against else []
+        adhoc = json.loads(lake("query", "--sql", sql, "--week", week, *extra, "--format", "json",
+                                "--lake", lake_dir).stdout)
+        diff = json.loads(lake("query", "diff", "--week", week, *extra, "--format", "json",
+                               "--lake", lake_dir).stdout)
+        assert {r["change"]: r["n"] for r in adhoc} == counts(diff), (week, against)
+        assert adhoc, week
+    # No week given: the latest, said on stderr, as for the named queries.
+    r = lake("query", "--sql", sql, "--format", "json", "--lake", lake_dir)
+    assert r.stderr == "lake: --week not given: 2026-W21, the latest week with data\n"
+    assert r.stdout == lake("query", "--sql", sql, "--week", "2026-W21", "--format", "json",
+                            "--lake", lake_dir).stdout
+
+
 def test_output_to_a_pipe_writes_through_it_and_leaves_it_a_pipe(lake_dir, tmp_path):
     import stat
     import threading

@@ -107,11 +107,12 @@ enum Command {
     },
     /// Run a named query (see `lake queries`) or ad-hoc SQL over the lake.
     Query {
-        /// The named query: diff, lookback, posture, trend, compliance, summary.
+        /// The named query: diff, lookback, posture, trend, compliance, summary, priorities,
+        /// owners, landing-zones (`lake queries` lists them with their parameters).
         #[arg(required_unless_present = "sql", conflicts_with = "sql")]
         name: Option<String>,
         /// Ad-hoc SQL over the tables `findings` and `scans` and the views `landed_scans`,
-        /// `latest_findings`.
+        /// `latest_findings` and `finding_changes` (`--week` picks the week it classifies).
         #[arg(long)]
         sql: Option<String>,
         #[command(flatten)]
@@ -157,12 +158,12 @@ enum Command {
         #[command(subcommand)]
         command: AthenaCommand,
     },
-    /// Print the lake schema.
     /// The business context: landing zones, accounts, resource rules (versioned).
     Context {
         #[command(subcommand)]
         command: ContextCommand,
     },
+    /// Print the lake schema.
     Schema {
         /// As SCHEMA.md.
         #[arg(long, conflicts_with = "json")]
@@ -350,7 +351,8 @@ impl QueryParams {
 
     /// [`Self::to_params`], with `--week`, when the command reads one week and none was
     /// given, the latest week with data in `lake` (said on standard error: a first `lake
-    /// query posture` answers for the week just ingested rather than asking for one).
+    /// query posture` answers for the week just ingested rather than asking for one; ad-hoc
+    /// SQL reading `finding_changes` classifies that week).
     async fn resolve(&self, lake: &lake_query::Lake, reads_week: bool) -> Result<Params> {
         let mut p = self.to_params()?;
         if reads_week && p.week.is_none() {
@@ -539,9 +541,13 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let lake = open_lake(&lake.lake)?;
             let resolved = match (&name, &sql) {
                 (Some(name), None) => Some(params.resolve(&lake, reads_week(name)).await?),
+                (None, Some(sql)) => {
+                    let classifies = lake_query::dialect::reads_changes(sql);
+                    Some(params.resolve(&lake, classifies).await?)
+                }
                 _ => None,
             };
-            let named_params = || resolved.clone().context("no named query");
+            let named_params = || resolved.clone().context("no query to bind");
             let batches = match (&name, &sql) {
                 (_, Some(sql)) if explain => lake.sql(&format!("EXPLAIN ANALYZE {sql}")).await?,
                 (Some(name), None) if explain => {
@@ -558,7 +564,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     });
                 }
                 (_, Some(sql)) => {
-                    return emit_stream(output.as_deref(), lake.sql_stream(sql).await?, format)
+                    let stream = lake.sql_stream_for(sql, &named_params()?).await?;
+                    return emit_stream(output.as_deref(), stream, format);
                 }
                 (Some(name), None) => {
                     let stream = lake.stream(name, &named_params()?).await?;

@@ -485,6 +485,17 @@ fn read_table_as(sql: &str, table: &str, instead: &str) -> String {
 /// and comments (a column of the same name too): defining one too many costs a little time,
 /// one too few would fail the statement. Defining a view plans it, so a session defining only these opens in a
 /// fraction of the time every view takes.
+/// Whether ad-hoc `sql` reads a view of changes.sql (`finding_changes`, `pair_counts`,
+/// `account_coverage`, ...): views that classify the pairs of weeks a session is given, so
+/// that the SQL needs a week to classify. (The risk views of context.sql also need the
+/// week's context and history, which only the named risk queries set up.)
+pub fn reads_changes(sql: &str) -> bool {
+    let read = views_read(&[sql], &[]);
+    let risk: Vec<View> = views_of(CONTEXT);
+    views_of(CHANGES).iter().any(|v| read.contains(&v.name))
+        && !risk.iter().any(|v| read.contains(&v.name))
+}
+
 pub(crate) fn views_read(statements: &[&str], provided: &[&str]) -> BTreeSet<String> {
     let views: Vec<View> = [VIEWS, CHANGES, CONTEXT]
         .into_iter()

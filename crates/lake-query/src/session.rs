@@ -832,7 +832,19 @@ impl Lake {
 
     /// [`Lake::sql`], its rows as a stream.
     pub async fn sql_stream(&self, sql: &str) -> Result<crate::RowStream> {
+        self.sql_stream_for(sql, &Params::default()).await
+    }
+
+    /// [`Self::sql_stream`], with the views of changes.sql (`finding_changes`,
+    /// `pair_counts`, ...) classifying `params.week` against `params.against` (default: the
+    /// latest earlier week with data), as `diff` does, when the SQL reads them and a week is
+    /// given; without a week they hold no rows.
+    pub async fn sql_stream_for(&self, sql: &str, params: &Params) -> Result<crate::RowStream> {
         let manifest = self.manifest(None).await?;
+        let mut pairs: Pairs = Vec::new();
+        if params.week.is_some() && crate::dialect::reads_changes(sql) {
+            pairs.push(self.pair(&manifest, params).await?);
+        }
         // A question about the catalog sees every view; any other SQL, those it reads.
         let lower = sql.to_ascii_lowercase();
         let catalog =
@@ -842,9 +854,7 @@ impl Lake {
         } else {
             Reads::statements([sql])
         };
-        let ctx = self
-            .context(&manifest, &Vec::new(), &Scope::All, reads)
-            .await?;
+        let ctx = self.context(&manifest, &pairs, &Scope::All, reads).await?;
         Ok(ctx.sql(sql).await?.execute_stream().await?)
     }
 
