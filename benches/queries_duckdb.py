@@ -192,7 +192,8 @@ def risk_query(a, lake):
         f"SELECT DISTINCT week FROM read_parquet('{snapshot}') ORDER BY 1").fetchall()]
     against = max((w for w in weeks if w < a.week), default=None)
     pair = lake / "_changes" / f"week={a.week}" / f"against={against}"
-    stored = {"open_findings": "open", "finding_lifecycle": "lifecycle", "pair_counts": "counts"}
+    stored = {"open_findings": "open", "finding_lifecycle": "lifecycle", "pair_counts": "counts",
+              "finding_changes": "changes"}
     use = not a.no_stored and all((pair / f"{n}.parquet").exists() for n in stored.values())
     statements = []
     for tree in sqlglot.parse(sql, read="athena"):

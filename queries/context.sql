@@ -379,6 +379,10 @@ JOIN finding_lifecycle l ON l.finding_key = o.finding_key;
 --   reopened        +5 per time it came back, at most +10
 --   region          outside its landing zone's regions (regional checks): +5
 -- Bands: critical >= 80, high >= 60, medium >= 40, low >= 20, else info.
+-- `status`: onboarded (diff's onboarded: the week before observed nothing of it, so nothing
+-- says it is new: a newly scanned account, region or check), new (its first failure ever,
+-- where the week before observed it: diff's new), reopened (failing again since this week),
+-- open. `new` here is what diff, the summary and the report count as new.
 CREATE VIEW finding_risk AS
 WITH base AS (
     SELECT o.week, o.finding_key, o.finding_uid, o.source, o.provider, o.account_uid,
@@ -406,6 +410,8 @@ WITH base AS (
            l.first_seen, l.last_seen, l.first_failed, l.open_since, l.resolved_at,
            coalesce(l.times_reopened, 0) AS times_reopened, l.open_for_days,
            coalesce(l.open_before_window, false) AS open_before_window,
+           -- (diff's evidence: the week before observed nothing of it, see `status`)
+           coalesce(l.onboarded, false) AS onboarded,
            CASE o.severity_id
                WHEN 5 THEN CASE WHEN ac.account_uid IS NULL THEN d.sla_critical ELSE ac.sla_critical END
                WHEN 4 THEN CASE WHEN ac.account_uid IS NULL THEN d.sla_high ELSE ac.sla_high END
@@ -418,8 +424,10 @@ WITH base AS (
     -- right join: the failures' forty columns stream past them rather than fill the hash
     -- table of a left join)
     FROM (
-        SELECT l.*, g.open_for_days
-        FROM finding_lifecycle l
+        SELECT l.*, g.open_for_days, fc.finding_key IS NOT NULL AS onboarded
+        -- (the week's onboarded keys, few, on the build side)
+        FROM (SELECT finding_key FROM finding_changes WHERE change = 'onboarded') fc
+        RIGHT JOIN finding_lifecycle l ON fc.finding_key = l.finding_key
         LEFT JOIN finding_age g ON g.finding_key = l.finding_key
     ) l
     RIGHT JOIN open_findings o ON l.finding_key = o.finding_key
@@ -478,7 +486,8 @@ SELECT s.*,
             ELSE 'info' END AS risk_band,
        CASE WHEN sla_days IS NOT NULL AND open_for_days > sla_days
             THEN open_for_days - sla_days END AS sla_overdue_days,
-       CASE WHEN first_failed = week THEN 'new'
+       CASE WHEN onboarded THEN 'onboarded'
+            WHEN first_failed = week THEN 'new'
             WHEN open_since = week THEN 'reopened'
             ELSE 'open' END AS status,
        concat_ws('; ',

@@ -73,7 +73,7 @@ const RISK_PARAMS: [ParamSpec; 8] = [
         about: "DIMENSION=VALUE, repeatable: landing_zone, account, account_name, region, \
                 service, resource_type, owner (none: unowned), environment (unknown: not \
                 given), exposure, data_class (sensitive: pii, restricted or confidential), \
-                status (new, reopened, open), band, framework, first_seen_from, \
+                status (new, onboarded, reopened, open), band, framework, first_seen_from, \
                 first_seen_to, last_seen_from, last_seen_to (weeks)",
         required: false,
     },
@@ -365,7 +365,7 @@ impl Params {
                     .chain(["sensitive", "unknown"])
                     .collect(),
             ),
-            "status" => Some(vec!["new", "reopened", "open"]),
+            "status" => Some(vec!["new", "onboarded", "reopened", "open"]),
             "band" => Some(vec!["critical", "high", "medium", "low", "info"]),
             _ => None,
         };

@@ -418,3 +418,37 @@ async fn the_stored_risk_rows_give_the_same_answers() {
         (recomputed, serde_json::to_string(&summary).unwrap())
     );
 }
+
+#[tokio::test]
+async fn a_new_finding_in_the_risk_queries_is_what_diff_calls_new() {
+    // Every week of the fixtures, with its context: the first (each account scanned for the
+    // first time: nothing is new, all is onboarded), the gap (account 2 not scanned in W21)
+    // and the week after it.
+    let (lake, _dir) = risk_lake(true).await;
+    for week in ["2026-W18", "2026-W19", "2026-W21", "2026-W22"] {
+        let p = params(week, &[]);
+        let diff = rows(&lake.run("diff", &p).await.unwrap());
+        let count_diff = |change: &str| {
+            diff.iter()
+                .filter(|r| r["change"] == change && r["muted"] == "false")
+                .count()
+        };
+        let risk = rows(&lake.run("priorities", &p).await.unwrap());
+        let count_risk = |status: &str| risk.iter().filter(|r| r["status"] == status).count();
+        assert_eq!(count_risk("new"), count_diff("new"), "{week}");
+        assert_eq!(count_risk("onboarded"), count_diff("onboarded"), "{week}");
+        let owners = rows(&lake.run("owners", &p).await.unwrap());
+        let new: i64 = owners
+            .iter()
+            .map(|r| r["new_this_week"].parse::<i64>().unwrap())
+            .sum();
+        assert_eq!(new as usize, count_diff("new"), "{week}");
+    }
+    let first = rows(
+        &lake
+            .run("priorities", &params("2026-W18", &[]))
+            .await
+            .unwrap(),
+    );
+    assert!(!first.is_empty() && first.iter().all(|r| r["status"] == "onboarded"));
+}
