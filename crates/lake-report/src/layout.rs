@@ -87,7 +87,7 @@ fn unverified_reason(code: &str) -> String {
         "account_not_observed" => "the scan did not report the account".into(),
         "scan_partial" => "the scan was cut short".into(),
         "region_not_observed" => "the region was not scanned".into(),
-        "check_not_observed" => "the check did not run (e.g. access denied)".into(),
+        "check_not_observed" => "the check did not run, e.g. access denied".into(),
         "manual" => "it now needs a manual check".into(),
         other => other.replace('_', " "),
     }
@@ -145,7 +145,8 @@ pub fn layout(report: &Report) -> Doc {
         blocks.push(Block::Paragraph(vec![
             strong(findings(c.new + c.regressed)),
             text(format!(
-                " {} this week that did not fail in {}: {} new, {} regressed (they had passed).",
+                " {} this week that did not fail in {}: {} new, {} regressed (failing again \
+                 after passing, or being absent where their check ran).",
                 if c.new + c.regressed == 1 {
                     "fails"
                 } else {
@@ -160,8 +161,9 @@ pub fn layout(report: &Report) -> Doc {
     }
     if c.onboarded > 0 {
         blocks.push(Block::Paragraph(vec![text(format!(
-            "Onboarded: {} failing in accounts, regions or checks scanned for the first \
-             time, not counted as new.",
+            "Onboarded: {} failing where the week compared with observed nothing (an \
+             account, region or check scanned for the first time, or not scanned that \
+             week): not counted as new.",
             findings(c.onboarded)
         ))]));
     }
@@ -379,7 +381,7 @@ fn headline(report: &Report, blocks: &mut Vec<Block>) {
         )),
     ];
     changes.push(text(format!(
-        "; muted findings apart ({} changed; {} muted FAIL now, {} before).",
+        "; muted findings are counted apart: {} changed, {} muted FAIL now, {} before.",
         count(c.muted),
         count(report.muted_fail.0),
         count(report.muted_fail.1)
