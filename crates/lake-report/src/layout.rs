@@ -323,7 +323,12 @@ fn headline(report: &Report, blocks: &mut Vec<Block>) {
                 count(p.fail)
             )),
         ];
-        if report.against.is_some() {
+        if report.against.is_some() && p.compared.is_none() && p.previous.is_none() {
+            line.push(text(
+                " The two weeks observed nothing in common (other accounts, regions or \
+                 checks): there is no like-for-like comparison.",
+            ));
+        } else if report.against.is_some() {
             line.push(text(format!(
                 " Like for like (what both weeks observed): {} against {}, {}.",
                 percent(p.compared),
@@ -335,6 +340,13 @@ fn headline(report: &Report, blocks: &mut Vec<Block>) {
     }
 
     let previous = report.against.as_deref().unwrap_or("before");
+    // A like-for-like change needs something both weeks observed: when they observed nothing
+    // in common (the pass rates above are n/a), a 0 would read as "no change".
+    let compared = report.against.is_some()
+        && report
+            .posture
+            .as_ref()
+            .is_none_or(|p| p.compared.is_some() || p.previous.is_some());
     let rows: Vec<Vec<Cell>> = report
         .open_fail
         .iter()
@@ -343,7 +355,7 @@ fn headline(report: &Report, blocks: &mut Vec<Block>) {
                 Cell::severity(&s.severity),
                 Cell::text(count(s.current)),
                 Cell::text(count(s.previous)),
-                Cell::text(if report.against.is_some() {
+                Cell::text(if compared {
                     signed(s.delta)
                 } else {
                     "n/a".into()
@@ -612,5 +624,43 @@ mod tests {
         assert_eq!(signed(-3), "-3");
         assert_eq!(points(Some(0.44)), "+0.4 pts");
         assert_eq!(percent(None), "n/a");
+    }
+
+    #[test]
+    fn weeks_that_observed_nothing_in_common_show_no_like_for_like_change() {
+        use crate::model::{PassRate, SeverityCount};
+        let mut report = Report {
+            week: "2026-W47".into(),
+            against: Some("2026-W10".into()),
+            posture: Some(PassRate {
+                rate: Some(50.0),
+                pass: 1,
+                fail: 1,
+                ..PassRate::default()
+            }),
+            open_fail: vec![SeverityCount {
+                severity: "High".into(),
+                current: 2633,
+                previous: 40,
+                delta: 0,
+                not_compared_current: 2633,
+                not_compared_previous: 40,
+            }],
+            ..Report::default()
+        };
+        let page = crate::markdown::render(&layout(&report));
+        assert!(
+            page.contains("| High | 2,633 | 40 | n/a | 2,633 / 40 |"),
+            "{page}"
+        );
+        assert!(page.contains("observed nothing in common"), "{page}");
+        // With something compared, the change is the like-for-like delta, 0 included.
+        report.posture.as_mut().unwrap().compared = Some(50.0);
+        report.posture.as_mut().unwrap().previous = Some(50.0);
+        let page = crate::markdown::render(&layout(&report));
+        assert!(
+            page.contains("| High | 2,633 | 40 | 0 | 2,633 / 40 |"),
+            "{page}"
+        );
     }
 }
