@@ -374,6 +374,7 @@ fn trend_weeks(batches: &[RecordBatch]) -> Vec<TrendWeek> {
         .map(|(b, r)| TrendWeek {
             week: text(b, "week", r).unwrap_or_default(),
             accounts_scanned: int(b, "accounts_scanned", r),
+            accounts_incomplete: int(b, "accounts_incomplete", r),
             accounts_missing: int(b, "accounts_missing", r),
             open_fail: int(b, "open_fail", r),
             by_severity: SEVERITIES.map(|s| int(b, &s.to_ascii_lowercase(), r)),

@@ -1,7 +1,7 @@
 //! The report's sections, laid out once as a [`Doc`] that every format renders.
 
 use crate::doc::{code, strong, text, Block, Cell, Chart, Doc, Inline};
-use crate::model::{CheckGroup, Report, SEVERITIES};
+use crate::model::{CheckGroup, Report, TrendWeek, SEVERITIES};
 use crate::narrative::SECTIONS;
 
 /// At most this many checks are listed per change table.
@@ -77,6 +77,25 @@ fn names(items: &[String]) -> Vec<Inline> {
 
 fn findings(n: i64) -> String {
     plural(n.max(0) as usize, "finding", "findings")
+}
+
+/// The accounts of a trend week: how many were scanned, with those partly scanned or not
+/// scanned at all, whose findings the week's counts lack.
+fn accounts_of_week(t: &TrendWeek) -> String {
+    let mut gaps = Vec::new();
+    if t.accounts_incomplete > 0 {
+        gaps.push(format!(
+            "{} partial or failed",
+            count(t.accounts_incomplete)
+        ));
+    }
+    if t.accounts_missing > 0 {
+        gaps.push(format!("{} not scanned", count(t.accounts_missing)));
+    }
+    match gaps.is_empty() {
+        true => count(t.accounts_scanned),
+        false => format!("{} ({})", count(t.accounts_scanned), gaps.join(", ")),
+    }
 }
 
 /// Why a finding is unverified, in words (the `reason` codes of `finding_changes`).
@@ -543,6 +562,7 @@ fn trends(report: &Report, blocks: &mut Vec<Block>) {
     }
     let mut head: Vec<String> = ["Week", "Accounts", "Open FAIL"].map(String::from).to_vec();
     head.extend(SEVERITIES[..3].iter().map(|s| (*s).to_owned()));
+    head.push("Low, info".into());
     head.extend(
         [
             "Change, like for like",
@@ -559,10 +579,12 @@ fn trends(report: &Report, blocks: &mut Vec<Block>) {
         .map(|t| {
             let mut row = vec![
                 Cell::text(&t.week),
-                Cell::text(count(t.accounts_scanned)),
+                // (a week some accounts were not completely scanned in reads lower: say so)
+                Cell::text(accounts_of_week(t)),
                 Cell::text(count(t.open_fail)),
             ];
             row.extend(t.by_severity[..3].iter().map(|n| Cell::text(count(*n))));
+            row.push(Cell::text(count(t.by_severity[3..].iter().sum())));
             row.push(Cell::text(t.open_fail_delta.map_or("n/a".into(), signed)));
             row.extend(
                 [t.new, t.regressed, t.resolved, t.unverified].map(|n| Cell::text(count(n))),
@@ -585,8 +607,16 @@ fn trends(report: &Report, blocks: &mut Vec<Block>) {
             .accounts
             .iter()
             .map(|a| {
+                // (an account scanned in part this week: its counts lack what was not read)
+                let mut account = Cell::code(&a.account);
+                let cov = &report.coverage;
+                if cov.partial.iter().any(|(p, _)| *p == a.account) {
+                    account.content.push(text(" (partial scan)"));
+                } else if cov.failed.iter().any(|(f, _)| *f == a.account) {
+                    account.content.push(text(" (scan failed)"));
+                }
                 vec![
-                    Cell::code(&a.account),
+                    account,
                     Cell::text(percent(a.pass_rate)),
                     Cell::text(points(a.delta)),
                     Cell::text(count(a.pass)),

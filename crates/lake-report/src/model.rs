@@ -179,6 +179,8 @@ pub struct OpenIssue {
 pub struct TrendWeek {
     pub week: String,
     pub accounts_scanned: i64,
+    /// Scanned accounts whose scans that week were partial or failed.
+    pub accounts_incomplete: i64,
     pub accounts_missing: i64,
     pub open_fail: i64,
     /// Open FAIL per severity, in the order of [`SEVERITIES`].
