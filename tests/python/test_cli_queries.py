@@ -102,6 +102,13 @@ def test_a_week_not_given_is_the_latest_with_data_and_said_so(lake_dir, tmp_path
     assert "not given" not in lake("query", "trend", "--lake", lake_dir).stderr
 
 
+def test_an_error_says_each_cause_once(lake_dir, tmp_path):
+    r = lake("query", "--sql", "selec 1", "--lake", lake_dir, check=False)
+    assert r.returncode == 2 and r.stderr.count("Expected: an SQL statement") == 1, r.stderr
+    r = lake("ingest", str(tmp_path / "no-such-scan.ocsf.json"), "--lake", lake_dir, check=False)
+    assert r.returncode != 0 and "no such file or directory" in r.stderr, r.stderr
+
+
 def test_a_query_failing_while_its_rows_stream_leaves_no_output_file(lake_dir, tmp_path):
     target = tmp_path / "rows.json"
     r = lake("query", "--sql", "SELECT CAST(check_id AS INT) FROM findings", "--format", "json",

@@ -457,10 +457,30 @@ fn main() -> ExitCode {
             if is_broken_pipe(&e) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("lake: {e:#}");
+            eprintln!("lake: {}", one_line(&e));
             ExitCode::from(2)
         }
     }
+}
+
+/// `e` and its causes on one line, `: ` between them, leaving out a cause whose message the
+/// line already holds (DataFusion's errors repeat their source's text in their own).
+fn one_line(e: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in e.chain() {
+        let message = cause.to_string();
+        let core = message
+            .split_once(": ")
+            .map_or(message.as_str(), |(_, rest)| rest);
+        if line.contains(&message) || (!core.is_empty() && line.contains(core)) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&message);
+    }
+    line
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {

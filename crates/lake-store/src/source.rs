@@ -126,6 +126,15 @@ impl Source {
             }
         };
         if out.is_empty() {
+            // A plain path that names nothing is a typo, not a directory without scans.
+            let local = spec.strip_prefix("file://").unwrap_or(spec);
+            let pattern = local.contains(['*', '?', '[']);
+            if !spec.starts_with("s3://") && !pattern && !FsPath::new(local).exists() {
+                return Err(StoreError::InvalidLocation {
+                    location: spec.to_owned(),
+                    reason: "no such file or directory".into(),
+                });
+            }
             return Err(none());
         }
         out.sort_by(|a, b| a.uri.cmp(&b.uri));
