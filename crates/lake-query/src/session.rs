@@ -1036,6 +1036,40 @@ impl Lake {
             reads = reads.with("finding_changes", Arc::new(changes));
         }
         let ctx = self.context(&manifest, &pairs, &scope, reads).await?;
+        if let (true, Some(framework)) = (name == "compliance", &params.framework) {
+            // A framework the week does not hold would answer "no failing requirements",
+            // which reads as compliant: name the ones it holds instead.
+            let week = params.week()?.to_string();
+            let held = ctx
+                .sql("SELECT DISTINCT framework FROM compliance_week WHERE week = $week ORDER BY 1")
+                .await?
+                .with_param_values(vec![("week", ScalarValue::Utf8(Some(week.clone())))])?
+                .collect()
+                .await?;
+            let held = strings(&held, 0);
+            if !held.contains(framework) {
+                let close: Vec<&String> = held
+                    .iter()
+                    .filter(|f| f.eq_ignore_ascii_case(framework))
+                    .collect();
+                let reason = match close.first() {
+                    Some(f) => {
+                        format!("{framework} is not a framework of {week}; did you mean {f}?")
+                    }
+                    None if held.is_empty() => {
+                        format!("{week}'s findings map to no compliance framework")
+                    }
+                    None => format!(
+                        "{framework} is not a framework of {week} (its findings map to: {})",
+                        held.join(", ")
+                    ),
+                };
+                return Err(QueryError::InvalidParam {
+                    param: "framework",
+                    reason,
+                });
+            }
+        }
         let mut frame = ctx.sql(query.sql).await?;
         // Each query binds the parameters it names.
         values.retain(|(name, _)| query.sql.contains(&format!("${name}")));
