@@ -75,6 +75,8 @@ def test_errors_are_one_line_and_nonzero(lake_dir):
                  # a comparison looks back
                  ["query", "diff", "--week", "2026-W20", "--against", "2026-W21"],
                  ["query", "posture", "--week", "2026-W21", "--against", "2026-W21"],
+                 # a window with no scans is not "it did not fail"
+                 ["query", "lookback", "--check", "s3_bucket_public_access", "--as-of", "2025-01-01"],
                  # a framework the week does not hold is not "no failing requirements"
                  ["query", "compliance", "--week", "2026-W21", "--framework", "NOPE-1.0"],
                  ["query", "lookback", "--check", "x' OR 1=1 --"],

@@ -986,6 +986,21 @@ impl Lake {
                 values.push(("to", ScalarValue::Utf8(Some(to.to_string()))));
                 // "Failing now" is what `diff` says of the latest week with data in the window.
                 let (dts, latest) = self.window(&manifest, from, to).await?;
+                if dts.is_empty() {
+                    // Nothing scanned in the window: "it did not fail" would be a guess.
+                    let weeks = self.weeks_in(&manifest).await?;
+                    let held = match (weeks.first(), weeks.last()) {
+                        (Some(a), Some(b)) => format!("the lake's weeks with data: {a} to {b}"),
+                        _ => "the lake has no scans yet".to_owned(),
+                    };
+                    return Err(QueryError::InvalidParam {
+                        param: "as-of",
+                        reason: format!(
+                            "no scan landed in the window {from} to {to} ({held}): give \
+                             --as-of or --days to reach them"
+                        ),
+                    });
+                }
                 if let Some(week) = latest {
                     let weeks = self.weeks_in(&manifest).await?;
                     let against = weeks.iter().rfind(|w| **w < week).cloned();
