@@ -807,7 +807,22 @@ async fn parameters_are_bound_never_pasted() {
     let (lake, _dir) = runs_lake().await;
     let mut p = week("2026-W21");
     p.set_framework("x' OR 1=1 --").unwrap();
-    assert!(rows(&lake.run("compliance", &p).await.unwrap()).is_empty());
+    // Not a framework of the week: said so, with the value as given (compared, never run).
+    match lake.run("compliance", &p).await {
+        Err(lake_query::QueryError::InvalidParam { param, reason }) => {
+            assert_eq!(param, "framework");
+            assert!(
+                reason.starts_with("x' OR 1=1 -- is not a framework of 2026-W21"),
+                "{reason}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    // A framework of the week answers for it alone: bound as a value.
+    let mut p = week("2026-W21");
+    p.set_framework("CIS-3.0").unwrap();
+    let cis = rows(&lake.run("compliance", &p).await.unwrap());
+    assert!(!cis.is_empty() && cis.iter().all(|r| r["framework"] == "CIS-3.0"));
     let mut p = Params::default();
     assert!(p.set_check("x' OR 1=1 --").is_err());
 }

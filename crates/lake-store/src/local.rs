@@ -409,20 +409,25 @@ mod tests {
         ]
     }
 
-    #[tokio::test]
-    async fn a_listing_is_what_local_file_system_lists() {
-        let tree = lake_tree();
-        let root = std::fs::canonicalize(tree.path()).unwrap();
+    /// Both stores list every prefix of [`prefixes`] alike, whole and one level.
+    async fn same_listings(root: &FsPath) {
         for prefix in prefixes() {
-            let (ours, theirs) = both_list(&root, prefix.as_ref()).await;
+            let (ours, theirs) = both_list(root, prefix.as_ref()).await;
             assert_eq!(ours, theirs, "list {prefix:?}");
-            let (ours, theirs) = both_levels(&root, prefix.as_ref()).await;
+            let (ours, theirs) = both_levels(root, prefix.as_ref()).await;
             assert_eq!(ours.common_prefixes, theirs.common_prefixes, "{prefix:?}");
             assert_eq!(
                 ours.objects, theirs.objects,
                 "list_with_delimiter {prefix:?}"
             );
         }
+    }
+
+    #[tokio::test]
+    async fn a_listing_is_what_local_file_system_lists() {
+        let tree = lake_tree();
+        let root = std::fs::canonicalize(tree.path()).unwrap();
+        same_listings(&root).await;
         // What the comparison covers: files, staging files left out, every partition.
         let (all, _) = both_list(&root, None).await;
         assert_eq!(all.len(), 8);
@@ -436,16 +441,7 @@ mod tests {
         let root = std::fs::canonicalize(tree.path()).unwrap();
         std::os::unix::fs::symlink(root.join("scans"), root.join("findings/linked")).unwrap();
         std::os::unix::fs::symlink(root.join("nowhere"), root.join("scans/broken")).unwrap();
-        for prefix in prefixes() {
-            let (ours, theirs) = both_list(&root, prefix.as_ref()).await;
-            assert_eq!(ours, theirs, "list {prefix:?}");
-            let (ours, theirs) = both_levels(&root, prefix.as_ref()).await;
-            assert_eq!(ours.common_prefixes, theirs.common_prefixes, "{prefix:?}");
-            assert_eq!(
-                ours.objects, theirs.objects,
-                "list_with_delimiter {prefix:?}"
-            );
-        }
+        same_listings(&root).await;
         let (linked, _) = both_list(&root, Some(&Path::from("findings/linked"))).await;
         assert_eq!(linked.len(), 3);
     }
