@@ -177,3 +177,21 @@ def test_show_prints_the_raw_finding(lake_dir):
     key, uid = con.execute(f"select finding_key, finding_uid from read_parquet('{glob}') order by 1 limit 1").fetchone()
     raw = lake("show", key, "--lake", str(lake_dir)).stdout
     assert json.loads(raw)["finding_info"]["uid"] == uid
+
+
+def test_show_all_prints_json_alone_and_says_where_each_came_from_on_stderr(lake_dir):
+    con = duckdb.connect()
+    glob = str(lake_dir / "findings/*/*.parquet")
+    key, uid, copies = con.execute(
+        f"select finding_key, any_value(finding_uid), count(*) from read_parquet('{glob}') "
+        "group by 1 order by 3 desc, 1 limit 1").fetchone()
+    r = subprocess.run([LAKE_BIN, "show", key, "--all", "--lake", str(lake_dir)],
+                       capture_output=True, text=True, check=True)
+    decoder, text, at, found = json.JSONDecoder(), r.stdout.strip(), 0, []
+    while at < len(text):
+        value, at = decoder.raw_decode(text, at)
+        found.append(value)
+        while at < len(text) and text[at].isspace():
+            at += 1
+    assert len(found) == copies and all(f["finding_info"]["uid"] == uid for f in found)
+    assert r.stderr.count("lake: run ") == copies

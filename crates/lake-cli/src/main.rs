@@ -569,7 +569,11 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             };
             let named_params = || resolved.clone().context("no query to bind");
             let batches = match (&name, &sql) {
-                (_, Some(sql)) if explain => lake.sql(&format!("EXPLAIN ANALYZE {sql}")).await?,
+                (_, Some(sql)) if explain => {
+                    let explain = format!("EXPLAIN ANALYZE {sql}");
+                    let stream = lake.sql_stream_for(&explain, &named_params()?).await?;
+                    return emit_stream(output.as_deref(), stream, format);
+                }
                 (Some(name), None) if explain => {
                     if name == "summary" {
                         bail!("--explain shows one query's plan; the summary runs several (explain diff and posture instead)");
@@ -1067,7 +1071,11 @@ async fn scans_cmd(lake_url: &str, week: Option<IsoWeek>, format: Format) -> Res
 
 async fn show_cmd(lake_url: &str, key: &str, all: bool) -> Result<ExitCode> {
     if key.len() != 32 || !key.bytes().all(|b| b.is_ascii_hexdigit()) {
-        bail!("`{key}` is not a finding key (32 hex digits, the `finding_key` column)");
+        bail!(
+            "`{key}` is not a finding key (32 hex digits, the `finding_key` column of every \
+             query's rows; for a producer's finding uid: lake query --sql \"SELECT DISTINCT \
+             finding_key FROM findings WHERE finding_uid = '...'\")"
+        );
     }
     let lake =
         Location::parse(lake_url, false).with_context(|| format!("opening the lake {lake_url}"))?;
@@ -1080,6 +1088,8 @@ async fn show_cmd(lake_url: &str, key: &str, all: bool) -> Result<ExitCode> {
     } else {
         vec![latest]
     };
+    // Standard output holds the findings alone (a stream of JSON values, as jq reads
+    // them); with --all, where each came from goes to standard error.
     let mut out = std::io::stdout().lock();
     for e in chosen {
         let raw = lake_store::read::fetch_raw(e).await.with_context(|| {
@@ -1089,15 +1099,14 @@ async fn show_cmd(lake_url: &str, key: &str, all: bool) -> Result<ExitCode> {
             )
         })?;
         if all {
-            writeln!(
-                out,
-                "# run {} scanned {} from {} bytes {}..{}",
+            eprintln!(
+                "lake: run {} scanned {} from {} bytes {}..{}",
                 e.run_id,
                 e.scan_time.map(|t| t.to_rfc3339()).unwrap_or_default(),
                 e.source_uri,
                 e.offset,
                 e.offset + e.length
-            )?;
+            );
         }
         out.write_all(&raw)?;
         writeln!(out)?;
