@@ -121,9 +121,21 @@ fn remediation(s: &str) -> Vec<Inline> {
         let head: String = short.chars().take(MAX_REMEDIATION - 1).collect();
         if let Some(end) = head.rfind(". ").filter(|e| *e > MAX_REMEDIATION / 3) {
             short = format!("{}.", &head[..end]);
+        } else {
+            // No sentence end: the cut may open an emphasis or leave half a marker.
+            let mut head = head.trim_end_matches(['*', '`']).to_owned();
+            if head.matches("**").count() % 2 == 1 {
+                if let Some(at) = head.rfind("**") {
+                    head.replace_range(at..at + 2, "");
+                }
+            }
+            short = format!("{}…", head.trim_end());
         }
     }
-    crate::narrative::inlines(&short, 0).unwrap_or_else(|_| vec![text(short)])
+    // Text the inline subset cannot read (emphasis cut open by the shortening, markup it
+    // lacks) goes as plain text without its markers: escaped, they would read `\*\*`.
+    crate::narrative::inlines(&short, 0)
+        .unwrap_or_else(|_| vec![text(short.replace("**", "").replace(['`', '*'], ""))])
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {
@@ -654,6 +666,32 @@ mod tests {
         assert_eq!(signed(-3), "-3");
         assert_eq!(points(Some(0.44)), "+0.4 pts");
         assert_eq!(percent(None), "n/a");
+    }
+
+    #[test]
+    fn a_remediation_cut_open_reads_as_plain_text_without_markers() {
+        // The cut (at MAX_REMEDIATION characters) falls inside the emphasis, on either
+        // asterisk of its marker, or just before it.
+        for filler in 136..=141 {
+            let long = format!(
+                "Enable encryption {}**defense in depth, and more words**",
+                "x ".repeat(filler)
+            );
+            let page = crate::markdown::render(&Doc {
+                title: String::new(),
+                blocks: vec![Block::Paragraph(remediation(&long))],
+            });
+            assert!(!page.contains('*') && !page.contains('\\'), "{page}");
+            assert!(page.trim_end().ends_with('…'), "{page}");
+        }
+        // Whole markup still reads as markup.
+        let page = crate::markdown::render(&Doc {
+            title: String::new(),
+            blocks: vec![Block::Paragraph(remediation(
+                "Enable **encryption** at rest.",
+            ))],
+        });
+        assert!(page.contains("**encryption**"), "{page}");
     }
 
     #[test]
