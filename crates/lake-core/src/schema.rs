@@ -716,7 +716,7 @@ The risk views, in `queries/context.sql` (README.md, \"Owners, landing zones and
 | `finding_history_stats`, `finding_exceptions` | open failure | totals over the window; the findings not failing in every scan of their account since first reported, which alone are followed week by week |
 | `finding_reports`, `finding_timeline` | such a finding × week of evidence | failing or not that week: reported, or absent from its observed cell in a gap between two reports |
 | `finding_lifecycle`, `finding_age` | open failure | `first_seen`, `last_seen`, `first_failed` (whole history), `open_since`, `resolved_at`, `times_reopened`, `open_before_window`, `open_for_days` |
-| `finding_risk` | open failure | everything above, the SLA, `risk_score` (0-100), `risk_band`, `risk_reason`, `chain`, `status` (new, onboarded, reopened, open), `sla_overdue_days` |
+| `finding_risk` | open failure | everything above, the SLA, `risk_score` (0-100), `risk_band`, `risk_reason`, `chain`, `status` (new, onboarded, reopened, open; `onboarded` true where `diff` says onboarded), `sla_overdue_days` |
 | `risk_selected` | open failure the risk queries keep | `finding_risk` filtered by the query's thresholds and `--where` dimensions (parameters written into the view as literals) |
 
 ## Caches

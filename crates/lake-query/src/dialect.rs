@@ -491,9 +491,8 @@ fn read_table_as(sql: &str, table: &str, instead: &str) -> String {
 /// week's context and history, which only the named risk queries set up.)
 pub fn reads_changes(sql: &str) -> bool {
     let read = views_read(&[sql], &[]);
-    let risk: Vec<View> = views_of(CONTEXT);
-    views_of(CHANGES).iter().any(|v| read.contains(&v.name))
-        && !risk.iter().any(|v| read.contains(&v.name))
+    let reads_any = |script| views_of(script).iter().any(|v| read.contains(&v.name));
+    reads_any(CHANGES) && !reads_any(CONTEXT)
 }
 
 pub(crate) fn views_read(statements: &[&str], provided: &[&str]) -> BTreeSet<String> {

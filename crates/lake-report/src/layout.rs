@@ -92,9 +92,10 @@ fn accounts_of_week(t: &TrendWeek) -> String {
     if t.accounts_missing > 0 {
         gaps.push(format!("{} not scanned", count(t.accounts_missing)));
     }
-    match gaps.is_empty() {
-        true => count(t.accounts_scanned),
-        false => format!("{} ({})", count(t.accounts_scanned), gaps.join(", ")),
+    if gaps.is_empty() {
+        count(t.accounts_scanned)
+    } else {
+        format!("{} ({})", count(t.accounts_scanned), gaps.join(", "))
     }
 }
 
