@@ -113,10 +113,67 @@ fn unverified_reason(code: &str) -> String {
     }
 }
 
-/// Prowler's remediation text (Markdown: `**`, backticks) through the narrative's inline
-/// subset, shortened; as plain text when it is not in the subset.
+/// The item of a Markdown list line (`- x`, `* x`, `+ x`, `1. x`, `1) x`), if it is one.
+fn list_item(line: &str) -> Option<&str> {
+    let line = line.trim_start();
+    if let Some(rest) = ["- ", "* ", "+ "].iter().find_map(|m| line.strip_prefix(m)) {
+        return Some(rest.trim());
+    }
+    let digits = line.chars().take_while(char::is_ascii_digit).count();
+    let rest = &line[digits..];
+    (digits > 0 && digits < 4)
+        .then(|| rest.strip_prefix(". ").or_else(|| rest.strip_prefix(") ")))
+        .flatten()
+        .map(str::trim)
+}
+
+/// Remediation text with its Markdown lists read as one sentence: a list's items joined by
+/// `; ` after the line that introduces them, ended by a full stop before any text that
+/// follows (Prowler writes a lead sentence and then `- ` items; the report shows each
+/// remediation as one paragraph of an action item, where the items would run together).
+fn flatten_lists(s: &str) -> String {
+    let mut out = String::new();
+    let mut in_list = false;
+    for line in s.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let item = list_item(line);
+        match (item, in_list) {
+            (Some(item), true) => {
+                out.push_str("; ");
+                out.push_str(item);
+            }
+            (Some(item), false) => {
+                if !out.is_empty() {
+                    // (a lead without its colon still introduces the items)
+                    if !out.ends_with(['.', '!', '?', ':', ';']) {
+                        out.push(':');
+                    }
+                    out.push(' ');
+                }
+                out.push_str(item);
+            }
+            (None, _) => {
+                if in_list && !out.ends_with(['.', '!', '?', ':', ';']) {
+                    out.push('.');
+                }
+                if !out.is_empty() {
+                    out.push(' ');
+                }
+                out.push_str(line);
+            }
+        }
+        in_list = item.is_some();
+    }
+    if in_list && !out.ends_with(['.', '!', '?']) {
+        out.push('.');
+    }
+    out
+}
+
+/// Prowler's remediation text (Markdown: `**`, backticks, `- ` lists) through the
+/// narrative's inline subset, its lists as sentences, shortened; as plain text when it is
+/// not in the subset.
 fn remediation(s: &str) -> Vec<Inline> {
-    let mut short = shorten(s, MAX_REMEDIATION);
+    let mut short = shorten(&flatten_lists(s), MAX_REMEDIATION);
     if short.ends_with('…') {
         // At a sentence end where there is one, so no emphasis is cut open.
         let head: String = short.chars().take(MAX_REMEDIATION - 1).collect();
@@ -693,6 +750,46 @@ mod tests {
             ))],
         });
         assert!(page.contains("**encryption**"), "{page}");
+    }
+
+    #[test]
+    fn a_remediation_list_reads_as_one_sentence() {
+        // Prowler's shape: a lead sentence, then `- ` items, then maybe more text.
+        assert_eq!(
+            flatten_lists(
+                "Associate each log group with a **KMS key**.\n- Enforce **least privilege**\n\
+                 - Enable rotation\n- Separate keys by tenant"
+            ),
+            "Associate each log group with a **KMS key**. Enforce **least privilege**; \
+             Enable rotation; Separate keys by tenant."
+        );
+        assert_eq!(
+            flatten_lists(
+                "Adopt **short-lived** workloads:\n- Rebuild regularly\n* Patch centrally.\n\n\
+                 Adjust `max_age` to match policy."
+            ),
+            "Adopt **short-lived** workloads: Rebuild regularly; Patch centrally. \
+             Adjust `max_age` to match policy."
+        );
+        assert_eq!(
+            flatten_lists("Steps\n1. Open the console\n2) Turn it on"),
+            "Steps: Open the console; Turn it on."
+        );
+        // Paragraphs without lists, and emphasis at a line start, stay as they were.
+        assert_eq!(
+            flatten_lists("Use a trail.\n\n**Centralize** logs."),
+            "Use a trail. **Centralize** logs."
+        );
+        let page = crate::markdown::render(&Doc {
+            title: String::new(),
+            blocks: vec![Block::Paragraph(remediation(
+                "Apply defense in depth:\n- Require **IMDSv2**\n- Disable metadata",
+            ))],
+        });
+        assert!(
+            page.contains("Apply defense in depth: Require **IMDSv2**; Disable metadata."),
+            "{page}"
+        );
     }
 
     #[test]
