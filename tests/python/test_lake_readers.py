@@ -179,6 +179,21 @@ def test_show_prints_the_raw_finding(lake_dir):
     assert json.loads(raw)["finding_info"]["uid"] == uid
 
 
+def test_show_finds_a_finding_by_the_producers_uid_and_names_its_key(lake_dir):
+    con = duckdb.connect()
+    glob = str(lake_dir / "findings/*/*.parquet")
+    key, uid = con.execute(
+        f"select any_value(finding_key), finding_uid from read_parquet('{glob}') "
+        "group by 2 having count(distinct finding_key) = 1 order by 2 limit 1").fetchone()
+    r = subprocess.run([LAKE_BIN, "show", uid, "--lake", str(lake_dir)],
+                       capture_output=True, text=True, check=True)
+    assert json.loads(r.stdout)["finding_info"]["uid"] == uid
+    assert f"is finding key {key}" in r.stderr
+    missing = subprocess.run([LAKE_BIN, "show", "prowler-aws-no-such-uid", "--lake", str(lake_dir)],
+                             capture_output=True, text=True)
+    assert missing.returncode != 0 and "no finding with uid prowler-aws-no-such-uid" in missing.stderr
+
+
 def test_show_all_prints_json_alone_and_says_where_each_came_from_on_stderr(lake_dir):
     con = duckdb.connect()
     glob = str(lake_dir / "findings/*/*.parquet")

@@ -97,8 +97,10 @@ enum Command {
     },
     /// Print the raw OCSF JSON of a finding, read back from its source.
     Show {
-        /// The finding key (see `findings.finding_key`).
-        finding_key: String,
+        /// The finding key (`finding_key` in every query's rows), or the producer's uid of
+        /// the finding (`finding_info.uid`).
+        #[arg(value_name = "KEY_OR_UID")]
+        finding: String,
         #[command(flatten)]
         lake: LakeArg,
         /// Every scan of the finding, not only the latest.
@@ -529,11 +531,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Scans { lake, week, format } => scans_cmd(&lake.lake, week, format).await,
         Command::Compact { lake, all } => compact_cmd(&lake.lake, all).await,
-        Command::Show {
-            finding_key,
-            lake,
-            all,
-        } => show_cmd(&lake.lake, &finding_key, all).await,
+        Command::Show { finding, lake, all } => show_cmd(&lake.lake, &finding, all).await,
         Command::Query {
             name,
             sql,
@@ -1069,20 +1067,49 @@ async fn scans_cmd(lake_url: &str, week: Option<IsoWeek>, format: Format) -> Res
     Ok(ExitCode::SUCCESS)
 }
 
-async fn show_cmd(lake_url: &str, key: &str, all: bool) -> Result<ExitCode> {
-    if key.len() != 32 || !key.bytes().all(|b| b.is_ascii_hexdigit()) {
-        bail!(
-            "`{key}` is not a finding key (32 hex digits, the `finding_key` column of every \
-             query's rows; for a producer's finding uid: lake query --sql \"SELECT DISTINCT \
-             finding_key FROM findings WHERE finding_uid = '...'\")"
-        );
-    }
+async fn show_cmd(lake_url: &str, id: &str, all: bool) -> Result<ExitCode> {
+    use lake_store::read::FindingRef;
     let lake =
         Location::parse(lake_url, false).with_context(|| format!("opening the lake {lake_url}"))?;
-    let found = lake_store::read::find_evidence(&lake, &key.to_ascii_lowercase()).await?;
-    let Some(latest) = found.last() else {
-        bail!("no finding with key {key} in {}", lake.url);
+    // A finding key (32 hex digits), else the producer's uid of a finding.
+    let is_key = id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit());
+    let key = id.to_ascii_lowercase();
+    let finding = if is_key {
+        FindingRef::Key(&key)
+    } else {
+        FindingRef::Uid(id)
     };
+    let found = lake_store::read::find_evidence(&lake, finding).await?;
+    let Some(latest) = found.last() else {
+        match finding {
+            FindingRef::Key(_) => bail!("no finding with key {id} in {}", lake.url),
+            FindingRef::Uid(_) => bail!(
+                "no finding with uid {id} in {} (a finding key is 32 hex digits, the \
+                 `finding_key` column of every query's rows; a uid is the producer's \
+                 `finding_info.uid`)",
+                lake.url
+            ),
+        }
+    };
+    if !is_key {
+        // Say which key the uid named: queries and reports show keys.
+        let mut keys: Vec<&str> = found.iter().map(|e| e.finding_key.as_str()).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        match keys.as_slice() {
+            [key] => eprintln!("lake: uid {id} is finding key {key}"),
+            keys => eprintln!(
+                "lake: uid {id} names {} findings (keys {}); {}",
+                keys.len(),
+                keys.join(", "),
+                if all {
+                    "every scan of each follows"
+                } else {
+                    "the latest scanned follows (--all: every scan of each)"
+                }
+            ),
+        }
+    }
     let chosen: Vec<_> = if all {
         found.iter().collect()
     } else {

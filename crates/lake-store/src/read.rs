@@ -193,16 +193,36 @@ pub struct Evidence {
 /// was never kept, so no row can point at one).
 pub const MAX_EVIDENCE_BYTES: u64 = 16 << 20;
 
-/// Every scan of the finding with this key, oldest first.
-pub async fn find_evidence(lake: &Location, key: &str) -> Result<Vec<Evidence>> {
-    const COLUMNS: [&str; 6] = [
+/// How [`find_evidence`] names a finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FindingRef<'a> {
+    /// Its key (`finding_key`: 32 lowercase hex digits).
+    Key(&'a str),
+    /// The producer's uid of it (`finding_uid`, OCSF `finding_info.uid`).
+    Uid(&'a str),
+}
+
+/// Every scan of the finding with this key (or of the findings with this uid: a producer
+/// may reuse one, e.g. across accounts), oldest first.
+pub async fn find_evidence(lake: &Location, finding: FindingRef<'_>) -> Result<Vec<Evidence>> {
+    const COLUMNS: [&str; 7] = [
         "finding_key",
         "run_id",
         "scan_time",
         "source_uri",
         "source_offset",
         "source_length",
+        "finding_uid",
     ];
+    let (column, wanted) = match finding {
+        FindingRef::Key(key) => ("finding_key", key),
+        FindingRef::Uid(uid) => ("finding_uid", uid),
+    };
+    // (the uid is read only to look a finding up by it)
+    let columns = match finding {
+        FindingRef::Key(_) => &COLUMNS[..6],
+        FindingRef::Uid(_) => &COLUMNS[..],
+    };
     // The sources the manifest records, with their sizes: the only bytes `fetch_raw` reads.
     let recorded: std::collections::HashMap<String, u64> = scans(lake)
         .await?
@@ -211,24 +231,35 @@ pub async fn find_evidence(lake: &Location, key: &str) -> Result<Vec<Evidence>> 
         .collect();
     let mut out = Vec::new();
     for file in table_files(lake, FINDINGS_TABLE).await? {
-        let batches = read_columns(lake, &file, &COLUMNS).await?;
+        let batches = read_columns(lake, &file, columns).await?;
         for b in batches {
             let col = |n: &str| b.column_by_name(n).cloned();
-            let (Some(keys), Some(runs), Some(times), Some(uris), Some(offs), Some(lens)) = (
+            let (
+                Some(matched),
+                Some(keys),
+                Some(runs),
+                Some(times),
+                Some(uris),
+                Some(offs),
+                Some(lens),
+            ) = (
+                col(column),
                 col("finding_key"),
                 col("run_id"),
                 col("scan_time"),
                 col("source_uri"),
                 col("source_offset"),
                 col("source_length"),
-            ) else {
+            )
+            else {
                 continue;
             };
+            let matched = matched.as_string::<i32>();
             let keys = keys.as_string::<i32>();
-            for row in (0..keys.len()).filter(|&r| keys.value(r) == key) {
+            for row in (0..matched.len()).filter(|&r| matched.value(r) == wanted) {
                 let times = times.as_primitive::<TimestampMicrosecondType>();
                 out.push(Evidence {
-                    finding_key: key.to_owned(),
+                    finding_key: keys.value(row).to_owned(),
                     run_id: runs.as_string::<i32>().value(row).to_owned(),
                     scan_time: times
                         .is_valid(row)

@@ -737,11 +737,25 @@ async fn show_reads_the_raw_finding_back() {
     );
     let key = strings(&batches, "finding_key")[7].clone();
     let uid = strings(&batches, "finding_uid")[7].clone();
-    let found = read::find_evidence(&lake, &key).await.unwrap();
+    let found = read::find_evidence(&lake, read::FindingRef::Key(&key))
+        .await
+        .unwrap();
     assert_eq!(found.len(), 1);
     let raw = read::fetch_raw(&found[0]).await.unwrap();
     let v: serde_json::Value = serde_json::from_slice(&raw).unwrap();
     assert_eq!(v["finding_info"]["uid"], uid.as_str());
+    // The producer's uid finds the same finding, and says its key.
+    let by_uid = read::find_evidence(&lake, read::FindingRef::Uid(&uid))
+        .await
+        .unwrap();
+    assert_eq!(by_uid.len(), 1);
+    assert_eq!(by_uid[0].finding_key, key);
+    assert_eq!(read::fetch_raw(&by_uid[0]).await.unwrap(), raw);
+    let unknown = read::FindingRef::Uid("prowler-aws-no-such-finding");
+    assert!(read::find_evidence(&lake, unknown)
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 #[tokio::test]
@@ -756,7 +770,10 @@ async fn show_reads_only_the_recorded_sources_within_their_size() {
         .join("findings/dt=2026-05-18/111111111111-run-1.parquet");
     let batches = read_local(&path);
     let key = strings(&batches, "finding_key")[0].clone();
-    let good = read::find_evidence(&lake, &key).await.unwrap().remove(0);
+    let good = read::find_evidence(&lake, read::FindingRef::Key(&key))
+        .await
+        .unwrap()
+        .remove(0);
     assert!(read::fetch_raw(&good).await.is_ok());
     // A findings row written by something else may point anywhere: at a file the lake
     // never read, past the end of its source, at more bytes than a finding can be, or at a
@@ -816,7 +833,10 @@ async fn show_reads_only_the_recorded_sources_within_their_size() {
         w.write(b).unwrap();
     }
     w.close().unwrap();
-    let found = read::find_evidence(&lake, &key).await.unwrap().remove(0);
+    let found = read::find_evidence(&lake, read::FindingRef::Key(&key))
+        .await
+        .unwrap()
+        .remove(0);
     assert_eq!(found.source_size, None);
     let e = read::fetch_raw(&found).await.unwrap_err().to_string();
     assert!(
@@ -974,7 +994,9 @@ async fn s3_sources_into_an_s3_lake_round_trip() {
     .await
     .unwrap();
     let key = strings(&batches, "finding_key")[0].clone();
-    let evidence = read::find_evidence(&lake, &key).await.unwrap();
+    let evidence = read::find_evidence(&lake, read::FindingRef::Key(&key))
+        .await
+        .unwrap();
     let raw = read::fetch_raw(&evidence[0]).await.unwrap();
     let v: serde_json::Value = serde_json::from_slice(&raw).unwrap();
     assert_eq!(v["cloud"]["account"]["uid"], "222222222222");
