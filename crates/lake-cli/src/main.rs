@@ -143,7 +143,7 @@ enum Command {
     /// The summary-inputs JSON of a week (shorthand for `lake query summary --format json`).
     Summary {
         #[command(flatten)]
-        params: QueryParams,
+        params: WeekParams,
         /// Write to this file instead of standard output.
         #[arg(long, short = 'o')]
         output: Option<std::path::PathBuf>,
@@ -316,6 +316,43 @@ struct QueryParams {
     /// DIMENSION=VALUE, repeatable (priorities, owners, landing-zones; see `lake queries`).
     #[arg(long = "where", value_name = "DIMENSION=VALUE")]
     filters: Vec<String>,
+}
+
+/// The parameters of the commands that read one week whole (`lake summary`, `lake report`):
+/// [`QueryParams`]' few that apply to them, so that their help lists no others.
+#[derive(Args, Debug, Clone, Default)]
+struct WeekParams {
+    /// ISO week, e.g. 2026-W21 (default: the latest week with data).
+    #[arg(long)]
+    week: Option<IsoWeek>,
+    /// Week to compare with (default: the latest earlier week with data).
+    #[arg(long)]
+    against: Option<IsoWeek>,
+    /// Sample of open failures in the summary inputs (default 50).
+    #[arg(long)]
+    sample: Option<u32>,
+    /// Only this producer's scans: prowler, securityhub, ... (default: every producer, each
+    /// judged on its own evidence).
+    #[arg(long)]
+    source: Option<String>,
+    /// Weeks with data a finding's lifecycle is read from (default 13).
+    #[arg(long)]
+    history_weeks: Option<u32>,
+}
+
+impl WeekParams {
+    /// As [`QueryParams::resolve`] (the latest week with data when none is given).
+    async fn resolve(&self, lake: &lake_query::Lake) -> Result<Params> {
+        let params = QueryParams {
+            week: self.week,
+            against: self.against,
+            sample: self.sample,
+            source: self.source.clone(),
+            history_weeks: self.history_weeks,
+            ..QueryParams::default()
+        };
+        params.resolve(lake, true).await
+    }
 }
 
 impl QueryParams {
@@ -649,7 +686,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             lake,
         } => {
             let lake = open_lake(&lake.lake)?;
-            let params = params.resolve(&lake, true).await?;
+            let params = params.resolve(&lake).await?;
             let summary = match &diff_output {
                 Some(path) => {
                     let (summary, diff) = lake.summary_and_diff(&params).await?;

@@ -9,7 +9,7 @@ use clap::Args;
 use lake_query::lake_report::{self, narrative, Format};
 use lake_query::ReportOptions;
 
-use crate::{emit, open_lake, LakeArg, QueryParams};
+use crate::{emit, open_lake, LakeArg, WeekParams};
 
 /// The formats of `--format`.
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,7 +39,7 @@ impl From<ReportFormat> for Format {
 #[derive(Args, Debug)]
 pub(crate) struct ReportArgs {
     #[command(flatten)]
-    params: QueryParams,
+    params: WeekParams,
     /// Output format.
     #[arg(long, value_enum, default_value_t = ReportFormat::Markdown)]
     format: ReportFormat,
@@ -82,7 +82,7 @@ pub(crate) async fn report_cmd(args: ReportArgs) -> Result<ExitCode> {
         None => None,
     };
     let lake = open_lake(&args.lake.lake)?;
-    let params = args.params.resolve(&lake, true).await?;
+    let params = args.params.resolve(&lake).await?;
     let options = ReportOptions {
         trend_weeks: args.trend_weeks,
         quick_win_resources: args.quick_win_resources,
