@@ -1055,6 +1055,22 @@ impl Lake {
             // A framework the week does not hold would answer "no failing requirements",
             // which reads as compliant: name the ones it holds instead.
             let week = params.week()?.to_string();
+            // (computed rather than stored: computed once, for the check and the query)
+            if !ctx
+                .table_provider("compliance_week")
+                .await?
+                .is::<StoredRows>()
+            {
+                let frame = ctx.table("compliance_week").await?;
+                let planned: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
+                let rows = frame.collect().await?;
+                let schema = rows.first().map_or(planned, RecordBatch::schema);
+                ctx.deregister_table("compliance_week")?;
+                ctx.register_table(
+                    "compliance_week",
+                    Arc::new(MemTable::try_new(schema, vec![rows])?),
+                )?;
+            }
             let held = ctx
                 .sql("SELECT DISTINCT framework FROM compliance_week WHERE week = $week ORDER BY 1")
                 .await?

@@ -367,6 +367,10 @@ async fn stored_changes_change_nothing_but_speed() {
         ] {
             out.push(rows(&lake.run(name, &p).await.unwrap()));
         }
+        // (one framework: checked against those the week holds, then answered)
+        let mut p = week("2026-W21");
+        p.set_framework("CIS-3.0").unwrap();
+        out.push(rows(&lake.run("compliance", &p).await.unwrap()));
         let mut p = Params {
             as_of: Some("2026-05-18".parse().unwrap()),
             ..Params::default()
@@ -385,6 +389,8 @@ async fn stored_changes_change_nothing_but_speed() {
     let computed = answers().await;
     assert!(computed.0[0].iter().any(|r| r["change"] == "resolved"));
     assert!(computed.0[2].iter().any(|r| r["dimension"] == "overall"));
+    assert!(computed.0[8].iter().all(|r| r["framework"] == "CIS-3.0"));
+    assert!(!computed.0[8].is_empty());
     let stored = lake
         .store_changes(None, Some(DEFAULT_HISTORY_WEEKS))
         .await
