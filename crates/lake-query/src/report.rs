@@ -12,7 +12,8 @@ use datafusion::prelude::SessionContext;
 use datafusion::scalar::ScalarValue;
 use lake_report::{
     severity_rank, AccountRate, Action, ChangeCounts, CheckGroup, Coverage, DiffRow, Missing,
-    OpenIssue, OpenRow, PassRate, Report, SeverityCount, TrendWeek, SEVERITIES,
+    OpenIssue, OpenRow, PassRate, Report, Risk, RiskFinding, RiskGroup, SeverityCount, TrendWeek,
+    SEVERITIES,
 };
 use serde_json::Value;
 
@@ -154,6 +155,67 @@ fn float(batch: &RecordBatch, name: &str, row: usize) -> Option<f64> {
     c.as_primitive_opt::<Float64Type>().map(|c| c.value(0))
 }
 
+/// The summary's risk in context, when a context judged the week.
+fn risk_in_context(r: &Value) -> Option<Risk> {
+    let version = r["context_version"].as_i64()?;
+    let group = |name: &str, v: &Value| RiskGroup {
+        name: name.to_owned(),
+        open_fail: v["open_fail"].as_i64().unwrap_or_default(),
+        sla_breaches: v["sla_breaches"].as_i64().unwrap_or_default(),
+        high_risk: v["high_risk"].as_i64().unwrap_or_default(),
+        max_risk: v["max_risk"].as_i64(),
+    };
+    let groups = |v: &Value| {
+        v.as_object()
+            .map(|m| m.iter().map(|(k, v)| group(k, v)).collect::<Vec<_>>())
+            .unwrap_or_default()
+    };
+    let mut by_owner = groups(&r["by_owner"]);
+    // (the summary's order: the most breaches, then high risks, then open failures)
+    by_owner.sort_by(|a, b| {
+        (b.sla_breaches, b.high_risk, b.open_fail)
+            .cmp(&(a.sla_breaches, a.high_risk, a.open_fail))
+            .then_with(|| a.name.cmp(&b.name))
+    });
+    let other_owners = r["other_owners"]
+        .is_object()
+        .then(|| group(&count_of(&r["other_owners"]["owners"]), &r["other_owners"]));
+    let top = r["top_risks"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|x| RiskFinding {
+                    risk: x["risk"].as_i64().unwrap_or_default(),
+                    band: string(&x["band"]),
+                    severity: string(&x["severity"]),
+                    check_id: string(&x["check_id"]),
+                    account: string(&x["account"]),
+                    region: string(&x["region"]),
+                    resource: string(&x["resource"]),
+                    owner: x["owner"].as_str().map(str::to_owned),
+                    landing_zone: x["landing_zone"].as_str().map(str::to_owned),
+                    open_days: x["open_days"].as_i64(),
+                    status: string(&x["status"]),
+                    reason: string(&x["reason"]),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Some(Risk {
+        context_version: version,
+        history_weeks: r["history_weeks"].as_i64().unwrap_or_default(),
+        by_landing_zone: groups(&r["by_landing_zone"]),
+        by_owner,
+        other_owners,
+        top,
+    })
+}
+
+/// A JSON number as text (`0` when it is not one).
+fn count_of(v: &Value) -> String {
+    v.as_i64().unwrap_or_default().to_string()
+}
+
 fn string(v: &Value) -> String {
     v.as_str().unwrap_or_default().to_owned()
 }
@@ -235,6 +297,7 @@ fn from_summary(s: &Value) -> Report {
         .unwrap_or_default();
     Report {
         open_fail,
+        risk: risk_in_context(&s["risk"]),
         muted_fail: (
             s["muted_fail"]["current"].as_i64().unwrap_or_default(),
             s["muted_fail"]["previous"].as_i64().unwrap_or_default(),

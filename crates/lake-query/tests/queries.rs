@@ -1531,6 +1531,9 @@ fn golden(name: &str, actual: &str) {
 async fn the_report_of_the_fixtures_is_its_golden_files_in_every_format() {
     use lake_query::lake_report::{narrative, render, Format};
     let (lake, _dir) = runs_lake().await;
+    // (with the demo's business context: the report judges the week's risk in it)
+    let context = std::fs::read_to_string(fixtures().join("context/context.yaml")).unwrap();
+    risk::set_context(&lake, &context, "2026-W19").await;
     let mut made = lake
         .weekly_report(&week("2026-W21"), &lake_query::ReportOptions::default())
         .await

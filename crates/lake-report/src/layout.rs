@@ -1,7 +1,7 @@
 //! The report's sections, laid out once as a [`Doc`] that every format renders.
 
 use crate::doc::{code, strong, text, Block, Cell, Chart, Doc, Inline};
-use crate::model::{CheckGroup, Report, TrendWeek, SEVERITIES};
+use crate::model::{CheckGroup, Report, Risk, RiskGroup, TrendWeek, SEVERITIES};
 use crate::narrative::SECTIONS;
 
 /// At most this many checks are listed per change table.
@@ -299,8 +299,13 @@ pub fn layout(report: &Report) -> Doc {
         blocks.push(Block::Paragraph(vec![text(format!(
             "The checks with the most severe open failures, then the most of them. \
              \"Failing since\" is the first of the weeks with data, up to this one, in which \
-             the check had open failures every week (looking back {}).",
-            plural(weeks as usize, "week", "weeks")
+             the check had open failures every week (looking back {}).{}",
+            plural(weeks as usize, "week", "weeks"),
+            if report.risk.is_some() {
+                " Severity alone: the riskiest failures in the business context follow."
+            } else {
+                ""
+            }
         ))]));
         let rows = report
             .top_open
@@ -335,6 +340,10 @@ pub fn layout(report: &Report) -> Doc {
             numeric: vec![false, false, false, true, true, true, false],
             rows,
         });
+    }
+
+    if let Some(risk) = &report.risk {
+        risk_in_context(risk, &mut blocks);
     }
 
     // Trends.
@@ -391,6 +400,112 @@ pub fn layout(report: &Report) -> Doc {
     Doc {
         title: format!("Week {}", report.week),
         blocks,
+    }
+}
+
+/// The open failures judged in the business context: the riskiest, then per landing zone
+/// and per owner (under "Top open issues").
+fn risk_in_context(risk: &Risk, blocks: &mut Vec<Block>) {
+    blocks.push(Block::Heading(3, "Riskiest open failures".into()));
+    blocks.push(Block::Paragraph(vec![text(format!(
+        "Each open failure judged in the business context (version {}): a risk score from \
+         0 to 100 adds to its severity what the context and the scans say of it (its \
+         environment, exposure and data, weaknesses chained on its resource, its age \
+         against the remediation SLA, whether anyone owns it, how often it came back). \
+         \"Why\" lists the points; ages are read from the last {} with data.",
+        risk.context_version,
+        plural(risk.history_weeks.max(0) as usize, "week", "weeks")
+    ))]));
+    if risk.top.is_empty() {
+        blocks.push(Block::Paragraph(vec![text("No open failures this week.")]));
+    } else {
+        let rows = risk
+            .top
+            .iter()
+            .map(|f| {
+                vec![
+                    Cell::text(format!("{} ({})", f.risk, f.band)),
+                    Cell::severity(&f.severity),
+                    Cell::code(&f.check_id),
+                    Cell::text(format!("{} {}", f.account, f.region)),
+                    Cell::code(&f.resource),
+                    Cell::text(f.owner.as_deref().unwrap_or("none")),
+                    Cell::text(match f.open_days {
+                        Some(d) => format!(
+                            "{} ({})",
+                            plural(d.max(0) as usize, "day", "days"),
+                            f.status
+                        ),
+                        None => f.status.clone(),
+                    }),
+                    Cell::text(&f.reason),
+                ]
+            })
+            .collect();
+        blocks.push(Block::Table {
+            head: [
+                "Risk",
+                "Severity",
+                "Check",
+                "Account, region",
+                "Resource",
+                "Owner",
+                "Open for",
+                "Why",
+            ]
+            .map(String::from)
+            .to_vec(),
+            numeric: vec![false; 8],
+            rows,
+        });
+    }
+    let table = |first: &str, groups: Vec<&RiskGroup>, blocks: &mut Vec<Block>| {
+        let rows = groups
+            .iter()
+            .map(|g| {
+                vec![
+                    Cell::text(&g.name),
+                    Cell::text(count(g.open_fail)),
+                    Cell::text(count(g.sla_breaches)),
+                    Cell::text(count(g.high_risk)),
+                    Cell::text(g.max_risk.map_or_else(|| "n/a".into(), |r| r.to_string())),
+                ]
+            })
+            .collect();
+        blocks.push(Block::Table {
+            head: [
+                first,
+                "Open",
+                "Past SLA",
+                "Critical or high risk",
+                "Highest risk",
+            ]
+            .map(String::from)
+            .to_vec(),
+            numeric: vec![false, true, true, true, true],
+            rows,
+        });
+    };
+    if !risk.by_landing_zone.is_empty() {
+        blocks.push(Block::Heading(3, "Open failures by landing zone".into()));
+        table(
+            "Landing zone",
+            risk.by_landing_zone.iter().collect(),
+            blocks,
+        );
+    }
+    if !risk.by_owner.is_empty() {
+        blocks.push(Block::Heading(3, "Open failures by owner".into()));
+        let mut groups: Vec<&RiskGroup> = risk.by_owner.iter().collect();
+        let others;
+        if let Some(o) = &risk.other_owners {
+            others = RiskGroup {
+                name: format!("{} other owners", o.name),
+                ..o.clone()
+            };
+            groups.push(&others);
+        }
+        table("Owner", groups, blocks);
     }
 }
 

@@ -39,6 +39,9 @@ pub struct Report {
     pub resolved: Vec<CheckGroup>,
     /// The open failures that matter most (by severity, then how many), with their age.
     pub top_open: Vec<OpenIssue>,
+    /// The open failures judged in the business context (`lake context set`): per landing
+    /// zone and owner, and the riskiest findings with why. None without a context.
+    pub risk: Option<Risk>,
     /// The weeks of the trend, oldest first, ending with the week reported.
     pub trend: Vec<TrendWeek>,
     /// Pass rate per account this week.
@@ -147,6 +150,67 @@ pub struct CheckGroup {
     pub accounts: Vec<String>,
     /// A few of their resources.
     pub resources: Vec<String>,
+}
+
+/// The summary's risk in context (`finding_risk`: the score, its band, the SLA).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Risk {
+    /// The context version that judged the week.
+    pub context_version: i64,
+    /// Weeks with data each finding's lifecycle (its age) was read from.
+    pub history_weeks: i64,
+    /// Per landing zone (`none`: in none), by name.
+    pub by_landing_zone: Vec<RiskGroup>,
+    /// Per owner team (`none`: unowned), the most SLA breaches and high risks first.
+    pub by_owner: Vec<RiskGroup>,
+    /// The owners not listed by name, added up (`name`: how many).
+    pub other_owners: Option<RiskGroup>,
+    /// The riskiest open failures, riskiest first.
+    pub top: Vec<RiskFinding>,
+}
+
+/// Open failures of a landing zone or owner, judged in context.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RiskGroup {
+    /// The landing zone or owner.
+    pub name: String,
+    /// Open (unmuted) FAIL findings.
+    pub open_fail: i64,
+    /// Of them, open longer than their remediation SLA.
+    pub sla_breaches: i64,
+    /// Of them, at critical or high risk.
+    pub high_risk: i64,
+    /// The highest risk score among them (0-100).
+    pub max_risk: Option<i64>,
+}
+
+/// One of the riskiest open failures.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RiskFinding {
+    /// Risk score, 0-100.
+    pub risk: i64,
+    /// Its band: critical, high, medium, low, info.
+    pub band: String,
+    /// Severity name.
+    pub severity: String,
+    /// Check id.
+    pub check_id: String,
+    /// Account id.
+    pub account: String,
+    /// Region.
+    pub region: String,
+    /// The resource, shortened.
+    pub resource: String,
+    /// Owner team, if known.
+    pub owner: Option<String>,
+    /// Landing zone, if known.
+    pub landing_zone: Option<String>,
+    /// Days open (since the first scan of its current failing run), if known.
+    pub open_days: Option<i64>,
+    /// onboarded, new, reopened or open.
+    pub status: String,
+    /// How the score was made, point by point.
+    pub reason: String,
 }
 
 /// A check with open failures this week.

@@ -24,11 +24,11 @@ async fn risk_lake(context: bool) -> (Lake, tempfile::TempDir) {
     (lake, dir)
 }
 
-fn read_fixture_context() -> String {
+pub(super) fn read_fixture_context() -> String {
     std::fs::read_to_string(fixtures().join("risk/context.yaml")).unwrap()
 }
 
-async fn set_context(lake: &Lake, text: &str, from: &str) -> i64 {
+pub(super) async fn set_context(lake: &Lake, text: &str, from: &str) -> i64 {
     let context = lake_core::context::parse(text).unwrap();
     let info = VersionInfo {
         version: 0,
