@@ -62,5 +62,5 @@ JOIN finding_lifecycle l ON l.finding_key = o.finding_key;
 -- open_account_labels: Trino unnests in FROM.
 CREATE VIEW open_account_labels AS
 SELECT DISTINCT o.week, o.account_uid, l.label
-FROM open_findings o
+FROM (SELECT DISTINCT week, account_uid, account_labels FROM open_findings) o
 CROSS JOIN UNNEST(o.account_labels) AS l (label);

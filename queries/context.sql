@@ -55,10 +55,15 @@ FROM pair_rows
 WHERE status_code = 'FAIL' AND NOT muted;
 
 -- open_account_labels: the tags of the accounts with open failures (`key:value`, as the
--- producer wrote them), one row per account and tag. Athena unnests in FROM (athena.sql).
+-- producer wrote them), one row per account and tag. (Each account's distinct lists of
+-- tags first: every failure of a scan repeats its account's.) Athena unnests in FROM
+-- (athena.sql).
 CREATE VIEW open_account_labels AS
 SELECT DISTINCT week, account_uid, label
-FROM (SELECT week, account_uid, unnest(account_labels) AS label FROM open_findings) l;
+FROM (
+    SELECT week, account_uid, unnest(account_labels) AS label
+    FROM (SELECT DISTINCT week, account_uid, account_labels FROM open_findings) a
+) l;
 
 -- account_defaults: what the scans themselves say of an account, for when the context is
 -- silent: its environment (a tag named environment or env, any case, whose value reads as
