@@ -1239,15 +1239,9 @@ pub(crate) fn risk_values(params: &Params) -> Result<Vec<(&'static str, ScalarVa
             "min_severity",
             ScalarValue::Int64(Some(i64::from(params.min_severity.unwrap_or(0)))),
         ),
-        (
-            "framework",
-            ScalarValue::Utf8(Some(params.framework.clone().unwrap_or_default())),
-        ),
     ];
+    // (`--where framework=...` among them: `--framework` is compliance's)
     for dimension in crate::named::DIMENSIONS {
-        if dimension == "framework" {
-            continue;
-        }
         out.push((dimension, ScalarValue::Utf8(Some(params.filter(dimension)))));
     }
     Ok(out)

@@ -172,6 +172,10 @@ async fn every_threshold_and_dimension_filters() {
         0
     );
     assert_eq!(count(params("2026-W22", &["owner=payments"])).await, 2);
+    // Every open failure of the week maps to CIS-3.0, none to SOC2.
+    assert_eq!(count(params("2026-W22", &[])).await, 8);
+    assert_eq!(count(params("2026-W22", &["framework=CIS-3.0"])).await, 8);
+    assert_eq!(count(params("2026-W22", &["framework=SOC2"])).await, 0);
     let mut p = params("2026-W22", &[]);
     p.min_risk = Some(80);
     p.limit = Some(3);
