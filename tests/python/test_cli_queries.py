@@ -89,6 +89,25 @@ def test_errors_are_one_line_and_nonzero(lake_dir):
         assert r.stderr.startswith("lake: ") and r.stderr.count("\n") == 1, (args, r.stderr)
 
 
+def test_a_flag_the_query_does_not_take_is_refused_not_ignored(lake_dir):
+    # Ignored, each would answer another question than the one asked.
+    for args, said in ((["query", "diff", "--min-risk", "50"], "--min-risk does not apply to `diff`"),
+                       (["query", "posture", "--check", "x"], "--check does not apply to `posture`"),
+                       (["query", "owners", "--limit", "1"], "--limit does not apply to `owners`"),
+                       (["query", "trend", "--week", "2026-W21"], "--week does not apply to `trend`"),
+                       (["query", "--sql", "SELECT 1", "--limit", "1"], "--limit does not apply to --sql"),
+                       (["query", "landing-zones", "--where", "owner=platform"],
+                        "landing-zones selects accounts by environment only"),
+                       (["query", "priorities", "--where", "region=us-east-1", "--where", "region=eu-west-1"],
+                        "region given twice")):
+        r = lake(*args, "--lake", lake_dir, check=False)
+        assert r.returncode == 2 and said in r.stderr, (args, r.stderr)
+    # What a query takes still runs, --source with every query.
+    lake("query", "priorities", "--week", "2026-W21", "--limit", "1", "--where", "region=us-east-1",
+         "--source", "prowler", "--lake", lake_dir)
+    lake("query", "landing-zones", "--week", "2026-W21", "--where", "environment=prod", "--lake", lake_dir)
+
+
 def test_a_week_not_given_is_the_latest_with_data_and_said_so(lake_dir, tmp_path):
     for args in (["query", "posture", "--format", "csv"], ["query", "diff", "--format", "json"],
                  ["summary"]):

@@ -356,6 +356,75 @@ impl WeekParams {
 }
 
 impl QueryParams {
+    /// The flags given, by the names of the named queries' parameters (`--source` apart:
+    /// every query takes it).
+    fn given(&self) -> Vec<&'static str> {
+        [
+            ("week", self.week.is_some()),
+            ("against", self.against.is_some()),
+            ("check", self.check.is_some()),
+            ("days", self.days.is_some()),
+            ("as-of", self.as_of.is_some()),
+            ("weeks", self.weeks.is_some()),
+            ("framework", self.framework.is_some()),
+            ("sample", self.sample.is_some()),
+            ("min-risk", self.min_risk.is_some()),
+            ("min-age", self.min_age.is_some()),
+            ("min-severity", self.min_severity.is_some()),
+            ("limit", self.limit.is_some()),
+            ("history-weeks", self.history_weeks.is_some()),
+            ("where", !self.filters.is_empty()),
+        ]
+        .into_iter()
+        .filter_map(|(name, given)| given.then_some(name))
+        .collect()
+    }
+
+    /// An error for a flag given that the query does not take (the named query `name`, or
+    /// ad-hoc SQL): silently ignored, it would answer another question than the one asked.
+    fn check_applies(&self, name: Option<&str>) -> Result<()> {
+        let (what, takes): (String, Vec<&str>) = match name {
+            Some(name) => match named_queries().iter().find(|q| q.name == name) {
+                Some(q) => (
+                    format!("`{name}`"),
+                    q.params.iter().map(|p| p.name).collect(),
+                ),
+                // (an unknown name is said when the query runs)
+                None => return Ok(()),
+            },
+            None => ("--sql".to_owned(), vec!["week", "against"]),
+        };
+        let flags = |names: &[&str]| {
+            names
+                .iter()
+                .map(|n| format!("--{n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        if let Some(flag) = self.given().into_iter().find(|f| !takes.contains(f)) {
+            bail!(
+                "--{flag} does not apply to {what} (it takes {}{}--source; `lake queries` lists \
+                 every query's parameters)",
+                flags(&takes),
+                if takes.is_empty() { "" } else { ", " }
+            );
+        }
+        if name == Some("landing-zones") {
+            // (landing-zones counts accounts: only their environment selects among them)
+            for filter in &self.filters {
+                let dimension = filter.split_once('=').map_or(filter.as_str(), |(d, _)| d);
+                if dimension.trim().replace('-', "_") != "environment" {
+                    bail!(
+                        "--where {}: landing-zones selects accounts by environment only \
+                         (--where environment=VALUE); priorities and owners take every dimension",
+                        dimension.trim()
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+
     fn to_params(&self) -> Result<Params> {
         let mut p = Params {
             week: self.week,
@@ -579,6 +648,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             output,
             lake,
         } => {
+            // (a name, else ad-hoc SQL: clap requires one of them)
+            params.check_applies(name.as_deref())?;
             if let Some(dialect) = dialect {
                 let Some(name) = &name else {
                     bail!("--dialect prints a named query: give its name");

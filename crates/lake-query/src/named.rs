@@ -49,45 +49,62 @@ const AGAINST: ParamSpec = ParamSpec {
 /// week costs the lifecycle a pass over that week's rows of the open findings' cells.
 pub const DEFAULT_HISTORY_WEEKS: u32 = 13;
 
-/// The parameters of the risk queries (`priorities`, `owners`): thresholds and `--where`.
-const RISK_PARAMS: [ParamSpec; 8] = [
+const MIN_RISK: ParamSpec = ParamSpec {
+    name: "min-risk",
+    about: "only findings whose risk score is at least this, 0-100 (default 0)",
+    required: false,
+};
+const MIN_AGE: ParamSpec = ParamSpec {
+    name: "min-age",
+    about: "only findings open at least this many days (default 0)",
+    required: false,
+};
+const MIN_SEVERITY: ParamSpec = ParamSpec {
+    name: "min-severity",
+    about: "only this severity and above, e.g. high (default: all)",
+    required: false,
+};
+const RISK_WHERE: ParamSpec = ParamSpec {
+    name: "where",
+    about: "DIMENSION=VALUE, repeatable (one value per dimension): landing_zone, account, \
+            account_name, region, service, resource_type, owner (none: unowned), environment \
+            (unknown: not given), exposure, data_class (sensitive: pii, restricted or \
+            confidential), status (new, onboarded, reopened, open), band, framework, \
+            first_seen_from, first_seen_to, last_seen_from, last_seen_to (weeks)",
+    required: false,
+};
+const HISTORY_WEEKS: ParamSpec = ParamSpec {
+    name: "history-weeks",
+    about: "weeks with data the lifecycle reads back (default 13; older failures are open \
+            at least that long)",
+    required: false,
+};
+
+/// The parameters of `priorities`: the week, the thresholds, `--where`, the limit.
+const PRIORITIES_PARAMS: [ParamSpec; 8] = [
     WEEK,
     AGAINST,
-    ParamSpec {
-        name: "min-risk",
-        about: "only findings whose risk score is at least this, 0-100 (default 0)",
-        required: false,
-    },
-    ParamSpec {
-        name: "min-age",
-        about: "only findings open at least this many days (default 0)",
-        required: false,
-    },
-    ParamSpec {
-        name: "min-severity",
-        about: "only this severity and above, e.g. high (default: all)",
-        required: false,
-    },
-    ParamSpec {
-        name: "where",
-        about: "DIMENSION=VALUE, repeatable: landing_zone, account, account_name, region, \
-                service, resource_type, owner (none: unowned), environment (unknown: not \
-                given), exposure, data_class (sensitive: pii, restricted or confidential), \
-                status (new, onboarded, reopened, open), band, framework, first_seen_from, \
-                first_seen_to, last_seen_from, last_seen_to (weeks)",
-        required: false,
-    },
+    MIN_RISK,
+    MIN_AGE,
+    MIN_SEVERITY,
+    RISK_WHERE,
     ParamSpec {
         name: "limit",
-        about: "at most this many rows (priorities, default 100)",
+        about: "at most this many rows (default 100)",
         required: false,
     },
-    ParamSpec {
-        name: "history-weeks",
-        about: "weeks with data the lifecycle reads back (default 13; older failures are \
-                open at least that long)",
-        required: false,
-    },
+    HISTORY_WEEKS,
+];
+
+/// The parameters of `owners`: those of `priorities` but the limit (one row per owner).
+const OWNERS_PARAMS: [ParamSpec; 7] = [
+    WEEK,
+    AGAINST,
+    MIN_RISK,
+    MIN_AGE,
+    MIN_SEVERITY,
+    RISK_WHERE,
+    HISTORY_WEEKS,
 ];
 
 static QUERIES: [NamedQuery; 9] = [
@@ -154,13 +171,13 @@ static QUERIES: [NamedQuery; 9] = [
         about: "open failures ordered by risk (severity in context: environment, exposure, \
                 data, attack chains, age against SLA, owner), each with its reason",
         sql: include_str!("../../../queries/priorities.sql"),
-        params: &RISK_PARAMS,
+        params: &PRIORITIES_PARAMS,
     },
     NamedQuery {
         name: "owners",
         about: "per owner team: open failures, SLA breaches, risk bands",
         sql: include_str!("../../../queries/owners.sql"),
-        params: &RISK_PARAMS,
+        params: &OWNERS_PARAMS,
     },
     NamedQuery {
         name: "landing-zones",
@@ -174,6 +191,7 @@ static QUERIES: [NamedQuery; 9] = [
                 about: "environment=VALUE: only accounts of that environment",
                 required: false,
             },
+            HISTORY_WEEKS,
         ],
     },
     NamedQuery {
@@ -188,6 +206,7 @@ static QUERIES: [NamedQuery; 9] = [
                 about: "at most this many sample findings (default 50)",
                 required: false,
             },
+            HISTORY_WEEKS,
         ],
     },
 ];
@@ -390,6 +409,11 @@ impl Params {
                 .to_string(),
             None => value.to_owned(),
         };
+        if self.filters.contains_key(dimension) {
+            return Err(invalid(format!(
+                "{dimension} given twice: one value per dimension"
+            )));
+        }
         self.filters.insert(dimension, value);
         Ok(())
     }
