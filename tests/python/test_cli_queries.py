@@ -132,6 +132,19 @@ def test_an_error_says_each_cause_once(lake_dir, tmp_path):
     assert r.returncode != 0 and "no such file or directory" in r.stderr, r.stderr
 
 
+def test_an_output_file_is_created_as_the_umask_says_and_keeps_its_mode_when_replaced(lake_dir, tmp_path):
+    out = tmp_path / "posture.json"
+    old = os.umask(0o022)
+    try:
+        lake("query", "posture", "--week", "2026-W21", "--format", "json", "-o", str(out), "--lake", lake_dir)
+        assert out.stat().st_mode & 0o777 == 0o644
+        out.chmod(0o640)
+        lake("query", "posture", "--week", "2026-W21", "--format", "json", "-o", str(out), "--lake", lake_dir)
+        assert out.stat().st_mode & 0o777 == 0o640
+    finally:
+        os.umask(old)
+
+
 def test_a_query_failing_while_its_rows_stream_leaves_no_output_file(lake_dir, tmp_path):
     target = tmp_path / "rows.json"
     r = lake("query", "--sql", "SELECT CAST(check_id AS INT) FROM findings", "--format", "json",

@@ -874,8 +874,23 @@ fn emit(
                 .parent()
                 .filter(|p| !p.as_os_str().is_empty())
                 .unwrap_or(std::path::Path::new("."));
-            let mut tmp = tempfile::NamedTempFile::new_in(dir)
+            let mut builder = tempfile::Builder::new();
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                // As a file created in place: 0666 less the umask (a temporary file's own
+                // 0600 would leave a report unreadable to whoever it is shared with).
+                builder.permissions(std::fs::Permissions::from_mode(0o666));
+            }
+            let mut tmp = builder
+                .tempfile_in(dir)
                 .with_context(|| format!("writing {}", path.display()))?;
+            // A file replaced keeps its permissions.
+            if let Ok(existing) = std::fs::metadata(path) {
+                tmp.as_file()
+                    .set_permissions(existing.permissions())
+                    .with_context(|| format!("writing {}", path.display()))?;
+            }
             let mut out = std::io::BufWriter::new(tmp.as_file_mut());
             write(&mut out)?;
             out.flush()
