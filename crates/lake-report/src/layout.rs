@@ -267,11 +267,15 @@ pub fn layout(report: &Report) -> Doc {
     } else if c.resolved > 0 {
         blocks.push(Block::Paragraph(vec![
             strong(findings(c.resolved)),
-            text(
+            text(if c.resolved == 1 {
+                " failed last time and no longer fails: its check ran again on the same \
+                 account and region this week and reported it passing, or reported the \
+                 resource no more."
+            } else {
                 " failed last time and no longer fail: their check ran again on the same \
                  account and region this week and reported them passing, or reported the \
-                 resource no more.",
-            ),
+                 resource no more."
+            }),
         ]));
         groups(&report.resolved, false, &mut blocks);
     }
@@ -597,7 +601,8 @@ fn headline(report: &Report, blocks: &mut Vec<Block>) {
         )),
     ];
     changes.push(text(format!(
-        "; muted findings are counted apart: {} changed, {} muted FAIL now, {} before.",
+        "; muted findings are counted apart: {} muted among the week's changes, {} muted \
+         FAIL now, {} before.",
         count(c.muted),
         count(report.muted_fail.0),
         count(report.muted_fail.1)

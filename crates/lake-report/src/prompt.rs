@@ -35,6 +35,8 @@ pub fn prompt(week: &str, summary_inputs: &str) -> String {
            present their absence as an improvement.\n\
          - open_fail_by_severity.delta compares only what both weeks observed; \
            not_compared says what it left out.\n\
+         - Open failures are unmuted FAILs (totals.open_fail, open_fail_by_severity); \
+           totals.fail also counts the muted ones (muted_fail): do not quote it as open.\n\
          - changes.unverified are findings that could not be checked this week: neither \
            open nor resolved.\n\
          Keep each section under 120 words.\n\n\
