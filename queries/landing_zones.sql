@@ -67,8 +67,9 @@ rated AS (
 SELECT r.landing_zone, r.landing_zone_name, r.accounts, r.pass, r.fail, r.pass_rate,
        r.compared_pass_rate, r.previous_pass_rate,
        round(r.compared_pass_rate - r.previous_pass_rate, 1) AS pass_rate_delta,
-       CASE WHEN $against IS NULL THEN NULL ELSE r.compared_fail - r.previous_fail END
-           AS fail_delta,
+       -- (NULL when the zone's accounts had nothing both weeks observed: no comparison)
+       CASE WHEN r.compared_pass + r.compared_fail + r.previous_pass + r.previous_fail = 0
+            THEN NULL ELSE r.compared_fail - r.previous_fail END AS fail_delta,
        r.fail - r.compared_fail AS fail_not_compared,
        coalesce(k.sla_breaches, 0) AS sla_breaches, coalesce(k.high_risk, 0) AS high_risk,
        k.max_risk

@@ -55,14 +55,24 @@ rated AS (
                AS compared_pass_rate,
            CASE WHEN previous_pass + previous_fail = 0 THEN NULL
                 ELSE round(100.0 * previous_pass / (previous_pass + previous_fail), 1) END
-               AS previous_pass_rate
+               AS previous_pass_rate,
+           -- what was compared: the row's own PASS and FAIL in cells both weeks observed, or
+           -- for a severity the whole pair's (a severity with no findings in cells both
+           -- weeks observed did not change; an account or service with none was not compared)
+           CASE WHEN dimension IN ('overall', 'severity')
+                THEN max(CASE WHEN dimension = 'overall'
+                              THEN compared_pass + compared_fail + previous_pass
+                                   + previous_fail END) OVER ()
+                ELSE compared_pass + compared_fail + previous_pass + previous_fail END
+               AS compared_findings
     FROM counts
     WHERE rows_now > 0
 )
 SELECT dimension, value, pass, fail, muted, manual, pass_rate, compared_pass_rate,
        previous_pass_rate,
        round(compared_pass_rate - previous_pass_rate, 1) AS pass_rate_delta,
-       CASE WHEN $against IS NULL THEN NULL ELSE compared_fail - previous_fail END AS fail_delta,
+       CASE WHEN $against IS NULL OR coalesce(compared_findings, 0) = 0 THEN NULL
+            ELSE compared_fail - previous_fail END AS fail_delta,
        fail - compared_fail AS fail_not_compared,
        previous_fail_not_compared
 FROM rated

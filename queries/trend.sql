@@ -2,7 +2,8 @@
 -- with data before it): the accounts it covered, open FAIL by severity, muted FAIL, the
 -- changes against the week before (unmuted findings: muted ones are counted apart, as
 -- everywhere) and the change of open FAIL like for like (over the cells both weeks observed,
--- compared_cells; NULL for the first week): the states' counts from pair_counts.
+-- compared_cells; NULL for the first week and for a week that observed nothing the week
+-- before did): the states' counts from pair_counts.
 WITH fails AS (
     SELECT week,
            sum(CASE WHEN NOT muted THEN findings ELSE 0 END) AS open_fail,
@@ -29,12 +30,14 @@ changes AS (
     GROUP BY week
 ),
 -- the like-for-like change: each pair's open FAIL in the cells both weeks observed, its
--- week's counted +1 and the week before's -1
+-- week's counted +1 and the week before's -1 (no row, so NULL, when the two weeks observed
+-- nothing in common: no comparison, not "no change")
 compared AS (
     SELECT pair_week AS week,
-           sum(CASE WHEN week = pair_week THEN findings ELSE -findings END) AS open_fail_delta
+           sum(CASE WHEN status_code <> 'FAIL' OR muted THEN 0
+                    WHEN week = pair_week THEN findings ELSE -findings END) AS open_fail_delta
     FROM pair_counts
-    WHERE compared AND status_code = 'FAIL' AND NOT muted
+    WHERE compared
     GROUP BY pair_week
 ),
 accounts AS (
@@ -64,8 +67,7 @@ SELECT p.week, coalesce(a.accounts_scanned, 0) AS accounts_scanned,
        coalesce(f.open_fail, 0) AS open_fail, coalesce(f.critical, 0) AS critical,
        coalesce(f.high, 0) AS high, coalesce(f.medium, 0) AS medium, coalesce(f.low, 0) AS low,
        coalesce(f.informational, 0) AS informational, coalesce(f.muted, 0) AS muted_fail,
-       CASE WHEN p.against IS NULL THEN NULL ELSE coalesce(d.open_fail_delta, 0) END
-           AS open_fail_delta,
+       d.open_fail_delta,
        coalesce(c.new, 0) AS new, coalesce(c.regressed, 0) AS regressed,
        coalesce(c.resolved, 0) AS resolved, coalesce(c.unverified, 0) AS unverified,
        coalesce(c.onboarded, 0) AS onboarded

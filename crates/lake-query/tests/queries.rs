@@ -930,6 +930,37 @@ async fn trend_counts_changes_week_by_week() {
 }
 
 #[tokio::test]
+async fn weeks_that_observed_nothing_in_common_show_no_comparison_rather_than_no_change() {
+    // W20 scanned one account, W21 another: nothing to compare like for like.
+    let runs = fixtures().join("runs");
+    let (lake, _dir) = lake_of(&[
+        &runs.join("2026-W20/run-20260511T020000Z/111111111111"),
+        &runs.join("2026-W21/run-20260518T020000Z/222222222222"),
+    ])
+    .await;
+    let trend = rows(&lake.run("trend", &Params::default()).await.unwrap());
+    let deltas: Vec<(String, String)> = trend
+        .iter()
+        .map(|r| (r["week"].clone(), r["open_fail_delta"].clone()))
+        .collect();
+    assert_eq!(
+        deltas,
+        [
+            ("2026-W20".to_owned(), String::new()),
+            ("2026-W21".to_owned(), String::new())
+        ]
+    );
+    let posture = rows(&lake.run("posture", &week("2026-W21")).await.unwrap());
+    assert!(posture
+        .iter()
+        .any(|r| r["dimension"] == "overall" && r["fail"] != "0"));
+    for r in &posture {
+        assert_eq!(r["fail_delta"], "", "{r:?}");
+        assert_eq!(r["pass_rate_delta"], "", "{r:?}");
+    }
+}
+
+#[tokio::test]
 async fn compliance_lists_failing_requirements() {
     let (lake, _dir) = runs_lake().await;
     let all = rows(&lake.run("compliance", &week("2026-W21")).await.unwrap());
