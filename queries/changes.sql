@@ -176,7 +176,9 @@ GROUP BY source, account_uid;
 -- both sides. A finding's absence is evidence only where its check ran: its cell (account,
 -- scope, check) was observed by a complete scan or, for an AWS regional check that ran in
 -- the account, its service reported in the finding's region (the last volume of a region
--- deleted leaves the check nothing to report there, while other EC2 checks still report).
+-- deleted leaves the check nothing to report there, while other EC2 checks still report)
+-- and no check reports the finding's resource there any more (one that still does shows
+-- the resource was not deleted: the check, not the resource, went quiet).
 --   persisting failing in both
 --   new        failing now; the baseline observed it not failing (PASS or MANUAL: no
 --              reason; or absent where its check ran: reason absent_before), and it never
@@ -308,7 +310,7 @@ judged_before AS (
         CASE
             WHEN nc.complete AND (j.scope <> '*' OR j.provider <> 'aws' OR nr.complete)
                 THEN 'absent'
-            WHEN j.scope <> '*' AND nk.complete AND ns.complete
+            WHEN j.scope <> '*' AND nk.complete AND ns.complete AND nres.resource_uid IS NULL
                 THEN 'absent_service_scanned'
             WHEN j.scope <> '*' AND nk.complete AND nk.only_region IS NOT NULL
                  AND pk.only_region = j.region AND nr.complete
@@ -340,6 +342,14 @@ judged_before AS (
     LEFT JOIN baseline_checks pk
         ON pk.pair_week = j.pair_week AND pk.source = j.source AND pk.provider = j.provider
        AND pk.account_uid = j.account_uid AND pk.check_id = j.check_id
+    -- (the resources the week's state still reports in the region: one among them was not
+    -- deleted, so a check silent in its region says nothing of it)
+    LEFT JOIN (
+        SELECT DISTINCT pair_week, source, account_uid, region, resource_uid FROM pair_rows
+    ) nres
+        ON nres.pair_week = j.pair_week AND nres.source = j.source
+       AND nres.account_uid = j.account_uid AND nres.region = j.region
+       AND nres.resource_uid = j.resource_uid
     LEFT JOIN account_weeks aw
         ON aw.week = j.pair_week AND aw.source = j.source AND aw.account_uid = j.scan_account
     LEFT JOIN (SELECT DISTINCT week, source, provider, account_uid FROM week_cells) na

@@ -171,6 +171,24 @@ async fn a_check_that_errored_leaves_its_failures_unverified() {
 }
 
 #[tokio::test]
+async fn a_check_quiet_in_a_region_where_its_resource_is_still_reported_is_unverified() {
+    // The encryption check reports nothing in eu-west-1 this week, though EC2 reports there
+    // and its snapshot check still reports vol-2: the volume was not deleted, so the
+    // encryption failure on it is not resolved (the check, not the resource, went quiet).
+    let (lake, _dir) = case("quiet_check").await;
+    let expected = with(
+        base_failing("persisting -", A),
+        A,
+        "ec2_ebs_volume_encryption eu-west-1",
+        "unverified check_not_observed {A} ec2_ebs_volume_encryption eu-west-1 volume/vol-2",
+    );
+    assert_eq!(diff(&lake, &week("2026-W21")).await, expected);
+    let s = summary(&lake, &week("2026-W21")).await;
+    assert_eq!(s["changes"]["resolved"], 0);
+    assert_eq!(s["unverified_reasons"], json!({"check_not_observed": 1}));
+}
+
+#[tokio::test]
 async fn real_fixes_come_out_resolved_whatever_prowler_then_reports() {
     let (lake, _dir) = case("fixes").await;
     let mut expected = base_failing("persisting -", A);
