@@ -108,6 +108,16 @@ def test_a_flag_the_query_does_not_take_is_refused_not_ignored(lake_dir):
     lake("query", "landing-zones", "--week", "2026-W21", "--where", "environment=prod", "--lake", lake_dir)
 
 
+def test_a_lookback_of_a_check_without_findings_says_so_rather_than_never_failed(lake_dir):
+    r = lake("query", "lookback", "--check", "s3_bucket_public_acess", "--as-of", "2026-05-24",
+             "--lake", lake_dir)
+    assert "(no rows)" in r.stdout
+    assert "check s3_bucket_public_acess has no finding in the 90 days to 2026-05-24" in r.stderr
+    r = lake("query", "lookback", "--check", "s3_bucket_public_access", "--as-of", "2026-05-24",
+             "--lake", lake_dir)
+    assert "has no finding" not in r.stderr
+
+
 def test_a_week_not_given_is_the_latest_with_data_and_said_so(lake_dir, tmp_path):
     for args in (["query", "posture", "--format", "csv"], ["query", "diff", "--format", "json"],
                  ["summary"]):

@@ -697,6 +697,26 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     let stream = lake.sql_stream_for(sql, &named_params()?).await?;
                     return emit_stream(output.as_deref(), stream, format);
                 }
+                (Some(name), None) if name == "lookback" => {
+                    // No row at all: the check has no finding in the window, which is not
+                    // "it never failed": say so.
+                    let stream = lake.stream(name, &named_params()?).await?;
+                    let rows = std::sync::atomic::AtomicUsize::new(0);
+                    let code = emit_counted(output.as_deref(), stream, format, Some(&rows))?;
+                    if rows.load(Ordering::Relaxed) == 0 {
+                        eprintln!(
+                            "lake: check {} has no finding in the {} days to {}: it did not run \
+                             there, or lake holds no check of that id (lake query --sql \
+                             \"SELECT DISTINCT check_id FROM findings\" lists them)",
+                            params.check.as_deref().unwrap_or_default(),
+                            params.days.unwrap_or(90),
+                            params
+                                .as_of
+                                .unwrap_or_else(|| chrono::Utc::now().date_naive())
+                        );
+                    }
+                    return Ok(code);
+                }
                 (Some(name), None) => {
                     let stream = lake.stream(name, &named_params()?).await?;
                     return emit_stream(output.as_deref(), stream, format);
@@ -831,8 +851,18 @@ fn open_lake(url: &str) -> Result<lake_query::Lake> {
 /// [`emit`]s the rows of `stream` in `format` as the plan yields them.
 fn emit_stream(
     path: Option<&std::path::Path>,
+    stream: lake_query::RowStream,
+    format: OutputFormat,
+) -> Result<ExitCode> {
+    emit_counted(path, stream, format, None)
+}
+
+/// [`emit_stream`], adding the rows written to `rows`.
+fn emit_counted(
+    path: Option<&std::path::Path>,
     mut stream: lake_query::RowStream,
     format: OutputFormat,
+    rows: Option<&std::sync::atomic::AtomicUsize>,
 ) -> Result<ExitCode> {
     // This thread blocks on the stream while the runtime's other threads run the plan.
     let handle = tokio::runtime::Handle::current();
@@ -840,6 +870,9 @@ fn emit_stream(
         emit(path, |out| {
             let next = || {
                 let batch = handle.block_on(futures::StreamExt::next(&mut stream))?;
+                if let (Some(rows), Ok(batch)) = (rows, &batch) {
+                    rows.fetch_add(batch.num_rows(), Ordering::Relaxed);
+                }
                 Some(batch.map_err(anyhow::Error::from))
             };
             output::write_stream(out, next, format)
