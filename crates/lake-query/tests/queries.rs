@@ -1589,6 +1589,33 @@ async fn the_report_of_the_fixtures_is_its_golden_files_in_every_format() {
     }
 }
 
+#[tokio::test]
+async fn an_issue_fails_since_it_failed_in_the_accounts_where_it_fails_now() {
+    // 111 scanned in W19 and W20, 222 only in W21: every check failing in W21 fails in an
+    // account first scanned that week, whatever 111 showed before.
+    let runs = fixtures().join("runs");
+    let (lake, _dir) = lake_of(&[
+        &runs.join("2026-W19/run-20260504T020000Z/111111111111"),
+        &runs.join("2026-W20/run-20260511T020000Z/111111111111"),
+        &runs.join("2026-W21/run-20260518T020000Z/222222222222"),
+    ])
+    .await;
+    let made = lake
+        .weekly_report(&week("2026-W21"), &lake_query::ReportOptions::default())
+        .await
+        .unwrap();
+    let top = &made.report.top_open;
+    assert!(!top.is_empty());
+    for issue in top {
+        assert_eq!(
+            issue.failing_since.as_deref(),
+            Some("2026-W21"),
+            "{issue:?}"
+        );
+        assert_eq!((issue.weeks_failing, issue.weeks_seen), (1, 3), "{issue:?}");
+    }
+}
+
 /// Rewrites every Parquet file of `table` under the lake at `root` without `columns`.
 fn drop_columns(root: &Path, table: &str, columns: &[&str]) -> usize {
     use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;

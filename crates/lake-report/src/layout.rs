@@ -300,10 +300,18 @@ pub fn layout(report: &Report) -> Doc {
         blocks.push(Block::Paragraph(vec![text("No open failures this week.")]));
     } else {
         let weeks = report.top_open.first().map_or(0, |o| o.weeks_seen);
+        // (the weeks with data need not be consecutive: name their span)
+        let span = match (report.trend.first(), report.trend.last()) {
+            (Some(first), Some(last)) if first.week != last.week => {
+                format!(", {} to {}", first.week, last.week)
+            }
+            _ => String::new(),
+        };
         blocks.push(Block::Paragraph(vec![text(format!(
             "The checks with the most severe open failures, then the most of them. \
              \"Failing since\" is the first of the weeks with data, up to this one, in which \
-             the check had open failures every week (looking back {}).{}",
+             the check had open failures every week in the accounts where it fails now \
+             (looking back over {} with data{span}).{}",
             plural(weeks as usize, "week", "weeks"),
             if report.risk.is_some() {
                 " Severity alone: the riskiest failures in the business context follow."
@@ -323,7 +331,10 @@ pub fn layout(report: &Report) -> Doc {
                     Cell::text(count(o.accounts)),
                     Cell::text(count(o.resources)),
                     Cell::text(match &o.failing_since {
-                        Some(w) => format!("{w} ({} of {} weeks)", o.weeks_failing, o.weeks_seen),
+                        Some(w) => format!(
+                            "{w} ({} of {} weeks with data)",
+                            o.weeks_failing, o.weeks_seen
+                        ),
                         None => "n/a".into(),
                     }),
                 ]
