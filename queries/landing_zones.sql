@@ -2,8 +2,10 @@
 -- `posture` computes it (pass rate = PASS / (PASS + open FAIL), the deltas over the cells
 -- both weeks observed, compared_cells), accounts placed by $week's context, else by their
 -- organizational unit (account_defaults; 'none': in no landing zone), plus the zone's open failures past their SLA and at critical or high risk
--- (finding_risk). `--where environment=...` ($environment, as for the other risk
--- queries) filters the accounts ('' any, 'unknown': not given).
+-- (finding_risk). `accounts`: the zone's accounts with findings in $week; `accounts_before`:
+-- in $against (a zone none of whose accounts was scanned in $week still has its row, with
+-- no account now). `--where environment=...` ($environment, as for the other risk queries)
+-- filters the accounts ('' any, 'unknown': not given).
 WITH zones AS (
     -- the context's, else (an account it does not list) the organizational unit and tags
     SELECT coalesce(c.account_uid, d.account_uid) AS account_uid,
@@ -26,7 +28,9 @@ rows AS (
 counts AS (
     SELECT landing_zone, max(landing_zone_name) AS landing_zone_name,
            count(DISTINCT CASE WHEN week = $week THEN account_uid END) AS accounts,
+           count(DISTINCT CASE WHEN week = $against THEN account_uid END) AS accounts_before,
            sum(CASE WHEN week = $week THEN findings ELSE 0 END) AS rows_now,
+           sum(CASE WHEN week = $against THEN findings ELSE 0 END) AS rows_before,
            sum(CASE WHEN week = $week AND status_code = 'PASS' AND NOT muted THEN findings
                     ELSE 0 END) AS pass,
            sum(CASE WHEN week = $week AND status_code = 'FAIL' AND NOT muted THEN findings
@@ -62,9 +66,12 @@ rated AS (
                 ELSE round(100.0 * previous_pass / (previous_pass + previous_fail), 1) END
                AS previous_pass_rate
     FROM counts c
-    WHERE rows_now > 0
+    -- (a zone whose accounts were scanned the week before only stays, with no account now:
+    -- its accounts were not scanned, which is not "it has no failures")
+    WHERE rows_now > 0 OR rows_before > 0
 )
-SELECT r.landing_zone, r.landing_zone_name, r.accounts, r.pass, r.fail, r.pass_rate,
+SELECT r.landing_zone, r.landing_zone_name, r.accounts, r.accounts_before, r.pass, r.fail,
+       r.pass_rate,
        r.compared_pass_rate, r.previous_pass_rate,
        round(r.compared_pass_rate - r.previous_pass_rate, 1) AS pass_rate_delta,
        -- (NULL when the zone's accounts had nothing both weeks observed: no comparison)

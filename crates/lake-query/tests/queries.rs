@@ -1616,6 +1616,42 @@ async fn an_issue_fails_since_it_failed_in_the_accounts_where_it_fails_now() {
     }
 }
 
+#[tokio::test]
+async fn a_landing_zone_whose_accounts_were_not_scanned_keeps_its_row() {
+    // workloads-prod is 111 alone, scanned in W20 and not in W21.
+    let runs = fixtures().join("runs");
+    let (lake, _dir) = lake_of(&[
+        &runs.join("2026-W20"),
+        &runs.join("2026-W21/run-20260518T020000Z/222222222222"),
+    ])
+    .await;
+    let context = std::fs::read_to_string(fixtures().join("context/context.yaml")).unwrap();
+    risk::set_context(&lake, &context, "2026-W19").await;
+    let zones: Vec<String> = rows(&lake.run("landing-zones", &week("2026-W21")).await.unwrap())
+        .iter()
+        .map(|r| {
+            format!(
+                "{} accounts={} before={} fail={} rate={} fail_delta={}",
+                r["landing_zone"],
+                r["accounts"],
+                r["accounts_before"],
+                r["fail"],
+                r["pass_rate"],
+                r["fail_delta"]
+            )
+        })
+        .collect();
+    assert_eq!(zones.len(), 2, "{zones:?}");
+    assert_eq!(
+        zones[1],
+        "workloads-prod accounts=0 before=1 fail=0 rate= fail_delta="
+    );
+    assert!(
+        zones[0].starts_with("workloads-nonprod accounts=1 before=2 "),
+        "{zones:?}"
+    );
+}
+
 /// Rewrites every Parquet file of `table` under the lake at `root` without `columns`.
 fn drop_columns(root: &Path, table: &str, columns: &[&str]) -> usize {
     use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
