@@ -55,7 +55,10 @@ pub fn write_stream(
                 .map(|(i, _)| i)
                 .collect();
             table::write(out, &names, &rows, &right)?;
-            writeln!(out, "({} rows)", rows.len())?;
+            match rows.len() {
+                1 => writeln!(out, "(1 row)")?,
+                n => writeln!(out, "({n} rows)")?,
+            }
         }
         OutputFormat::Csv => {
             let options = FormatOptions::default().with_null("");

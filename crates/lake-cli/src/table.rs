@@ -22,9 +22,17 @@ pub fn write(
     rows: &[Vec<String>],
     right: &[usize],
 ) -> std::io::Result<()> {
+    // (the last column is never padded, so its text is never cut either: a query puts its
+    // explanation there, e.g. priorities' risk_reason)
+    let last = headers.len().saturating_sub(1);
     let rows: Vec<Vec<String>> = rows
         .iter()
-        .map(|r| r.iter().map(|c| cut(c)).collect())
+        .map(|r| {
+            r.iter()
+                .enumerate()
+                .map(|(i, c)| if i == last { c.clone() } else { cut(c) })
+                .collect()
+        })
         .collect();
     let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
     for row in &rows {
