@@ -44,12 +44,11 @@ picked AS (
     ORDER BY severity_id DESC, check_turn, change_rank, check_id, account_uid, finding_key
     LIMIT $sample
 )
+-- (a finding key is one row of the week's changes: the key alone joins, so that the scan
+-- for the picked findings' text decodes no other column)
 SELECT s.finding_key, c.title, c.severity, s.check_id, s.account_uid, s.region, c.change,
        c.status_detail, s.resource_uid, c.resource_name
 FROM picked s
-JOIN finding_changes c
-    ON c.finding_key = s.finding_key AND c.source = s.source AND c.check_id = s.check_id
-   AND c.account_uid = s.account_uid AND c.region = s.region
-   AND c.resource_uid = s.resource_uid
+JOIN finding_changes c ON c.finding_key = s.finding_key
 WHERE c.change IN ('new', 'regressed', 'onboarded', 'persisting') AND NOT c.muted
 ORDER BY s.severity_id DESC, s.check_turn, s.change_rank, s.check_id, s.account_uid, s.finding_key;
