@@ -409,19 +409,7 @@ impl QueryParams {
                 if takes.is_empty() { "" } else { ", " }
             );
         }
-        if name == Some("landing-zones") {
-            // (landing-zones counts accounts: only their environment selects among them)
-            for filter in &self.filters {
-                let dimension = filter.split_once('=').map_or(filter.as_str(), |(d, _)| d);
-                if dimension.trim().replace('-', "_") != "environment" {
-                    bail!(
-                        "--where {}: landing-zones selects accounts by environment only \
-                         (--where environment=VALUE); priorities and owners take every dimension",
-                        dimension.trim()
-                    );
-                }
-            }
-        }
+        // (which `--where` dimensions a query selects by, the library checks)
         Ok(())
     }
 

@@ -337,6 +337,7 @@ fn sources(name: &str) -> Result<Vec<&'static str>> {
 /// statements that read only the tables `findings` and `scans`.
 pub fn render(name: &str, params: &Params, dialect: Dialect) -> Result<String> {
     let query = named(name)?;
+    query.check_dimensions(params)?;
     if dialect == Dialect::DataFusion {
         return Ok(sources(name)?.join("\n"));
     }

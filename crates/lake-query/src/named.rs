@@ -30,6 +30,32 @@ pub struct NamedQuery {
     pub sql: &'static str,
     /// Its parameters.
     pub params: &'static [ParamSpec],
+    /// The `--where` dimensions it selects by (see [`DIMENSIONS`]; none: it takes no
+    /// `--where`).
+    pub dimensions: &'static [&'static str],
+}
+
+impl NamedQuery {
+    /// An error for a `--where` dimension the query does not select by: ignored, it would
+    /// answer another question than the one asked.
+    pub(crate) fn check_dimensions(&self, params: &Params) -> Result<()> {
+        let Some(dimension) = params.filters.keys().find(|d| !self.dimensions.contains(d)) else {
+            return Ok(());
+        };
+        let reason = if self.dimensions.is_empty() {
+            format!("{dimension}: {} takes no --where", self.name)
+        } else {
+            format!(
+                "{dimension}: {} selects accounts by {} only",
+                self.name,
+                self.dimensions.join(", ")
+            )
+        };
+        Err(QueryError::InvalidParam {
+            param: "where",
+            reason,
+        })
+    }
 }
 
 const WEEK: ParamSpec = ParamSpec {
@@ -114,6 +140,7 @@ static QUERIES: [NamedQuery; 9] = [
             "week over week: new, regressed, persisting, resolved and unverified failing findings",
         sql: include_str!("../../../queries/diff.sql"),
         params: &[WEEK, AGAINST],
+        dimensions: &[],
     },
     NamedQuery {
         name: "lookback",
@@ -136,12 +163,14 @@ static QUERIES: [NamedQuery; 9] = [
                 required: false,
             },
         ],
+        dimensions: &[],
     },
     NamedQuery {
         name: "posture",
         about: "pass rate overall and per severity, account and service, with deltas",
         sql: include_str!("../../../queries/posture.sql"),
         params: &[WEEK, AGAINST],
+        dimensions: &[],
     },
     NamedQuery {
         name: "trend",
@@ -152,6 +181,7 @@ static QUERIES: [NamedQuery; 9] = [
             about: "how many of the latest weeks with data (default 12)",
             required: false,
         }],
+        dimensions: &[],
     },
     NamedQuery {
         name: "compliance",
@@ -165,6 +195,7 @@ static QUERIES: [NamedQuery; 9] = [
                 required: false,
             },
         ],
+        dimensions: &[],
     },
     NamedQuery {
         name: "priorities",
@@ -172,12 +203,14 @@ static QUERIES: [NamedQuery; 9] = [
                 data, attack chains, age against SLA, owner), each with its reason",
         sql: include_str!("../../../queries/priorities.sql"),
         params: &PRIORITIES_PARAMS,
+        dimensions: &DIMENSIONS,
     },
     NamedQuery {
         name: "owners",
         about: "per owner team: open failures, SLA breaches, risk bands",
         sql: include_str!("../../../queries/owners.sql"),
         params: &OWNERS_PARAMS,
+        dimensions: &DIMENSIONS,
     },
     NamedQuery {
         name: "landing-zones",
@@ -193,6 +226,7 @@ static QUERIES: [NamedQuery; 9] = [
             },
             HISTORY_WEEKS,
         ],
+        dimensions: &["environment"],
     },
     NamedQuery {
         name: "summary",
@@ -208,6 +242,7 @@ static QUERIES: [NamedQuery; 9] = [
             },
             HISTORY_WEEKS,
         ],
+        dimensions: &[],
     },
 ];
 

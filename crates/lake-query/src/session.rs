@@ -922,6 +922,7 @@ impl Lake {
     /// partitions it reads.
     async fn prepare(&self, name: &str, params: &Params) -> Result<DataFrame> {
         let query = named(name)?;
+        query.check_dimensions(params)?;
         let mut manifest = self.manifest(params.source.as_deref()).await?;
         let mut pairs: Pairs = Vec::new();
         let mut values: Vec<(&str, ScalarValue)> = Vec::new();
@@ -1061,14 +1062,11 @@ impl Lake {
                 .await?
                 .is::<StoredRows>()
             {
-                let frame = ctx.table("compliance_week").await?;
-                let planned: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
-                let rows = frame.collect().await?;
-                let schema = rows.first().map_or(planned, RecordBatch::schema);
+                let plan = ctx.table("compliance_week").await?;
                 ctx.deregister_table("compliance_week")?;
                 ctx.register_table(
                     "compliance_week",
-                    Arc::new(MemTable::try_new(schema, vec![rows])?),
+                    Arc::new(Materialized::new("compliance_week", plan)),
                 )?;
             }
             let held = ctx

@@ -214,14 +214,10 @@ pub async fn find_evidence(lake: &Location, finding: FindingRef<'_>) -> Result<V
         "source_length",
         "finding_uid",
     ];
-    let (column, wanted) = match finding {
-        FindingRef::Key(key) => ("finding_key", key),
-        FindingRef::Uid(uid) => ("finding_uid", uid),
-    };
     // (the uid is read only to look a finding up by it)
-    let columns = match finding {
-        FindingRef::Key(_) => &COLUMNS[..6],
-        FindingRef::Uid(_) => &COLUMNS[..],
+    let (column, wanted, columns) = match finding {
+        FindingRef::Key(key) => ("finding_key", key, &COLUMNS[..6]),
+        FindingRef::Uid(uid) => ("finding_uid", uid, &COLUMNS[..]),
     };
     // The sources the manifest records, with their sizes: the only bytes `fetch_raw` reads.
     let recorded: std::collections::HashMap<String, u64> = scans(lake)
