@@ -186,8 +186,11 @@ GROUP BY source, account_uid;
 --   regressed  as new, but it failed in some week before
 --   onboarded  failing now; the baseline has no evidence about it (reason:
 --              account_first_scanned, account_not_in_baseline, region_not_in_baseline,
---              check_not_in_baseline, service_not_in_baseline, baseline_partial): never
---              "new" from a hole in the data, a newly scanned account or a newly added check
+--              check_not_in_baseline, service_not_in_baseline, baseline_partial, or
+--              check_not_observed: the check reported nothing in the finding's region then
+--              although the baseline reported its resource there): never "new" from a hole
+--              in the data, a newly scanned account, a newly added check or a check that
+--              errored in the baseline
 --   resolved   failing in the baseline; now PASS (no reason), or absent although its check
 --              ran where it would report it (reason absent, absent_service_scanned, or
 --              absent_check_moved_region for a check whose only finding in the account
@@ -250,14 +253,16 @@ judged_now AS (
             WHEN j.before_status IS NOT NULL THEN 'present'
             WHEN bc.complete AND (j.scope <> '*' OR j.provider <> 'aws' OR br.complete)
                 THEN 'absent_before'
-            WHEN j.scope <> '*' AND bk.complete AND bs.complete THEN 'absent_before'
+            WHEN j.scope <> '*' AND bk.complete AND bs.complete AND bres.resource_uid IS NULL
+                THEN 'absent_before'
         END AS before_evidence,
         -- the week of the baseline that evidence comes from
         CASE
             WHEN j.before_status IS NOT NULL THEN j.baseline_row_week
             WHEN bc.complete AND (j.scope <> '*' OR j.provider <> 'aws' OR br.complete)
                 THEN bc.week
-            WHEN j.scope <> '*' AND bk.complete AND bs.complete THEN bs.week
+            WHEN j.scope <> '*' AND bk.complete AND bs.complete AND bres.resource_uid IS NULL
+                THEN bs.week
         END AS before_evidence_week,
         CASE
             WHEN coalesce(fw.first_week, j.pair_week) >= j.pair_week THEN 'account_first_scanned'
@@ -266,6 +271,7 @@ judged_now AS (
             WHEN br.region IS NULL THEN 'region_not_in_baseline'
             WHEN NOT br.complete THEN 'baseline_partial'
             WHEN bk.check_id IS NULL THEN 'check_not_in_baseline'
+            WHEN j.scope <> '*' AND bk.complete AND bs.complete THEN 'check_not_observed'
             ELSE 'service_not_in_baseline'
         END AS onboarded_reason
     FROM failing_now j
@@ -293,6 +299,15 @@ judged_now AS (
        AND ba.scan_account = j.scan_account
     LEFT JOIN first_weeks fw
         ON fw.source = j.source AND fw.account_uid = j.scan_account
+    -- (the resources the baseline reported in the region: one among them existed then, so
+    -- a check silent in its region then says nothing of it, as in judged_before)
+    LEFT JOIN (
+        SELECT DISTINCT pair_week, source, account_uid, region, resource_uid
+        FROM baseline_findings
+    ) bres
+        ON bres.pair_week = j.pair_week AND bres.source = j.source
+       AND bres.account_uid = j.account_uid AND bres.region = j.region
+       AND bres.resource_uid = j.resource_uid
     WHERE NOT j.failing_before
 ),
 -- failing before only: resolved or unverified, with what the week's state shows of it

@@ -189,6 +189,26 @@ async fn a_check_quiet_in_a_region_where_its_resource_is_still_reported_is_unver
 }
 
 #[tokio::test]
+async fn a_failure_its_check_skipped_last_week_is_neither_new_nor_regressed_when_it_reports_again(
+) {
+    // W22: the encryption check reports in eu-west-1 again and vol-2 still fails. W21's
+    // silence there was no evidence (the snapshot check reported vol-2 all along), so the
+    // failure is onboarded for want of a baseline, not a regression of a W20 failure.
+    let (lake, _dir) = case("quiet_check").await;
+    let expected = with(
+        base_failing("persisting -", A),
+        A,
+        "ec2_ebs_volume_encryption eu-west-1",
+        "onboarded check_not_observed {A} ec2_ebs_volume_encryption eu-west-1 volume/vol-2",
+    );
+    assert_eq!(diff(&lake, &week("2026-W22")).await, expected);
+    let s = summary(&lake, &week("2026-W22")).await;
+    assert_eq!(s["changes"]["regressed"], 0);
+    assert_eq!(s["changes"]["new"], 0);
+    assert_eq!(s["changes"]["onboarded"], 1);
+}
+
+#[tokio::test]
 async fn real_fixes_come_out_resolved_whatever_prowler_then_reports() {
     let (lake, _dir) = case("fixes").await;
     let mut expected = base_failing("persisting -", A);
