@@ -244,6 +244,25 @@ WITH base_rows AS (
     FROM baseline_findings b
     JOIN diff_pairs p ON p.week = b.pair_week
 ),
+-- res_now, res_base: the resources each side's state reports, per account and region, and
+-- whether under more than one check (`several`). The service's evidence of a resource's
+-- absence (absent_service_scanned, absent_before) takes a resource that one side reports
+-- under several checks and the other side under none: a real resource, created or deleted.
+-- A resource only one check reports (an account's per-region setting, such as EBS default
+-- encryption, `arn:aws:ec2:<region>:<account>:volume`) vanishes the same way when that
+-- check errors in the region, so its absence proves nothing.
+res_now AS (
+    SELECT pair_week, source, account_uid, region, resource_uid,
+           min(check_id) <> max(check_id) AS several
+    FROM pair_rows
+    GROUP BY pair_week, source, account_uid, region, resource_uid
+),
+res_base AS (
+    SELECT pair_week, source, account_uid, region, resource_uid,
+           min(check_id) <> max(check_id) AS several
+    FROM baseline_findings
+    GROUP BY pair_week, source, account_uid, region, resource_uid
+),
 -- failing now and not in the baseline: new, regressed or onboarded, by the evidence
 judged_now AS (
     SELECT
@@ -254,6 +273,7 @@ judged_now AS (
             WHEN bc.complete AND (j.scope <> '*' OR j.provider <> 'aws' OR br.complete)
                 THEN 'absent_before'
             WHEN j.scope <> '*' AND bk.complete AND bs.complete AND bres.resource_uid IS NULL
+                 AND coalesce(nres.several, false)
                 THEN 'absent_before'
         END AS before_evidence,
         -- the week of the baseline that evidence comes from
@@ -262,6 +282,7 @@ judged_now AS (
             WHEN bc.complete AND (j.scope <> '*' OR j.provider <> 'aws' OR br.complete)
                 THEN bc.week
             WHEN j.scope <> '*' AND bk.complete AND bs.complete AND bres.resource_uid IS NULL
+                 AND coalesce(nres.several, false)
                 THEN bs.week
         END AS before_evidence_week,
         CASE
@@ -300,14 +321,16 @@ judged_now AS (
     LEFT JOIN first_weeks fw
         ON fw.source = j.source AND fw.account_uid = j.scan_account
     -- (the resources the baseline reported in the region: one among them existed then, so
-    -- a check silent in its region then says nothing of it, as in judged_before)
-    LEFT JOIN (
-        SELECT DISTINCT pair_week, source, account_uid, region, resource_uid
-        FROM baseline_findings
-    ) bres
+    -- a check silent in its region then says nothing of it, as in judged_before; and
+    -- whether the week's state reports the resource under several checks: see res_now)
+    LEFT JOIN res_base bres
         ON bres.pair_week = j.pair_week AND bres.source = j.source
        AND bres.account_uid = j.account_uid AND bres.region = j.region
        AND bres.resource_uid = j.resource_uid
+    LEFT JOIN res_now nres
+        ON nres.pair_week = j.pair_week AND nres.source = j.source
+       AND nres.account_uid = j.account_uid AND nres.region = j.region
+       AND nres.resource_uid = j.resource_uid
     WHERE NOT j.failing_before
 ),
 -- failing before only: resolved or unverified, with what the week's state shows of it
@@ -326,6 +349,7 @@ judged_before AS (
             WHEN nc.complete AND (j.scope <> '*' OR j.provider <> 'aws' OR nr.complete)
                 THEN 'absent'
             WHEN j.scope <> '*' AND nk.complete AND ns.complete AND nres.resource_uid IS NULL
+                 AND coalesce(bres.several, false)
                 THEN 'absent_service_scanned'
             WHEN j.scope <> '*' AND nk.complete AND nk.only_region IS NOT NULL
                  AND pk.only_region = j.region AND nr.complete
@@ -358,13 +382,16 @@ judged_before AS (
         ON pk.pair_week = j.pair_week AND pk.source = j.source AND pk.provider = j.provider
        AND pk.account_uid = j.account_uid AND pk.check_id = j.check_id
     -- (the resources the week's state still reports in the region: one among them was not
-    -- deleted, so a check silent in its region says nothing of it)
-    LEFT JOIN (
-        SELECT DISTINCT pair_week, source, account_uid, region, resource_uid FROM pair_rows
-    ) nres
+    -- deleted, so a check silent in its region says nothing of it; and whether the baseline
+    -- reported the resource under several checks: see res_now)
+    LEFT JOIN res_now nres
         ON nres.pair_week = j.pair_week AND nres.source = j.source
        AND nres.account_uid = j.account_uid AND nres.region = j.region
        AND nres.resource_uid = j.resource_uid
+    LEFT JOIN res_base bres
+        ON bres.pair_week = j.pair_week AND bres.source = j.source
+       AND bres.account_uid = j.account_uid AND bres.region = j.region
+       AND bres.resource_uid = j.resource_uid
     LEFT JOIN account_weeks aw
         ON aw.week = j.pair_week AND aw.source = j.source AND aw.account_uid = j.scan_account
     LEFT JOIN (SELECT DISTINCT week, source, provider, account_uid FROM week_cells) na
@@ -495,10 +522,23 @@ JOIN week_cells b
     ON b.week = p.against AND b.source = n.source AND b.provider = n.provider
    AND b.account_uid = n.account_uid AND b.scope = n.scope AND b.check_id = n.check_id;
 
+-- compared_regions: per pair of diff_pairs, the regions of each account (as scanned) that
+-- both weeks' scans saw findings in. A global check's cell (scope '*') is observed from any
+-- region, but its findings in a region a week did not scan (`prowler -f`) are not compared:
+-- a bucket of an unscanned region is no fix, as diff says (region_not_observed).
+CREATE VIEW compared_regions AS
+SELECT p.week AS pair_week, n.source, n.scan_account, n.region
+FROM diff_pairs p
+JOIN week_regions n ON n.week = p.week
+JOIN week_regions b
+    ON b.week = p.against AND b.source = n.source AND b.scan_account = n.scan_account
+   AND b.region = n.region;
+
 -- pair_counts: per pair of diff_pairs, the findings of both sides' states (the week's and
 -- `against`'s: the state of that week, not the carried baseline) counted by producer,
 -- account, service, severity, status and muted, and whether their cell (source, provider,
--- account, scope, check) is one both weeks observed (`compared`, see compared_cells). Every
+-- account, scope, check) is one both weeks observed (`compared`, see compared_cells; for a
+-- global AWS check, in a region both weeks scanned, see compared_regions). Every
 -- count of a state that posture, the summary, trend and landing-zones show is a sum of
 -- these rows. `lake` stores them with the week's changes (see lake_store::changes) and reads
 -- them when current; other engines compute them here.
@@ -511,11 +551,18 @@ WITH sides AS (
 )
 SELECT s.pair_week, f.week, f.source, f.provider, f.account_uid,
        coalesce(f.service, '') AS service, f.severity, f.severity_id, f.status_code, f.muted,
-       c.check_id IS NOT NULL AS compared, count(*) AS findings
+       c.check_id IS NOT NULL
+           AND (f.scope <> '*' OR f.provider <> 'aws' OR r.region IS NOT NULL) AS compared,
+       count(*) AS findings
 FROM sides s
 JOIN latest_findings f ON f.week = s.side_week
 LEFT JOIN compared_cells c
     ON c.pair_week = s.pair_week AND c.source = f.source AND c.provider = f.provider
    AND c.account_uid = f.account_uid AND c.scope = f.scope AND c.check_id = f.check_id
+LEFT JOIN compared_regions r
+    ON r.pair_week = s.pair_week AND r.source = f.source AND r.scan_account = f.scan_account
+   AND r.region = f.region
 GROUP BY s.pair_week, f.week, f.source, f.provider, f.account_uid, coalesce(f.service, ''),
-         f.severity, f.severity_id, f.status_code, f.muted, c.check_id IS NOT NULL;
+         f.severity, f.severity_id, f.status_code, f.muted,
+         c.check_id IS NOT NULL
+             AND (f.scope <> '*' OR f.provider <> 'aws' OR r.region IS NOT NULL);

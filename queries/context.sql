@@ -268,14 +268,15 @@ JOIN data_weeks d ON d.week = w.week;
 
 -- finding_timeline: the weeks of finding_reports, and, in a gap between two of them, each
 -- week whose complete scan observed the finding's cell (its account, check and, for a
--- regional check, region) without reporting it: not failing then (as `diff` calls a key
--- absent from an observed cell resolved). Weeks that observed neither say nothing: a gap in
--- the evidence (an account not scanned, a check that errored) never ends or starts a
--- failure. Before its first report in the window the finding is not looked for.
+-- regional check, region; for a global AWS check, with the finding's region scanned that
+-- week too) without reporting it: not failing then (as `diff` calls a key absent from an
+-- observed cell resolved). Weeks that observed neither say nothing: a gap in the evidence
+-- (an account or region not scanned, a check that errored) never ends or starts a failure.
+-- Before its first report in the window the finding is not looked for.
 CREATE VIEW finding_timeline AS
 WITH gaps AS (
     SELECT r.finding_key, r.prev_week, r.week, o.source, o.account_uid, o.check_id,
-           o.scope, o.region
+           o.scope, o.region, o.scan_account, o.provider
     FROM finding_reports r
     JOIN open_findings o ON o.finding_key = r.finding_key
     WHERE r.step > 1
@@ -298,7 +299,11 @@ absent AS (
     ) h
         ON h.source = g.source AND h.account_uid = g.account_uid AND h.check_id = g.check_id
        AND h.scope = g.scope
+    LEFT JOIN week_regions wr
+        ON wr.week = h.week AND wr.source = g.source AND wr.scan_account = g.scan_account
+       AND wr.region = g.region AND wr.complete
     WHERE h.week > g.prev_week AND h.week < g.week
+      AND (g.scope <> '*' OR g.provider <> 'aws' OR wr.region IS NOT NULL)
 )
 SELECT finding_key, week, first_date, failing, true AS reported
 FROM finding_reports

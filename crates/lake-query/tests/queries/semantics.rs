@@ -189,8 +189,8 @@ async fn a_check_quiet_in_a_region_where_its_resource_is_still_reported_is_unver
 }
 
 #[tokio::test]
-async fn a_failure_its_check_skipped_last_week_is_neither_new_nor_regressed_when_it_reports_again(
-) {
+async fn a_failure_its_check_skipped_last_week_is_neither_new_nor_regressed_when_it_reports_again()
+{
     // W22: the encryption check reports in eu-west-1 again and vol-2 still fails. W21's
     // silence there was no evidence (the snapshot check reported vol-2 all along), so the
     // failure is onboarded for want of a baseline, not a regression of a W20 failure.
@@ -206,6 +206,83 @@ async fn a_failure_its_check_skipped_last_week_is_neither_new_nor_regressed_when
     assert_eq!(s["changes"]["regressed"], 0);
     assert_eq!(s["changes"]["new"], 0);
     assert_eq!(s["changes"]["onboarded"], 1);
+}
+
+#[tokio::test]
+async fn a_setting_whose_check_errored_in_a_region_is_not_resolved_nor_then_regressed() {
+    // EBS encryption by default fails in both regions; in W21 its check errors in
+    // eu-west-1 (EC2's other checks still report there), in W22 it runs again. The region's
+    // setting is a resource no other check reports: its absence cannot be told from the
+    // check's, so W21 proves no fix and W22 no regression.
+    let (lake, _dir) = case("setting_check").await;
+    let setting = |change_reason: &str, region: &str| {
+        format!("{change_reason} {A} ec2_ebs_default_encryption {region} volume")
+    };
+    let mut w21 = base_failing("persisting -", A);
+    w21.push(setting("persisting -", "us-east-1"));
+    w21.push(setting("unverified check_not_observed", "eu-west-1"));
+    w21.sort();
+    assert_eq!(diff(&lake, &week("2026-W21")).await, w21);
+    let mut w22 = base_failing("persisting -", A);
+    w22.push(setting("persisting -", "us-east-1"));
+    w22.push(setting("onboarded check_not_observed", "eu-west-1"));
+    w22.sort();
+    assert_eq!(diff(&lake, &week("2026-W22")).await, w22);
+    let s = summary(&lake, &week("2026-W22")).await;
+    assert_eq!(
+        (
+            s["changes"]["regressed"].as_i64(),
+            s["changes"]["new"].as_i64()
+        ),
+        (Some(0), Some(0))
+    );
+}
+
+#[tokio::test]
+async fn a_region_left_unscanned_moves_no_delta_and_reopens_nothing() {
+    // W21 scans us-east-1 only. The bucket of eu-west-1 (S3 is global: its check's cell is
+    // observed from us-east-1) is unverified, and the like-for-like delta leaves it out
+    // rather than counting a Critical fix; W22 scans both regions again, and the bucket has
+    // been open since W20, never resolved.
+    let (lake, _dir) = case("region_skipped").await;
+    let mut w21: Vec<String> = base_failing("persisting -", A)
+        .into_iter()
+        .filter(|l| !l.contains(" eu-west-1 "))
+        .collect();
+    for line in [
+        "unverified region_not_observed {A} s3_bucket_public_access eu-west-1 exports-{A}",
+        "unverified region_not_observed {A} cloudtrail_multi_region_enabled eu-west-1 {A}",
+        "unverified region_not_observed {A} ec2_ebs_volume_encryption eu-west-1 volume/vol-2",
+    ] {
+        w21.push(line.replace("{A}", A));
+    }
+    w21.sort();
+    assert_eq!(diff(&lake, &week("2026-W21")).await, w21);
+    let s = summary(&lake, &week("2026-W21")).await;
+    let sev = &s["open_fail_by_severity"];
+    assert_eq!(sev["delta"]["critical"], 0);
+    assert_eq!(sev["not_compared"]["previous"]["critical"], 1);
+    let posture = rows(&lake.run("posture", &week("2026-W21")).await.unwrap());
+    assert_eq!(
+        (
+            posture[0]["fail_delta"].as_str(),
+            posture[0]["previous_fail_not_compared"].as_str()
+        ),
+        ("0", "3")
+    );
+    let open = rows(&lake.run("priorities", &week("2026-W22")).await.unwrap());
+    let bucket = open
+        .iter()
+        .find(|r| r["resource_uid"].ends_with(&format!(":exports-{A}")))
+        .unwrap();
+    assert_eq!(
+        (
+            bucket["open_since"].as_str(),
+            bucket["resolved_at"].as_str(),
+            bucket["times_reopened"].as_str()
+        ),
+        ("2026-W20", "", "0")
+    );
 }
 
 #[tokio::test]
