@@ -25,6 +25,7 @@ WITH counts AS (
              WHEN grouping(severity) = 0 THEN 10 - severity_id
              ELSE 0 END AS rank,
         sum(CASE WHEN week = $week THEN findings ELSE 0 END) AS rows_now,
+        sum(CASE WHEN week = $against THEN findings ELSE 0 END) AS rows_before,
         sum(CASE WHEN week = $week AND status_code = 'PASS' AND NOT muted THEN findings
                  ELSE 0 END) AS pass,
         sum(CASE WHEN week = $week AND status_code = 'FAIL' AND NOT muted THEN findings
@@ -66,7 +67,9 @@ rated AS (
                 ELSE compared_pass + compared_fail + previous_pass + previous_fail END
                AS compared_findings
     FROM counts
-    WHERE rows_now > 0
+    -- (the overall row stays for a week whose scans reported nothing, e.g. an empty scan
+    -- file: no findings now, what the week before had counted as not compared)
+    WHERE rows_now > 0 OR (dimension = 'overall' AND rows_before > 0)
 )
 SELECT dimension, value, pass, fail, muted, manual, pass_rate, compared_pass_rate,
        previous_pass_rate,

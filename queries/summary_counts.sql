@@ -4,6 +4,9 @@
 --   compared   open FAIL by severity in the cells both weeks observed (compared_cells): the
 --              like-for-like base of the deltas
 --   muted_fail muted FAIL findings (name 'all')
+--   compared_all every finding (any status) in the cells both weeks observed (name 'all'):
+--              none on either side means the weeks observed nothing in common, and the
+--              deltas are n/a rather than 0
 --   change     new / regressed / onboarded / persisting / resolved / unverified of the
 --              unmuted findings, and 'muted' for the muted ones whatever their change
 --   unverified why the unverified (unmuted) findings could not be verified, by reason
@@ -34,7 +37,9 @@ grouped AS (
            sum(CASE WHEN now AND muted AND status_code = 'FAIL' THEN findings ELSE 0 END)
                AS cur_muted_fail,
            sum(CASE WHEN NOT now AND muted AND status_code = 'FAIL' THEN findings ELSE 0 END)
-               AS prev_muted_fail
+               AS prev_muted_fail,
+           sum(CASE WHEN now AND compared THEN findings ELSE 0 END) AS cur_compared_all,
+           sum(CASE WHEN NOT now AND compared THEN findings ELSE 0 END) AS prev_compared_all
     FROM rows
     GROUP BY GROUPING SETS ((status_code), (severity), ())
 ),
@@ -49,22 +54,27 @@ counts AS (
                       WHEN 'severity' THEN g.cur_open
                       WHEN 'compared' THEN g.cur_compared
                       WHEN 'muted' THEN g.cur_muted
+                      WHEN 'compared_all' THEN g.cur_compared_all
                       ELSE g.cur_muted_fail END AS current,
            CASE t.tag WHEN 'status' THEN g.prev
                       WHEN 'severity' THEN g.prev_open
                       WHEN 'compared' THEN g.prev_compared
                       WHEN 'muted' THEN g.prev_muted
+                      WHEN 'compared_all' THEN g.prev_compared_all
                       ELSE g.prev_muted_fail END AS previous
     FROM grouped g
-    CROSS JOIN (VALUES ('status'), ('muted'), ('severity'), ('compared'), ('muted_fail'))
+    CROSS JOIN (VALUES ('status'), ('muted'), ('severity'), ('compared'), ('muted_fail'),
+                       ('compared_all'))
         AS t (tag)
     WHERE (t.tag = 'status' AND g.all_status = 0)
        OR (t.tag IN ('severity', 'compared') AND g.all_severity = 0
            AND g.cur_open + g.prev_open > 0)
-       OR (t.tag IN ('muted', 'muted_fail') AND g.all_status = 1 AND g.all_severity = 1)
+       OR (t.tag IN ('muted', 'muted_fail', 'compared_all') AND g.all_status = 1
+           AND g.all_severity = 1)
     -- the muted counts are reported even when zero (and when there are no rows at all)
     UNION ALL SELECT 'status', 'muted', 0, 0
     UNION ALL SELECT 'muted_fail', 'all', 0, 0
+    UNION ALL SELECT 'compared_all', 'all', 0, 0
     UNION ALL SELECT 'change', CASE WHEN muted THEN 'muted' ELSE change END, count(*), 0
     FROM finding_changes GROUP BY CASE WHEN muted THEN 'muted' ELSE change END
     UNION ALL SELECT 'unverified', reason, count(*), 0

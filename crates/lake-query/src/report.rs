@@ -243,7 +243,7 @@ fn from_summary(s: &Value) -> Report {
                 severity: (*name).to_owned(),
                 current: n(&sev["current"]),
                 previous: n(&sev["previous"]),
-                delta: n(&sev["delta"]),
+                delta: sev["delta"][&key].as_i64(),
                 not_compared_current: n(&sev["not_compared"]["current"]),
                 not_compared_previous: n(&sev["not_compared"]["previous"]),
             }
@@ -324,6 +324,10 @@ fn from_summary(s: &Value) -> Report {
             regions: strings(&scope["regions_scanned"]),
             partial: with_error(&scope["accounts_partial"]),
             failed: with_error(&scope["accounts_failed"]),
+            empty: scope["accounts_empty"]
+                .as_array()
+                .map(|a| a.iter().map(account).collect())
+                .unwrap_or_default(),
             missing,
             onboarded: strings(&scope["accounts_onboarded"]),
         },

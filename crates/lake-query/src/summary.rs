@@ -75,6 +75,9 @@ struct AccountScope {
     last_week: Option<String>,
     weeks_missing: i64,
     error: Option<String>,
+    /// Whether its landed scans of the week saw findings in some region: a scan that landed
+    /// an empty file (`[]`: every check errored) observed nothing of the account.
+    reported: bool,
 }
 
 /// Longest text kept in the summary (titles, errors), in characters.
@@ -263,6 +266,7 @@ impl Lake {
         let mut severity: BTreeMap<String, (i64, i64)> = BTreeMap::new();
         let mut compared: BTreeMap<String, (i64, i64)> = BTreeMap::new();
         let mut muted_fail = (0, 0);
+        let mut compared_all = (0, 0);
         let mut changes: BTreeMap<String, i64> = BTreeMap::new();
         let mut unverified: BTreeMap<String, i64> = BTreeMap::new();
         for (b, r) in rows(&counts) {
@@ -282,6 +286,7 @@ impl Lake {
                     compared.insert(name, (cur, prev));
                 }
                 Some("muted_fail") => muted_fail = (cur, prev),
+                Some("compared_all") => compared_all = (cur, prev),
                 Some("change") => {
                     changes.insert(name, cur);
                 }
@@ -327,6 +332,7 @@ impl Lake {
             if let Some(region) = text(b, "region", r) {
                 regions.insert(region);
             }
+            let reported = text(b, "region", r).is_some();
             accounts
                 .entry((account, source))
                 .or_insert_with(|| AccountScope {
@@ -335,7 +341,9 @@ impl Lake {
                     last_week: text(b, "last_week", r),
                     weeks_missing: int(b, "weeks_missing", r),
                     error: text(b, "error", r),
-                });
+                    reported,
+                })
+                .reported |= reported;
         }
         // An entry names its producer when it is not Prowler (lake's first producer).
         let entry = |account: &str, source: &str, mut v: Value| -> Value {
@@ -347,13 +355,20 @@ impl Lake {
             }
             v
         };
+        // (scanned: a landed scan that reported something; one that reported nothing is
+        // `accounts_empty`)
         let listed = |wanted: &[&str]| -> BTreeSet<&String> {
             accounts
                 .iter()
-                .filter(|(_, a)| wanted.contains(&a.status.as_str()))
+                .filter(|(_, a)| wanted.contains(&a.status.as_str()) && a.reported)
                 .map(|((name, _), _)| name)
                 .collect()
         };
+        let empty: Vec<Value> = accounts
+            .iter()
+            .filter(|(_, a)| a.status != "missing" && a.status != "failed" && !a.reported)
+            .map(|((account, source), _)| entry(account, source, json!({})))
+            .collect();
         let with_error = |wanted: &str| -> Vec<Value> {
             accounts
                 .iter()
@@ -550,6 +565,9 @@ impl Lake {
                 "regions_scanned": regions,
                 "accounts_partial": with_error("partial"),
                 "accounts_failed": with_error("failed"),
+                // a scan landed and reported no finding at all (an empty file: every check
+                // errored, or credentials that could read nothing): nothing of it observed
+                "accounts_empty": empty,
                 "accounts_missing": missing,
                 "accounts_onboarded": onboarded,
             },
@@ -565,7 +583,12 @@ impl Lake {
             "open_fail_by_severity": {
                 "current": by_severity(&severity, &|v| v.0),
                 "previous": by_severity(&severity, &|v| v.1),
-                "delta": by_severity(&compared, &|v| v.0 - v.1),
+                // (null: the weeks observed nothing in common, no comparison rather than 0)
+                "delta": if against.is_some() && compared_all != (0, 0) {
+                    by_severity(&compared, &|v| v.0 - v.1)
+                } else {
+                    Value::Null
+                },
                 "not_compared": {
                     "current": not_compared(&|v| v.0),
                     "previous": not_compared(&|v| v.1),

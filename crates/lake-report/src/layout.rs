@@ -574,10 +574,9 @@ fn headline(report: &Report, blocks: &mut Vec<Block>) {
                 Cell::severity(&s.severity),
                 Cell::text(count(s.current)),
                 Cell::text(count(s.previous)),
-                Cell::text(if compared {
-                    signed(s.delta)
-                } else {
-                    "n/a".into()
+                Cell::text(match s.delta {
+                    Some(delta) if compared => signed(delta),
+                    _ => "n/a".into(),
                 }),
                 Cell::text(format!(
                     "{} / {}",
@@ -634,10 +633,14 @@ fn headline(report: &Report, blocks: &mut Vec<Block>) {
             plural(cov.regions.len(), "region", "regions")
         )));
     }
-    scanned.push(text(": "));
-    scanned.extend(names(&cov.scanned));
-    scanned.push(text("."));
-    items.push(scanned);
+    if cov.scanned.is_empty() {
+        items.push(vec![text("No scan of this week reported a finding.")]);
+    } else {
+        scanned.push(text(": "));
+        scanned.extend(names(&cov.scanned));
+        scanned.push(text("."));
+        items.push(scanned);
+    }
     for (account, error) in &cov.partial {
         let mut item = vec![
             text("The scan of "),
@@ -665,6 +668,17 @@ fn headline(report: &Report, blocks: &mut Vec<Block>) {
             ": nothing of it was observed, so its earlier failures are unverified, not resolved.",
         ));
         items.push(item);
+    }
+    for account in &cov.empty {
+        items.push(vec![
+            text("The scan of "),
+            code(account.clone()),
+            text(
+                " landed but reported no finding at all (an empty file: every check errored, \
+                 or its credentials could read nothing): nothing of it was observed, so its \
+                 earlier failures are unverified, not resolved.",
+            ),
+        ]);
     }
     for m in &cov.missing {
         items.push(vec![
@@ -939,7 +953,7 @@ mod tests {
                 severity: "High".into(),
                 current: 2633,
                 previous: 40,
-                delta: 0,
+                delta: Some(0),
                 not_compared_current: 2633,
                 not_compared_previous: 40,
             }],

@@ -84,8 +84,9 @@ pub struct SeverityCount {
     pub current: i64,
     /// The week compared with.
     pub previous: i64,
-    /// The change over the cells both weeks observed (like for like).
-    pub delta: i64,
+    /// The change over the cells both weeks observed (like for like); none when the weeks
+    /// observed nothing in common.
+    pub delta: Option<i64>,
     /// This week's open failures outside those cells (e.g. an onboarded account).
     pub not_compared_current: i64,
     /// The previous week's open failures outside those cells (e.g. an account not scanned now).
@@ -116,6 +117,8 @@ pub struct Coverage {
     pub partial: Vec<(String, Option<String>)>,
     /// Accounts whose scan failed: account, error.
     pub failed: Vec<(String, Option<String>)>,
+    /// Accounts whose scan landed and reported no finding at all (an empty file).
+    pub empty: Vec<String>,
     /// Accounts seen before and not scanned this week.
     pub missing: Vec<Missing>,
     /// Accounts scanned for the first time this week.

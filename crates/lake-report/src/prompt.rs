@@ -31,10 +31,12 @@ pub fn prompt(week: &str, summary_inputs: &str) -> String {
          - Cite only numbers that appear in the inputs below; do not add up or derive new ones.\n\
          - \"resolved\" is changes.resolved: findings whose check ran again on the same account \
            and region and no longer failed. Accounts in scope.accounts_missing, \
-           accounts_failed or accounts_partial were not (fully) scanned: say so, and never \
-           present their absence as an improvement.\n\
+           accounts_failed, accounts_empty (a scan that reported nothing) or accounts_partial \
+           were not (fully) scanned: say so, and never present their absence as an \
+           improvement.\n\
          - open_fail_by_severity.delta compares only what both weeks observed; \
-           not_compared says what it left out.\n\
+           not_compared says what it left out; null means the weeks observed nothing in \
+           common: say there is no comparison, never \"no change\".\n\
          - Open failures are unmuted FAILs (totals.open_fail, open_fail_by_severity); \
            totals.fail also counts the muted ones (muted_fail): do not quote it as open.\n\
          - changes.unverified are findings that could not be checked this week: neither \

@@ -286,6 +286,43 @@ async fn a_region_left_unscanned_moves_no_delta_and_reopens_nothing() {
 }
 
 #[tokio::test]
+async fn a_scan_that_reported_nothing_is_no_comparison_rather_than_zero_failures() {
+    // W21: A's file is `[]`. Its failures are unverified; the summary lists A as a scan
+    // that reported nothing (not as scanned), every like-for-like delta is n/a, and posture
+    // still has its overall row, with W20's failures counted as not compared.
+    let (lake, _dir) = case("empty_array").await;
+    let mut unverified = base_failing("unverified account_not_observed", A);
+    unverified.sort();
+    assert_eq!(diff(&lake, &week("2026-W21")).await, unverified);
+    let s = summary(&lake, &week("2026-W21")).await;
+    assert_eq!(s["scope"]["accounts_scanned"], json!([]));
+    assert_eq!(s["scope"]["accounts_empty"], json!([{"account": A}]));
+    assert_eq!(s["open_fail_by_severity"]["delta"], Value::Null);
+    assert_eq!(
+        s["open_fail_by_severity"]["not_compared"]["previous"]["critical"],
+        3
+    );
+    let posture = rows(&lake.run("posture", &week("2026-W21")).await.unwrap());
+    assert_eq!(posture.len(), 1);
+    assert_eq!(
+        (
+            posture[0]["fail"].as_str(),
+            posture[0]["fail_delta"].as_str(),
+            posture[0]["previous_fail_not_compared"].as_str()
+        ),
+        ("0", "", "9")
+    );
+    let report = lake
+        .weekly_report(&week("2026-W21"), &lake_query::ReportOptions::default())
+        .await
+        .unwrap()
+        .report;
+    assert!(report.open_fail.iter().all(|s| s.delta.is_none()));
+    assert_eq!(report.coverage.empty, [A]);
+    assert!(report.coverage.scanned.is_empty());
+}
+
+#[tokio::test]
 async fn real_fixes_come_out_resolved_whatever_prowler_then_reports() {
     let (lake, _dir) = case("fixes").await;
     let mut expected = base_failing("persisting -", A);
