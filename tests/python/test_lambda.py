@@ -191,7 +191,7 @@ def test_a_run_lands_once_however_often_its_marker_is_delivered(s3_env, function
     [message] = [m for m in sent_messages(env) if m["id"] == sent["message_id"]]
     assert message["source"] == SENDER
     assert message["destinations"]["ToAddresses"] == RECIPIENTS
-    assert message["subject"].startswith("Security report, week 2026-W21: 46 open failures")
+    assert message["subject"].startswith("Security report, week 2026-W21: 47 open failures")
     assert message["body"] == reports[base + "html"].decode()
     roles = moto_state(env)["sts"]["AssumedRole"]
     assert any(a["role_arn"] == SENDER_ROLE and a["session_name"] == "lake-report" for a in roles)

@@ -25,7 +25,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 NARRATIVE = """# Week 2026-W21
 
 ## Headline
-Open failures fell to **46**; the scan of `333333333333` was cut short.
+Open failures fell to **47**; the scan of `333333333333` was cut short.
 
 ## Action items
 - Replace `{"Effect": "Allow", "Action": "*:*"}` in the *admin* policy, where a < b & c.
@@ -183,7 +183,7 @@ def test_the_workbook_holds_the_diff_and_the_open_findings(lake_dir, tmp_path):
     assert sheet.freeze_panes == "A2"
     open_sheet = wb["Open findings"]
     open_rows = list(open_sheet.iter_rows(min_row=2, values_only=True))
-    assert len(open_rows) == 46  # the week's open (unmuted) failures
+    assert len(open_rows) == 47  # the week's open (unmuted) failures
     assert open_sheet.auto_filter.ref.startswith("A1:I")
     # Severity cells are coloured, most severe darkest.
     critical = next(c for c in open_sheet["A"][1:] if c.value == "Critical")
@@ -226,4 +226,4 @@ def test_a_narrative_outside_the_subset_is_rejected_with_its_line(lake_dir, tmp_
 
 def test_markdown_is_the_default_format(lake_dir, narrative):
     md = lake("report", "--week", "2026-W21", "--narrative", narrative, "--lake", lake_dir).stdout
-    assert md.startswith("# Week 2026-W21\n\n## Headline\n\nOpen failures fell to **46**")
+    assert md.startswith("# Week 2026-W21\n\n## Headline\n\nOpen failures fell to **47**")
