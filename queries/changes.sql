@@ -85,8 +85,31 @@ LEFT JOIN account_weeks b
 WHERE b.account_uid IS NULL
 GROUP BY p.week, p.against, a.source, a.account_uid;
 
+-- carried_regions: per pair, the regions of an account scanned in `week` that `against`'s
+-- scans of it did not see although they were complete (a region left out with `prowler -f`,
+-- or one whose every call failed), and that an earlier complete scan saw: their baseline is
+-- carried forward from `base_week`, the latest such week, as carried_baselines does for a
+-- whole account. (An account carried whole is not carried again by region.)
+CREATE VIEW carried_regions AS
+SELECT p.week, p.against, n.source, n.scan_account, n.region, max(o.week) AS base_week
+FROM diff_pairs p
+JOIN week_regions n ON n.week = p.week
+JOIN account_weeks b
+    ON b.week = p.against AND b.source = n.source AND b.account_uid = n.scan_account
+   AND b.succeeded
+JOIN week_regions o
+    ON o.week < p.against AND o.complete AND o.source = n.source
+   AND o.scan_account = n.scan_account AND o.region = n.region
+WHERE NOT EXISTS (
+    SELECT 1 FROM week_regions y
+    WHERE y.week = p.against AND y.source = n.source AND y.scan_account = n.scan_account
+      AND y.region = n.region
+)
+GROUP BY p.week, p.against, n.source, n.scan_account, n.region;
+
 -- baseline_findings: per pair, the state `week` is compared with: the state of `against`,
--- plus the carried cells of carried_baselines (their rows keep the week they are from).
+-- plus the carried cells of carried_baselines and the carried regions of carried_regions
+-- (their rows keep the week they are from; `against` has no finding in such a region).
 CREATE VIEW baseline_findings AS
 SELECT p.week AS pair_week, f.*
 FROM diff_pairs p
@@ -100,9 +123,17 @@ WHERE NOT EXISTS (
     SELECT 1 FROM week_cells x
     WHERE x.week = c.against AND x.source = f.source AND x.provider = f.provider
       AND x.account_uid = f.account_uid AND x.scope = f.scope AND x.check_id = f.check_id
-);
+)
+UNION ALL
+SELECT r.week AS pair_week, f.*
+FROM carried_regions r
+JOIN latest_findings f
+    ON f.week = r.base_week AND f.source = r.source AND f.scan_account = r.scan_account
+   AND f.region = r.region;
 
--- baseline_cells, baseline_regions, baseline_checks: the week_* of the baseline, likewise.
+-- baseline_cells, baseline_regions, baseline_checks, baseline_services: the week_* of the
+-- baseline, likewise (a carried region brings its regional cells, its region and its
+-- services; the checks and a global check's cell stay those `against` observed).
 CREATE VIEW baseline_cells AS
 SELECT p.week AS pair_week, x.*
 FROM diff_pairs p
@@ -116,7 +147,13 @@ WHERE NOT EXISTS (
     SELECT 1 FROM week_cells y
     WHERE y.week = c.against AND y.source = x.source AND y.provider = x.provider
       AND y.account_uid = x.account_uid AND y.scope = x.scope AND y.check_id = x.check_id
-);
+)
+UNION ALL
+SELECT r.week AS pair_week, x.*
+FROM carried_regions r
+JOIN week_cells x
+    ON x.week = r.base_week AND x.source = r.source AND x.scan_account = r.scan_account
+   AND x.scope = r.region;
 
 CREATE VIEW baseline_regions AS
 SELECT p.week AS pair_week, x.*
@@ -131,7 +168,13 @@ WHERE NOT EXISTS (
     SELECT 1 FROM week_regions y
     WHERE y.week = c.against AND y.source = x.source AND y.scan_account = x.scan_account
       AND y.region = x.region AND y.complete
-);
+)
+UNION ALL
+SELECT r.week AS pair_week, x.*
+FROM carried_regions r
+JOIN week_regions x
+    ON x.week = r.base_week AND x.source = r.source AND x.scan_account = r.scan_account
+   AND x.region = r.region;
 
 CREATE VIEW baseline_checks AS
 SELECT p.week AS pair_week, x.*
@@ -162,7 +205,13 @@ WHERE NOT EXISTS (
     WHERE y.week = c.against AND y.source = x.source AND y.provider = x.provider
       AND y.account_uid = x.account_uid AND y.region = x.region AND y.service = x.service
       AND y.complete
-);
+)
+UNION ALL
+SELECT r.week AS pair_week, x.*
+FROM carried_regions r
+JOIN week_services x
+    ON x.week = r.base_week AND x.source = r.source AND x.scan_account = r.scan_account
+   AND x.region = r.region;
 
 -- first_weeks: per producer and account (as scanned), the first week a scan of it landed.
 CREATE VIEW first_weeks AS

@@ -80,7 +80,13 @@ const FAILING_NOW: &str = "failing_now";
 
 /// The views a manifest session registers (see [`Lake::manifest_context`]), in the order
 /// the scripts define them.
-const MANIFEST_VIEWS: [&str; 3] = ["landed_scans", "account_weeks", "carried_baselines"];
+const MANIFEST_VIEWS: [&str; 5] = [
+    "landed_scans",
+    "week_regions",
+    "account_weeks",
+    "carried_baselines",
+    "carried_regions",
+];
 
 /// The one-table `diff_pairs`: the pairs (week, against) a session classifies.
 fn pairs_table(pairs: &Pairs) -> Result<Arc<MemTable>> {
@@ -668,7 +674,8 @@ impl Lake {
 
     /// The partitions a query over `pairs` reads: those of the landed scans of every week
     /// named in `pairs`, and of the earlier scans a pair's baseline is carried from (an
-    /// account not completely scanned in `against`, see `carried_baselines`).
+    /// account not completely scanned in `against`, see `carried_baselines`; a region its
+    /// scans did not see, see `carried_regions`).
     pub(crate) async fn partitions_of_pairs(
         &self,
         manifest: &Manifest,
@@ -683,6 +690,9 @@ impl Lake {
                  UNION \
                  SELECT s.dt FROM landed_scans s \
                  JOIN carried_baselines c ON s.week = c.base_week AND s.account_uid = c.scan_account \
+                 UNION \
+                 SELECT s.dt FROM landed_scans s \
+                 JOIN carried_regions c ON s.week = c.base_week AND s.account_uid = c.scan_account \
                  ORDER BY 1",
             )
             .await?

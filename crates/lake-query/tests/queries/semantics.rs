@@ -242,8 +242,9 @@ async fn a_setting_whose_check_errored_in_a_region_is_not_resolved_nor_then_regr
 async fn a_region_left_unscanned_moves_no_delta_and_reopens_nothing() {
     // W21 scans us-east-1 only. The bucket of eu-west-1 (S3 is global: its check's cell is
     // observed from us-east-1) is unverified, and the like-for-like delta leaves it out
-    // rather than counting a Critical fix; W22 scans both regions again, and the bucket has
-    // been open since W20, never resolved.
+    // rather than counting a Critical fix; W22 scans both regions again: the region's
+    // failures persist (baseline carried from W20), and the bucket has been open since W20,
+    // never resolved.
     let (lake, _dir) = case("region_skipped").await;
     let mut w21: Vec<String> = base_failing("persisting -", A)
         .into_iter()
@@ -270,6 +271,21 @@ async fn a_region_left_unscanned_moves_no_delta_and_reopens_nothing() {
         ),
         ("0", "3")
     );
+    // W22: eu-west-1 is scanned again; its baseline is carried from W20, the last week that
+    // scanned it: what failed then and fails now persists (not "onboarded").
+    let w22: Vec<String> = base_failing("persisting -", A)
+        .into_iter()
+        .map(|l| {
+            if l.contains(" eu-west-1 ") {
+                l.replacen("persisting -", "persisting baseline_carried", 1)
+            } else {
+                l
+            }
+        })
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    assert_eq!(diff(&lake, &week("2026-W22")).await, w22);
     let open = rows(&lake.run("priorities", &week("2026-W22")).await.unwrap());
     let bucket = open
         .iter()
@@ -283,6 +299,7 @@ async fn a_region_left_unscanned_moves_no_delta_and_reopens_nothing() {
         ),
         ("2026-W20", "", "0")
     );
+    assert_eq!(bucket["status"], "open");
 }
 
 #[tokio::test]
