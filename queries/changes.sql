@@ -300,16 +300,20 @@ WITH base_rows AS (
 -- A resource only one check reports (an account's per-region setting, such as EBS default
 -- encryption, `arn:aws:ec2:<region>:<account>:volume`) vanishes the same way when that
 -- check errors in the region, so its absence proves nothing.
+-- (Only regional findings are judged by their service: the resources of global checks, such
+-- as IAM's and S3's, are left out of both.)
 res_now AS (
     SELECT pair_week, source, account_uid, region, resource_uid,
            min(check_id) <> max(check_id) AS several
     FROM pair_rows
+    WHERE scope <> '*'
     GROUP BY pair_week, source, account_uid, region, resource_uid
 ),
 res_base AS (
     SELECT pair_week, source, account_uid, region, resource_uid,
            min(check_id) <> max(check_id) AS several
     FROM baseline_findings
+    WHERE scope <> '*'
     GROUP BY pair_week, source, account_uid, region, resource_uid
 ),
 -- failing now and not in the baseline: new, regressed or onboarded, by the evidence
