@@ -91,21 +91,27 @@ GROUP BY p.week, p.against, a.source, a.account_uid;
 -- carried forward from `base_week`, the latest such week, as carried_baselines does for a
 -- whole account. (An account carried whole is not carried again by region.)
 CREATE VIEW carried_regions AS
-SELECT p.week, p.against, n.source, n.scan_account, n.region, max(o.week) AS base_week
-FROM diff_pairs p
-JOIN week_regions n ON n.week = p.week
-JOIN account_weeks b
-    ON b.week = p.against AND b.source = n.source AND b.account_uid = n.scan_account
-   AND b.succeeded
-JOIN week_regions o
-    ON o.week < p.against AND o.complete AND o.source = n.source
-   AND o.scan_account = n.scan_account AND o.region = n.region
-WHERE NOT EXISTS (
-    SELECT 1 FROM week_regions y
-    WHERE y.week = p.against AND y.source = n.source AND y.scan_account = n.scan_account
-      AND y.region = n.region
+WITH gaps AS (
+    -- (the regions `against` did not see first, usually none, so that only they meet the
+    -- history's regions)
+    SELECT p.week, p.against, n.source, n.scan_account, n.region
+    FROM diff_pairs p
+    JOIN week_regions n ON n.week = p.week
+    JOIN account_weeks b
+        ON b.week = p.against AND b.source = n.source AND b.account_uid = n.scan_account
+       AND b.succeeded
+    WHERE NOT EXISTS (
+        SELECT 1 FROM week_regions y
+        WHERE y.week = p.against AND y.source = n.source
+          AND y.scan_account = n.scan_account AND y.region = n.region
+    )
 )
-GROUP BY p.week, p.against, n.source, n.scan_account, n.region;
+SELECT g.week, g.against, g.source, g.scan_account, g.region, max(o.week) AS base_week
+FROM gaps g
+JOIN week_regions o
+    ON o.source = g.source AND o.scan_account = g.scan_account AND o.region = g.region
+   AND o.week < g.against AND o.complete
+GROUP BY g.week, g.against, g.source, g.scan_account, g.region;
 
 -- baseline_findings: per pair, the state `week` is compared with: the state of `against`,
 -- plus the carried cells of carried_baselines and the carried regions of carried_regions
@@ -287,34 +293,34 @@ RIGHT JOIN pair_rows c
    AND v.finding_key = c.finding_key
 WHERE c.status_code = 'FAIL';
 
+-- pair_resources, baseline_resources: per pair, the resources the week's state and its
+-- baseline report, per account and region, and whether under more than one check
+-- (`several`). The service's evidence of a resource's absence (absent_service_scanned,
+-- absent_before in finding_changes) takes a resource that one side reports under several
+-- checks and the other side under none: a real resource, created or deleted. A resource
+-- only one check reports (an account's per-region setting, such as EBS default encryption,
+-- `arn:aws:ec2:<region>:<account>:volume`) vanishes the same way when that check errors in
+-- the region, so its absence proves nothing. (Regional findings only: the service judges no
+-- other. `lake` computes each once per query.)
+CREATE VIEW pair_resources AS
+SELECT pair_week, source, account_uid, region, resource_uid,
+       min(check_id) <> max(check_id) AS several
+FROM pair_rows
+WHERE scope <> '*'
+GROUP BY pair_week, source, account_uid, region, resource_uid;
+
+CREATE VIEW baseline_resources AS
+SELECT pair_week, source, account_uid, region, resource_uid,
+       min(check_id) <> max(check_id) AS several
+FROM baseline_findings
+WHERE scope <> '*'
+GROUP BY pair_week, source, account_uid, region, resource_uid;
+
 CREATE VIEW finding_changes AS
 WITH base_rows AS (
     SELECT b.*, p.against AS pair_against
     FROM baseline_findings b
     JOIN diff_pairs p ON p.week = b.pair_week
-),
--- res_now, res_base: the resources each side's state reports, per account and region, and
--- whether under more than one check (`several`). The service's evidence of a resource's
--- absence (absent_service_scanned, absent_before) takes a resource that one side reports
--- under several checks and the other side under none: a real resource, created or deleted.
--- A resource only one check reports (an account's per-region setting, such as EBS default
--- encryption, `arn:aws:ec2:<region>:<account>:volume`) vanishes the same way when that
--- check errors in the region, so its absence proves nothing.
--- (Only regional findings are judged by their service: the resources of global checks, such
--- as IAM's and S3's, are left out of both.)
-res_now AS (
-    SELECT pair_week, source, account_uid, region, resource_uid,
-           min(check_id) <> max(check_id) AS several
-    FROM pair_rows
-    WHERE scope <> '*'
-    GROUP BY pair_week, source, account_uid, region, resource_uid
-),
-res_base AS (
-    SELECT pair_week, source, account_uid, region, resource_uid,
-           min(check_id) <> max(check_id) AS several
-    FROM baseline_findings
-    WHERE scope <> '*'
-    GROUP BY pair_week, source, account_uid, region, resource_uid
 ),
 -- failing now and not in the baseline: new, regressed or onboarded, by the evidence
 judged_now AS (
@@ -375,12 +381,13 @@ judged_now AS (
         ON fw.source = j.source AND fw.account_uid = j.scan_account
     -- (the resources the baseline reported in the region: one among them existed then, so
     -- a check silent in its region then says nothing of it, as in judged_before; and
-    -- whether the week's state reports the resource under several checks: see res_now)
-    LEFT JOIN res_base bres
+    -- whether the week's state reports the resource under several checks: see
+    -- pair_resources)
+    LEFT JOIN baseline_resources bres
         ON bres.pair_week = j.pair_week AND bres.source = j.source
        AND bres.account_uid = j.account_uid AND bres.region = j.region
        AND bres.resource_uid = j.resource_uid
-    LEFT JOIN res_now nres
+    LEFT JOIN pair_resources nres
         ON nres.pair_week = j.pair_week AND nres.source = j.source
        AND nres.account_uid = j.account_uid AND nres.region = j.region
        AND nres.resource_uid = j.resource_uid
@@ -436,12 +443,12 @@ judged_before AS (
        AND pk.account_uid = j.account_uid AND pk.check_id = j.check_id
     -- (the resources the week's state still reports in the region: one among them was not
     -- deleted, so a check silent in its region says nothing of it; and whether the baseline
-    -- reported the resource under several checks: see res_now)
-    LEFT JOIN res_now nres
+    -- reported the resource under several checks: see pair_resources)
+    LEFT JOIN pair_resources nres
         ON nres.pair_week = j.pair_week AND nres.source = j.source
        AND nres.account_uid = j.account_uid AND nres.region = j.region
        AND nres.resource_uid = j.resource_uid
-    LEFT JOIN res_base bres
+    LEFT JOIN baseline_resources bres
         ON bres.pair_week = j.pair_week AND bres.source = j.source
        AND bres.account_uid = j.account_uid AND bres.region = j.region
        AND bres.resource_uid = j.resource_uid

@@ -50,7 +50,7 @@ const REPEATED_KEYS: &str = "repeated_keys";
 /// scan standing for each cell, the week's observations, the checks of scans and the cells
 /// superseded, which the week states read; the cells, regions, checks and services observed,
 /// which every evidence lookup of `finding_changes` reads (each several times).
-const MATERIALIZED: [&str; 17] = [
+const MATERIALIZED: [&str; 19] = [
     // the risk views (queries/context.sql): each read by several others (and a few rows
     // per account, whose size a materialized table gives the planner: joined as the small
     // side of each open failure's lookup rather than as a hash table of the failures)
@@ -71,6 +71,9 @@ const MATERIALIZED: [&str; 17] = [
     "week_regions",
     "week_checks",
     "week_services",
+    // the resources of a pair's two sides, each read twice by finding_changes
+    "pair_resources",
+    "baseline_resources",
 ];
 
 /// The view of a week's failing findings with their text that `finding_changes` reads twice:
