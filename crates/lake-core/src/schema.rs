@@ -697,10 +697,13 @@ what let a one-check re-run replace a whole account; read `latest_findings` for 
 | `compliance_counts` | row of `compliance_maps` × requirement (framework, requirement) its map lists | its `failing` and `passing` |
 | `compliance_week` | week × requirement (framework, requirement) | `failing_findings`, `passing_findings`, `failing_checks`, `failing_accounts`: what `compliance` lists |
 | `pair_rows` | finding key × pair of weeks | the state of the pair's `week` (`latest_findings`), with `pair_week`, `pair_against` |
+| `carried_regions` | pair of weeks × (producer, account, region) | a region of an account scanned in `week` that `against`'s complete scan did not see: `base_week`, the latest earlier week whose complete scan did, which the baseline of that region is carried from (as `carried_baselines` does for an account not completely scanned in `against`) |
+| `pair_resources`, `baseline_resources` | pair of weeks × (producer, account, region, resource uid) | the resources of regional findings each side's state reports, and whether under several checks (`several`): the service's evidence of a resource's absence takes one several checks reported; `lake` computes each once per query |
 | `failing_now` | finding key failing in a pair's `week` | its status in the baseline (`before_status`, `baseline_row_week`, `failing_before`); `lake` computes it once per query |
 | `finding_changes` | finding key × pair of weeks | `change` (new, regressed, persisting, onboarded, resolved, unverified), `reason`, `baseline_week`, `status_now`, `status_before`, `muted`, `source` |
 | `account_coverage` | producer × account × week compared | status (succeeded, partial, failed, missing), onboarded, last week seen, weeks missing |
 | `compared_cells` | (producer, provider, account, scope, check) × week compared | the cells both weeks observed: the like-for-like scope of every delta |
+| `compared_regions` | (producer, account, region) × week compared | the regions both weeks' scans saw: a global AWS check's findings are compared only there |
 | `pair_counts` | pair of weeks × side (`week`: the pair's week or `against`) × (producer, provider, account, service, severity, status, muted, compared) | `findings`: how many findings of that side's state; what `posture`, the summary's counts, `trend` and `landing-zones` sum |
 
 The risk views, in `queries/context.sql` (README.md, \"Owners, landing zones and risk\", explains the score), judge the week of the pair:
